@@ -1,0 +1,36 @@
+"""autovec: JAX-style automatic vectorisation (``vmap``) for NumPy code.
+
+Write a function for ONE example; ``autovec.vmap(f)`` runs it over a whole batch as a few
+array operations instead of a Python loop.
+
+>>> import numpy as np, autovec
+>>> autovec.vmap(lambda x: np.dot(x, x))(np.arange(6.0).reshape(3, 2))
+array([ 1., 13., 41.])
+"""
+
+from __future__ import annotations
+
+from autovec import errors, numpy, prims  # noqa: F401  (importing declares the primitives)
+from autovec.interpreters.batching import vmap
+from autovec.tree import (
+    register_pytree_node,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_structure,
+    tree_unflatten,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "errors",
+    "numpy",
+    "register_pytree_node",
+    "tree_flatten",
+    "tree_leaves",
+    "tree_map",
+    "tree_structure",
+    "tree_unflatten",
+    "vmap",
+]

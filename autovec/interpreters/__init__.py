@@ -1,0 +1,1 @@
+"""Transformations as interpreters: batching (vmap); staging and jit come on top."""

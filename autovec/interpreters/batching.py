@@ -1,0 +1,326 @@
+"""The batching interpreter: ``vmap``.
+
+A ``BatchTracer`` holds a value with one extra axis (``bdim``) that runs over the examples.
+``BatchTrace.process_primitive`` unwraps its own tracers, makes the parent trace current and
+calls the primitive's batching rule, which binds ordinary primitives on whole-batch values.
+Values that are not this trace's tracers (constants, unbatched arguments, outer tracers) are
+unbatched: they pass through with ``bdim=None`` and are never broadcast unless a rule must.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autovec import errors
+from autovec.core import (
+    Primitive,
+    ShapedArray,
+    Trace,
+    Tracer,
+    _current_trace,
+    escaped_tracer_error,
+)
+from autovec.prims.shape import broadcast_batch, moveaxis
+from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
+
+
+class BatchTracer(Tracer):
+    """A batched value: ``val`` holds every example, stacked along axis ``bdim``."""
+
+    __slots__ = ("val", "bdim")
+
+    def __init__(self, trace: BatchTrace, val: Any, bdim: int):
+        self._trace = trace
+        self.val = val
+        self.bdim = bdim
+
+    @property
+    def aval(self) -> ShapedArray:
+        shape = self.val.shape
+        d = self.bdim
+        return ShapedArray(shape[:d] + shape[d + 1:], self.val.dtype)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        shape = self.val.shape
+        d = self.bdim
+        return shape[:d] + shape[d + 1:]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.val.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.val.ndim - 1
+
+
+class BatchTrace(Trace):
+    """One ``vmap`` in progress: its batch size and name."""
+
+    __slots__ = ("axis_size", "axis_name")
+    kind = "batched by vmap"
+
+    def __init__(self, parent: Trace, axis_size: int, axis_name: Any = None):
+        super().__init__(parent)
+        self.axis_size = axis_size
+        self.axis_name = axis_name
+
+    def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        vals = []
+        dims = []
+        batched = False
+        for a in args:
+            if type(a) is BatchTracer and a._trace is self:
+                vals.append(a.val)
+                dims.append(a.bdim)
+                batched = True
+            else:
+                if isinstance(a, Tracer) and not a._trace.alive:
+                    raise escaped_tracer_error(a, prim)
+                vals.append(a)
+                dims.append(None)
+        token = _current_trace.set(self.parent)
+        try:
+            if not batched:
+                return prim.bind(*vals, **params)
+            out, out_dim = prim.batch(self.axis_size, tuple(vals), tuple(dims), **params)
+        finally:
+            _current_trace.reset(token)
+        if prim.multiple_results:
+            return tuple(o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim))
+        return out if out_dim is None else BatchTracer(self, out, out_dim)
+
+
+# -------------------------------------------------------------------------------- vmap
+
+
+def _check_axis_spec(axis: Any, what: str) -> None:
+    if axis is not None and not (isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)):
+        raise errors.InAxesStructureError(
+            f"vmap {what} entries must be int or None, got {axis!r} ({type(axis).__name__})."
+        )
+
+
+def _arg_names(fun: Callable) -> list[str] | None:
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    names = []
+    for p in params:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind is p.VAR_POSITIONAL:
+            names.append(f"*{p.name}")
+            break
+    return names
+
+
+def _describe_arg(names: list[str] | None, i: int, path: str, kwarg: str | None) -> str:
+    if kwarg is not None:
+        return f"keyword argument {kwarg!r}" + (f" at {path}" if path else "")
+    name = ""
+    if names:
+        name = f" ({names[min(i, len(names) - 1)]})" if i < len(names) or names[-1].startswith("*") else ""
+    return f"argument {i}{name}" + (f" at path {path}" if path else "")
+
+
+def _leaf_shape(x: Any) -> tuple[int, ...]:
+    return tuple(np.shape(x)) if not isinstance(x, Tracer) else x.shape
+
+
+def vmap(
+    fun: Callable,
+    in_axes: Any = 0,
+    out_axes: Any = 0,
+    *,
+    axis_size: int | None = None,
+    axis_name: Any = None,
+) -> Callable:
+    """Vectorise ``fun`` over a batch axis (JAX's ``vmap``, on NumPy arrays).
+
+    ``fun`` is written for ONE example.  ``in_axes`` says, for each positional argument (a
+    pytree prefix: an int, ``None`` for unbatched, or a tuple/list/dict of those), which axis
+    holds the batch; keyword arguments are batched along axis 0.  ``out_axes`` says where the
+    batch axis goes in each output (``None``: the output must not depend on the batch).
+    ``axis_size`` gives the batch size when no argument is batched.
+
+    The result equals ``numpy.stack([fun(x) for x in xs])`` but runs as whole-batch NumPy
+    operations.
+
+    >>> import numpy as np, autovec
+    >>> def convolve(x, w):
+    ...     return np.array([np.dot(x[i - 1:i + 2], w) for i in range(1, len(x) - 1)])
+    >>> xs = np.stack([np.arange(5.0), np.arange(5.0) * 2])
+    >>> autovec.vmap(convolve, in_axes=(0, None))(xs, np.array([2.0, 3.0, 4.0]))
+    array([[11., 20., 29.],
+           [22., 40., 58.]])
+    """
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+    if not callable(fun):
+        raise TypeError(f"vmap expects a callable, got {type(fun).__name__}")
+    for a in tree_flatten(in_axes, is_leaf=lambda x: x is None)[0]:
+        _check_axis_spec(a, "in_axes")
+    for a in tree_flatten(out_axes, is_leaf=lambda x: x is None)[0]:
+        _check_axis_spec(a, "out_axes")
+    names = _arg_names(fun)
+
+    @functools.wraps(fun)
+    def vmapped(*args: Any, **kwargs: Any) -> Any:
+        return _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs)
+
+    vmapped.__wrapped__ = fun
+    return vmapped
+
+
+def _in_axes_for(in_axes: Any, args: tuple, kwargs: dict) -> tuple[list, list, Any]:
+    """Flatten ``(args, kwargs)`` and give each leaf its axis and a description."""
+    if isinstance(in_axes, tuple) and len(in_axes) != len(args):
+        raise errors.InAxesStructureError(
+            f"vmap in_axes is a tuple of length {len(in_axes)}, but the function was called "
+            f"with {len(args)} positional argument(s). Give one entry per positional argument "
+            f"(or a single int/None for all of them)."
+        )
+    if isinstance(in_axes, dict) and not isinstance(in_axes, tuple):
+        raise errors.InAxesStructureError(
+            "vmap in_axes at the top level must be an int, None, or a tuple/list with one "
+            "entry per positional argument; wrap the dict in a tuple: in_axes=({...},)."
+        )
+    arg_axes = broadcast_prefix(in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args),
+                                args, what="in_axes")
+    kw_axes = [0] * len(tree_flatten(kwargs)[0])
+    return arg_axes, kw_axes, None
+
+
+def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs):
+    arg_axes, kw_axes, _ = _in_axes_for(in_axes, args, kwargs)
+    arg_leaves, args_def = tree_flatten(args)
+    kw_leaves, kw_def = tree_flatten(kwargs)
+    leaves = arg_leaves + kw_leaves
+    axes = arg_axes + kw_axes
+
+    # Normalise axes, find the batch size; errors name the argument and its path.
+    sizes: list[tuple[str, tuple, int, int]] = []
+    norm_axes: list[int | None] = []
+    described = None
+    for i, (leaf, ax) in enumerate(zip(leaves, axes)):
+        if ax is None:
+            norm_axes.append(None)
+            continue
+        shape = _leaf_shape(leaf)
+        if described is None:
+            described = _describe_leaves(names, args, kwargs)
+        if not -len(shape) <= ax < len(shape):
+            raise errors.BatchAxisError(
+                f"vmap in_axes {ax} is out of range for {described[i]} with shape {shape}: "
+                f"a {len(shape)}-d value has axes {-len(shape)}..{len(shape) - 1}"
+                + (" (none: a scalar cannot be mapped; pass it with in_axes=None)"
+                   if not shape else "")
+                + "."
+            )
+        ax = ax % len(shape)
+        norm_axes.append(ax)
+        sizes.append((described[i], shape, ax, shape[ax]))
+    size_set = {s[3] for s in sizes}
+    if axis_size is not None and size_set and size_set != {axis_size}:
+        size_set.add(axis_size)
+    if len(size_set) > 1:
+        lines = "\n".join(f"  {d}: shape {sh}, axis {ax} has size {n}" for d, sh, ax, n in sizes)
+        extra = f"\n  axis_size={axis_size} was given" if axis_size is not None else ""
+        raise errors.BatchSizeMismatchError(
+            f"vmap got inconsistent sizes for the mapped axis (sizes seen: "
+            f"{sorted(size_set)}):\n{lines}{extra}\nEvery mapped argument must have the same "
+            f"size along its in_axes axis; pass arguments that are shared by all examples "
+            f"with in_axes=None."
+        )
+    if not size_set:
+        if axis_size is None:
+            raise errors.AxisSizeError(
+                "vmap has nothing to map over: every in_axes entry is None (or there are no "
+                "arguments), so the batch size is unknown. Pass axis_size=N to vmap, or map at "
+                "least one argument."
+            )
+        n = axis_size
+    else:
+        (n,) = size_set
+
+    parent = _current_trace.get()
+    trace = BatchTrace(parent, n, axis_name)
+    in_vals = [leaf if ax is None else BatchTracer(trace, _as_array(leaf), ax)
+               for leaf, ax in zip(leaves, norm_axes)]
+    n_args = len(arg_leaves)
+    token = _current_trace.set(trace)
+    try:
+        out = fun(*tree_unflatten(args_def, in_vals[:n_args]),
+                  **tree_unflatten(kw_def, in_vals[n_args:]))
+    finally:
+        _current_trace.reset(token)
+        trace.alive = False
+    return _finish_outputs(trace, out, out_axes)
+
+
+def _as_array(x: Any) -> Any:
+    if isinstance(x, (np.ndarray, Tracer)) or hasattr(x, "__array_namespace__"):
+        return x
+    return np.asarray(x)
+
+
+def _describe_leaves(names, args, kwargs) -> list[str]:
+    out = []
+    for i, a in enumerate(args):
+        for path, _ in tree_flatten_with_path(a)[0]:
+            out.append(_describe_arg(names, i, path, None))
+    for k in sorted(kwargs):
+        for path, _ in tree_flatten_with_path(kwargs[k])[0]:
+            out.append(_describe_arg(names, 0, path, k))
+    return out
+
+
+def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any) -> Any:
+    leaves, out_def = tree_flatten(out)
+    if isinstance(out_axes, list):
+        out_axes_tree = out_axes if isinstance(out, list) else tuple(out_axes)
+    else:
+        out_axes_tree = out_axes
+    axes = broadcast_prefix(out_axes_tree, out, what="out_axes")
+    paths = None
+    results = []
+    for i, (leaf, ax) in enumerate(zip(leaves, axes)):
+        batched = type(leaf) is BatchTracer and leaf._trace is trace
+        if ax is None:
+            if batched:
+                paths = paths or [p for p, _ in tree_flatten_with_path(out)[0]]
+                raise errors.OutAxesError(
+                    f"vmap out_axes=None was given for output {paths[i] or ''} but that output "
+                    f"depends on the batch (it is batched, one value per example). Use an "
+                    f"integer out_axes for it, or reduce over the examples inside the function."
+                )
+            results.append(leaf)
+            continue
+        if batched:
+            val, bdim = leaf.val, leaf.bdim
+        else:
+            if isinstance(leaf, Tracer) and not leaf._trace.alive:
+                raise escaped_tracer_error(leaf)
+            val = broadcast_batch(_as_array(leaf), trace.axis_size)
+            bdim = 0
+        ndim = val.ndim
+        if not -ndim <= ax < ndim:
+            paths = paths or [p for p, _ in tree_flatten_with_path(out)[0]]
+            raise errors.BatchAxisError(
+                f"vmap out_axes {ax} is out of range for output {paths[i] or ''} of shape "
+                f"{tuple(val.shape[:bdim] + val.shape[bdim + 1:])}: with the batch axis it has "
+                f"{ndim} axes, so out_axes must be in {-ndim}..{ndim - 1}."
+            )
+        val = moveaxis(val, bdim, ax % ndim)
+        if not batched and isinstance(val, np.ndarray):
+            val = np.array(val)  # a broadcast view is read-only: give the user a real array
+        results.append(val)
+    return tree_unflatten(out_def, results)

@@ -1,0 +1,80 @@
+"""``autovec.numpy``: NumPy's API on values that may be batched (vmap) or traced (jit).
+
+Each function normalises its arguments as NumPy does and then binds primitives (or calls other
+functions here).  On plain arrays, outside any transformation, the results are NumPy's.  Plain
+``numpy`` calls on tracers land here too, through ``__array_ufunc__``/``__array_function__``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as _np
+
+from autovec.numpy import creation as _creation
+from autovec.numpy import indexing, methods
+from autovec.numpy import products as _products
+from autovec.numpy import reductions as _reductions
+from autovec.numpy import shape as _shape
+from autovec.numpy import signal as _signal
+from autovec.numpy import ufuncs as _ufuncs
+from autovec.numpy.creation import *  # noqa: F403
+from autovec.numpy.indexing import getitem
+from autovec.numpy.products import *  # noqa: F403
+from autovec.numpy.reductions import *  # noqa: F403
+from autovec.numpy.shape import *  # noqa: F403
+from autovec.numpy.shape import ndim_of as ndim
+from autovec.numpy.shape import shape_of as shape  # noqa: F811
+from autovec.numpy.shape import size_of as size
+from autovec.numpy.signal import *  # noqa: F403
+from autovec.numpy.ufuncs import *  # noqa: F403
+from autovec.numpy.ufuncs import UFUNCS
+
+# NumPy's constants and dtypes, so `import autovec.numpy as np` code keeps working.
+from numpy import (  # noqa: E402,F401
+    bool_, complex64, complex128, dtype, e, euler_gamma, finfo, float16, float32, float64,
+    iinfo, inf, int8, int16, int32, int64, intp, nan, newaxis, pi, uint8, uint16, uint32,
+    uint64,
+)
+
+
+def result_type(*arrays_and_dtypes: Any) -> _np.dtype:
+    """NumPy's ``result_type``; traced values count by their dtype."""
+    return _np.result_type(*(getattr(a, "dtype", a) if not isinstance(a, (int, float, complex))
+                             else a for a in arrays_and_dtypes))
+
+
+def iscomplexobj(x: Any) -> bool:
+    """Whether ``x`` has a complex dtype."""
+    return _np.iscomplexobj(_np.empty(0, getattr(x, "dtype", None) or _np.asarray(x).dtype))
+
+
+def isrealobj(x: Any) -> bool:
+    """Whether ``x`` has a non-complex dtype."""
+    return not iscomplexobj(x)
+
+
+# The functions this namespace implements; the completeness test checks each is tested.
+EXPORTED: list[str] = sorted(
+    {*_creation.__all__, *_products.__all__, *_reductions.__all__, *_shape.__all__,
+     *_signal.__all__, *_ufuncs.__all__, "ndim", "shape", "size", "result_type", "iscomplexobj",
+     "isrealobj"}
+)
+
+# NumPy module -> the namespace here that mirrors it (linalg and fft join as they are added).
+_MIRRORS: dict[str, Any] = {"numpy": None}
+
+
+def lookup_numpy_function(module: str, name: str) -> Any:
+    """The ``autovec.numpy`` function standing in for NumPy's ``module.name``, or None."""
+    if module not in _MIRRORS:
+        return None
+    mirror = _MIRRORS[module]
+    if mirror is None:
+        return globals().get(name) if name in EXPORTED else None
+    return getattr(mirror, name, None)
+
+
+methods.install(__import__(__name__, fromlist=["UFUNCS"]))
+
+__all__ = [*EXPORTED, "getitem", "UFUNCS", "lookup_numpy_function"]

@@ -1,0 +1,176 @@
+"""Make tracers behave like ``numpy.ndarray``: operators, methods, properties, and the NumPy
+protocols (NEP 13 ``__array_ufunc__``, NEP 18 ``__array_function__``) that route plain
+``np.sin(t)``/``np.dot(t, w)`` calls on tracers to ``autovec.numpy``.
+
+The core knows nothing of ``autovec.numpy`` (imports point down); this module installs the
+behaviour on ``Tracer`` when ``autovec.numpy`` is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autovec import errors
+from autovec.core import Tracer
+
+
+def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
+    def op(self: Any, other: Any) -> Any:
+        if _defers(other):
+            return NotImplemented
+        return f(self, other)
+
+    def rop(self: Any, other: Any) -> Any:
+        if _defers(other):
+            return NotImplemented
+        return f(other, self)
+
+    return op, rop
+
+
+def _defers(other: Any) -> bool:
+    # Lists and tuples take part as arrays (NumPy does the same); unknown objects defer.
+    return not isinstance(other, (Tracer, np.ndarray, np.generic, int, float, complex, bool,
+                                  list, tuple))
+
+
+def install(anp: Any) -> None:
+    """Install ndarray behaviour on ``Tracer``; ``anp`` is the ``autovec.numpy`` module."""
+    u = anp.UFUNCS
+    binops = {
+        "add": u["add"], "sub": u["subtract"], "mul": u["multiply"], "truediv": u["divide"],
+        "floordiv": u["floor_divide"], "mod": u["remainder"], "pow": u["power"],
+        "matmul": anp.matmul, "and": u["bitwise_and"], "or": u["bitwise_or"],
+        "xor": u["bitwise_xor"], "lshift": u["left_shift"], "rshift": u["right_shift"],
+        "divmod": u["divmod"],
+    }
+    for name, f in binops.items():
+        op, rop = _binop(f)
+        setattr(Tracer, f"__{name}__", op)
+        setattr(Tracer, f"__r{name}__", rop)
+    for name, f in {"lt": u["less"], "le": u["less_equal"], "gt": u["greater"],
+                    "ge": u["greater_equal"], "eq": u["equal"], "ne": u["not_equal"]}.items():
+        setattr(Tracer, f"__{name}__", _binop(f)[0])
+    Tracer.__neg__ = lambda self: u["negative"](self)
+    Tracer.__pos__ = lambda self: u["positive"](self)
+    Tracer.__abs__ = lambda self: u["absolute"](self)
+    Tracer.__invert__ = lambda self: u["invert"](self)
+    Tracer.__getitem__ = lambda self, index: anp.getitem(self, index)
+    Tracer.__setitem__ = anp.indexing.setitem_error
+
+    # Methods with ndarray's signatures.
+    for name in ("sum", "prod", "max", "min", "any", "all", "mean", "var", "std", "argmax",
+                 "argmin", "clip", "conj", "conjugate", "round", "cumsum", "cumprod", "ptp",
+                 "nonzero", "sort", "argsort", "trace", "diagonal", "repeat", "take",
+                 "searchsorted", "dot", "squeeze", "swapaxes", "ravel", "compress", "choose",
+                 "partition", "argpartition"):
+        if hasattr(anp, name):
+            setattr(Tracer, name, _method(getattr(anp, name)))
+    Tracer.reshape = _reshape_method(anp)
+    Tracer.transpose = _transpose_method(anp)
+    Tracer.astype = lambda self, dtype, order="K", casting="unsafe", subok=True, copy=True: (
+        anp.astype(self, dtype))
+    Tracer.flatten = lambda self, order="C": anp.ravel(self, order)
+    Tracer.copy = lambda self, order="C": self
+    Tracer.view = _no_view
+    Tracer.T = property(lambda self: anp.transpose(self))
+    Tracer.mT = property(lambda self: anp.matrix_transpose(self))
+    Tracer.real = property(lambda self: anp.real(self))
+    Tracer.imag = property(lambda self: anp.imag(self))
+    Tracer.__array_ufunc__ = _array_ufunc(anp)
+    Tracer.__array_function__ = _array_function(anp)
+
+
+def _method(f: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return f(self, *args, **kwargs)
+
+    method.__name__ = f.__name__
+    method.__doc__ = f.__doc__
+    return method
+
+
+def _reshape_method(anp: Any) -> Callable[..., Any]:
+    def reshape(self: Any, *shape: Any, order: str = "C", copy: Any = None) -> Any:
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = shape[0]
+        return anp.reshape(self, shape, order=order)
+
+    return reshape
+
+
+def _transpose_method(anp: Any) -> Callable[..., Any]:
+    def transpose(self: Any, *axes: Any) -> Any:
+        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], (int, np.integer))):
+            axes = axes[0]
+        return anp.transpose(self, axes if axes != () else None)
+
+    return transpose
+
+
+def _no_view(self: Any, *args: Any, **kwargs: Any) -> Any:
+    raise errors.UnsupportedOperationError(
+        ".view() reinterprets memory, which traced values do not have; use .astype().")
+
+
+_REDUCE_METHODS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min",
+                   "logical_and": "all", "logical_or": "any"}
+_ACCUMULATE_METHODS = {"add": "cumsum", "multiply": "cumprod"}
+
+
+def _array_ufunc(anp: Any) -> Callable[..., Any]:
+    def __array_ufunc__(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
+                        **kwargs: Any) -> Any:
+        name = ufunc.__name__
+        if method == "__call__":
+            f = anp.UFUNCS.get(name) or (anp.matmul if name == "matmul" else None)
+            if f is None:
+                raise errors.UnsupportedOperationError(
+                    f"numpy.{name} has no autovec implementation, so it cannot take a "
+                    f"{self._trace.kind} value. See docs/coverage.md for what is supported.")
+            return f(*inputs, **kwargs)
+        if method == "reduce" and name in _REDUCE_METHODS:
+            kwargs.setdefault("axis", 0)
+            return getattr(anp, _REDUCE_METHODS[name])(*inputs, **kwargs)
+        if method == "accumulate" and name in _ACCUMULATE_METHODS and hasattr(
+                anp, _ACCUMULATE_METHODS[name]):
+            kwargs.setdefault("axis", 0)
+            return getattr(anp, _ACCUMULATE_METHODS[name])(*inputs, **kwargs)
+        if method == "outer" and len(inputs) == 2 and name in anp.UFUNCS:
+            a, b = anp.asarray(inputs[0]), anp.asarray(inputs[1])
+            a = anp.reshape(a, (*np.shape(a), *(1,) * np.ndim(b))) if np.ndim(b) else a
+            return anp.UFUNCS[name](a, b, **kwargs)
+        raise errors.UnsupportedOperationError(
+            f"numpy.{name}.{method} is not supported on a {self._trace.kind} value"
+            + (" (ufunc.at writes in place; build the result functionally instead)"
+               if method == "at" else "") + ".")
+
+    return __array_ufunc__
+
+
+def _array_function(anp: Any) -> Callable[..., Any]:
+    table: dict[Any, Callable[..., Any]] = {}
+
+    def lookup(func: Any) -> Callable[..., Any] | None:
+        if func in table:
+            return table[func]
+        module = getattr(func, "__module__", "") or ""
+        name = getattr(func, "__name__", "")
+        target = anp.lookup_numpy_function(module, name)
+        table[func] = target
+        return target
+
+    def __array_function__(self: Any, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        f = lookup(func)
+        if f is None:
+            raise errors.UnsupportedOperationError(
+                f"{getattr(func, '__module__', 'numpy')}.{getattr(func, '__name__', func)} has "
+                f"no autovec implementation yet, so it cannot take a {self._trace.kind} value. "
+                f"See docs/coverage.md for the supported NumPy functions; the autovec.numpy "
+                f"functions can be combined to write it.")
+        return f(*args, **kwargs)
+
+    return __array_function__

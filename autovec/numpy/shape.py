@@ -1,0 +1,266 @@
+"""Shape functions with NumPy's signatures; each is one shape primitive or a few."""
+
+from __future__ import annotations
+
+import builtins
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autovec.numpy._util import arr, is_traced, ndim, normalize_axes, normalize_axis, shape
+from autovec.prims.shape import (
+    broadcast_to_p,
+    concatenate_p,
+    convert_element_type_p,
+    expand_dims_p,
+    flip_p,
+    reshape_p,
+    squeeze_p,
+    transpose_p,
+)
+
+
+def _resolve_shape(new: Any, size: int) -> tuple[int, ...]:
+    if isinstance(new, (int, np.integer)) or not isinstance(new, Sequence) and hasattr(new, "__index__"):
+        new = (new,)
+    new = tuple(operator.index(s) for s in new)
+    unknown = [i for i, s in enumerate(new) if s == -1]
+    if len(unknown) > 1:
+        raise ValueError("can only specify one unknown dimension")
+    known = int(np.prod([s for s in new if s != -1], dtype=np.int64))
+    if unknown:
+        if known == 0 or size % known:
+            raise ValueError(f"cannot reshape array of size {size} into shape {new}")
+        new = tuple(size // known if s == -1 else s for s in new)
+    elif known != size:
+        raise ValueError(f"cannot reshape array of size {size} into shape {new}")
+    return new
+
+
+def reshape(a: Any, /, shape: Any = None, order: str = "C", *, newshape: Any = None,
+            copy: Any = None) -> Any:
+    """NumPy's ``reshape`` (orders 'C' and 'F'; one -1 allowed)."""
+    if shape is None:
+        shape = newshape
+    a = arr(a)
+    size = int(np.prod(_shape(a), dtype=np.int64))
+    new = _resolve_shape(shape, size)
+    if order == "F":
+        return transpose(reshape(transpose(a), new[::-1]))
+    if order not in ("C", "A"):
+        raise ValueError("order must be one of 'C', 'F', 'A'")
+    if new == _shape(a):
+        return a
+    return reshape_p.bind(a, new_sizes=new)
+
+
+def _shape(a: Any) -> tuple[int, ...]:
+    return shape(a)
+
+
+def ravel(a: Any, order: str = "C") -> Any:
+    """NumPy's ``ravel``: a flat copy or view."""
+    return reshape(a, (-1,), order=order)
+
+
+def transpose(a: Any, axes: Any = None) -> Any:
+    """NumPy's ``transpose`` (reverse the axes, or permute them by ``axes``)."""
+    a = arr(a)
+    nd = ndim(a)
+    perm = tuple(range(nd))[::-1] if axes is None else tuple(normalize_axis(x, nd) for x in axes)
+    if sorted(perm) != list(range(nd)):
+        raise ValueError("axes don't match array")
+    if perm == tuple(range(nd)):
+        return a
+    return transpose_p.bind(a, perm=perm)
+
+
+def permute_dims(a: Any, axes: Any = None) -> Any:
+    """Array-API spelling of ``transpose``."""
+    return transpose(a, axes)
+
+
+def moveaxis(a: Any, source: Any, destination: Any) -> Any:
+    """NumPy's ``moveaxis``."""
+    a = arr(a)
+    nd = ndim(a)
+    src = normalize_axes_ordered(source, nd)
+    dst = normalize_axes_ordered(destination, nd)
+    if len(src) != len(dst):
+        raise ValueError("`source` and `destination` arguments must have the same number of "
+                         "elements")
+    order = [n for n in range(nd) if n not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(a, order)
+
+
+def normalize_axes_ordered(axis: Any, nd: int) -> list[int]:
+    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    out = [normalize_axis(x, nd) for x in axes]
+    if len(set(out)) != len(out):
+        raise ValueError("repeated axis")
+    return out
+
+
+def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
+    """NumPy's ``swapaxes``."""
+    a = arr(a)
+    nd = ndim(a)
+    perm = list(range(nd))
+    i, j = normalize_axis(axis1, nd), normalize_axis(axis2, nd)
+    perm[i], perm[j] = perm[j], perm[i]
+    return transpose(a, perm)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    """Swap the last two axes."""
+    if ndim(x) < 2:
+        raise ValueError("Input array must be at least 2-dimensional")
+    return swapaxes(x, -1, -2)
+
+
+def expand_dims(a: Any, axis: Any) -> Any:
+    """NumPy's ``expand_dims`` (``axis`` an int or a tuple, positions in the output)."""
+    a = arr(a)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = normalize_axes(axes, ndim(a) + len(axes))
+    return expand_dims_p.bind(a, axes=axes)
+
+
+def squeeze(a: Any, axis: Any = None) -> Any:
+    """NumPy's ``squeeze``."""
+    a = arr(a)
+    shp = _shape(a)
+    if axis is None:
+        axes = tuple(i for i, s in enumerate(shp) if s == 1)
+    else:
+        axes = normalize_axes(axis, len(shp))
+        if builtins.any(shp[i] != 1 for i in axes):
+            raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    if not axes:
+        return a
+    return squeeze_p.bind(a, axes=axes)
+
+
+def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
+    """NumPy's ``broadcast_to``."""
+    a = arr(array)
+    shp = (shape,) if isinstance(shape, (int, np.integer)) else tuple(operator.index(s) for s in shape)
+    np.broadcast_shapes(_shape(a), shp)  # NumPy's error for incompatible shapes
+    if len(shp) < ndim(a) or np.broadcast_shapes(_shape(a), shp) != shp:
+        raise ValueError(f"cannot broadcast a non-scalar of shape {_shape(a)} to shape {shp}")
+    return broadcast_to_p.bind(a, shape=shp)
+
+
+def broadcast_arrays(*args: Any, subok: bool = False) -> tuple:
+    """NumPy's ``broadcast_arrays`` (returns a tuple)."""
+    args = [arr(a) for a in args]
+    shp = np.broadcast_shapes(*(_shape(a) for a in args))
+    return tuple(a if _shape(a) == shp else broadcast_to(a, shp) for a in args)
+
+
+def concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None,
+                casting: str = "same_kind") -> Any:
+    """NumPy's ``concatenate`` (``axis=None`` flattens first)."""
+    arrays = [arr(a) for a in arrays]
+    if out is not None:
+        if not is_traced(*arrays):
+            return np.concatenate(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
+        from autovec.numpy._util import reject_traced_kwargs
+
+        reject_traced_kwargs("concatenate", tuple(arrays), out=out)
+    if not arrays:
+        raise ValueError("need at least one array to concatenate")
+    if axis is None:
+        arrays = [ravel(a) for a in arrays]
+        axis = 0
+    nd = ndim(arrays[0])
+    if nd == 0:
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
+    ax = normalize_axis(axis, nd)
+    for a in arrays[1:]:
+        if ndim(a) != nd:
+            raise ValueError(
+                "all the input array dimensions except for the concatenation axis must match "
+                f"exactly, but along dimension 0, the arrays have {nd} and {ndim(a)} dimensions")
+    if dtype is not None:
+        arrays = [astype(a, dtype) for a in arrays]
+    if len(arrays) == 1:
+        return arrays[0]
+    return concatenate_p.bind(*arrays, axis=ax)
+
+
+def stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None,
+          casting: str = "same_kind") -> Any:
+    """NumPy's ``stack``: join same-shape arrays along a new axis."""
+    arrays = [arr(a) for a in arrays]
+    if not arrays:
+        raise ValueError("need at least one array to stack")
+    shapes = {_shape(a) for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError("all input arrays must have the same shape")
+    ax = normalize_axis(axis, ndim(arrays[0]) + 1)
+    expanded = [expand_dims(a, ax) for a in arrays]
+    if len(expanded) == 1:
+        return expanded[0] if dtype is None else astype(expanded[0], dtype)
+    return concatenate(expanded, axis=ax, out=out, dtype=dtype, casting=casting)
+
+
+def flip(m: Any, axis: Any = None) -> Any:
+    """NumPy's ``flip`` (all axes when ``axis`` is None)."""
+    m = arr(m)
+    axes = normalize_axes(axis, ndim(m))
+    if not axes:
+        return m
+    return flip_p.bind(m, axes=axes)
+
+
+def fliplr(m: Any) -> Any:
+    """Flip along axis 1."""
+    if ndim(m) < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return flip(m, 1)
+
+
+def flipud(m: Any) -> Any:
+    """Flip along axis 0."""
+    if ndim(m) < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return flip(m, 0)
+
+
+def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Any:
+    """Cast to ``dtype`` (NumPy 2's ``astype``, unsafe casting like ``ndarray.astype``)."""
+    x = arr(x)
+    dtype = np.dtype(dtype)
+    if not is_traced(x) and not isinstance(x, np.ndarray):
+        return np.asarray(x).astype(dtype)
+    if x.dtype == dtype and not (copy and isinstance(x, np.ndarray)):
+        return x
+    return convert_element_type_p.bind(x, dtype=dtype)
+
+
+def shape_of(a: Any) -> tuple[int, ...]:
+    """NumPy's ``shape``."""
+    return _shape(a)
+
+
+def ndim_of(a: Any) -> int:
+    """NumPy's ``ndim``."""
+    return ndim(a)
+
+
+def size_of(a: Any, axis: Any = None) -> int:
+    """NumPy's ``size``."""
+    shp = _shape(a)
+    if axis is None:
+        return int(np.prod(shp, dtype=np.int64))
+    return shp[normalize_axis(axis, len(shp))]
+
+
+__all__ = ["reshape", "ravel", "transpose", "permute_dims", "moveaxis", "swapaxes",
+           "matrix_transpose", "expand_dims", "squeeze", "broadcast_to", "broadcast_arrays",
+           "concatenate", "stack", "flip", "fliplr", "flipud", "astype"]

@@ -1,0 +1,11 @@
+"""The closed set of primitives.  Importing this package declares all of them.
+
+Every primitive lives in ``autovec.core.PRIMITIVES`` under its name; each module below holds
+one family, and each primitive's whole story (impl, shape rule, batching rule, samples) is in
+its one ``declare(...)`` call.
+"""
+
+from autovec.core import PRIMITIVES
+from autovec.prims import elementwise, linalg, reductions, shape, signal  # noqa: F401
+
+__all__ = ["PRIMITIVES"]

@@ -1,0 +1,309 @@
+"""Shape primitives (views and copies that move data, never compute on it), and the
+batch-axis helpers every batching rule uses.
+
+Batching rules here put the batch axis in front: NumPy makes that a view (``moveaxis``),
+and every later rule then finds it where it expects it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autovec.core import ShapedArray
+from autovec.prims.base import Arg, Sample, declare, ndim_of
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def moveaxis(x: Any, src: int, dst: int) -> Any:
+    """Move axis ``src`` of ``x`` to ``dst`` (both non-negative), binding ``transpose``."""
+    if src == dst:
+        return x
+    perm = [i for i in range(ndim_of(x)) if i != src]
+    perm.insert(dst, src)
+    return transpose_p.bind(x, perm=tuple(perm))
+
+
+def bdim_to_front(x: Any, bdim: int | None, axis_size: int) -> Any:
+    """``x`` with its batch axis at 0; an unbatched ``x`` is broadcast (a view in NumPy)."""
+    if bdim is None:
+        return broadcast_batch(x, axis_size)
+    return moveaxis(x, bdim, 0)
+
+
+def broadcast_batch(x: Any, axis_size: int) -> Any:
+    """An unbatched value given a leading batch axis of ``axis_size`` (a broadcast view)."""
+    shape = tuple(getattr(x, "shape", ()))
+    return broadcast_to_p.bind(x, shape=(axis_size, *shape))
+
+
+def expand_to_rank(x: Any, rank: int) -> Any:
+    """A front-batched ``x`` given size-1 axes after the batch axis until it has ``rank`` example
+    axes, so that it broadcasts against unbatched operands of that rank."""
+    missing = rank - (ndim_of(x) - 1)
+    if missing <= 0:
+        return x
+    return expand_dims_p.bind(x, axes=tuple(range(1, 1 + missing)))
+
+
+# ---------------------------------------------------------------------------- transpose
+
+
+def _transpose_batch(axis_size, args, dims, *, perm):
+    (x,), (d,) = args, dims
+    return transpose_p.bind(x, perm=(d, *(p + (p >= d) for p in perm))), 0
+
+
+transpose_p = declare(
+    "transpose",
+    impl=lambda xp, x, *, perm: xp.transpose(x, perm),
+    shape=lambda x, *, perm: ShapedArray(tuple(x.shape[p] for p in perm), x.dtype),
+    batch=_transpose_batch,
+    samples=[Sample((Arg((2, 3, 4)),), {"perm": (2, 0, 1)}), Sample((Arg((3,)),), {"perm": (0,)})],
+    doc="Permute axes: output axis i is input axis perm[i].",
+)
+
+# ------------------------------------------------------------------------------ reshape
+
+
+def _reshape_batch(axis_size, args, dims, *, new_sizes):
+    (x,), (d,) = args, dims
+    return reshape_p.bind(moveaxis(x, d, 0), new_sizes=(axis_size, *new_sizes)), 0
+
+
+reshape_p = declare(
+    "reshape",
+    impl=lambda xp, x, *, new_sizes: xp.reshape(x, new_sizes),
+    shape=lambda x, *, new_sizes: ShapedArray(new_sizes, x.dtype),
+    batch=_reshape_batch,
+    samples=[Sample((Arg((2, 6)),), {"new_sizes": (3, 4)}), Sample((Arg((4,)),), {"new_sizes": (2, 1, 2)})],
+    doc="Row-major reshape to ``new_sizes`` (no -1: the numpy layer resolves it).",
+)
+
+# ------------------------------------------------------------------- expand_dims / squeeze
+
+
+def _expand_dims_shape(x, *, axes):
+    shape = list(x.shape)
+    for a in axes:
+        shape.insert(a, 1)
+    return ShapedArray(tuple(shape), x.dtype)
+
+
+expand_dims_p = declare(
+    "expand_dims",
+    impl=lambda xp, x, *, axes: xp.expand_dims(x, axes),
+    shape=_expand_dims_shape,
+    batch=lambda n, args, dims, *, axes: (
+        expand_dims_p.bind(moveaxis(args[0], dims[0], 0), axes=tuple(a + 1 for a in axes)), 0),
+    samples=[Sample((Arg((2, 3)),), {"axes": (0, 2)}), Sample((Arg(()),), {"axes": (0,)})],
+    doc="Insert size-1 axes; ``axes`` are sorted positions in the output.",
+)
+
+squeeze_p = declare(
+    "squeeze",
+    impl=lambda xp, x, *, axes: xp.squeeze(x, axis=axes),
+    shape=lambda x, *, axes: ShapedArray(
+        tuple(s for i, s in enumerate(x.shape) if i not in axes), x.dtype),
+    batch=lambda n, args, dims, *, axes: (
+        squeeze_p.bind(moveaxis(args[0], dims[0], 0), axes=tuple(a + 1 for a in axes)), 0),
+    samples=[Sample((Arg((1, 3, 1)),), {"axes": (0, 2)})],
+    doc="Remove size-1 axes ``axes``.",
+)
+
+# ---------------------------------------------------------------------------- broadcast
+
+
+def _broadcast_to_batch(axis_size, args, dims, *, shape):
+    (x,), (d,) = args, dims
+    x = expand_to_rank(moveaxis(x, d, 0), len(shape))
+    return broadcast_to_p.bind(x, shape=(axis_size, *shape)), 0
+
+
+broadcast_to_p = declare(
+    "broadcast_to",
+    impl=lambda xp, x, *, shape: xp.broadcast_to(x, shape),
+    shape=lambda x, *, shape: ShapedArray(shape, x.dtype, x.weak_type),
+    batch=_broadcast_to_batch,
+    samples=[Sample((Arg((3,)),), {"shape": (2, 3)}), Sample((Arg((2, 1)),), {"shape": (4, 2, 5)})],
+    doc="NumPy's broadcast_to (right-aligned); a read-only view in NumPy.",
+)
+
+# -------------------------------------------------------------------------- concatenate
+
+
+def _concatenate_shape(*xs, axis):
+    shape = list(xs[0].shape)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    dtype = np.result_type(*(x.dtype for x in xs))
+    return ShapedArray(tuple(shape), dtype)
+
+
+def _concatenate_batch(axis_size, args, dims, *, axis):
+    moved = [bdim_to_front(x, d, axis_size) for x, d in zip(args, dims)]
+    return concatenate_p.bind(*moved, axis=axis + 1), 0
+
+
+concatenate_p = declare(
+    "concatenate",
+    impl=lambda xp, *xs, axis: xp.concatenate(xs, axis=axis),
+    shape=_concatenate_shape,
+    batch=_concatenate_batch,
+    samples=[Sample((Arg((2, 3)), Arg((1, 3))), {"axis": 0}),
+             Sample((Arg((2,)), Arg((3,)), Arg((1,))), {"axis": 0})],
+    doc="Join arrays along an existing axis.",
+)
+
+# --------------------------------------------------------------------------------- flip
+
+flip_p = declare(
+    "flip",
+    impl=lambda xp, x, *, axes: xp.flip(x, axis=axes),
+    shape=lambda x, *, axes: ShapedArray(x.shape, x.dtype),
+    batch=lambda n, args, dims, *, axes: (
+        flip_p.bind(args[0], axes=tuple(a + (a >= dims[0]) for a in axes)), dims[0]),
+    samples=[Sample((Arg((2, 3)),), {"axes": (1,)}), Sample((Arg((2, 3)),), {"axes": (0, 1)})],
+    doc="Reverse the order of elements along ``axes`` (a view in NumPy).",
+)
+
+# ------------------------------------------------------------------- convert_element_type
+
+
+def _astype_shape(x, *, dtype):
+    return ShapedArray(x.shape, dtype)
+
+
+convert_element_type_p = declare(
+    "convert_element_type",
+    impl=lambda xp, x, *, dtype: xp.astype(xp.asarray(x), dtype),
+    shape=_astype_shape,
+    batch=lambda n, args, dims, *, dtype: (convert_element_type_p.bind(args[0], dtype=dtype), dims[0]),
+    samples=[Sample((Arg((2, 3)),), {"dtype": np.dtype("int32")}),
+             Sample((Arg((3,), "int64", -5, 5),), {"dtype": np.dtype("float32")})],
+    doc="Cast to ``dtype`` with NumPy's unsafe casting (what ``ndarray.astype`` does).",
+)
+
+# -------------------------------------------------------------------- static (basic) index
+# An index item is an int, None (new axis) or a (start, stop, step) tuple for a slice:
+# Python < 3.12 slices are not hashable, and params must be.
+
+
+def to_slice_index(index: tuple) -> tuple:
+    return tuple(slice(*i) if type(i) is tuple else i for i in index)
+
+
+def _getitem_shape(x, *, index):
+    dummy = np.broadcast_to(np.empty((), x.dtype), x.shape)  # free: zero strides
+    return ShapedArray(dummy[to_slice_index(index)].shape, x.dtype)
+
+
+_FULL = (None, None, None)
+
+
+def _getitem_batch(axis_size, args, dims, *, index):
+    (x,), (d,) = args, dims
+    return getitem_p.bind(moveaxis(x, d, 0), index=(_FULL, *index)), 0
+
+
+getitem_p = declare(
+    "getitem",
+    impl=lambda xp, x, *, index: x[to_slice_index(index)],
+    shape=_getitem_shape,
+    batch=_getitem_batch,
+    samples=[Sample((Arg((4, 5)),), {"index": ((1, 3, None), 2)}),
+             Sample((Arg((4, 5)),), {"index": (None, (None, None, -1), (0, 5, 2))}),
+             Sample((Arg((3,)),), {"index": (1,)})],
+    doc="Basic indexing: ints, slices and new axes (Ellipsis expanded away). A view.",
+)
+
+# ----------------------------------------------------------------- advanced (array) index
+# ``spec`` is the index with each integer-array entry replaced by the marker "A"; the arrays
+# themselves are the operands after ``x``, in order.
+
+ARRAY = "A"
+
+
+def _rebuild(spec: tuple, arrays: tuple) -> tuple:
+    it = iter(arrays)
+    return tuple(next(it) if s == ARRAY else (slice(*s) if type(s) is tuple else s) for s in spec)
+
+
+def _array_block(spec: tuple) -> tuple[bool, int]:
+    """(are the array entries adjacent, index of the first one)."""
+    pos = [i for i, s in enumerate(spec) if s == ARRAY]
+    return pos == list(range(pos[0], pos[0] + len(pos))), pos[0]
+
+
+def _index_shape(x, *idx, spec):
+    bshape = np.broadcast_shapes(*(i.shape for i in idx))
+    adjacent, first = _array_block(spec)
+    dims: list[int] = []
+    axis = 0
+    for k, s in enumerate(spec):
+        if s is None:
+            dims.append(1)
+        elif s == ARRAY:
+            if adjacent and k == first:
+                dims.extend(bshape)
+            axis += 1
+        else:
+            dims.append(len(range(*slice(*s).indices(x.shape[axis]))))
+            axis += 1
+    if not adjacent:
+        dims = [*bshape, *dims]
+    return ShapedArray(tuple(dims), x.dtype)
+
+
+def _iota_index(axis_size: int, rank: int) -> np.ndarray:
+    return np.arange(axis_size).reshape((axis_size,) + (1,) * rank)
+
+
+def _index_batch(axis_size, args, dims, *, spec):
+    x, idx = args[0], args[1:]
+    xd, idx_dims = dims[0], dims[1:]
+    idx_rank = max(ndim_of(i) - (d is not None) for i, d in zip(idx, idx_dims))
+    adjacent, first = _array_block(spec)
+    if all(d is None for d in idx_dims):
+        # Only the array is batched: a full slice for the batch axis keeps it in place, unless
+        # the array entries are split, in which case NumPy puts their block first.
+        out = index_p.bind(moveaxis(x, xd, 0), *idx, spec=(_FULL, *spec))
+        return out, 0 if adjacent else idx_rank
+    # Batched indices: give each a leading batch axis at full index rank, so they broadcast.
+    idx = tuple(i if d is None else expand_to_rank(moveaxis(i, d, 0), idx_rank)
+                for i, d in zip(idx, idx_dims))
+    if xd is None:
+        # The indices carry the batch axis into the broadcast index shape: no copy of x.
+        out = index_p.bind(x, *idx, spec=spec)
+        if not adjacent:
+            return out, 0
+        return out, first  # the axes of the entries before the block come first
+    # Both batched: pick each example's own row with an arange index on the batch axis.
+    iota = _iota_index(axis_size, idx_rank)
+    out = index_p.bind(moveaxis(x, xd, 0), iota, *idx, spec=(ARRAY, *spec))
+    if not adjacent or first == 0:
+        return out, 0
+    # NumPy put the (batch + index) block first, but each example wants it after the
+    # `first` leading slices: move those axes back in front of the block.
+    pre = first  # each entry before the block (a slice or a new axis) gives one axis
+    block = 1 + idx_rank
+    perm = (0, *range(block, block + pre), *range(1, block), *range(block + pre, ndim_of(out)))
+    return transpose_p.bind(out, perm=perm), 0
+
+
+index_p = declare(
+    "index",
+    impl=lambda xp, x, *idx, spec: x[_rebuild(spec, idx)],
+    shape=_index_shape,
+    batch=_index_batch,
+    samples=[
+        Sample((Arg((5, 3)), Arg((4,), "int64", -5, 5)), {"spec": (ARRAY,)}),
+        Sample((Arg((3, 5)), Arg((2, 2), "int64", 0, 5)), {"spec": ((None, None, None), ARRAY)}),
+        Sample((Arg((3, 4, 5)), Arg((2,), "int64", 0, 3), Arg((2,), "int64", 0, 5)),
+               {"spec": (ARRAY, (None, None, None), ARRAY)}),
+        Sample((Arg((3, 4, 5)), Arg((2,), "int64", 0, 4), Arg((1,), "int64", 0, 5)),
+               {"spec": ((None, None, None), ARRAY, ARRAY)}),
+    ],
+    doc="Integer-array indexing (NumPy's advanced indexing, ints and slices mixed in).",
+)

@@ -1,0 +1,124 @@
+"""1-D ``convolve`` and ``correlate``.
+
+Eagerly they are NumPy's own routines (bit-for-bit NumPy).  Batched, there is no stacked
+NumPy routine, so the rule writes the convolution as a sum over the shorter operand's taps of
+shifted slices times one tap: a few whole-batch array operations, BLAS-free but vectorised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autovec.core import ShapedArray
+from autovec.prims.base import Arg, Sample, declare
+from autovec.prims.elementwise import BINARY, UNARY
+from autovec.prims.shape import (
+    broadcast_batch,
+    concatenate_p,
+    expand_dims_p,
+    flip_p,
+    getitem_p,
+    moveaxis,
+)
+
+_MODES = ("full", "same", "valid")
+_ALL = (None, None, None)  # the slice ':'
+
+
+
+def _out_range(n: int, m: int, mode: str) -> tuple[int, int]:
+    """The slice of the full convolution (length n + m - 1) that ``mode`` keeps."""
+    full = n + m - 1
+    if mode == "full":
+        return 0, full
+    if mode == "same":
+        length = max(n, m)
+        start = (full - length) // 2
+        return start, start + length
+    length = max(n, m) - min(n, m) + 1
+    start = min(n, m) - 1
+    return start, start + length
+
+
+def _conv_shape(a: ShapedArray, v: ShapedArray, *, mode: str) -> ShapedArray:
+    lo, hi = _out_range(a.shape[0], v.shape[0], mode)
+    return ShapedArray((hi - lo,), np.result_type(a.dtype, v.dtype))
+
+
+def _shifted_sum(axis_size: int, a: Any, v: Any, ad: int | None, vd: int | None,
+                 mode: str) -> Any:
+    """Batched ``convolve(a, v, mode)`` with both operands front-batched or unbatched."""
+    n, m = a.shape[-1], v.shape[-1]
+    if m > n:  # convolution commutes; loop over the shorter operand's taps
+        a, v, ad, vd, n, m = v, a, vd, ad, m, n
+    lo, hi = _out_range(n, m, mode)
+    # full[i] = sum_k v[k] * a[i - k]; zero-pad a so every slice is in range.
+    if lo < m - 1 or hi > n:
+        zeros = np.zeros(m - 1, dtype=a.dtype)
+        if ad is not None:
+            zeros = broadcast_batch(zeros, axis_size)
+        a = concatenate_p.bind(zeros, a, zeros, axis=a.ndim - 1)
+        shift = m - 1
+    else:
+        shift = 0
+    total = None
+    for k in range(m):
+        start = lo - k + shift
+        seg = getitem_p.bind(a, index=(_ALL,) * (a.ndim - 1) + ((start, start + hi - lo, None),))
+        tap = getitem_p.bind(v, index=(_ALL,) * (v.ndim - 1) + (k,))
+        if vd is not None:
+            tap = expand_dims_p.bind(tap, axes=(1,))
+        term = BINARY["multiply"].bind(seg, tap)
+        total = term if total is None else BINARY["add"].bind(total, term)
+    return total
+
+
+def _conv_batch(axis_size: int, args: tuple, dims: tuple, *, mode: str) -> tuple:
+    (a, v), (ad, vd) = args, dims
+    a = a if ad is None else moveaxis(a, ad, 0)
+    v = v if vd is None else moveaxis(v, vd, 0)
+    return _shifted_sum(axis_size, a, v, ad, vd, mode), 0
+
+
+def _samples() -> list:
+    return [Sample((Arg((6,)), Arg((3,))), {"mode": mode}) for mode in _MODES] + [
+        Sample((Arg((3,)), Arg((5,))), {"mode": mode}) for mode in _MODES] + [
+        Sample((Arg((5,), "int64", -9, 9), Arg((2,), "int64", -9, 9)), {"mode": "full"})]
+
+
+convolve_p = declare(
+    "convolve",
+    impl=lambda xp, a, v, *, mode: xp.convolve(a, v, mode=mode),
+    shape=_conv_shape,
+    batch=_conv_batch,
+    samples=_samples(),
+    doc="NumPy's 1-D convolve(a, v, mode).",
+)
+
+
+def _corr_batch(axis_size: int, args: tuple, dims: tuple, *, mode: str) -> tuple:
+    (a, v), (ad, vd) = args, dims
+    a = a if ad is None else moveaxis(a, ad, 0)
+    v = v if vd is None else moveaxis(v, vd, 0)
+    conj = UNARY["conjugate"]
+    if v.shape[-1] > a.shape[-1]:
+        # NumPy swaps the operands: correlate(a, v) == conj(correlate(v, a))[::-1].
+        out = _shifted_sum(axis_size, v, flip_p.bind(conj.bind(a), axes=(a.ndim - 1,)),
+                           vd, ad, mode)
+        out = flip_p.bind(conj.bind(out), axes=(out.ndim - 1,))
+        return out, 0
+    # correlate(a, v) == convolve(a, conj(v)[::-1]).
+    return _shifted_sum(axis_size, a, flip_p.bind(conj.bind(v), axes=(v.ndim - 1,)),
+                        ad, vd, mode), 0
+
+
+correlate_p = declare(
+    "correlate",
+    impl=lambda xp, a, v, *, mode: xp.correlate(a, v, mode=mode),
+    shape=_conv_shape,
+    batch=_corr_batch,
+    samples=_samples(),
+    doc="NumPy's 1-D correlate(a, v, mode).",
+)
