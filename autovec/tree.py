@@ -44,6 +44,7 @@ def register_pytree_node(
     [1, 2, 3]
     """
     _registry[nodetype] = _NodeKind(flatten_func, unflatten_func, _index_keys)
+    _leaf_types.discard(nodetype)
 
 
 _registry[tuple] = _NodeKind(lambda t: (t, None), lambda _, c: tuple(c), _index_keys)
@@ -63,11 +64,17 @@ _registry[dict] = _NodeKind(
 )
 
 
+# Types known to be leaves (arrays, scalars, tracers): one dict miss is all they cost.
+_leaf_types: set[type] = set()
+
+
 def _kind_of(x: Any) -> _NodeKind | None:
     t = type(x)
     kind = _registry.get(t)
     if kind is not None:
         return kind
+    if t in _leaf_types:
+        return None
     if issubclass(t, tuple) and hasattr(t, "_fields"):  # namedtuple
         kind = _NodeKind(
             lambda nt: (tuple(nt), None),
@@ -82,6 +89,7 @@ def _kind_of(x: Any) -> _NodeKind | None:
             lambda _, n, names=names: [f".{f}" for f in names],
         )
     else:
+        _leaf_types.add(t)
         return None
     _registry[t] = kind
     return kind
@@ -97,15 +105,17 @@ class PyTreeDef:
         self.aux = aux
         self.children = children
         self.num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
-        self._hash = hash((node_type, aux, children))
+        self._hash: int | None = None  # computed when first needed (jit keys), not per call
 
     def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash((self.node_type, self.aux, self.children))
         return self._hash
 
     def __eq__(self, other: object) -> bool:
-        return (
+        return self is other or (
             isinstance(other, PyTreeDef)
-            and self._hash == other._hash
+            and hash(self) == hash(other)
             and self.node_type is other.node_type
             and self.aux == other.aux
             and self.children == other.children
@@ -153,12 +163,36 @@ def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tup
     >>> tree_flatten({"b": 1, "a": (2, None)})
     ([2, 1], PyTreeDef({'a': (*, None), 'b': *}))
     """
+    if is_leaf is None:
+        t = type(tree)
+        if t in _leaf_types:
+            return [tree], LEAF
+        if t is tuple and all(type(x) in _leaf_types for x in tree):
+            return list(tree), _tuple_of_leaves(len(tree))
     leaves: list = []
     return leaves, _flatten(tree, leaves, is_leaf)
 
 
+_tuples_of_leaves: dict[int, PyTreeDef] = {}
+
+
+def _tuple_of_leaves(n: int) -> PyTreeDef:
+    td = _tuples_of_leaves.get(n)
+    if td is None:
+        td = _tuples_of_leaves[n] = PyTreeDef(tuple, None, (LEAF,) * n)
+    return td
+
+
 def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
     """Rebuild a pytree of structure ``treedef`` from its leaves."""
+    if treedef is LEAF:
+        (leaf,) = leaves
+        return leaf
+    if _tuples_of_leaves.get(treedef.num_leaves) is treedef:
+        out = tuple(leaves)
+        if len(out) != treedef.num_leaves:
+            raise ValueError(f"expected {treedef.num_leaves} leaves for {treedef}")
+        return out
     it = iter(leaves)
     out = _build(treedef, it)
     if next(it, _sentinel) is not _sentinel:
@@ -243,6 +277,8 @@ def broadcast_prefix(prefix: Any, tree: Any, *, what: str = "in_axes") -> list[A
     from autovec.errors import InAxesStructureError
 
     result: list[Any] = []
+    if prefix is None or isinstance(prefix, int):  # the common case: one axis for everything
+        return [prefix] * len(tree_leaves(tree))
 
     def visit(p: Any, t: Any, path: str) -> None:
         pkind = None if p is None else _kind_of(p)

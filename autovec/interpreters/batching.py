@@ -180,44 +180,45 @@ def vmap(
     return vmapped
 
 
-def _in_axes_for(in_axes: Any, args: tuple, kwargs: dict) -> tuple[list, list, Any]:
-    """Flatten ``(args, kwargs)`` and give each leaf its axis and a description."""
+def _flatten_with_axes(in_axes: Any, args: tuple, kwargs: dict) -> tuple:
+    """Flatten ``(args, kwargs)``; return leaves, each leaf's axis, and the two treedefs."""
     if isinstance(in_axes, tuple) and len(in_axes) != len(args):
         raise errors.InAxesStructureError(
             f"vmap in_axes is a tuple of length {len(in_axes)}, but the function was called "
             f"with {len(args)} positional argument(s). Give one entry per positional argument "
             f"(or a single int/None for all of them)."
         )
-    if isinstance(in_axes, dict) and not isinstance(in_axes, tuple):
+    if isinstance(in_axes, dict):
         raise errors.InAxesStructureError(
             "vmap in_axes at the top level must be an int, None, or a tuple/list with one "
             "entry per positional argument; wrap the dict in a tuple: in_axes=({...},)."
         )
-    arg_axes = broadcast_prefix(in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args),
-                                args, what="in_axes")
-    kw_axes = [0] * len(tree_flatten(kwargs)[0])
-    return arg_axes, kw_axes, None
+    leaves, args_def = tree_flatten(args)
+    if in_axes is None or isinstance(in_axes, int):
+        axes = [in_axes] * len(leaves)
+    else:
+        axes = broadcast_prefix(in_axes, args, what="in_axes")
+    kw_def = None
+    if kwargs:  # JAX maps keyword arguments along axis 0
+        kw_leaves, kw_def = tree_flatten(kwargs)
+        leaves = leaves + kw_leaves
+        axes = axes + [0] * len(kw_leaves)
+    return leaves, axes, args_def, kw_def
 
 
 def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs):
-    arg_axes, kw_axes, _ = _in_axes_for(in_axes, args, kwargs)
-    arg_leaves, args_def = tree_flatten(args)
-    kw_leaves, kw_def = tree_flatten(kwargs)
-    leaves = arg_leaves + kw_leaves
-    axes = arg_axes + kw_axes
+    leaves, axes, args_def, kw_def = _flatten_with_axes(in_axes, args, kwargs)
 
     # Normalise axes, find the batch size; errors name the argument and its path.
-    sizes: list[tuple[str, tuple, int, int]] = []
+    sizes: list[tuple[int, tuple, int, int]] = []
     norm_axes: list[int | None] = []
-    described = None
     for i, (leaf, ax) in enumerate(zip(leaves, axes)):
         if ax is None:
             norm_axes.append(None)
             continue
-        shape = _leaf_shape(leaf)
-        if described is None:
-            described = _describe_leaves(names, args, kwargs)
+        shape = leaf.shape if type(leaf) is np.ndarray else _leaf_shape(leaf)
         if not -len(shape) <= ax < len(shape):
+            described = _describe_leaves(names, args, kwargs)
             raise errors.BatchAxisError(
                 f"vmap in_axes {ax} is out of range for {described[i]} with shape {shape}: "
                 f"a {len(shape)}-d value has axes {-len(shape)}..{len(shape) - 1}"
@@ -227,12 +228,14 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
             )
         ax = ax % len(shape)
         norm_axes.append(ax)
-        sizes.append((described[i], shape, ax, shape[ax]))
+        sizes.append((i, shape, ax, shape[ax]))
     size_set = {s[3] for s in sizes}
     if axis_size is not None and size_set and size_set != {axis_size}:
         size_set.add(axis_size)
     if len(size_set) > 1:
-        lines = "\n".join(f"  {d}: shape {sh}, axis {ax} has size {n}" for d, sh, ax, n in sizes)
+        described = _describe_leaves(names, args, kwargs)
+        lines = "\n".join(f"  {described[i]}: shape {sh}, axis {ax} has size {n}"
+                          for i, sh, ax, n in sizes)
         extra = f"\n  axis_size={axis_size} was given" if axis_size is not None else ""
         raise errors.BatchSizeMismatchError(
             f"vmap got inconsistent sizes for the mapped axis (sizes seen: "
@@ -255,11 +258,14 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
     trace = BatchTrace(parent, n, axis_name)
     in_vals = [leaf if ax is None else BatchTracer(trace, _as_array(leaf), ax)
                for leaf, ax in zip(leaves, norm_axes)]
-    n_args = len(arg_leaves)
+    n_args = args_def.num_leaves
     token = _current_trace.set(trace)
     try:
-        out = fun(*tree_unflatten(args_def, in_vals[:n_args]),
-                  **tree_unflatten(kw_def, in_vals[n_args:]))
+        if kw_def is None:
+            out = fun(*tree_unflatten(args_def, in_vals))
+        else:
+            out = fun(*tree_unflatten(args_def, in_vals[:n_args]),
+                      **tree_unflatten(kw_def, in_vals[n_args:]))
     finally:
         _current_trace.reset(token)
         trace.alive = False
@@ -267,7 +273,7 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
 
 
 def _as_array(x: Any) -> Any:
-    if isinstance(x, (np.ndarray, Tracer)) or hasattr(x, "__array_namespace__"):
+    if type(x) is np.ndarray or isinstance(x, Tracer) or hasattr(x, "__array_namespace__"):
         return x
     return np.asarray(x)
 
@@ -320,7 +326,7 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any) -> Any:
                 f"{ndim} axes, so out_axes must be in {-ndim}..{ndim - 1}."
             )
         val = moveaxis(val, bdim, ax % ndim)
-        if not batched and isinstance(val, np.ndarray):
-            val = np.array(val)  # a broadcast view is read-only: give the user a real array
+        if type(val) is np.ndarray and not val.flags.writeable:
+            val = val.copy()  # a broadcast view is read-only: the loop would give a real array
         results.append(val)
     return tree_unflatten(out_def, results)

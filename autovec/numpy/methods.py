@@ -17,24 +17,39 @@ from autovec import errors
 from autovec.core import Tracer
 
 
+# Operands an operator takes part with; anything else gets NotImplemented, so that its own
+# reflected operator can run (NumPy does the same).  Lists and tuples count as arrays.
+_OPERANDS = (Tracer, np.ndarray, np.generic, int, float, complex, bool, list, tuple)
+
+
 def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
+    prim = getattr(f, "prim", None)
+    if prim is not None:  # a ufunc: bind its primitive directly (the hot path of x * y)
+        from autovec.numpy._util import arr
+
+        def op(self: Any, other: Any) -> Any:
+            if not isinstance(other, _OPERANDS):
+                return NotImplemented
+            return prim.bind(self, arr(other))
+
+        def rop(self: Any, other: Any) -> Any:
+            if not isinstance(other, _OPERANDS):
+                return NotImplemented
+            return prim.bind(arr(other), self)
+
+        return op, rop
+
     def op(self: Any, other: Any) -> Any:
-        if _defers(other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return f(self, other)
 
     def rop(self: Any, other: Any) -> Any:
-        if _defers(other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return f(other, self)
 
     return op, rop
-
-
-def _defers(other: Any) -> bool:
-    # Lists and tuples take part as arrays (NumPy does the same); unknown objects defer.
-    return not isinstance(other, (Tracer, np.ndarray, np.generic, int, float, complex, bool,
-                                  list, tuple))
 
 
 def install(anp: Any) -> None:

@@ -32,6 +32,7 @@ def _make(name: str, prim: Primitive, nin: int) -> Callable[..., Any]:
         return prim.bind(*map(arr, args), dtype=np.dtype(dtype))
 
     ufunc.__name__ = ufunc.__qualname__ = name
+    ufunc.prim = prim  # type: ignore[attr-defined]
     ufunc.__doc__ = f"NumPy's ``{name}`` ufunc, elementwise; batched by broadcasting.\n\n" \
                     f"Same signature and semantics as ``numpy.{name}``."
     return ufunc

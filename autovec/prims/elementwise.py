@@ -14,7 +14,7 @@ from autovec.prims.base import Arg, Sample, broadcast_shapes, declare, ndim_of, 
 from autovec.prims.shape import expand_to_rank, moveaxis
 
 
-def align_batched(args: tuple, dims: tuple) -> tuple[list, int]:
+def align_batched(args: tuple, dims: tuple) -> tuple[list | tuple, int]:
     """Put the batch axis of broadcasting operands where NumPy's broadcasting lines them up.
 
     Returns the operands and the output batch axis.  When every batched operand already has
@@ -23,15 +23,17 @@ def align_batched(args: tuple, dims: tuple) -> tuple[list, int]:
     the batch axis in front and size-1 axes up to the full rank; unbatched operands are left
     alone (they broadcast against the trailing axes).
     """
-    ranks = [ndim_of(a) - (d is not None) for a, d in zip(args, dims)]
+    ranks = [getattr(a, "ndim", 0) - (d is not None) for a, d in zip(args, dims)]
     rank = max(ranks)
-    batched_dims = {d for d in dims if d is not None}
-    if len(batched_dims) == 1:
-        (d,) = batched_dims
-        if all(r == rank for r, dd in zip(ranks, dims) if dd is not None) and all(
-            r <= rank - d for r, dd in zip(ranks, dims) if dd is None
-        ):
-            return list(args), d
+    common = -1
+    for r, d in zip(ranks, dims):
+        if d is not None:
+            if r != rank or (common != -1 and d != common):
+                common = -2
+                break
+            common = d
+    if common >= 0 and all(r <= rank - common for r, d in zip(ranks, dims) if d is None):
+        return args, common
     out = [
         a if d is None else expand_to_rank(moveaxis(a, d, 0), rank) for a, d in zip(args, dims)
     ]
