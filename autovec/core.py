@@ -76,8 +76,12 @@ class ShapedArray:
         return hash((self.shape, self.dtype, self.weak_type))
 
 
-_PY_SCALAR_DTYPE = {bool: np.dtype(bool), int: np.dtype(np.int64), float: np.dtype(np.float64),
-                    complex: np.dtype(np.complex128)}
+_PY_SCALAR_DTYPE = {
+    bool: np.dtype(bool),
+    int: np.dtype(np.int64),
+    float: np.dtype(np.float64),
+    complex: np.dtype(np.complex128),
+}
 
 
 def get_aval(x: Any) -> ShapedArray:
@@ -205,7 +209,7 @@ def set_current_trace(trace: Trace) -> Iterator[Trace]:
 def escaped_tracer_error(t: Tracer, prim: Primitive | None = None) -> errors.UnexpectedTracerError:
     where = f" by {prim.name}" if prim is not None else ""
     return errors.UnexpectedTracerError(
-        f"A {t._trace.kind} value ({t.aval.str_short()}) was used{where} after the "
+        f"A value {t._trace.kind} ({t.aval.str_short()}) was used{where} after the "
         f"transformation that created it had returned. It escaped, for example through a "
         f"global variable, a list defined outside the function, or a closure kept for later. "
         f"Return the value from the transformed function instead of storing it."
@@ -273,11 +277,13 @@ class Tracer:
             f"unbatched (in_axes=None) or as a static argument."
         )
 
-    __bool__ = _no_concrete("bool() (an `if`, `while`, `and`/`or` or `not` on it)",
-                            errors.TracerBoolConversionError)
+    __bool__ = _no_concrete(
+        "bool() (an `if`, `while`, `and`/`or` or `not` on it)", errors.TracerBoolConversionError
+    )
     __int__ = _no_concrete("int()", errors.TracerIntegerConversionError)
-    __index__ = _no_concrete("Using it as an index or size (operator.index)",
-                             errors.TracerIntegerConversionError)
+    __index__ = _no_concrete(
+        "Using it as an index or size (operator.index)", errors.TracerIntegerConversionError
+    )
     __float__ = _no_concrete("float()", errors.ConcretizationTypeError)
     __complex__ = _no_concrete("complex()", errors.ConcretizationTypeError)
     item = _no_concrete(".item()", errors.ConcretizationTypeError)
@@ -285,8 +291,8 @@ class Tracer:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise errors.TracerArrayConversionError(
-            f"A {self._trace.kind} value ({self.aval.str_short()} per example) cannot become a "
-            f"plain numpy.ndarray. This happens with np.array([...]) or np.asarray(...) of a "
+            f"A value {self._trace.kind} ({self.aval.str_short()} per example) cannot become "
+            f"a plain numpy.ndarray. This happens with np.array([...]) or np.asarray(...) of a "
             f"list holding it, or when it is written into an existing ndarray "
             f"(out[i] = value). Use autovec.numpy.array / autovec.numpy.stack to build arrays "
             f"from such values, and build results functionally (collect them in a list, then "

@@ -133,7 +133,11 @@ class PyTreeDef:
         if self.node_type is list:
             return f"[{inner}]"
         if self.node_type is dict:
-            return "{" + ", ".join(f"{k!r}: {c._spell()}" for k, c in zip(self.aux, self.children)) + "}"
+            return (
+                "{"
+                + ", ".join(f"{k!r}: {c._spell()}" for k, c in zip(self.aux, self.children))
+                + "}"
+            )
         if self.node_type is type(None):
             return "None"
         return f"{self.node_type.__name__}({inner})"

@@ -43,13 +43,13 @@ class BatchTracer(Tracer):
     def aval(self) -> ShapedArray:
         shape = self.val.shape
         d = self.bdim
-        return ShapedArray(shape[:d] + shape[d + 1:], self.val.dtype)
+        return ShapedArray(shape[:d] + shape[d + 1 :], self.val.dtype)
 
     @property
     def shape(self) -> tuple[int, ...]:
         shape = self.val.shape
         d = self.bdim
-        return shape[:d] + shape[d + 1:]
+        return shape[:d] + shape[d + 1 :]
 
     @property
     def dtype(self) -> np.dtype:
@@ -101,7 +101,9 @@ class BatchTrace(Trace):
 
 
 def _check_axis_spec(axis: Any, what: str) -> None:
-    if axis is not None and not (isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)):
+    if axis is not None and not (
+        isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)
+    ):
         raise errors.InAxesStructureError(
             f"vmap {what} entries must be int or None, got {axis!r} ({type(axis).__name__})."
         )
@@ -127,7 +129,11 @@ def _describe_arg(names: list[str] | None, i: int, path: str, kwarg: str | None)
         return f"keyword argument {kwarg!r}" + (f" at {path}" if path else "")
     name = ""
     if names:
-        name = f" ({names[min(i, len(names) - 1)]})" if i < len(names) or names[-1].startswith("*") else ""
+        name = (
+            f" ({names[min(i, len(names) - 1)]})"
+            if i < len(names) or names[-1].startswith("*")
+            else ""
+        )
     return f"argument {i}{name}" + (f" at path {path}" if path else "")
 
 
@@ -154,9 +160,9 @@ def vmap(
     The result equals ``numpy.stack([fun(x) for x in xs])`` but runs as whole-batch NumPy
     operations.
 
-    >>> import numpy as np, autovec
+    >>> import numpy as np, autovec, autovec.numpy as anp
     >>> def convolve(x, w):
-    ...     return np.array([np.dot(x[i - 1:i + 2], w) for i in range(1, len(x) - 1)])
+    ...     return anp.array([np.dot(x[i - 1:i + 2], w) for i in range(1, len(x) - 1)])
     >>> xs = np.stack([np.arange(5.0), np.arange(5.0) * 2])
     >>> autovec.vmap(convolve, in_axes=(0, None))(xs, np.array([2.0, 3.0, 4.0]))
     array([[11., 20., 29.],
@@ -222,8 +228,11 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
             raise errors.BatchAxisError(
                 f"vmap in_axes {ax} is out of range for {described[i]} with shape {shape}: "
                 f"a {len(shape)}-d value has axes {-len(shape)}..{len(shape) - 1}"
-                + (" (none: a scalar cannot be mapped; pass it with in_axes=None)"
-                   if not shape else "")
+                + (
+                    " (none: a scalar cannot be mapped; pass it with in_axes=None)"
+                    if not shape
+                    else ""
+                )
                 + "."
             )
         ax = ax % len(shape)
@@ -234,8 +243,9 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
         size_set.add(axis_size)
     if len(size_set) > 1:
         described = _describe_leaves(names, args, kwargs)
-        lines = "\n".join(f"  {described[i]}: shape {sh}, axis {ax} has size {n}"
-                          for i, sh, ax, n in sizes)
+        lines = "\n".join(
+            f"  {described[i]}: shape {sh}, axis {ax} has size {n}" for i, sh, ax, n in sizes
+        )
         extra = f"\n  axis_size={axis_size} was given" if axis_size is not None else ""
         raise errors.BatchSizeMismatchError(
             f"vmap got inconsistent sizes for the mapped axis (sizes seen: "
@@ -256,16 +266,20 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
 
     parent = _current_trace.get()
     trace = BatchTrace(parent, n, axis_name)
-    in_vals = [leaf if ax is None else BatchTracer(trace, _as_array(leaf), ax)
-               for leaf, ax in zip(leaves, norm_axes)]
+    in_vals = [
+        leaf if ax is None else BatchTracer(trace, _as_array(leaf), ax)
+        for leaf, ax in zip(leaves, norm_axes)
+    ]
     n_args = args_def.num_leaves
     token = _current_trace.set(trace)
     try:
         if kw_def is None:
             out = fun(*tree_unflatten(args_def, in_vals))
         else:
-            out = fun(*tree_unflatten(args_def, in_vals[:n_args]),
-                      **tree_unflatten(kw_def, in_vals[n_args:]))
+            out = fun(
+                *tree_unflatten(args_def, in_vals[:n_args]),
+                **tree_unflatten(kw_def, in_vals[n_args:]),
+            )
     finally:
         _current_trace.reset(token)
         trace.alive = False
@@ -322,7 +336,7 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any) -> Any:
             paths = paths or [p for p, _ in tree_flatten_with_path(out)[0]]
             raise errors.BatchAxisError(
                 f"vmap out_axes {ax} is out of range for output {paths[i] or ''} of shape "
-                f"{tuple(val.shape[:bdim] + val.shape[bdim + 1:])}: with the batch axis it has "
+                f"{tuple(val.shape[:bdim] + val.shape[bdim + 1 :])}: with the batch axis it has "
                 f"{ndim} axes, so out_axes must be in {-ndim}..{ndim - 1}."
             )
         val = moveaxis(val, bdim, ax % ndim)

@@ -11,8 +11,36 @@ from typing import Any
 
 import numpy as _np
 
+# NumPy's constants and dtypes, so `import autovec.numpy as np` code keeps working.
+from numpy import (  # noqa: E402,F401
+    bool_,
+    complex64,
+    complex128,
+    dtype,
+    e,
+    euler_gamma,
+    finfo,
+    float16,
+    float32,
+    float64,
+    iinfo,
+    inf,
+    int8,
+    int16,
+    int32,
+    int64,
+    intp,
+    nan,
+    newaxis,
+    pi,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+
 from autovec.numpy import creation as _creation
-from autovec.numpy import indexing, methods
+from autovec.numpy import indexing, methods  # noqa: F401
 from autovec.numpy import products as _products
 from autovec.numpy import reductions as _reductions
 from autovec.numpy import shape as _shape
@@ -23,25 +51,22 @@ from autovec.numpy.indexing import getitem
 from autovec.numpy.products import *  # noqa: F403
 from autovec.numpy.reductions import *  # noqa: F403
 from autovec.numpy.shape import *  # noqa: F403
-from autovec.numpy.shape import ndim_of as ndim
-from autovec.numpy.shape import shape_of as shape  # noqa: F811
-from autovec.numpy.shape import size_of as size
+from autovec.numpy.shape import ndim_of as ndim  # noqa: F401
+from autovec.numpy.shape import shape_of as shape  # noqa: F401,F811
+from autovec.numpy.shape import size_of as size  # noqa: F401
 from autovec.numpy.signal import *  # noqa: F403
 from autovec.numpy.ufuncs import *  # noqa: F403
 from autovec.numpy.ufuncs import UFUNCS
 
-# NumPy's constants and dtypes, so `import autovec.numpy as np` code keeps working.
-from numpy import (  # noqa: E402,F401
-    bool_, complex64, complex128, dtype, e, euler_gamma, finfo, float16, float32, float64,
-    iinfo, inf, int8, int16, int32, int64, intp, nan, newaxis, pi, uint8, uint16, uint32,
-    uint64,
-)
-
 
 def result_type(*arrays_and_dtypes: Any) -> _np.dtype:
     """NumPy's ``result_type``; traced values count by their dtype."""
-    return _np.result_type(*(getattr(a, "dtype", a) if not isinstance(a, (int, float, complex))
-                             else a for a in arrays_and_dtypes))
+    return _np.result_type(
+        *(
+            getattr(a, "dtype", a) if not isinstance(a, (int, float, complex)) else a
+            for a in arrays_and_dtypes
+        )
+    )
 
 
 def iscomplexobj(x: Any) -> bool:
@@ -56,9 +81,20 @@ def isrealobj(x: Any) -> bool:
 
 # The functions this namespace implements; the completeness test checks each is tested.
 EXPORTED: list[str] = sorted(
-    {*_creation.__all__, *_products.__all__, *_reductions.__all__, *_shape.__all__,
-     *_signal.__all__, *_ufuncs.__all__, "ndim", "shape", "size", "result_type", "iscomplexobj",
-     "isrealobj"}
+    {
+        *_creation.__all__,
+        *_products.__all__,
+        *_reductions.__all__,
+        *_shape.__all__,
+        *_signal.__all__,
+        *_ufuncs.__all__,
+        "ndim",
+        "shape",
+        "size",
+        "result_type",
+        "iscomplexobj",
+        "isrealobj",
+    }
 )
 
 # NumPy module -> the namespace here that mirrors it (linalg and fft join as they are added).

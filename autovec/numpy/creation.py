@@ -32,8 +32,16 @@ def _stack_nested(obj: Any) -> Any:
     return obj if isinstance(obj, Tracer) else np.asarray(obj)
 
 
-def array(object: Any, dtype: Any = None, *, copy: bool = True, order: str = "K",  # noqa: A002
-          subok: bool = False, ndmin: int = 0, like: Any = None) -> Any:
+def array(
+    object: Any,
+    dtype: Any = None,
+    *,
+    copy: bool = True,
+    order: str = "K",  # noqa: A002
+    subok: bool = False,
+    ndmin: int = 0,
+    like: Any = None,
+) -> Any:
     """NumPy's ``array``; nested lists may hold batched/traced values (they are stacked).
 
     >>> import autovec, autovec.numpy as anp, numpy as np
@@ -51,8 +59,15 @@ def array(object: Any, dtype: Any = None, *, copy: bool = True, order: str = "K"
     return out
 
 
-def asarray(a: Any, dtype: Any = None, order: Any = None, *, device: Any = None,
-            copy: Any = None, like: Any = None) -> Any:
+def asarray(
+    a: Any,
+    dtype: Any = None,
+    order: Any = None,
+    *,
+    device: Any = None,
+    copy: Any = None,
+    like: Any = None,
+) -> Any:
     """NumPy's ``asarray``; a batched/traced value (or a list holding them) stays traced."""
     if not _holds_tracer(a):
         return np.asarray(a, dtype=dtype, order=order, copy=copy)
@@ -79,26 +94,36 @@ def _shape_arg(shp: Any, what: str) -> tuple[int, ...]:
     return (concrete_int(shp, what),)
 
 
-def zeros(shape: Any, dtype: Any = float, order: str = "C", *, device: Any = None,
-          like: Any = None) -> np.ndarray:
+def zeros(
+    shape: Any, dtype: Any = float, order: str = "C", *, device: Any = None, like: Any = None
+) -> np.ndarray:
     """NumPy's ``zeros`` (a constant: the same for every example)."""
     return np.zeros(_shape_arg(shape, "zeros shape"), dtype=dtype, order=order)
 
 
-def ones(shape: Any, dtype: Any = None, order: str = "C", *, device: Any = None,
-         like: Any = None) -> np.ndarray:
+def ones(
+    shape: Any, dtype: Any = None, order: str = "C", *, device: Any = None, like: Any = None
+) -> np.ndarray:
     """NumPy's ``ones``."""
     return np.ones(_shape_arg(shape, "ones shape"), dtype=dtype, order=order)
 
 
-def empty(shape: Any, dtype: Any = float, order: str = "C", *, device: Any = None,
-          like: Any = None) -> np.ndarray:
+def empty(
+    shape: Any, dtype: Any = float, order: str = "C", *, device: Any = None, like: Any = None
+) -> np.ndarray:
     """NumPy's ``empty`` (zero-filled here, so results never depend on memory garbage)."""
     return np.zeros(_shape_arg(shape, "empty shape"), dtype=dtype, order=order)
 
 
-def full(shape: Any, fill_value: Any, dtype: Any = None, order: str = "C", *,
-         device: Any = None, like: Any = None) -> Any:
+def full(
+    shape: Any,
+    fill_value: Any,
+    dtype: Any = None,
+    order: str = "C",
+    *,
+    device: Any = None,
+    like: Any = None,
+) -> Any:
     """NumPy's ``full``; a batched ``fill_value`` gives a batched result."""
     shp = _shape_arg(shape, "full shape")
     if not is_traced(fill_value):
@@ -119,48 +144,93 @@ def _like_dtype(a: Any, dtype: Any) -> Any:
     return a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype
 
 
-def zeros_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True,
-               shape: Any = None, *, device: Any = None) -> np.ndarray:
+def zeros_like(
+    a: Any,
+    dtype: Any = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
+) -> np.ndarray:
     """NumPy's ``zeros_like``: only ``a``'s shape and dtype matter, so this is a constant."""
     return np.zeros(_like_shape(a, shape), dtype=_like_dtype(a, dtype))
 
 
-def ones_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True,
-              shape: Any = None, *, device: Any = None) -> np.ndarray:
+def ones_like(
+    a: Any,
+    dtype: Any = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
+) -> np.ndarray:
     """NumPy's ``ones_like``."""
     return np.ones(_like_shape(a, shape), dtype=_like_dtype(a, dtype))
 
 
-def empty_like(prototype: Any, dtype: Any = None, order: str = "K", subok: bool = True,
-               shape: Any = None, *, device: Any = None) -> np.ndarray:
+def empty_like(
+    prototype: Any,
+    dtype: Any = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
+) -> np.ndarray:
     """NumPy's ``empty_like`` (zero-filled)."""
     return np.zeros(_like_shape(prototype, shape), dtype=_like_dtype(prototype, dtype))
 
 
-def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K",
-              subok: bool = True, shape: Any = None, *, device: Any = None) -> Any:
+def full_like(
+    a: Any,
+    fill_value: Any,
+    dtype: Any = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
+) -> Any:
     """NumPy's ``full_like``."""
     return full(_like_shape(a, shape), fill_value, dtype=_like_dtype(a, dtype))
 
 
-def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None, *,
-           device: Any = None, like: Any = None) -> np.ndarray:
+def arange(
+    start: Any,
+    stop: Any = None,
+    step: Any = None,
+    dtype: Any = None,
+    *,
+    device: Any = None,
+    like: Any = None,
+) -> np.ndarray:
     """NumPy's ``arange``; its arguments must be concrete (the length must not vary)."""
     for v in (start, stop, step):
         if isinstance(v, Tracer):
             raise errors.ConcretizationTypeError(
-                f"arange needs concrete start/stop/step, but got a {v._trace.kind} value "
+                f"arange needs concrete start/stop/step, but got a value {v._trace.kind} "
                 f"({v.aval.str_short()}): the result's length would differ per example. Use a "
-                f"fixed-length arange and mask with autovec.numpy.where, or linspace.")
+                f"fixed-length arange and mask with autovec.numpy.where, or linspace."
+            )
     args = [v for v in (start, stop, step) if v is not None] if stop is not None else [start]
     if stop is None and step is not None:
         args = [0, start, step]
     return np.arange(*args, dtype=dtype)
 
 
-def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
-             retstep: bool = False, dtype: Any = None, axis: int = 0, *,
-             device: Any = None) -> Any:
+def linspace(
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    retstep: bool = False,
+    dtype: Any = None,
+    axis: int = 0,
+    *,
+    device: Any = None,
+) -> Any:
     """NumPy's ``linspace``; ``start``/``stop`` may be batched (``num`` must be concrete).
 
     With batched endpoints the arithmetic is NumPy's own (``arange * step + start``, the last
@@ -168,8 +238,9 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     """
     num = concrete_int(num, "linspace num")
     if not is_traced(start, stop):
-        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype,
-                           axis=axis)
+        return np.linspace(
+            start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis
+        )
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     div = (num - 1) if endpoint else num
@@ -198,11 +269,24 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     return (y, step) if retstep else y
 
 
-def eye(N: int, M: Any = None, k: int = 0, dtype: Any = float, order: str = "C", *,
-        device: Any = None, like: Any = None) -> np.ndarray:
+def eye(
+    N: int,
+    M: Any = None,
+    k: int = 0,
+    dtype: Any = float,
+    order: str = "C",
+    *,
+    device: Any = None,
+    like: Any = None,
+) -> np.ndarray:
     """NumPy's ``eye`` (a constant)."""
-    return np.eye(concrete_int(N, "eye N"), None if M is None else concrete_int(M, "eye M"),
-                  k=concrete_int(k, "eye k"), dtype=dtype, order=order)
+    return np.eye(
+        concrete_int(N, "eye N"),
+        None if M is None else concrete_int(M, "eye M"),
+        k=concrete_int(k, "eye k"),
+        dtype=dtype,
+        order=order,
+    )
 
 
 def identity(n: int, dtype: Any = None, *, like: Any = None) -> np.ndarray:
@@ -210,6 +294,22 @@ def identity(n: int, dtype: Any = None, *, like: Any = None) -> np.ndarray:
     return np.identity(concrete_int(n, "identity n"), dtype=dtype)
 
 
-__all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy", "zeros", "ones",
-           "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like", "arange",
-           "linspace", "eye", "identity"]
+__all__ = [
+    "array",
+    "asarray",
+    "asanyarray",
+    "ascontiguousarray",
+    "copy",
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+    "arange",
+    "linspace",
+    "eye",
+    "identity",
+]

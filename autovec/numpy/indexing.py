@@ -36,7 +36,8 @@ def getitem(x: Any, index: Any) -> Any:
                     f"({it.aval.str_short()}): the result's size depends on how many entries "
                     f"are true, which differs per example. Use autovec.numpy.where(mask, x, "
                     f"fill) to keep the shape, or reduce with the mask "
-                    f"(e.g. (x * mask).sum()).")
+                    f"(e.g. (x * mask).sum())."
+                )
             if not np.issubdtype(it.dtype, np.integer):
                 raise IndexError("arrays used as indices must be of integer (or boolean) type")
             items.append(ARRAY)
@@ -45,11 +46,13 @@ def getitem(x: Any, index: Any) -> Any:
             items.append(it)
         elif isinstance(it, slice):
             items.append(_slice_item(it))
-        elif isinstance(it, (bool, np.bool_)) or (isinstance(it, np.ndarray) and it.dtype == bool
-                                                  and it.ndim == 0):
+        elif isinstance(it, (bool, np.bool_)) or (
+            isinstance(it, np.ndarray) and it.dtype == bool and it.ndim == 0
+        ):
             raise errors.UnsupportedOperationError(
                 "a boolean scalar index (x[True]) on a traced value is not supported; use "
-                "expand_dims (or x[None]) instead.")
+                "expand_dims (or x[None]) instead."
+            )
         elif isinstance(it, (int, np.integer)):
             items.append(operator.index(it))
         else:
@@ -62,7 +65,8 @@ def getitem(x: Any, index: Any) -> Any:
             if a.dtype == object or not (np.issubdtype(a.dtype, np.integer) or a.size == 0):
                 raise IndexError(
                     "only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) "
-                    "and integer or boolean arrays are valid indices")
+                    "and integer or boolean arrays are valid indices"
+                )
             items.append(ARRAY)
             arrays.append(a.astype(np.intp, copy=False))
     # Expand the Ellipsis (at most one) into full slices.
@@ -71,11 +75,13 @@ def getitem(x: Any, index: Any) -> Any:
     if n_ell > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     if consumed > ndim(x):
-        raise IndexError(f"too many indices for array: array is {ndim(x)}-dimensional, but "
-                         f"{consumed} were indexed")
+        raise IndexError(
+            f"too many indices for array: array is {ndim(x)}-dimensional, but "
+            f"{consumed} were indexed"
+        )
     if n_ell:
         k = items.index(Ellipsis)
-        items[k:k + 1] = [_FULL] * (ndim(x) - consumed)
+        items[k : k + 1] = [_FULL] * (ndim(x) - consumed)
     if not arrays:
         return getitem_p.bind(x, index=tuple(items))
     # NumPy counts integer scalars as array indices when arrays are present.
@@ -98,6 +104,7 @@ def getitem(x: Any, index: Any) -> Any:
 
 def setitem_error(x: Any, index: Any, value: Any) -> None:
     raise errors.UnsupportedOperationError(
-        f"In-place assignment (x[...] = v) into a {x._trace.kind} value is not supported: "
+        f"In-place assignment (x[...] = v) into a value {x._trace.kind} is not supported: "
         f"traced values are immutable. Build the new value instead, e.g. with "
-        f"autovec.numpy.where(mask, v, x), or autovec.numpy.concatenate of the pieces.")
+        f"autovec.numpy.where(mask, v, x), or autovec.numpy.concatenate of the pieces."
+    )

@@ -16,7 +16,6 @@ import numpy as np
 from autovec import errors
 from autovec.core import Tracer
 
-
 # Operands an operator takes part with; anything else gets NotImplemented, so that its own
 # reflected operator can run (NumPy does the same).  Lists and tuples count as arrays.
 _OPERANDS = (Tracer, np.ndarray, np.generic, int, float, complex, bool, list, tuple)
@@ -56,18 +55,33 @@ def install(anp: Any) -> None:
     """Install ndarray behaviour on ``Tracer``; ``anp`` is the ``autovec.numpy`` module."""
     u = anp.UFUNCS
     binops = {
-        "add": u["add"], "sub": u["subtract"], "mul": u["multiply"], "truediv": u["divide"],
-        "floordiv": u["floor_divide"], "mod": u["remainder"], "pow": u["power"],
-        "matmul": anp.matmul, "and": u["bitwise_and"], "or": u["bitwise_or"],
-        "xor": u["bitwise_xor"], "lshift": u["left_shift"], "rshift": u["right_shift"],
+        "add": u["add"],
+        "sub": u["subtract"],
+        "mul": u["multiply"],
+        "truediv": u["divide"],
+        "floordiv": u["floor_divide"],
+        "mod": u["remainder"],
+        "pow": u["power"],
+        "matmul": anp.matmul,
+        "and": u["bitwise_and"],
+        "or": u["bitwise_or"],
+        "xor": u["bitwise_xor"],
+        "lshift": u["left_shift"],
+        "rshift": u["right_shift"],
         "divmod": u["divmod"],
     }
     for name, f in binops.items():
         op, rop = _binop(f)
         setattr(Tracer, f"__{name}__", op)
         setattr(Tracer, f"__r{name}__", rop)
-    for name, f in {"lt": u["less"], "le": u["less_equal"], "gt": u["greater"],
-                    "ge": u["greater_equal"], "eq": u["equal"], "ne": u["not_equal"]}.items():
+    for name, f in {
+        "lt": u["less"],
+        "le": u["less_equal"],
+        "gt": u["greater"],
+        "ge": u["greater_equal"],
+        "eq": u["equal"],
+        "ne": u["not_equal"],
+    }.items():
         setattr(Tracer, f"__{name}__", _binop(f)[0])
     Tracer.__neg__ = lambda self: u["negative"](self)
     Tracer.__pos__ = lambda self: u["positive"](self)
@@ -77,17 +91,49 @@ def install(anp: Any) -> None:
     Tracer.__setitem__ = anp.indexing.setitem_error
 
     # Methods with ndarray's signatures.
-    for name in ("sum", "prod", "max", "min", "any", "all", "mean", "var", "std", "argmax",
-                 "argmin", "clip", "conj", "conjugate", "round", "cumsum", "cumprod", "ptp",
-                 "nonzero", "sort", "argsort", "trace", "diagonal", "repeat", "take",
-                 "searchsorted", "dot", "squeeze", "swapaxes", "ravel", "compress", "choose",
-                 "partition", "argpartition"):
+    for name in (
+        "sum",
+        "prod",
+        "max",
+        "min",
+        "any",
+        "all",
+        "mean",
+        "var",
+        "std",
+        "argmax",
+        "argmin",
+        "clip",
+        "conj",
+        "conjugate",
+        "round",
+        "cumsum",
+        "cumprod",
+        "ptp",
+        "nonzero",
+        "sort",
+        "argsort",
+        "trace",
+        "diagonal",
+        "repeat",
+        "take",
+        "searchsorted",
+        "dot",
+        "squeeze",
+        "swapaxes",
+        "ravel",
+        "compress",
+        "choose",
+        "partition",
+        "argpartition",
+    ):
         if hasattr(anp, name):
             setattr(Tracer, name, _method(getattr(anp, name)))
     Tracer.reshape = _reshape_method(anp)
     Tracer.transpose = _transpose_method(anp)
     Tracer.astype = lambda self, dtype, order="K", casting="unsafe", subok=True, copy=True: (
-        anp.astype(self, dtype))
+        anp.astype(self, dtype)
+    )
     Tracer.flatten = lambda self, order="C": anp.ravel(self, order)
     Tracer.copy = lambda self, order="C": self
     Tracer.view = _no_view
@@ -128,30 +174,42 @@ def _transpose_method(anp: Any) -> Callable[..., Any]:
 
 def _no_view(self: Any, *args: Any, **kwargs: Any) -> Any:
     raise errors.UnsupportedOperationError(
-        ".view() reinterprets memory, which traced values do not have; use .astype().")
+        ".view() reinterprets memory, which traced values do not have; use .astype()."
+    )
 
 
-_REDUCE_METHODS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min",
-                   "logical_and": "all", "logical_or": "any"}
+_REDUCE_METHODS = {
+    "add": "sum",
+    "multiply": "prod",
+    "maximum": "max",
+    "minimum": "min",
+    "logical_and": "all",
+    "logical_or": "any",
+}
 _ACCUMULATE_METHODS = {"add": "cumsum", "multiply": "cumprod"}
 
 
 def _array_ufunc(anp: Any) -> Callable[..., Any]:
-    def __array_ufunc__(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
-                        **kwargs: Any) -> Any:
+    def __array_ufunc__(
+        self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any
+    ) -> Any:
         name = ufunc.__name__
         if method == "__call__":
             f = anp.UFUNCS.get(name) or (anp.matmul if name == "matmul" else None)
             if f is None:
                 raise errors.UnsupportedOperationError(
                     f"numpy.{name} has no autovec implementation, so it cannot take a "
-                    f"{self._trace.kind} value. See docs/coverage.md for what is supported.")
+                    f"value {self._trace.kind}. See docs/coverage.md for what is supported."
+                )
             return f(*inputs, **kwargs)
         if method == "reduce" and name in _REDUCE_METHODS:
             kwargs.setdefault("axis", 0)
             return getattr(anp, _REDUCE_METHODS[name])(*inputs, **kwargs)
-        if method == "accumulate" and name in _ACCUMULATE_METHODS and hasattr(
-                anp, _ACCUMULATE_METHODS[name]):
+        if (
+            method == "accumulate"
+            and name in _ACCUMULATE_METHODS
+            and hasattr(anp, _ACCUMULATE_METHODS[name])
+        ):
             kwargs.setdefault("axis", 0)
             return getattr(anp, _ACCUMULATE_METHODS[name])(*inputs, **kwargs)
         if method == "outer" and len(inputs) == 2 and name in anp.UFUNCS:
@@ -159,9 +217,14 @@ def _array_ufunc(anp: Any) -> Callable[..., Any]:
             a = anp.reshape(a, (*np.shape(a), *(1,) * np.ndim(b))) if np.ndim(b) else a
             return anp.UFUNCS[name](a, b, **kwargs)
         raise errors.UnsupportedOperationError(
-            f"numpy.{name}.{method} is not supported on a {self._trace.kind} value"
-            + (" (ufunc.at writes in place; build the result functionally instead)"
-               if method == "at" else "") + ".")
+            f"numpy.{name}.{method} is not supported on a value {self._trace.kind}"
+            + (
+                " (ufunc.at writes in place; build the result functionally instead)"
+                if method == "at"
+                else ""
+            )
+            + "."
+        )
 
     return __array_ufunc__
 
@@ -183,9 +246,10 @@ def _array_function(anp: Any) -> Callable[..., Any]:
         if f is None:
             raise errors.UnsupportedOperationError(
                 f"{getattr(func, '__module__', 'numpy')}.{getattr(func, '__name__', func)} has "
-                f"no autovec implementation yet, so it cannot take a {self._trace.kind} value. "
+                f"no autovec implementation yet, so it cannot take a value {self._trace.kind}. "
                 f"See docs/coverage.md for the supported NumPy functions; the autovec.numpy "
-                f"functions can be combined to write it.")
+                f"functions can be combined to write it."
+            )
         return f(*args, **kwargs)
 
     return __array_function__

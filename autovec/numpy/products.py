@@ -21,7 +21,8 @@ def _dg(a: Any, b: Any, lc: tuple, rc: tuple, lb: tuple = (), rb: tuple = ()) ->
         if shape(a)[i] != shape(b)[j]:
             raise ValueError(
                 f"shapes {shape(a)} and {shape(b)} not aligned: {shape(a)[i]} (dim {i}) != "
-                f"{shape(b)[j]} (dim {j})")
+                f"{shape(b)[j]} (dim {j})"
+            )
     return dot_general_p.bind(a, b, dimension_numbers=((lc, rc), (lb, rb)))
 
 
@@ -129,19 +130,35 @@ def _explicit_subscripts(subscripts: str, operands: list) -> str:
     return f"{subscripts}->{ell}{out}"
 
 
-def einsum(subscripts: Any, *operands: Any, out: Any = None, dtype: Any = None,
-           order: str = "K", casting: str = "safe", optimize: Any = False) -> Any:
+def einsum(
+    subscripts: Any,
+    *operands: Any,
+    out: Any = None,
+    dtype: Any = None,
+    order: str = "K",
+    casting: str = "safe",
+    optimize: Any = False,
+) -> Any:
     """NumPy's ``einsum`` (subscript-string form)."""
     if not isinstance(subscripts, str):
         raise errors.UnsupportedOperationError(
             "autovec.numpy.einsum takes the subscripts-string form ('ij,jk->ik'); the "
-            "interleaved operand/sublist form is not supported.")
+            "interleaved operand/sublist form is not supported."
+        )
     if out is not None or dtype is not None:
         if not is_traced(*operands):
-            return np.einsum(subscripts, *operands, out=out, dtype=dtype, order=order,
-                             casting=casting, optimize=optimize)
-        raise errors.UnsupportedOperationError("einsum(out=, dtype=) is not supported inside "
-                                               "vmap/jit")
+            return np.einsum(
+                subscripts,
+                *operands,
+                out=out,
+                dtype=dtype,
+                order=order,
+                casting=casting,
+                optimize=optimize,
+            )
+        raise errors.UnsupportedOperationError(
+            "einsum(out=, dtype=) is not supported inside vmap/jit"
+        )
     ops = [arr(o) for o in operands]
     sub = _explicit_subscripts(subscripts, ops)
     if set(sub) - set(string.ascii_letters + ",->."):

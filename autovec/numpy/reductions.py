@@ -19,8 +19,15 @@ def _make(name: str, *, has_dtype: bool, has_ddof: bool = False) -> Callable[...
     prim = REDUCTIONS[name]
     np_func = getattr(np, name)
 
-    def reduce(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
-               keepdims: bool = False, ddof: int = 0, **kwargs: Any) -> Any:
+    def reduce(
+        a: Any,
+        axis: Any = None,
+        dtype: Any = None,
+        out: Any = None,
+        keepdims: bool = False,
+        ddof: int = 0,
+        **kwargs: Any,
+    ) -> Any:
         extra = {k: v for k, v in kwargs.items() if v is not _NO}
         if out is not None or extra:
             if not is_traced(a):
@@ -39,9 +46,11 @@ def _make(name: str, *, has_dtype: bool, has_ddof: bool = False) -> Callable[...
         return prim.bind(a, **params)
 
     reduce.__name__ = reduce.__qualname__ = name
-    reduce.__doc__ = (f"NumPy's ``{name}`` over ``axis`` (None: all axes; an int or a tuple), "
-                      f"with ``keepdims``{' and ``dtype``' if has_dtype else ''}"
-                      f"{' and ``ddof``' if has_ddof else ''}.")
+    reduce.__doc__ = (
+        f"NumPy's ``{name}`` over ``axis`` (None: all axes; an int or a tuple), "
+        f"with ``keepdims``{' and ``dtype``' if has_dtype else ''}"
+        f"{' and ``ddof``' if has_ddof else ''}."
+    )
     return reduce
 
 
@@ -77,5 +86,18 @@ def _make_arg(name: str, prim: Any) -> Callable[..., Any]:
 argmax = _make_arg("argmax", argmax_p)
 argmin = _make_arg("argmin", argmin_p)
 
-__all__ = ["sum", "prod", "max", "min", "amax", "amin", "any", "all", "mean", "var", "std",
-           "argmax", "argmin"]
+__all__ = [
+    "sum",
+    "prod",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "any",
+    "all",
+    "mean",
+    "var",
+    "std",
+    "argmax",
+    "argmin",
+]

@@ -23,7 +23,11 @@ from autovec.prims.shape import (
 
 
 def _resolve_shape(new: Any, size: int) -> tuple[int, ...]:
-    if isinstance(new, (int, np.integer)) or not isinstance(new, Sequence) and hasattr(new, "__index__"):
+    if (
+        isinstance(new, (int, np.integer))
+        or not isinstance(new, Sequence)
+        and hasattr(new, "__index__")
+    ):
         new = (new,)
     new = tuple(operator.index(s) for s in new)
     unknown = [i for i, s in enumerate(new) if s == -1]
@@ -39,8 +43,9 @@ def _resolve_shape(new: Any, size: int) -> tuple[int, ...]:
     return new
 
 
-def reshape(a: Any, /, shape: Any = None, order: str = "C", *, newshape: Any = None,
-            copy: Any = None) -> Any:
+def reshape(
+    a: Any, /, shape: Any = None, order: str = "C", *, newshape: Any = None, copy: Any = None
+) -> Any:
     """NumPy's ``reshape`` (orders 'C' and 'F'; one -1 allowed)."""
     if shape is None:
         shape = newshape
@@ -89,8 +94,9 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     src = normalize_axes_ordered(source, nd)
     dst = normalize_axes_ordered(destination, nd)
     if len(src) != len(dst):
-        raise ValueError("`source` and `destination` arguments must have the same number of "
-                         "elements")
+        raise ValueError(
+            "`source` and `destination` arguments must have the same number of elements"
+        )
     order = [n for n in range(nd) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -148,7 +154,11 @@ def squeeze(a: Any, axis: Any = None) -> Any:
 def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
     """NumPy's ``broadcast_to``."""
     a = arr(array)
-    shp = (shape,) if isinstance(shape, (int, np.integer)) else tuple(operator.index(s) for s in shape)
+    shp = (
+        (shape,)
+        if isinstance(shape, (int, np.integer))
+        else tuple(operator.index(s) for s in shape)
+    )
     np.broadcast_shapes(_shape(a), shp)  # NumPy's error for incompatible shapes
     if len(shp) < ndim(a) or np.broadcast_shapes(_shape(a), shp) != shp:
         raise ValueError(f"cannot broadcast a non-scalar of shape {_shape(a)} to shape {shp}")
@@ -162,8 +172,9 @@ def broadcast_arrays(*args: Any, subok: bool = False) -> tuple:
     return tuple(a if _shape(a) == shp else broadcast_to(a, shp) for a in args)
 
 
-def concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None,
-                casting: str = "same_kind") -> Any:
+def concatenate(
+    arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None, casting: str = "same_kind"
+) -> Any:
     """NumPy's ``concatenate`` (``axis=None`` flattens first)."""
     arrays = [arr(a) for a in arrays]
     if out is not None:
@@ -185,7 +196,8 @@ def concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = Non
         if ndim(a) != nd:
             raise ValueError(
                 "all the input array dimensions except for the concatenation axis must match "
-                f"exactly, but along dimension 0, the arrays have {nd} and {ndim(a)} dimensions")
+                f"exactly, but along dimension 0, the arrays have {nd} and {ndim(a)} dimensions"
+            )
     if dtype is not None:
         arrays = [astype(a, dtype) for a in arrays]
     if len(arrays) == 1:
@@ -193,8 +205,9 @@ def concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = Non
     return concatenate_p.bind(*arrays, axis=ax)
 
 
-def stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None,
-          casting: str = "same_kind") -> Any:
+def stack(
+    arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None, casting: str = "same_kind"
+) -> Any:
     """NumPy's ``stack``: join same-shape arrays along a new axis."""
     arrays = [arr(a) for a in arrays]
     if not arrays:
@@ -261,6 +274,22 @@ def size_of(a: Any, axis: Any = None) -> int:
     return shp[normalize_axis(axis, len(shp))]
 
 
-__all__ = ["reshape", "ravel", "transpose", "permute_dims", "moveaxis", "swapaxes",
-           "matrix_transpose", "expand_dims", "squeeze", "broadcast_to", "broadcast_arrays",
-           "concatenate", "stack", "flip", "fliplr", "flipud", "astype"]
+__all__ = [
+    "reshape",
+    "ravel",
+    "transpose",
+    "permute_dims",
+    "moveaxis",
+    "swapaxes",
+    "matrix_transpose",
+    "expand_dims",
+    "squeeze",
+    "broadcast_to",
+    "broadcast_arrays",
+    "concatenate",
+    "stack",
+    "flip",
+    "fliplr",
+    "flipud",
+    "astype",
+]

@@ -33,8 +33,10 @@ def _make(name: str, prim: Primitive, nin: int) -> Callable[..., Any]:
 
     ufunc.__name__ = ufunc.__qualname__ = name
     ufunc.prim = prim  # type: ignore[attr-defined]
-    ufunc.__doc__ = f"NumPy's ``{name}`` ufunc, elementwise; batched by broadcasting.\n\n" \
-                    f"Same signature and semantics as ``numpy.{name}``."
+    ufunc.__doc__ = (
+        f"NumPy's ``{name}`` ufunc, elementwise; batched by broadcasting.\n\n"
+        f"Same signature and semantics as ``numpy.{name}``."
+    )
     return ufunc
 
 
@@ -49,11 +51,24 @@ for _name, _prim in MULTI.items():
     UFUNCS[_name] = _make(_name, _prim, 2 if _name == "divmod" else 1)
 
 # NumPy's own aliases of the same ufuncs.
-ALIASES = {"abs": "absolute", "conj": "conjugate", "mod": "remainder", "true_divide": "divide",
-           "bitwise_not": "invert", "bitwise_invert": "invert", "acos": "arccos",
-           "acosh": "arccosh", "asin": "arcsin", "asinh": "arcsinh", "atan": "arctan",
-           "atanh": "arctanh", "atan2": "arctan2", "pow": "power",
-           "bitwise_left_shift": "left_shift", "bitwise_right_shift": "right_shift"}
+ALIASES = {
+    "abs": "absolute",
+    "conj": "conjugate",
+    "mod": "remainder",
+    "true_divide": "divide",
+    "bitwise_not": "invert",
+    "bitwise_invert": "invert",
+    "acos": "arccos",
+    "acosh": "arccosh",
+    "asin": "arcsin",
+    "asinh": "arcsinh",
+    "atan": "arctan",
+    "atanh": "arctanh",
+    "atan2": "arctan2",
+    "pow": "power",
+    "bitwise_left_shift": "left_shift",
+    "bitwise_right_shift": "right_shift",
+}
 for _alias, _target in ALIASES.items():
     UFUNCS[_alias] = UFUNCS[_target]
 
@@ -99,8 +114,16 @@ def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
     return where_p.bind(arr(condition), arr(x), arr(y))
 
 
-def clip(a: Any, a_min: Any = np._NoValue, a_max: Any = np._NoValue, out: Any = None, *,
-         min: Any = np._NoValue, max: Any = np._NoValue, **kwargs: Any) -> Any:  # noqa: A002
+def clip(
+    a: Any,
+    a_min: Any = np._NoValue,
+    a_max: Any = np._NoValue,
+    out: Any = None,
+    *,
+    min: Any = np._NoValue,
+    max: Any = np._NoValue,
+    **kwargs: Any,
+) -> Any:  # noqa: A002
     """NumPy's ``clip`` (``a_min``/``a_max`` or the ``min``/``max`` keywords; None: no bound)."""
     lo = a_min if a_min is not np._NoValue else (None if min is np._NoValue else min)
     hi = a_max if a_max is not np._NoValue else (None if max is np._NoValue else max)

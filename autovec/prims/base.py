@@ -46,8 +46,15 @@ def declare(
 ) -> Primitive:
     """Declare and register a primitive: one place for all of its rules."""
     return register_primitive(
-        Primitive(name, impl=impl, shape=shape, batch=batch, samples=tuple(samples),
-                  multiple_results=multiple_results, doc=doc)
+        Primitive(
+            name,
+            impl=impl,
+            shape=shape,
+            batch=batch,
+            samples=tuple(samples),
+            multiple_results=multiple_results,
+            doc=doc,
+        )
     )
 
 

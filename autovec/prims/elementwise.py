@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from autovec.core import Primitive, ShapedArray
-from autovec.prims.base import Arg, Sample, broadcast_shapes, declare, ndim_of, result_dtypes
+from autovec.prims.base import Arg, Sample, broadcast_shapes, declare, result_dtypes
 from autovec.prims.shape import expand_to_rank, moveaxis
 
 
@@ -34,14 +34,13 @@ def align_batched(args: tuple, dims: tuple) -> tuple[list | tuple, int]:
             common = d
     if common >= 0 and all(r <= rank - common for r, d in zip(ranks, dims) if d is None):
         return args, common
-    out = [
-        a if d is None else expand_to_rank(moveaxis(a, d, 0), rank) for a, d in zip(args, dims)
-    ]
+    out = [a if d is None else expand_to_rank(moveaxis(a, d, 0), rank) for a, d in zip(args, dims)]
     return out, 0
 
 
-def _elementwise(name: str, nargs: int, samples: list, *, multiple_results: bool = False,
-                 doc: str = "") -> Primitive:
+def _elementwise(
+    name: str, nargs: int, samples: list, *, multiple_results: bool = False, doc: str = ""
+) -> Primitive:
     def impl(xp: Any, *args: Any, **params: Any) -> Any:
         return getattr(xp, name)(*args, **params)
 
@@ -57,36 +56,94 @@ def _elementwise(name: str, nargs: int, samples: list, *, multiple_results: bool
         out = prim.bind(*args, **params)
         return (out, [out_dim] * len(out)) if multiple_results else (out, out_dim)
 
-    prim = declare(name, impl=impl, shape=shape, batch=batch, samples=samples,
-                   multiple_results=multiple_results, doc=doc or f"NumPy's {name}, elementwise.")
+    prim = declare(
+        name,
+        impl=impl,
+        shape=shape,
+        batch=batch,
+        samples=samples,
+        multiple_results=multiple_results,
+        doc=doc or f"NumPy's {name}, elementwise.",
+    )
     assert nargs >= 1
     return prim
 
 
 # Sample sets: argument domains chosen so that every value is valid (no NaN warnings).
 def _unary(low: float = -2.0, high: float = 2.0, dtype: str = "float64") -> list:
-    return [Sample((Arg((3,), dtype, low, high),)), Sample((Arg((2, 3), dtype, low, high),)),
-            Sample((Arg((), dtype, low, high),))]
+    return [
+        Sample((Arg((3,), dtype, low, high),)),
+        Sample((Arg((2, 3), dtype, low, high),)),
+        Sample((Arg((), dtype, low, high),)),
+    ]
 
 
-def _binary(dtype: str = "float64", low: float = -2.0, high: float = 2.0,
-            dtype2: str | None = None, low2: float | None = None,
-            high2: float | None = None) -> list:
+def _binary(
+    dtype: str = "float64",
+    low: float = -2.0,
+    high: float = 2.0,
+    dtype2: str | None = None,
+    low2: float | None = None,
+    high2: float | None = None,
+) -> list:
     a = lambda s: Arg(s, dtype, low, high)  # noqa: E731
-    b = lambda s: Arg(s, dtype2 or dtype, low if low2 is None else low2,  # noqa: E731
-                      high if high2 is None else high2)
-    return [Sample((a((3,)), b((3,)))), Sample((a((2, 3)), b((3,)))),
-            Sample((a(()), b((2, 1)))), Sample((a((2, 1, 3)), b((4, 1))))]
+    b = lambda s: Arg(
+        s,
+        dtype2 or dtype,
+        low if low2 is None else low2,  # noqa: E731
+        high if high2 is None else high2,
+    )
+    return [
+        Sample((a((3,)), b((3,)))),
+        Sample((a((2, 3)), b((3,)))),
+        Sample((a(()), b((2, 1)))),
+        Sample((a((2, 1, 3)), b((4, 1)))),
+    ]
 
 
 _INT = dict(dtype="int64", low=-20, high=20)
 _UNARY: dict[str, list] = {
-    **{n: _unary() for n in (
-        "negative", "positive", "absolute", "fabs", "sign", "exp", "exp2", "expm1", "sin", "cos",
-        "tan", "arctan", "sinh", "cosh", "tanh", "arcsinh", "floor", "ceil", "trunc", "rint",
-        "square", "cbrt", "reciprocal", "deg2rad", "rad2deg", "degrees", "radians",
-        "isnan", "isinf", "isfinite", "signbit", "spacing", "conjugate", "logical_not", "real",
-        "imag")},
+    **{
+        n: _unary()
+        for n in (
+            "negative",
+            "positive",
+            "absolute",
+            "fabs",
+            "sign",
+            "exp",
+            "exp2",
+            "expm1",
+            "sin",
+            "cos",
+            "tan",
+            "arctan",
+            "sinh",
+            "cosh",
+            "tanh",
+            "arcsinh",
+            "floor",
+            "ceil",
+            "trunc",
+            "rint",
+            "square",
+            "cbrt",
+            "reciprocal",
+            "deg2rad",
+            "rad2deg",
+            "degrees",
+            "radians",
+            "isnan",
+            "isinf",
+            "isfinite",
+            "signbit",
+            "spacing",
+            "conjugate",
+            "logical_not",
+            "real",
+            "imag",
+        )
+    },
     **{n: _unary(0.1, 3.0) for n in ("log", "log2", "log10", "log1p", "sqrt")},
     **{n: _unary(-0.9, 0.9) for n in ("arcsin", "arccos", "arctanh")},
     "arccosh": _unary(1.1, 3.0),
@@ -94,11 +151,35 @@ _UNARY: dict[str, list] = {
     "bitwise_count": _unary(**_INT),
 }
 _BINARY: dict[str, list] = {
-    **{n: _binary() for n in (
-        "add", "subtract", "multiply", "divide", "maximum", "minimum", "fmax", "fmin", "arctan2",
-        "hypot", "copysign", "nextafter", "logaddexp", "logaddexp2", "heaviside", "equal",
-        "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
-        "logical_or", "logical_xor")},
+    **{
+        n: _binary()
+        for n in (
+            "add",
+            "subtract",
+            "multiply",
+            "divide",
+            "maximum",
+            "minimum",
+            "fmax",
+            "fmin",
+            "arctan2",
+            "hypot",
+            "copysign",
+            "nextafter",
+            "logaddexp",
+            "logaddexp2",
+            "heaviside",
+            "equal",
+            "not_equal",
+            "less",
+            "less_equal",
+            "greater",
+            "greater_equal",
+            "logical_and",
+            "logical_or",
+            "logical_xor",
+        )
+    },
     **{n: _binary(low=0.5, high=3.0) for n in ("floor_divide", "remainder", "fmod")},
     "power": _binary(low=0.1, high=2.0),
     "float_power": _binary(low=0.1, high=2.0),
@@ -117,13 +198,21 @@ BINARY = {name: _elementwise(name, 2, s) for name, s in _BINARY.items()}
 MULTI = {name: _elementwise(name, n, s, multiple_results=True) for name, (n, s) in _MULTI.items()}
 
 where_p = _elementwise(
-    "where", 3,
-    [Sample((Arg((3,), "bool"), Arg((3,)), Arg((3,)))),
-     Sample((Arg((2, 3), "bool"), Arg((3,)), Arg(()))),
-     Sample((Arg((), "bool"), Arg((2, 1)), Arg((3,))))],
-    doc="``where(cond, x, y)``: x where cond is true, else y (NumPy's where, 3 arguments).")
+    "where",
+    3,
+    [
+        Sample((Arg((3,), "bool"), Arg((3,)), Arg((3,)))),
+        Sample((Arg((2, 3), "bool"), Arg((3,)), Arg(()))),
+        Sample((Arg((), "bool"), Arg((2, 1)), Arg((3,)))),
+    ],
+    doc="``where(cond, x, y)``: x where cond is true, else y (NumPy's where, 3 arguments).",
+)
 clip_p = _elementwise(
-    "clip", 3,
-    [Sample((Arg((4,)), Arg(()), Arg((), low=0.5, high=1.0))),
-     Sample((Arg((2, 3)), Arg((3,), low=-1, high=0), Arg((2, 1), low=0, high=1)))],
-    doc="NumPy's clip(a, a_min, a_max).")
+    "clip",
+    3,
+    [
+        Sample((Arg((4,)), Arg(()), Arg((), low=0.5, high=1.0))),
+        Sample((Arg((2, 3)), Arg((3,), low=-1, high=0), Arg((2, 1), low=0, high=1))),
+    ],
+    doc="NumPy's clip(a, a_min, a_max).",
+)

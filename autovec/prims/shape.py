@@ -78,7 +78,10 @@ reshape_p = declare(
     impl=lambda xp, x, *, new_sizes: xp.reshape(x, new_sizes),
     shape=lambda x, *, new_sizes: ShapedArray(new_sizes, x.dtype),
     batch=_reshape_batch,
-    samples=[Sample((Arg((2, 6)),), {"new_sizes": (3, 4)}), Sample((Arg((4,)),), {"new_sizes": (2, 1, 2)})],
+    samples=[
+        Sample((Arg((2, 6)),), {"new_sizes": (3, 4)}),
+        Sample((Arg((4,)),), {"new_sizes": (2, 1, 2)}),
+    ],
     doc="Row-major reshape to ``new_sizes`` (no -1: the numpy layer resolves it).",
 )
 
@@ -97,7 +100,9 @@ expand_dims_p = declare(
     impl=lambda xp, x, *, axes: xp.expand_dims(x, axes),
     shape=_expand_dims_shape,
     batch=lambda n, args, dims, *, axes: (
-        expand_dims_p.bind(moveaxis(args[0], dims[0], 0), axes=tuple(a + 1 for a in axes)), 0),
+        expand_dims_p.bind(moveaxis(args[0], dims[0], 0), axes=tuple(a + 1 for a in axes)),
+        0,
+    ),
     samples=[Sample((Arg((2, 3)),), {"axes": (0, 2)}), Sample((Arg(()),), {"axes": (0,)})],
     doc="Insert size-1 axes; ``axes`` are sorted positions in the output.",
 )
@@ -106,9 +111,12 @@ squeeze_p = declare(
     "squeeze",
     impl=lambda xp, x, *, axes: xp.squeeze(x, axis=axes),
     shape=lambda x, *, axes: ShapedArray(
-        tuple(s for i, s in enumerate(x.shape) if i not in axes), x.dtype),
+        tuple(s for i, s in enumerate(x.shape) if i not in axes), x.dtype
+    ),
     batch=lambda n, args, dims, *, axes: (
-        squeeze_p.bind(moveaxis(args[0], dims[0], 0), axes=tuple(a + 1 for a in axes)), 0),
+        squeeze_p.bind(moveaxis(args[0], dims[0], 0), axes=tuple(a + 1 for a in axes)),
+        0,
+    ),
     samples=[Sample((Arg((1, 3, 1)),), {"axes": (0, 2)})],
     doc="Remove size-1 axes ``axes``.",
 )
@@ -151,8 +159,10 @@ concatenate_p = declare(
     impl=lambda xp, *xs, axis: xp.concatenate(xs, axis=axis),
     shape=_concatenate_shape,
     batch=_concatenate_batch,
-    samples=[Sample((Arg((2, 3)), Arg((1, 3))), {"axis": 0}),
-             Sample((Arg((2,)), Arg((3,)), Arg((1,))), {"axis": 0})],
+    samples=[
+        Sample((Arg((2, 3)), Arg((1, 3))), {"axis": 0}),
+        Sample((Arg((2,)), Arg((3,)), Arg((1,))), {"axis": 0}),
+    ],
     doc="Join arrays along an existing axis.",
 )
 
@@ -163,7 +173,9 @@ flip_p = declare(
     impl=lambda xp, x, *, axes: xp.flip(x, axis=axes),
     shape=lambda x, *, axes: ShapedArray(x.shape, x.dtype),
     batch=lambda n, args, dims, *, axes: (
-        flip_p.bind(args[0], axes=tuple(a + (a >= dims[0]) for a in axes)), dims[0]),
+        flip_p.bind(args[0], axes=tuple(a + (a >= dims[0]) for a in axes)),
+        dims[0],
+    ),
     samples=[Sample((Arg((2, 3)),), {"axes": (1,)}), Sample((Arg((2, 3)),), {"axes": (0, 1)})],
     doc="Reverse the order of elements along ``axes`` (a view in NumPy).",
 )
@@ -179,9 +191,14 @@ convert_element_type_p = declare(
     "convert_element_type",
     impl=lambda xp, x, *, dtype: xp.astype(xp.asarray(x), dtype),
     shape=_astype_shape,
-    batch=lambda n, args, dims, *, dtype: (convert_element_type_p.bind(args[0], dtype=dtype), dims[0]),
-    samples=[Sample((Arg((2, 3)),), {"dtype": np.dtype("int32")}),
-             Sample((Arg((3,), "int64", -5, 5),), {"dtype": np.dtype("float32")})],
+    batch=lambda n, args, dims, *, dtype: (
+        convert_element_type_p.bind(args[0], dtype=dtype),
+        dims[0],
+    ),
+    samples=[
+        Sample((Arg((2, 3)),), {"dtype": np.dtype("int32")}),
+        Sample((Arg((3,), "int64", -5, 5),), {"dtype": np.dtype("float32")}),
+    ],
     doc="Cast to ``dtype`` with NumPy's unsafe casting (what ``ndarray.astype`` does).",
 )
 
@@ -212,9 +229,11 @@ getitem_p = declare(
     impl=lambda xp, x, *, index: x[to_slice_index(index)],
     shape=_getitem_shape,
     batch=_getitem_batch,
-    samples=[Sample((Arg((4, 5)),), {"index": ((1, 3, None), 2)}),
-             Sample((Arg((4, 5)),), {"index": (None, (None, None, -1), (0, 5, 2))}),
-             Sample((Arg((3,)),), {"index": (1,)})],
+    samples=[
+        Sample((Arg((4, 5)),), {"index": ((1, 3, None), 2)}),
+        Sample((Arg((4, 5)),), {"index": (None, (None, None, -1), (0, 5, 2))}),
+        Sample((Arg((3,)),), {"index": (1,)}),
+    ],
     doc="Basic indexing: ints, slices and new axes (Ellipsis expanded away). A view.",
 )
 
@@ -251,6 +270,7 @@ def _index_shape(x, *idx, spec):
         else:
             dims.append(len(range(*slice(*s).indices(x.shape[axis]))))
             axis += 1
+    dims.extend(x.shape[axis:])  # axes the index does not name
     if not adjacent:
         dims = [*bshape, *dims]
     return ShapedArray(tuple(dims), x.dtype)
@@ -271,8 +291,10 @@ def _index_batch(axis_size, args, dims, *, spec):
         out = index_p.bind(moveaxis(x, xd, 0), *idx, spec=(_FULL, *spec))
         return out, 0 if adjacent else idx_rank
     # Batched indices: give each a leading batch axis at full index rank, so they broadcast.
-    idx = tuple(i if d is None else expand_to_rank(moveaxis(i, d, 0), idx_rank)
-                for i, d in zip(idx, idx_dims))
+    idx = tuple(
+        i if d is None else expand_to_rank(moveaxis(i, d, 0), idx_rank)
+        for i, d in zip(idx, idx_dims)
+    )
     if xd is None:
         # The indices carry the batch axis into the broadcast index shape: no copy of x.
         out = index_p.bind(x, *idx, spec=spec)
@@ -300,10 +322,14 @@ index_p = declare(
     samples=[
         Sample((Arg((5, 3)), Arg((4,), "int64", -5, 5)), {"spec": (ARRAY,)}),
         Sample((Arg((3, 5)), Arg((2, 2), "int64", 0, 5)), {"spec": ((None, None, None), ARRAY)}),
-        Sample((Arg((3, 4, 5)), Arg((2,), "int64", 0, 3), Arg((2,), "int64", 0, 5)),
-               {"spec": (ARRAY, (None, None, None), ARRAY)}),
-        Sample((Arg((3, 4, 5)), Arg((2,), "int64", 0, 4), Arg((1,), "int64", 0, 5)),
-               {"spec": ((None, None, None), ARRAY, ARRAY)}),
+        Sample(
+            (Arg((3, 4, 5)), Arg((2,), "int64", 0, 3), Arg((2,), "int64", 0, 5)),
+            {"spec": (ARRAY, (None, None, None), ARRAY)},
+        ),
+        Sample(
+            (Arg((3, 4, 5)), Arg((2,), "int64", 0, 4), Arg((1,), "int64", 0, 5)),
+            {"spec": ((None, None, None), ARRAY, ARRAY)},
+        ),
     ],
     doc="Integer-array indexing (NumPy's advanced indexing, ints and slices mixed in).",
 )

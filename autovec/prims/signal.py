@@ -27,7 +27,6 @@ _MODES = ("full", "same", "valid")
 _ALL = (None, None, None)  # the slice ':'
 
 
-
 def _out_range(n: int, m: int, mode: str) -> tuple[int, int]:
     """The slice of the full convolution (length n + m - 1) that ``mode`` keeps."""
     full = n + m - 1
@@ -47,8 +46,7 @@ def _conv_shape(a: ShapedArray, v: ShapedArray, *, mode: str) -> ShapedArray:
     return ShapedArray((hi - lo,), np.result_type(a.dtype, v.dtype))
 
 
-def _shifted_sum(axis_size: int, a: Any, v: Any, ad: int | None, vd: int | None,
-                 mode: str) -> Any:
+def _shifted_sum(axis_size: int, a: Any, v: Any, ad: int | None, vd: int | None, mode: str) -> Any:
     """Batched ``convolve(a, v, mode)`` with both operands front-batched or unbatched."""
     n, m = a.shape[-1], v.shape[-1]
     if m > n:  # convolution commutes; loop over the shorter operand's taps
@@ -83,9 +81,11 @@ def _conv_batch(axis_size: int, args: tuple, dims: tuple, *, mode: str) -> tuple
 
 
 def _samples() -> list:
-    return [Sample((Arg((6,)), Arg((3,))), {"mode": mode}) for mode in _MODES] + [
-        Sample((Arg((3,)), Arg((5,))), {"mode": mode}) for mode in _MODES] + [
-        Sample((Arg((5,), "int64", -9, 9), Arg((2,), "int64", -9, 9)), {"mode": "full"})]
+    return (
+        [Sample((Arg((6,)), Arg((3,))), {"mode": mode}) for mode in _MODES]
+        + [Sample((Arg((3,)), Arg((5,))), {"mode": mode}) for mode in _MODES]
+        + [Sample((Arg((5,), "int64", -9, 9), Arg((2,), "int64", -9, 9)), {"mode": "full"})]
+    )
 
 
 convolve_p = declare(
@@ -105,13 +105,15 @@ def _corr_batch(axis_size: int, args: tuple, dims: tuple, *, mode: str) -> tuple
     conj = UNARY["conjugate"]
     if v.shape[-1] > a.shape[-1]:
         # NumPy swaps the operands: correlate(a, v) == conj(correlate(v, a))[::-1].
-        out = _shifted_sum(axis_size, v, flip_p.bind(conj.bind(a), axes=(a.ndim - 1,)),
-                           vd, ad, mode)
+        out = _shifted_sum(
+            axis_size, v, flip_p.bind(conj.bind(a), axes=(a.ndim - 1,)), vd, ad, mode
+        )
         out = flip_p.bind(conj.bind(out), axes=(out.ndim - 1,))
         return out, 0
     # correlate(a, v) == convolve(a, conj(v)[::-1]).
-    return _shifted_sum(axis_size, a, flip_p.bind(conj.bind(v), axes=(v.ndim - 1,)),
-                        ad, vd, mode), 0
+    return _shifted_sum(
+        axis_size, a, flip_p.bind(conj.bind(v), axes=(v.ndim - 1,)), ad, vd, mode
+    ), 0
 
 
 correlate_p = declare(

@@ -1,0 +1,284 @@
+"""Public checkers: ``check_vmap`` compares ``vmap(f)`` with the stacked Python loop.
+
+Used by autovec's own tests for every primitive and every ``autovec.numpy`` function, and by
+users who write new primitives or want to check their own functions.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autovec.core import Tracer
+from autovec.interpreters.batching import vmap
+from autovec.tree import tree_flatten, tree_unflatten
+
+# name -> (make batched function from (fun, in_axes)); jit adds its compositions here.
+TRANSFORMS: dict[str, Callable[[Callable, tuple], Callable]] = {
+    "vmap": lambda f, in_axes: vmap(f, in_axes=in_axes),
+}
+# Transformations applied twice (an outer batch of examples, each itself a batch).
+NESTED_TRANSFORMS: dict[str, Callable[[Callable, tuple, tuple], Callable]] = {
+    "vmap_vmap": lambda f, inner, outer: vmap(vmap(f, in_axes=inner), in_axes=outer),
+}
+
+
+def axis_choices(example: Any) -> list[int | None]:
+    """The batch-axis positions tried for one argument: None, 0, its last axis, negative."""
+    nd = np.ndim(example)
+    choices: list[int | None] = [None, 0, -1]
+    if nd > 0:
+        choices.insert(2, nd)
+    return choices
+
+
+def in_axes_combinations(
+    args: Sequence[Any], batchable: Sequence[bool] | None = None
+) -> list[tuple]:
+    """Every combination of ``axis_choices`` over the arguments, except all-None."""
+    per_arg = [
+        axis_choices(a) if batchable is None or batchable[i] else [None] for i, a in enumerate(args)
+    ]
+    return [c for c in itertools.product(*per_arg) if any(x is not None for x in c)]
+
+
+def perturb(example: Any, rng: np.random.Generator) -> Any:
+    """Another valid example like ``example``: its elements shuffled (values stay in the
+    function's domain: indices stay in range, logs stay positive); 0-d floats are scaled."""
+    a = np.asarray(example)
+    if a.ndim == 0:
+        if a.dtype.kind in "fc":
+            return (a * rng.uniform(0.9, 1.0)).astype(a.dtype)
+        return a.copy()
+    flat = a.reshape(-1).copy()
+    rng.shuffle(flat)
+    return flat.reshape(a.shape)
+
+
+def _stack_lanes(lanes: list, axis: int | None, example: Any) -> Any:
+    if axis is None:
+        return example
+    arr = np.stack([np.asarray(x) for x in lanes], axis=0)
+    return np.moveaxis(arr, 0, axis if axis >= 0 else arr.ndim + axis)
+
+
+def _assert_same(got: Any, want: Any, rtol: float, atol: float, context: str) -> None:
+    got_leaves, got_def = tree_flatten(got)
+    want_leaves, want_def = tree_flatten(want)
+    if got_def != want_def:
+        raise AssertionError(f"{context}: output structure {got_def} != loop's {want_def}")
+    for k, (g, w) in enumerate(zip(got_leaves, want_leaves)):
+        where = f"{context}, output leaf {k}"
+        if isinstance(g, Tracer):
+            raise AssertionError(f"{where}: returned a tracer, not an array")
+        if not isinstance(g, np.ndarray):
+            raise AssertionError(f"{where}: returned {type(g).__name__}, not numpy.ndarray")
+        w = np.asarray(w)
+        if g.shape != w.shape:
+            raise AssertionError(f"{where}: shape {g.shape} != loop's {w.shape}")
+        if g.dtype != w.dtype:
+            raise AssertionError(f"{where}: dtype {g.dtype} != loop's {w.dtype}")
+        if g.dtype.kind in "fc":
+            ok = np.allclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
+        else:
+            ok = np.array_equal(g, w)
+        if not ok:
+            raise AssertionError(
+                f"{where}: values differ from the loop's\n got: {g!r}\nwant: {w!r}"
+            )
+
+
+def _loop(fun: Callable, lane_args: list[tuple]) -> Any:
+    outs = [fun(*a) for a in lane_args]
+    leaves = [tree_flatten(o)[0] for o in outs]
+    treedef = tree_flatten(outs[0])[1]
+    return tree_unflatten(
+        treedef, [np.stack([np.asarray(lv[k]) for lv in leaves]) for k in range(len(leaves[0]))]
+    )
+
+
+def _empty_like_loop(fun: Callable, example_args: tuple, lead: tuple = (0,)) -> Any:
+    out = fun(*example_args)
+    leaves, treedef = tree_flatten(out)
+    return tree_unflatten(
+        treedef, [np.zeros(lead + np.shape(x), np.asarray(x).dtype) for x in leaves]
+    )
+
+
+def check_vmap(
+    fun: Callable,
+    *args: Any,
+    in_axes: Iterable[tuple] | None = None,
+    batch_sizes: Sequence[int] = (0, 1, 3),
+    transforms: Sequence[str] = ("vmap",),
+    nested: bool = True,
+    batchable: Sequence[bool] | None = None,
+    make_example: Callable[[np.random.Generator], tuple] | None = None,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    seed: int = 0,
+) -> int:
+    """Check ``vmap(fun, in_axes)`` against the stacked loop; return the number of cases.
+
+    ``args`` is one example's arguments.  For every ``in_axes`` combination (each argument
+    ``None``, ``0``, its last axis and a negative axis; by default all combinations except
+    all-``None``), every batch size and every transformation in ``transforms`` (names from
+    ``TRANSFORMS``: ``"vmap"``, and ``"jit_vmap"``/``"vmap_jit"`` once jit is loaded), the
+    batched call must give the loop's shapes, dtypes and values (integers and booleans
+    exactly, floats to ``rtol``/``atol``), as NumPy arrays.  With ``nested=True`` the same
+    holds for ``vmap(vmap(fun))`` over a batch of batches.
+
+    Other examples of the batch come from ``make_example(rng)`` (a tuple of arguments) or, by
+    default, by shuffling the elements of ``args`` (``perturb``).  ``batchable[i]=False``
+    keeps argument ``i`` unbatched.
+
+    >>> import numpy as np
+    >>> check_vmap(lambda x, y: np.sin(x) * y, np.ones(3), 2.0) > 0
+    True
+    """
+    rng = np.random.default_rng(seed)
+    combos = list(in_axes) if in_axes is not None else in_axes_combinations(args, batchable)
+
+    def new_example() -> tuple:
+        if make_example is not None:
+            return tuple(make_example(rng))
+        return tuple(perturb(a, rng) for a in args)
+
+    count = 0
+    for axes in combos:
+        axes = tuple(axes)
+        for n in batch_sizes:
+            lanes = [tuple(args)] + [new_example() for _ in range(n - 1)] if n else []
+            batched = [
+                _stack_lanes([lane[i] for lane in lanes], ax, a) if n else _empty_batch(a, ax)
+                for i, (a, ax) in enumerate(zip(args, axes))
+            ]
+            lane_args = [
+                tuple(lane[i] if ax is not None else args[i] for i, ax in enumerate(axes))
+                for lane in lanes
+            ]
+            want = _loop(fun, lane_args) if n else _empty_like_loop(fun, tuple(args))
+            for name in transforms:
+                context = f"{_name(fun)} {name} in_axes={axes} batch={n}"
+                got = TRANSFORMS[name](fun, axes)(*batched)
+                _assert_same(got, want, rtol, atol, context)
+                count += 1
+        if nested:
+            count += _check_nested(fun, args, axes, new_example, rtol, atol)
+    return count
+
+
+def _empty_batch(a: Any, ax: int | None) -> Any:
+    if ax is None:
+        return a
+    arr = np.zeros((0, *np.shape(a)), np.asarray(a).dtype)
+    return np.moveaxis(arr, 0, ax if ax >= 0 else arr.ndim + ax)
+
+
+def _check_nested(
+    fun: Callable, args: tuple, axes: tuple, new_example: Callable, rtol: float, atol: float
+) -> int:
+    """A batch of 2 batches of 3; the outer batch axis is 0 for the arguments batched inside."""
+    outer_n, inner_n = 2, 3
+    groups = [
+        [tuple(args) if (j, i) == (0, 0) else new_example() for i in range(inner_n)]
+        for j in range(outer_n)
+    ]
+    batched = []
+    for k, (a, ax) in enumerate(zip(args, axes)):
+        if ax is None:
+            batched.append(a)
+        else:
+            batched.append(
+                np.stack([_stack_lanes([g[i][k] for i in range(inner_n)], ax, a) for g in groups])
+            )
+    outer_axes = tuple(None if ax is None else 0 for ax in axes)
+    lane_args = [
+        [tuple(lane[i] if ax is not None else args[i] for i, ax in enumerate(axes)) for lane in g]
+        for g in groups
+    ]
+    inner_wants = [_loop(fun, la) for la in lane_args]
+    want_leaves = [tree_flatten(w)[0] for w in inner_wants]
+    treedef = tree_flatten(inner_wants[0])[1]
+    want = tree_unflatten(
+        treedef, [np.stack([w[k] for w in want_leaves]) for k in range(len(want_leaves[0]))]
+    )
+    count = 0
+    for name, make in NESTED_TRANSFORMS.items():
+        got = make(fun, axes, outer_axes)(*batched)
+        _assert_same(got, want, rtol, atol, f"{_name(fun)} {name} in_axes={axes}")
+        count += 1
+    return count
+
+
+def make_arg(spec: Any, rng: np.random.Generator) -> Any:
+    """A random array for a primitive sample's ``Arg`` spec (other values pass through)."""
+    from autovec.prims.base import Arg
+
+    if not isinstance(spec, Arg):
+        return spec
+    dtype = np.dtype(spec.dtype)
+    if dtype.kind == "b":
+        return rng.random(spec.shape) < 0.5
+    if dtype.kind in "iu":
+        return rng.integers(int(spec.low), int(spec.high), spec.shape).astype(dtype)
+    vals = rng.uniform(spec.low, spec.high, spec.shape)
+    if dtype.kind == "c":
+        vals = vals + 1j * rng.uniform(spec.low, spec.high, spec.shape)
+    return np.asarray(vals).astype(dtype)
+
+
+def check_primitive(
+    prim: Any, sample: Any, *, transforms: Sequence[str] = ("vmap",), seed: int = 0
+) -> int:
+    """Run one of a primitive's samples through ``check_vmap`` and check its shape rule
+    against its impl; return the number of cases."""
+    from autovec.core import get_aval
+    from autovec.prims.base import Arg
+
+    rng = np.random.default_rng(seed)
+    specs = sample.args
+    args = tuple(make_arg(s, rng) for s in specs)
+    params = dict(sample.params)
+    out = prim.bind(*args, **params)
+    avals = prim.shape(*(get_aval(a) for a in args), **params)
+    outs = out if prim.multiple_results else (out,)
+    avals = avals if prim.multiple_results else (avals,)
+    for o, av in zip(outs, avals):
+        o = np.asarray(o)
+        if o.shape != av.shape or o.dtype != av.dtype:
+            raise AssertionError(
+                f"{prim.name} shape rule says {av.str_short()}, impl gives "
+                f"{o.dtype}{list(o.shape)} for params {params}"
+            )
+
+    def fun(*xs: Any) -> Any:
+        return prim.bind(*xs, **params)
+
+    fun.__name__ = prim.name
+    batchable = [not isinstance(s, Arg) or s.batchable for s in specs]
+    return check_vmap(
+        fun,
+        *args,
+        transforms=transforms,
+        batchable=batchable,
+        make_example=lambda r: tuple(make_arg(s, r) for s in specs),
+    )
+
+
+def _name(fun: Callable) -> str:
+    return getattr(fun, "__name__", repr(fun))
+
+
+__all__ = [
+    "check_vmap",
+    "check_primitive",
+    "make_arg",
+    "in_axes_combinations",
+    "perturb",
+    "TRANSFORMS",
+    "NESTED_TRANSFORMS",
+]
