@@ -3,6 +3,9 @@
 Each function normalises its arguments as NumPy does and then binds primitives (or calls other
 functions here).  On plain arrays, outside any transformation, the results are NumPy's.  Plain
 ``numpy`` calls on tracers land here too, through ``__array_ufunc__``/``__array_function__``.
+
+Each module below lists its functions in ``__all__``; this namespace exports all of them.  To
+add a family of functions, write a module and add it to ``_MODULES``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 import numpy as _np
 
 # NumPy's constants and dtypes, so `import autovec.numpy as np` code keeps working.
-from numpy import (  # noqa: E402,F401
+from numpy import (  # noqa: F401
     bool_,
     complex64,
     complex128,
@@ -40,23 +43,29 @@ from numpy import (  # noqa: E402,F401
 )
 
 from autovec.numpy import creation as _creation
-from autovec.numpy import indexing, methods  # noqa: F401
+from autovec.numpy import indexing, methods
+from autovec.numpy import manipulation as _manipulation
 from autovec.numpy import products as _products
 from autovec.numpy import reductions as _reductions
-from autovec.numpy import shape as _shape
 from autovec.numpy import signal as _signal
 from autovec.numpy import ufuncs as _ufuncs
-from autovec.numpy.creation import *  # noqa: F403
 from autovec.numpy.indexing import getitem
-from autovec.numpy.products import *  # noqa: F403
-from autovec.numpy.reductions import *  # noqa: F403
-from autovec.numpy.shape import *  # noqa: F403
-from autovec.numpy.shape import ndim_of as ndim  # noqa: F401
-from autovec.numpy.shape import shape_of as shape  # noqa: F401,F811
-from autovec.numpy.shape import size_of as size  # noqa: F401
-from autovec.numpy.signal import *  # noqa: F403
-from autovec.numpy.ufuncs import *  # noqa: F403
 from autovec.numpy.ufuncs import UFUNCS
+
+_MODULES = [
+    _creation,
+    _manipulation,
+    _products,
+    _reductions,
+    _signal,
+    _ufuncs,
+]
+for _module in _MODULES:
+    globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
+
+shape = _manipulation.shape_of
+ndim = _manipulation.ndim_of
+size = _manipulation.size_of
 
 
 def result_type(*arrays_and_dtypes: Any) -> _np.dtype:
@@ -81,23 +90,12 @@ def isrealobj(x: Any) -> bool:
 
 # The functions this namespace implements; the completeness test checks each is tested.
 EXPORTED: list[str] = sorted(
-    {
-        *_creation.__all__,
-        *_products.__all__,
-        *_reductions.__all__,
-        *_shape.__all__,
-        *_signal.__all__,
-        *_ufuncs.__all__,
-        "ndim",
-        "shape",
-        "size",
-        "result_type",
-        "iscomplexobj",
-        "isrealobj",
-    }
+    {n for m in _MODULES for n in m.__all__}
+    | {"ndim", "shape", "size", "result_type", "iscomplexobj", "isrealobj"}
 )
 
-# NumPy module -> the namespace here that mirrors it (linalg and fft join as they are added).
+# NumPy module -> the namespace here that mirrors it (None: this one). linalg and fft add
+# themselves here when they are written.
 _MIRRORS: dict[str, Any] = {"numpy": None}
 
 
@@ -113,4 +111,4 @@ def lookup_numpy_function(module: str, name: str) -> Any:
 
 methods.install(__import__(__name__, fromlist=["UFUNCS"]))
 
-__all__ = [*EXPORTED, "getitem", "UFUNCS", "lookup_numpy_function"]
+__all__ = [*EXPORTED, "getitem", "indexing", "UFUNCS", "lookup_numpy_function"]

@@ -12,7 +12,14 @@ import numpy as np
 from autovec import errors
 from autovec.core import Tracer
 from autovec.numpy._util import arr, concrete_int, is_traced, ndim, shape
-from autovec.numpy.shape import astype, broadcast_to, concatenate, expand_dims, reshape, stack
+from autovec.numpy.manipulation import (
+    astype,
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    reshape,
+    stack,
+)
 from autovec.numpy.ufuncs import UFUNCS
 
 
@@ -259,7 +266,7 @@ def linspace(
         last = expand_dims(broadcast_to(stop, shape(y)[1:]), 0)
         y = concatenate([y[:-1], last], axis=0)
     if axis != 0:
-        from autovec.numpy.shape import moveaxis
+        from autovec.numpy.manipulation import moveaxis
 
         y = moveaxis(y, 0, axis)
     if dtype is not None:

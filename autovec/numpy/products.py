@@ -11,7 +11,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.numpy._util import arr, is_traced, ndim, normalize_axis, shape
-from autovec.numpy.shape import broadcast_to, ravel, transpose
+from autovec.numpy.manipulation import broadcast_to, ravel, transpose
 from autovec.numpy.ufuncs import UFUNCS
 from autovec.prims.linalg import dot_general_p, einsum_p
 
@@ -90,7 +90,7 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
     if out is not None and not is_traced(a, b):
         return np.outer(a, b, out=out)
     a, b = ravel(a), ravel(b)
-    from autovec.numpy.shape import expand_dims
+    from autovec.numpy.manipulation import expand_dims
 
     return UFUNCS["multiply"](expand_dims(a, 1), expand_dims(b, 0))
 
