@@ -1,7 +1,8 @@
 """autovec: JAX-style automatic vectorisation (``vmap``) for NumPy code.
 
 Write a function for ONE example; ``autovec.vmap(f)`` runs it over a whole batch as a few
-array operations instead of a Python loop.
+array operations instead of a Python loop; ``autovec.jit(f)`` traces it once into a program
+and replays it with almost no Python overhead.
 
 >>> import numpy as np, autovec
 >>> autovec.vmap(lambda x: np.dot(x, x))(np.arange(6.0).reshape(3, 2))
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from autovec import errors, numpy, prims  # noqa: F401  (importing declares the primitives)
 from autovec.interpreters.batching import vmap
+from autovec.interpreters.jit import jit, make_ir
 from autovec.tree import (
     register_pytree_node,
     tree_flatten,
@@ -25,6 +27,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "errors",
+    "jit",
+    "make_ir",
     "numpy",
     "register_pytree_node",
     "tree_flatten",

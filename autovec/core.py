@@ -104,12 +104,15 @@ class Primitive:
     - ``shape(*avals, **params)`` gives the output aval(s) without computing;
     - ``batch(axis_size, args, dims, **params)`` returns ``(outs, out_dims)``: the batching
       rule, told which axis of each argument is the batch axis (``None``: unbatched);
-    - ``samples`` are the argument specs the generic tests run it on.
+    - ``samples`` are the argument specs the generic tests run it on;
+    - ``xp_function`` (optional) names the ``xp`` function ``impl`` calls when there are no
+      params, so compiled programs can call it directly.
 
     ``multiple_results`` primitives return a tuple from ``impl`` and lists from the rules.
     """
 
-    __slots__ = ("name", "impl", "shape", "batch", "samples", "multiple_results", "doc")
+    __slots__ = ("name", "impl", "shape", "batch", "samples", "multiple_results", "doc",
+                 "xp_function")
 
     def __init__(
         self,
@@ -121,8 +124,12 @@ class Primitive:
         samples: tuple = (),
         multiple_results: bool = False,
         doc: str = "",
+        xp_function: str | None = None,
     ):
         self.name = name
+        # When params are empty, impl(xp, *args) is just xp.<xp_function>(*args): jit calls
+        # that function directly, saving a Python call per equation.
+        self.xp_function = xp_function
         self.impl = impl
         self.shape = shape
         self.batch = batch
@@ -288,6 +295,21 @@ class Tracer:
     __complex__ = _no_concrete("complex()", errors.ConcretizationTypeError)
     item = _no_concrete(".item()", errors.ConcretizationTypeError)
     tolist = _no_concrete(".tolist()", errors.ConcretizationTypeError)
+
+    def _become(self, other: Any) -> None:
+        """Take ``other``'s value in place: how ``x[i] = v``, ``x += v``, ``x.sort()`` and
+        ``np.add.at(x, ...)`` update a tracer, since it has no memory to write into.
+
+        Each tracer type that supports in-place updates overrides this (``other`` is the
+        updated value, normally a tracer of the same trace).  Views taken earlier keep the
+        old value: an update never reaches them, unlike NumPy's shared memory.
+        """
+        raise errors.UnsupportedOperationError(
+            f"In-place updates (x[i] = v, x += v, x.sort(), ufunc.at) of a value "
+            f"{self._trace.kind} ({type(self).__name__}) are not supported by this "
+            f"transformation. Build the updated value and rebind the name instead, e.g. "
+            f"x = autovec.numpy.where(mask, v, x)."
+        )
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise errors.TracerArrayConversionError(

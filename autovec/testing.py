@@ -14,15 +14,21 @@ import numpy as np
 
 from autovec.core import Tracer
 from autovec.interpreters.batching import vmap
+from autovec.interpreters.jit import jit
 from autovec.tree import tree_flatten, tree_unflatten
 
 # name -> (make batched function from (fun, in_axes)); jit adds its compositions here.
 TRANSFORMS: dict[str, Callable[[Callable, tuple], Callable]] = {
     "vmap": lambda f, in_axes: vmap(f, in_axes=in_axes),
+    "jit_vmap": lambda f, in_axes: jit(vmap(f, in_axes=in_axes)),
+    "vmap_jit": lambda f, in_axes: vmap(jit(f), in_axes=in_axes),
 }
 # Transformations applied twice (an outer batch of examples, each itself a batch).
 NESTED_TRANSFORMS: dict[str, Callable[[Callable, tuple, tuple], Callable]] = {
     "vmap_vmap": lambda f, inner, outer: vmap(vmap(f, in_axes=inner), in_axes=outer),
+    "jit_vmap_vmap": lambda f, inner, outer: jit(vmap(vmap(f, in_axes=inner), in_axes=outer)),
+    "vmap_jit_vmap": lambda f, inner, outer: vmap(jit(vmap(f, in_axes=inner)), in_axes=outer),
+    "vmap_vmap_jit": lambda f, inner, outer: vmap(vmap(jit(f), in_axes=inner), in_axes=outer),
 }
 
 

@@ -43,6 +43,7 @@ def declare(
     samples: tuple = (),
     multiple_results: bool = False,
     doc: str = "",
+    xp_function: str | None = None,
 ) -> Primitive:
     """Declare and register a primitive: one place for all of its rules."""
     return register_primitive(
@@ -54,6 +55,7 @@ def declare(
             samples=tuple(samples),
             multiple_results=multiple_results,
             doc=doc,
+            xp_function=xp_function,
         )
     )
 

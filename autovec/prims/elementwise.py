@@ -64,6 +64,7 @@ def _elementwise(
         samples=samples,
         multiple_results=multiple_results,
         doc=doc or f"NumPy's {name}, elementwise.",
+        xp_function=name,
     )
     assert nargs >= 1
     return prim

@@ -1,0 +1,475 @@
+"""``jit``: trace once into a program, optimise it, compile it to Python source over ``xp``
+calls, and replay it from a cache keyed on the arguments' structure, shapes and dtypes.
+
+``jit`` is also a primitive (``jit_p``, a call of a sub-program), so it composes with vmap in
+every order: ``vmap(jit(f))`` batches the program and re-stages it; ``jit(vmap(f))`` traces
+through the batch trace; a jit inside a jit is inlined into one program.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autovec import errors
+from autovec.backends import namespace_of
+from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_aval
+from autovec.interpreters.batching import BatchTrace, BatchTracer
+from autovec.interpreters.optimize import optimize
+from autovec.interpreters.staging import StagingTrace, trace_to_program
+from autovec.ir import Literal, Program, Var, eval_program, pretty
+from autovec.prims.base import Arg, Sample, declare
+from autovec.prims.elementwise import BINARY, UNARY
+from autovec.prims.reductions import REDUCTIONS
+from autovec.tree import PyTreeDef, tree_flatten, tree_unflatten
+
+# ------------------------------------------------------------------------------- compiling
+
+
+class Compiled:
+    """A program compiled to a Python function; ``source`` is the generated code."""
+
+    __slots__ = ("fn", "source", "program")
+
+    def __init__(self, fn: Callable[..., tuple], source: str, program: Program):
+        self.fn = fn
+        self.source = source
+        self.program = program
+
+    def __call__(self, *args: Any) -> tuple:
+        return self.fn(*args)
+
+
+def _py_literal(v: Any) -> str | None:
+    """Source text for a Python scalar that round-trips exactly, else None."""
+    if type(v) in (bool, int):
+        return repr(v)
+    if type(v) is float and np.isfinite(v):
+        return repr(v)
+    return None
+
+
+def compile_program(program: Program, xp: Any) -> Compiled:
+    """Generate straight-line Python source for ``program`` with ``xp`` and ``exec`` it."""
+    names: dict[int, str] = {}
+    glob: dict[str, Any] = {}
+
+    def name(v: Var) -> str:
+        if v.id not in names:
+            names[v.id] = f"v{len(names)}"
+        return names[v.id]
+
+    def atom(a: Any) -> str:
+        if isinstance(a, Literal):
+            text = _py_literal(a.val)
+            if text is not None:
+                return text
+            key = f"k{len(glob)}"
+            glob[key] = a.val
+            return key
+        return name(a)
+
+    for v, val in zip(program.const_vars, program.const_vals):
+        glob[name(v)] = val
+    args = [name(v) for v in program.in_vars]
+    lines = [f"def {_identifier(program.name)}({', '.join(args)}):"]
+    for k, e in enumerate(program.eqns):
+        fname = f"f{k}_{e.prim.name}"
+        glob[fname] = _lower(e.prim, xp, e.params)
+        outs = ", ".join(name(v) for v in e.outputs) + ("," if e.prim.multiple_results and
+                                                        len(e.outputs) == 1 else "")
+        lines.append(f"    {outs} = {fname}({', '.join(atom(a) for a in e.inputs)})")
+    outs = ", ".join(atom(o) for o in program.outputs)
+    lines.append(f"    return ({outs}{',' if len(program.outputs) == 1 else ''})")
+    source = "\n".join(lines) + "\n"
+    code = compile(source, f"<autovec.jit {program.name}>", "exec")
+    exec(code, glob)  # noqa: S102 - the source is generated here, from the program
+    return Compiled(glob[_identifier(program.name)], source, program)
+
+
+def _identifier(name: str) -> str:
+    ident = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "f"
+    return ident if not ident[0].isdigit() else f"f_{ident}"
+
+
+def _lower(prim: Any, xp: Any, params: dict) -> Callable[..., Any]:
+    """The cheapest callable computing ``prim[params]`` on arrays of ``xp``."""
+    direct = getattr(prim, "xp_function", None)
+    if direct is not None and not params:
+        fn = getattr(xp, direct, None)
+        if fn is not None:
+            return fn
+    return functools.partial(prim.impl, xp, **params)
+
+
+def compiled_for(program: Program, xp: Any) -> Compiled:
+    key = ("compiled", xp.__name__)
+    c = program._cache.get(key)
+    if c is None:
+        c = program._cache[key] = compile_program(program, xp)
+    return c
+
+
+# ------------------------------------------------------------------------- the jit primitive
+
+
+def _jit_impl(xp: Any, *args: Any, program: Program, name: str) -> tuple:
+    return compiled_for(program, xp)(*args)
+
+
+def _jit_shape(*avals: ShapedArray, program: Program, name: str) -> list[ShapedArray]:
+    return list(program.out_avals)
+
+
+def batch_program(program: Program, dims: tuple, axis_size: int) -> tuple[Program, list]:
+    """``program`` vectorised over a batch axis at ``dims`` (None: unbatched input); returns
+    the new program and each output's batch axis (None where an output is unbatched)."""
+    key = ("batched", dims, axis_size)
+    hit = program._cache.get(key)
+    if hit is not None:
+        return hit
+    staging = StagingTrace(EVAL_TRACE)
+    in_tracers = []
+    for v, d in zip(program.in_vars, dims):
+        shape = list(v.aval.shape)
+        if d is not None:
+            shape.insert(d, axis_size)
+        in_tracers.append(staging.new_arg(ShapedArray(tuple(shape), v.aval.dtype,
+                                                      v.aval.weak_type)))
+    btrace = BatchTrace(staging, axis_size)
+    args = [t if d is None else BatchTracer(btrace, t, d) for t, d in zip(in_tracers, dims)]
+    token = _current_trace.set(btrace)
+    try:
+        outs = eval_program(program, args)
+    finally:
+        _current_trace.reset(token)
+        btrace.alive = False
+    out_dims = [o.bdim if type(o) is BatchTracer and o._trace is btrace else None for o in outs]
+    out_vals = [o.val if d is not None else o for o, d in zip(outs, out_dims)]
+    token = _current_trace.set(staging)
+    try:
+        batched = optimize(staging.finish(out_vals, f"vmap_{program.name}"))
+    finally:
+        _current_trace.reset(token)
+        staging.alive = False
+    program._cache[key] = (batched, out_dims)
+    return batched, out_dims
+
+
+def _jit_batch(axis_size: int, args: tuple, dims: tuple, *, program: Program, name: str):
+    batched, out_dims = batch_program(program, tuple(dims), axis_size)
+    outs = jit_p.bind(*args, program=batched, name=name)
+    return list(outs), out_dims
+
+
+def _sample_program() -> Program:
+    """A small program for the generic primitive tests: (sin(x) * y, sum(x))."""
+
+    def sample(x: Any, y: Any) -> tuple:
+        s = BINARY["multiply"].bind(UNARY["sin"].bind(x), y)
+        return s, REDUCTIONS["sum"].bind(x, axes=(0,), keepdims=False)
+
+    f64 = np.dtype(np.float64)
+    program, _, _ = trace_to_program(sample, [ShapedArray((3,), f64), ShapedArray((), f64)],
+                                     name="sample")
+    return program
+
+
+jit_p = declare(
+    "jit",
+    impl=_jit_impl,
+    shape=_jit_shape,
+    batch=_jit_batch,
+    multiple_results=True,
+    samples=[Sample((Arg((3,)), Arg(())), {"program": _sample_program(), "name": "sample"})],
+    doc="Call a staged program (what jit leaves behind under other transformations).",
+)
+
+
+# ---------------------------------------------------------------------------- the jit API
+
+
+class Lowered:
+    """A traced and optimised program for one argument signature (``jit(f).lower(...)``)."""
+
+    def __init__(self, program: Program, out_def: PyTreeDef):
+        self.program = program
+        self.out_tree = out_def
+
+    def as_text(self) -> str:
+        """The optimised program, printed like a jaxpr."""
+        return pretty(self.program)
+
+    def compile(self) -> Compiled:
+        return compiled_for(self.program, np)
+
+    def as_python(self) -> str:
+        """The generated Python source the program runs as."""
+        return self.compile().source
+
+
+class _Entry:
+    __slots__ = ("fn", "out_def", "single", "program")
+
+    def __init__(self, fn: Callable[..., tuple], out_def: PyTreeDef, program: Program):
+        self.fn = fn
+        self.out_def = out_def
+        self.single = out_def.node_type is None  # one array out: skip unflattening
+        self.program = program
+
+
+_PY_SCALARS = (int, float, complex, bool)
+
+
+def _leaf_key(x: Any) -> Any:
+    t = type(x)
+    if t is np.ndarray:
+        return (x.shape, x.dtype)
+    if t in _PY_SCALARS:
+        return t
+    if isinstance(x, Tracer):
+        return None  # not at the eval trace: the slow path handles it
+    if isinstance(x, np.generic):
+        return (t, x.dtype)
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return (t, tuple(x.shape), x.dtype)
+    raise errors.UnsupportedOperationError(
+        f"jit got an argument of type {t.__name__}, which is not an array or a number. Mark "
+        f"it static (jit(f, static_argnums=...) or static_argnames=...) if it configures the "
+        f"function, or pass it as an array.")
+
+
+def _aval_of(x: Any) -> ShapedArray:
+    if isinstance(x, Tracer):
+        return x.aval
+    _leaf_key(x)  # the clear error for non-array leaves
+    return get_aval(x)
+
+
+class Jitted:
+    """The function ``jit(fun)`` returns: callable, with ``lower`` and cache inspection."""
+
+    def __init__(self, fun: Callable, static_argnums: tuple[int, ...],
+                 static_argnames: tuple[str, ...]):
+        self.fun = fun
+        self._cache: dict[Any, _Entry] = {}
+        self.trace_count = 0
+        try:
+            self._signature: inspect.Signature | None = inspect.signature(fun)
+        except (TypeError, ValueError):
+            self._signature = None
+        # As in JAX, a static parameter is static whether it is passed by position or name.
+        positional = [] if self._signature is None else [
+            p.name for p in self._signature.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        nums = set(static_argnums)
+        names = set(static_argnames)
+        nums |= {positional.index(n) for n in static_argnames if n in positional}
+        names |= {positional[i] for i in static_argnums if 0 <= i < len(positional)}
+        self.static_argnums = tuple(sorted(nums))
+        self.static_argnames = tuple(sorted(names))
+        functools.update_wrapper(self, fun)
+
+    # -- the fast path: plain arrays at the eval trace, positional arguments, no statics --
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and not self.static_argnums and _current_trace.get() is EVAL_TRACE:
+            leaves, treedef = tree_flatten(args)
+            try:
+                key = (treedef, *[_leaf_key(x) for x in leaves])
+                entry = self._cache.get(key)
+            except TypeError:
+                entry = None
+                key = None
+            if entry is not None:
+                out = entry.fn(*leaves)
+                return out[0] if entry.single else tree_unflatten(entry.out_def, out)
+            if key is not None and None not in key:
+                entry = self._trace(args, {}, leaves, key)
+                out = entry.fn(*leaves)
+                return out[0] if entry.single else tree_unflatten(entry.out_def, out)
+        return self._call_slow(args, kwargs)
+
+    def _split_static(self, args: tuple, kwargs: dict) -> tuple[tuple, dict, tuple]:
+        statics = []
+        dyn_args = list(args)
+        for i in self.static_argnums:
+            j = i if i >= 0 else len(args) + i
+            if j >= len(args):
+                raise TypeError(f"jit: static_argnums contains {i} but only {len(args)} "
+                                f"positional arguments were given")
+            statics.append(("pos", j, args[j]))
+        dyn_kwargs = dict(kwargs)
+        for k in self.static_argnames:
+            if k in dyn_kwargs:
+                statics.append(("kw", k, dyn_kwargs.pop(k)))
+        drop = {j for kind, j, _ in statics if kind == "pos"}
+        dyn_args = [a for j, a in enumerate(args) if j not in drop]
+        key = tuple(statics)
+        try:
+            hash(key)
+        except TypeError as e:
+            bad = next(s for s in statics if not _hashable(s[2]))
+            raise errors.UnsupportedOperationError(
+                f"jit static argument {bad[1]!r} must be hashable (it keys the cache), got a "
+                f"{type(bad[2]).__name__}. Pass a tuple instead of a list, or make it a "
+                f"regular (traced) argument.") from e
+        return tuple(dyn_args), dyn_kwargs, key
+
+    def _call_slow(self, args: tuple, kwargs: dict) -> Any:
+        dyn_args, dyn_kwargs, static_key = self._split_static(args, kwargs)
+        leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
+        avals = [_aval_of(x) for x in leaves]
+        at_eval = _current_trace.get() is EVAL_TRACE and not any(
+            isinstance(x, Tracer) for x in leaves)
+        if at_eval:
+            key = ("eval", treedef, static_key, *[_leaf_key(x) for x in leaves])
+            entry = self._cache.get(key) or self._trace(args, kwargs, leaves, key)
+            out = entry.fn(*leaves)
+            return out[0] if entry.single else tree_unflatten(entry.out_def, out)
+        # Under another transformation: stage (or reuse) the program, bind the jit primitive.
+        key = ("abstract", treedef, static_key, *avals)
+        entry = self._cache.get(key)
+        lifted: list = []
+        if entry is None:
+            program, out_def, lifted = self._stage(args, kwargs, treedef, avals)
+            entry = _Entry(None, out_def, program)  # type: ignore[arg-type]
+            if not lifted:  # a closure over an enclosing tracer cannot be reused later
+                self._cache[key] = entry
+        outs = jit_p.bind(*lifted, *leaves, program=entry.program,
+                          name=entry.program.name)
+        return tree_unflatten(entry.out_def, list(outs))
+
+    def _stage(self, args: tuple, kwargs: dict, treedef: PyTreeDef,
+               avals: list[ShapedArray]) -> tuple[Program, PyTreeDef, list]:
+        """Trace ``fun`` at ``avals`` (the dynamic leaves) and optimise the program."""
+        self.trace_count += 1
+        n_dyn = len(treedef.children[0].children)
+        program, out_def, lifted = trace_to_program(
+            self.fun, avals, name=getattr(self.fun, "__name__", "f"),
+            labels=_labels(self._signature, treedef, n_dyn),
+            arg_builder=self._arg_builder(args, kwargs, treedef))
+        return optimize(program), out_def, lifted
+
+    def _arg_builder(self, args: tuple, kwargs: dict, treedef: PyTreeDef
+                     ) -> Callable[[list], tuple[tuple, dict]]:
+        """Put the tracers for the dynamic leaves back among the static arguments."""
+        static_pos = {(i if i >= 0 else len(args) + i): args[i] for i in self.static_argnums
+                      if -len(args) <= i < len(args)}
+        static_kw = {k: kwargs[k] for k in self.static_argnames if k in kwargs}
+
+        def build(tracers: list) -> tuple[tuple, dict]:
+            dyn_a, dyn_k = tree_unflatten(treedef, tracers)
+            it = iter(dyn_a)
+            full = [static_pos[j] if j in static_pos else next(it) for j in range(len(args))]
+            return tuple(full), {**dyn_k, **static_kw}
+
+        return build
+
+    def _trace(self, args: tuple, kwargs: dict, leaves: list, key: Any) -> _Entry:
+        dyn_args, dyn_kwargs, _ = self._split_static(args, kwargs)
+        treedef = tree_flatten((dyn_args, dyn_kwargs))[1]
+        program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
+        entry = _Entry(compiled_for(program, namespace_of(*leaves)).fn, out_def, program)
+        self._cache[key] = entry
+        return entry
+
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        """Trace and optimise for these arguments (JAX's ``jit(f).lower(...)``)."""
+        dyn_args, dyn_kwargs, _ = self._split_static(args, kwargs)
+        leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
+        program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
+        return Lowered(program, out_def)
+
+    def _cache_size(self) -> int:
+        """How many signatures have been traced and cached (JAX's spelling)."""
+        return len(self._cache)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+
+def _labels(sig: inspect.Signature | None, treedef: PyTreeDef, n_args: int
+            ) -> list[str] | None:
+    if sig is None:
+        return None
+    names = [p.name for p in sig.parameters.values()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    # One label per leaf: the argument's name, with an index when it holds several leaves.
+    labels: list[str] = []
+    args_def = treedef.children[0]
+    for i, child in enumerate(args_def.children):
+        base = names[i] if i < len(names) else f"arg{i}"
+        labels.extend([base] if child.num_leaves == 1 else
+                      [f"{base}[{k}]" for k in range(child.num_leaves)])
+    kw_def = treedef.children[1]
+    labels.extend(f"kwarg{k}" for k in range(kw_def.num_leaves))
+    return labels
+
+
+def _hashable(x: Any) -> bool:
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
+
+
+def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = ()) -> Any:
+    """Trace ``fun`` once per argument signature and replay the compiled program.
+
+    The cache is keyed on the arguments' tree structure, shapes, dtypes (Python scalars by
+    type: they stay weakly typed, as in NumPy) and the values of static arguments, which
+    must be hashable. ``jit(f).lower(*args)`` shows the optimised program
+    (``.as_text()``) and the generated Python source (``.as_python()``).
+
+    >>> import numpy as np, autovec
+    >>> f = autovec.jit(lambda x: x * x + 1)
+    >>> f(np.arange(3.0))
+    array([1., 2., 5.])
+    >>> print(f.lower(np.arange(3.0)).as_text())
+    { lambda a:f64[3] .
+        b:f64[3] = multiply a a
+        c:f64[3] = add b 1.0
+      in (c,) }
+    """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums,
+                                 static_argnames=static_argnames)
+    if not callable(fun):
+        raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    if isinstance(static_argnames, str):
+        static_argnames = (static_argnames,)
+    return Jitted(fun, tuple(static_argnums), tuple(static_argnames))
+
+
+def make_ir(fun: Callable, *, static_argnums: int | Sequence[int] = (),
+            static_argnames: str | Sequence[str] = ()) -> Callable[..., Program]:
+    """``make_ir(f)(*args)`` returns the program ``f`` traces to (unoptimised), printable
+    like JAX's ``make_jaxpr``.
+
+    >>> import numpy as np, autovec
+    >>> print(autovec.make_ir(lambda x, y: np.sin(x) @ y)(np.ones((4, 5)), np.ones(5)))
+    { lambda a:f64[4,5] b:f64[5] .
+        c:f64[4,5] = sin a
+        d:f64[4] = dot_general[dimension_numbers=(((1,), (0,)), ((), ()))] c b
+      in (d,) }
+    """
+    jitted = jit(fun, static_argnums=static_argnums, static_argnames=static_argnames)
+
+    @functools.wraps(fun)
+    def make(*args: Any, **kwargs: Any) -> Program:
+        dyn_args, dyn_kwargs, _ = jitted._split_static(args, kwargs)
+        leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
+        program, _, _ = trace_to_program(
+            fun, [_aval_of(x) for x in leaves], name=getattr(fun, "__name__", "f"),
+            arg_builder=jitted._arg_builder(args, kwargs, treedef))
+        return program
+
+    return make

@@ -1,0 +1,195 @@
+"""The staging interpreter: trace a function into a ``Program`` instead of computing.
+
+A ``StagingTracer`` knows only its abstract value and the program variable it stands for;
+``StagingTrace.process_primitive`` runs the primitive's shape rule and appends an equation.
+Concrete values met while tracing become literals (scalars) or constants (arrays); live
+tracers of an enclosing transformation (a closure over a vmapped value, say) become extra
+program inputs, so the program stays a closed, replayable function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autovec import errors
+from autovec.core import (
+    Primitive,
+    ShapedArray,
+    Trace,
+    Tracer,
+    _current_trace,
+    escaped_tracer_error,
+    get_aval,
+)
+from autovec.ir import Eqn, Literal, Program, Var, eval_program
+from autovec.tree import tree_flatten
+
+
+class StagingTracer(Tracer):
+    """A value inside a function being traced: an aval and the variable it will be."""
+
+    __slots__ = ("_aval", "var", "label")
+
+    def __init__(self, trace: StagingTrace, var: Var, label: str | None = None):
+        self._trace = trace
+        self.var = var
+        self._aval = var.aval
+        self.label = label
+
+    @property
+    def aval(self) -> ShapedArray:
+        return self._aval
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._aval.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self._aval.shape)
+
+    def _become(self, other: Any) -> None:
+        """Take ``other``'s value (used by in-place updates such as ``x[i] = v``)."""
+        if not isinstance(other, StagingTracer) or other._trace is not self._trace:
+            other = self._trace.to_tracer(other)
+        self.var, self._aval = other.var, other._aval
+
+    def _concretization_message(self, what: str) -> str:
+        name = f" `{self.label}`" if self.label else ""
+        return (
+            f"{what} needs a concrete value, but the value{name} ({self.aval.str_short()}) is "
+            f"traced by jit: only its shape and dtype are known while the function is traced. "
+            f"If it is a configuration value (a flag, a size, a mode), mark the argument static "
+            f"with jit(f, static_argnums=...) or static_argnames=...; for a per-element choice "
+            f"use autovec.numpy.where(cond, x, y)."
+        )
+
+
+class StagingTrace(Trace):
+    """Records equations for the program under construction."""
+
+    __slots__ = ("in_vars", "eqns", "const_vars", "const_vals", "_const_ids", "lifted",
+                 "lifted_vars")
+    kind = "traced by jit"
+
+    def __init__(self, parent: Trace):
+        super().__init__(parent)
+        self.in_vars: list[Var] = []
+        self.eqns: list[Eqn] = []
+        self.const_vars: list[Var] = []
+        self.const_vals: list[Any] = []
+        self._const_ids: dict[int, Var] = {}
+        self.lifted: list[Any] = []  # tracers of enclosing transformations, in order
+        self.lifted_vars: list[Var] = []
+
+    def new_arg(self, aval: ShapedArray, label: str | None = None) -> StagingTracer:
+        v = Var(aval)
+        self.in_vars.append(v)
+        return StagingTracer(self, v, label)
+
+    def to_atom(self, x: Any) -> Any:
+        if type(x) is StagingTracer and x._trace is self:
+            return x.var
+        if isinstance(x, Tracer):
+            if not x._trace.alive:
+                raise escaped_tracer_error(x)
+            return self._lift(x)
+        if type(x) in (int, float, complex, bool) or (isinstance(x, np.generic)):
+            return Literal(x)
+        if isinstance(x, np.ndarray) and x.ndim == 0:
+            return Literal(x[()])
+        return self._const(x)
+
+    def to_tracer(self, x: Any) -> StagingTracer:
+        atom = self.to_atom(x)
+        if isinstance(atom, Literal):
+            atom = self._const(np.asarray(atom.val))
+        return StagingTracer(self, atom)
+
+    def _const(self, x: Any) -> Var:
+        v = self._const_ids.get(id(x))
+        if v is None:
+            if not hasattr(x, "shape"):
+                x = np.asarray(x)
+            v = Var(get_aval(x))
+            self._const_ids[id(x)] = v
+            self.const_vars.append(v)
+            self.const_vals.append(x)
+        return v
+
+    def _lift(self, t: Tracer) -> Var:
+        for known, v in zip(self.lifted, self.lifted_vars):
+            if known is t:
+                return v
+        v = Var(t.aval)
+        self.lifted.append(t)
+        self.lifted_vars.append(v)
+        return v
+
+    def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        if prim.name == "jit":  # inline nested jit: one flat program to optimise
+            return _inline(self, params["program"], args)
+        inputs = [self.to_atom(a) for a in args]
+        out_aval = prim.shape(*(a.aval for a in inputs), **params)
+        out_avals = out_aval if prim.multiple_results else [out_aval]
+        outs = [Var(a) for a in out_avals]
+        self.eqns.append(Eqn(prim, inputs, dict(params), outs))
+        tracers = [StagingTracer(self, v) for v in outs]
+        return tuple(tracers) if prim.multiple_results else tracers[0]
+
+    def finish(self, outs: list[Any], name: str) -> Program:
+        """The program: lifted tracers' variables come first among the inputs."""
+        out_atoms = [self.to_atom(o) for o in outs]
+        return Program(self.const_vars, self.const_vals, self.lifted_vars + self.in_vars,
+                       self.eqns, out_atoms, name)
+
+
+def _inline(trace: StagingTrace, program: Program, args: tuple) -> Any:
+    token = _current_trace.set(trace)
+    try:
+        outs = eval_program(program, args)
+    finally:
+        _current_trace.reset(token)
+    return tuple(outs)
+
+
+def trace_to_program(fun: Callable, in_avals: list[ShapedArray], *, name: str = "f",
+                     labels: list[str] | None = None,
+                     arg_builder: Callable[[list[Any]], tuple[tuple, dict]] | None = None
+                     ) -> tuple[Program, Any, list[Any]]:
+    """Trace ``fun`` on abstract arguments; return (program, output treedef, lifted tracers).
+
+    ``arg_builder(tracers)`` turns the flat input tracers into ``(args, kwargs)`` for ``fun``
+    (default: positional). The program's inputs are the lifted tracers' variables, then one
+    per ``in_avals`` entry.
+    """
+    parent = _current_trace.get()
+    trace = StagingTrace(parent)
+    tracers = [trace.new_arg(a, labels[i] if labels else None) for i, a in enumerate(in_avals)]
+    args, kwargs = arg_builder(tracers) if arg_builder else (tuple(tracers), {})
+    token = _current_trace.set(trace)
+    try:
+        out = fun(*args, **kwargs)
+        out_leaves, out_def = tree_flatten(out)
+        for o in out_leaves:
+            _check_output(o, name)
+        program = trace.finish(out_leaves, name)
+    finally:
+        _current_trace.reset(token)
+        trace.alive = False
+    return program, out_def, trace.lifted
+
+
+def _check_output(o: Any, name: str) -> None:
+    if isinstance(o, Tracer) or isinstance(o, (np.ndarray, np.generic, int, float, complex, bool)):
+        return
+    raise errors.UnsupportedOperationError(
+        f"{name} returned a {type(o).__name__} inside a pytree of outputs; jit outputs must be "
+        f"arrays or numbers (pytrees of them). Return it from an unjitted wrapper instead.")

@@ -1,0 +1,230 @@
+"""The program representation: variables, literals, equations, programs; a printer that reads
+like JAX's ``make_jaxpr``; a type checker; and ``eval_program``, which replays a program by
+binding its primitives (so any trace can interpret it: eval, vmap, staging).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from autovec.core import Primitive, ShapedArray, get_aval, short_dtype
+
+
+class Var:
+    """A value inside a program, known by its abstract value only."""
+
+    __slots__ = ("aval", "id")
+    _ids = itertools.count()
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+        self.id = next(Var._ids)
+
+    def __repr__(self) -> str:
+        return f"Var<{self.aval.str_short()}#{self.id}>"
+
+
+class Literal:
+    """A constant written into an equation: a Python or NumPy scalar."""
+
+    __slots__ = ("val", "aval")
+
+    def __init__(self, val: Any):
+        self.val = val
+        self.aval = get_aval(val)
+
+    def __repr__(self) -> str:
+        return f"Literal({self.val!r})"
+
+    def spell(self) -> str:
+        v = self.val
+        if isinstance(v, np.generic):
+            return f"{v.item()!r}:{self.aval.str_short()}"
+        return repr(v)
+
+
+Atom = Var | Literal
+
+
+class Eqn:
+    """``outputs = prim[params](*inputs)``."""
+
+    __slots__ = ("prim", "inputs", "params", "outputs")
+
+    def __init__(self, prim: Primitive, inputs: list[Atom], params: dict, outputs: list[Var]):
+        self.prim = prim
+        self.inputs = inputs
+        self.params = params
+        self.outputs = outputs
+
+
+class Program:
+    """A straight-line program: ``outputs = f(*consts, *inputs)``.
+
+    ``const_vars`` are bound to ``const_vals`` (arrays captured while tracing); ``in_vars`` are
+    the arguments; ``outputs`` are variables or literals.
+    """
+
+    __slots__ = ("const_vars", "const_vals", "in_vars", "eqns", "outputs", "name", "_cache",
+                 "__weakref__")
+
+    def __init__(self, const_vars: list[Var], const_vals: list[Any], in_vars: list[Var],
+                 eqns: list[Eqn], outputs: list[Atom], name: str = "f"):
+        self.const_vars = const_vars
+        self.const_vals = const_vals
+        self.in_vars = in_vars
+        self.eqns = eqns
+        self.outputs = outputs
+        self.name = name
+        self._cache: dict = {}  # compiled forms and batched versions, keyed by what made them
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.in_vars]
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return [o.aval for o in self.outputs]
+
+    def __str__(self) -> str:
+        return pretty(self)
+
+    def __repr__(self) -> str:
+        return pretty(self)
+
+    # Programs are compared by identity: they are params of the jit primitive.
+    __hash__ = object.__hash__
+
+
+# ----------------------------------------------------------------------------------- printer
+
+
+def _names() -> Iterator[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for n in itertools.count(1):
+        for combo in itertools.product(letters, repeat=n):
+            yield "".join(combo)
+
+
+def _spell_param(v: Any) -> str:
+    if isinstance(v, np.dtype):
+        return short_dtype(v)
+    if isinstance(v, Program):
+        return f"<program {v.name}: {len(v.eqns)} equations>"
+    if isinstance(v, tuple):
+        inner = ", ".join(map(_spell_param, v))
+        return f"({inner}{',' if len(v) == 1 else ''})"
+    return repr(v)
+
+
+def pretty(program: Program, indent: int = 2) -> str:
+    """The program as text, like JAX's jaxprs::
+
+        { lambda a:f64[4,5] b:f64[3] .
+            c:f64[4,3] = dot_general[...] a b
+          in (c,) }
+    """
+    names: dict[int, str] = {}
+    gen = _names()
+
+    def name(v: Var) -> str:
+        if v.id not in names:
+            names[v.id] = next(gen)
+        return names[v.id]
+
+    def atom(a: Atom) -> str:
+        return a.spell() if isinstance(a, Literal) else name(a)
+
+    def binder(v: Var) -> str:
+        return f"{name(v)}:{v.aval.str_short()}"
+
+    pad = " " * indent
+    consts = " ".join(binder(v) for v in program.const_vars)
+    ins = " ".join(binder(v) for v in program.in_vars)
+    head = f"{{ lambda {consts + '; ' if consts else ''}{ins} ."
+    lines = [head]
+    for e in program.eqns:
+        outs = " ".join(binder(v) for v in e.outputs)
+        params = ", ".join(f"{k}={_spell_param(v)}" for k, v in sorted(e.params.items()))
+        call = e.prim.name + (f"[{params}]" if params else "")
+        lines.append(f"{pad}  {outs} = {call} {' '.join(atom(a) for a in e.inputs)}".rstrip())
+    outs = ", ".join(atom(o) for o in program.outputs)
+    lines.append(f"{pad}in ({outs}{',' if len(program.outputs) == 1 else ''}) }}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ type checker
+
+
+class ProgramTypeError(Exception):
+    """A program is malformed (a bug in a transformation, never a user error)."""
+
+
+def check_program(program: Program) -> None:
+    """Check that every variable is defined once before use and that every equation's
+    outputs have the avals its primitive's shape rule gives for its inputs."""
+    defined: set[int] = set()
+
+    def define(v: Var, where: str) -> None:
+        if not isinstance(v, Var):
+            raise ProgramTypeError(f"{where}: binder {v!r} is not a Var")
+        if v.id in defined:
+            raise ProgramTypeError(f"{where}: variable {v!r} defined twice")
+        defined.add(v.id)
+
+    def use(a: Atom, where: str) -> None:
+        if isinstance(a, Literal):
+            return
+        if not isinstance(a, Var) or a.id not in defined:
+            raise ProgramTypeError(f"{where}: {a!r} used before it is defined")
+
+    if len(program.const_vars) != len(program.const_vals):
+        raise ProgramTypeError("const_vars and const_vals differ in length")
+    for v, val in zip(program.const_vars, program.const_vals):
+        define(v, "constants")
+        if get_aval(val).shape != v.aval.shape or get_aval(val).dtype != v.aval.dtype:
+            raise ProgramTypeError(f"constant {v!r} holds a value of aval {get_aval(val)}")
+    for v in program.in_vars:
+        define(v, "inputs")
+    for k, e in enumerate(program.eqns):
+        where = f"equation {k} ({e.prim.name})"
+        for a in e.inputs:
+            use(a, where)
+        want = e.prim.shape(*(a.aval for a in e.inputs), **e.params)
+        want = list(want) if e.prim.multiple_results else [want]
+        if len(want) != len(e.outputs):
+            raise ProgramTypeError(f"{where}: {len(e.outputs)} outputs, rule gives {len(want)}")
+        for v, w in zip(e.outputs, want):
+            if v.aval.shape != w.shape or v.aval.dtype != w.dtype:
+                raise ProgramTypeError(
+                    f"{where}: output {v.aval.str_short()} but the shape rule gives "
+                    f"{w.str_short()}")
+            define(v, where)
+    for o in program.outputs:
+        use(o, "outputs")
+
+
+# -------------------------------------------------------------------------------- evaluation
+
+
+def eval_program(program: Program, args: list[Any] | tuple) -> list[Any]:
+    """Replay ``program`` on ``args`` by binding each primitive at the current trace."""
+    env: dict[int, Any] = {}
+    for v, val in zip(program.const_vars, program.const_vals):
+        env[v.id] = val
+    for v, val in zip(program.in_vars, args):
+        env[v.id] = val
+
+    def read(a: Atom) -> Any:
+        return a.val if isinstance(a, Literal) else env[a.id]
+
+    for e in program.eqns:
+        out = e.prim.bind(*(read(a) for a in e.inputs), **e.params)
+        outs = out if e.prim.multiple_results else (out,)
+        for v, val in zip(e.outputs, outs):
+            env[v.id] = val
+    return [read(o) for o in program.outputs]
