@@ -1,0 +1,79 @@
+"""The test-case convention for ``autovec.numpy`` functions.
+
+Each ``tests/test_numpy_*.py`` module defines ``CASES``, a list of ``Case``: the name of the
+``autovec.numpy`` function under test, a function of ONE example written against a namespace
+``xp`` (run with ``xp=autovec.numpy`` and with plain ``xp=numpy``), and the example's
+arguments.  ``run_case`` checks, for each case:
+
+1. eager: ``fun(autovec.numpy, *args)`` equals ``fun(numpy, *args)`` exactly (shape, dtype,
+   values) -- autovec.numpy outside a transformation is NumPy;
+2. ``check_vmap`` of the autovec.numpy version under every transformation in ``TRANSFORMS``
+   (vmap, and jit compositions once loaded), every in_axes combination, batch sizes 0/1/3,
+   and nested vmap;
+3. the same with the plain-NumPy version (``np.f`` on tracers routes to autovec.numpy),
+   unless ``plain_numpy=False`` (NumPy offers no hook for, e.g., ``np.zeros`` or
+   ``np.array``).
+
+``tests/test_completeness.py`` fails when an exported name has no case.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+import autovec.numpy as anp
+from autovec.testing import TRANSFORMS, check_vmap
+from autovec.tree import tree_flatten
+
+
+class Case(NamedTuple):
+    name: str
+    fun: Callable[..., Any]
+    args: tuple
+    plain_numpy: bool = True
+    batchable: Sequence[bool] | None = None
+    rtol: float = 1e-7
+    atol: float = 1e-9
+    nested: bool = True
+
+    def id(self) -> str:
+        return self.name
+
+
+def case_ids(cases: Sequence[Case]) -> list[str]:
+    seen: dict[str, int] = {}
+    ids = []
+    for c in cases:
+        k = seen.get(c.name, 0)
+        seen[c.name] = k + 1
+        ids.append(f"{c.name}-{k}")
+    return ids
+
+
+def assert_identical(got: Any, want: Any, context: str = "") -> None:
+    g_leaves, g_def = tree_flatten(got)
+    w_leaves, w_def = tree_flatten(want)
+    assert g_def == w_def, f"{context}: structure {g_def} != {w_def}"
+    for g, w in zip(g_leaves, w_leaves):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape, f"{context}: shape {g.shape} != NumPy's {w.shape}"
+        assert g.dtype == w.dtype, f"{context}: dtype {g.dtype} != NumPy's {w.dtype}"
+        assert np.array_equal(g, w, equal_nan=g.dtype.kind in "fc"), (
+            f"{context}: values differ from NumPy's\n{g}\n{w}"
+        )
+
+
+def run_case(case: Case) -> None:
+    ours = functools.partial(case.fun, anp)
+    ours.__name__ = case.name  # type: ignore[attr-defined]
+    theirs = functools.partial(case.fun, np)
+    theirs.__name__ = f"np.{case.name}"  # type: ignore[attr-defined]
+    assert_identical(ours(*case.args), theirs(*case.args), f"eager {case.name}")
+    kw = dict(batchable=case.batchable, rtol=case.rtol, atol=case.atol, nested=case.nested)
+    assert check_vmap(ours, *case.args, transforms=tuple(TRANSFORMS), **kw) > 0
+    if case.plain_numpy:
+        assert check_vmap(theirs, *case.args, transforms=("vmap",), **kw) > 0
