@@ -30,8 +30,17 @@ def _free(ndim: int, *used: tuple) -> list[int]:
 
 def _blas_ready(xp: Any, a: Any) -> Any:
     # NumPy's stacked matmul falls to a slow loop on operands whose matrices are not laid out
-    # for BLAS; a C-contiguous copy costs one pass and makes every matrix BLAS-ready.
-    if xp is np and a.ndim == 3 and not a.flags.c_contiguous:
+    # for BLAS; a C-contiguous copy costs one pass and makes every matrix BLAS-ready.  A matrix
+    # that is already BLAS-ready (one axis of unit stride, the other a whole row or column
+    # apart: a C- or Fortran-ordered matrix, e.g. a transposed view) is passed as it is: BLAS
+    # reads it with its transpose flag, and the copy would only cost time.  Only floats reach
+    # BLAS at all.
+    if xp is np and a.ndim == 3 and not a.flags.c_contiguous and a.dtype.kind in "fc":
+        (s0, s1), (n0, n1), item = a.strides[1:], a.shape[1:], a.itemsize
+        if (s1 == item and s0 % item == 0 and s0 >= n1 * item) or (
+            s0 == item and s1 % item == 0 and s1 >= n0 * item
+        ):
+            return a
         return np.ascontiguousarray(a)
     return a
 
@@ -51,6 +60,14 @@ def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -
     lfshape, rfshape = tuple(ls[i] for i in lf), tuple(rs[i] for i in rf)
     k = _prod(ls[i] for i in lc)
     m, n = _prod(lfshape), _prod(rfshape)
+    if lb and m == 1 and n == 1 and hasattr(xp, "vecdot"):
+        # A stack of vector dot products (x . w per example): a stacked matmul of 1xk by kx1
+        # matrices is several times slower than one vecdot over the stack.
+        a = xp.reshape(xp.transpose(lhs, (*lb, *lf, *lc)), (*bshape, k))
+        b = xp.reshape(xp.transpose(rhs, (*rb, *rf, *rc)), (*bshape, k))
+        if a.dtype.kind == "c":
+            a = xp.conj(a)  # vecdot conjugates its first argument; dot does not
+        return xp.reshape(xp.vecdot(a, b), (*bshape, *lfshape, *rfshape))
     a = xp.reshape(xp.transpose(lhs, (*lb, *lf, *lc)), (*((_prod(bshape),) if lb else ()), m, k))
     b = xp.reshape(xp.transpose(rhs, (*rb, *rc, *rf)), (*((_prod(bshape),) if rb else ()), k, n))
     out = xp.matmul(_blas_ready(xp, a), _blas_ready(xp, b))
