@@ -69,11 +69,26 @@ class Program:
     the arguments; ``outputs`` are variables or literals.
     """
 
-    __slots__ = ("const_vars", "const_vals", "in_vars", "eqns", "outputs", "name", "_cache",
-                 "__weakref__")
+    __slots__ = (
+        "const_vars",
+        "const_vals",
+        "in_vars",
+        "eqns",
+        "outputs",
+        "name",
+        "_cache",
+        "__weakref__",
+    )
 
-    def __init__(self, const_vars: list[Var], const_vals: list[Any], in_vars: list[Var],
-                 eqns: list[Eqn], outputs: list[Atom], name: str = "f"):
+    def __init__(
+        self,
+        const_vars: list[Var],
+        const_vals: list[Any],
+        in_vars: list[Var],
+        eqns: list[Eqn],
+        outputs: list[Atom],
+        name: str = "f",
+    ):
         self.const_vars = const_vars
         self.const_vals = const_vals
         self.in_vars = in_vars
@@ -124,9 +139,9 @@ def _spell_param(v: Any) -> str:
 def pretty(program: Program, indent: int = 2) -> str:
     """The program as text, like JAX's jaxprs::
 
-        { lambda a:f64[4,5] b:f64[3] .
-            c:f64[4,3] = dot_general[...] a b
-          in (c,) }
+    { lambda a:f64[4,5] b:f64[3] .
+        c:f64[4,3] = dot_general[...] a b
+      in (c,) }
     """
     names: dict[int, str] = {}
     gen = _names()
@@ -201,8 +216,8 @@ def check_program(program: Program) -> None:
         for v, w in zip(e.outputs, want):
             if v.aval.shape != w.shape or v.aval.dtype != w.dtype:
                 raise ProgramTypeError(
-                    f"{where}: output {v.aval.str_short()} but the shape rule gives "
-                    f"{w.str_short()}")
+                    f"{where}: output {v.aval.str_short()} but the shape rule gives {w.str_short()}"
+                )
             define(v, where)
     for o in program.outputs:
         use(o, "outputs")

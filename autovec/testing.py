@@ -88,7 +88,13 @@ def _assert_same(got: Any, want: Any, rtol: float, atol: float, context: str) ->
         if g.dtype != w.dtype:
             raise AssertionError(f"{where}: dtype {g.dtype} != loop's {w.dtype}")
         if g.dtype.kind in "fc":
-            ok = np.allclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
+            # Compare in the widest precision: a float16 tolerance product can underflow, and
+            # the caller's np.errstate must not turn the comparison itself into an error.
+            wide = np.complex128 if g.dtype.kind == "c" else np.float64
+            with np.errstate(all="ignore"):
+                ok = np.allclose(
+                    g.astype(wide), w.astype(wide), rtol=rtol, atol=atol, equal_nan=True
+                )
         else:
             ok = np.array_equal(g, w)
         if not ok:

@@ -59,6 +59,33 @@ class BatchTracer(Tracer):
     def ndim(self) -> int:
         return self.val.ndim - 1
 
+    def _become(self, other: Any) -> None:
+        """Take ``other``'s value (in-place updates: ``x[i] = v``, ``x.sort()``, ...).
+
+        ``other`` is normally a tracer of this same trace.  A value of an enclosing
+        transformation (or a constant) is the same for every example, so it is broadcast;
+        a value batched by an inner vmap cannot be adopted: it differs per inner example.
+        """
+        trace = self._trace
+        if type(other) is BatchTracer and other._trace is trace:
+            self.val, self.bdim = other.val, other.bdim
+            return
+        if isinstance(other, Tracer) and not other._trace.is_ancestor_of(trace):
+            raise errors.UnsupportedOperationError(
+                f"An in-place update (x[i] = v, x += v, ...) would make a value batched by an "
+                f"outer vmap ({self.aval.str_short()}) depend on a value {other._trace.kind} "
+                f"inside it ({other.aval.str_short()}). Build a new value in the inner function "
+                f"instead: y = autovec.numpy.set_at(x, i, v) (or add_at, where, ...) returns "
+                f"the updated value without writing into x."
+            )
+        if isinstance(other, Tracer) and not other._trace.alive:
+            raise escaped_tracer_error(other)
+        token = _current_trace.set(trace.parent)
+        try:
+            self.val, self.bdim = broadcast_batch(other, trace.axis_size), 0
+        finally:
+            _current_trace.reset(token)
+
 
 class BatchTrace(Trace):
     """One ``vmap`` in progress: its batch size and name."""
@@ -178,7 +205,7 @@ def vmap(
         _check_axis_spec(a, "out_axes")
     names = _arg_names(fun)
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def vmapped(*args: Any, **kwargs: Any) -> Any:
         return _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs)
 
@@ -309,7 +336,10 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any) -> Any:
         out_axes_tree = out_axes if isinstance(out, list) else tuple(out_axes)
     else:
         out_axes_tree = out_axes
-    axes = broadcast_prefix(out_axes_tree, out, what="out_axes")
+    if out_axes_tree is None or type(out_axes_tree) is int:
+        axes = [out_axes_tree] * len(leaves)  # the common case: no second flatten
+    else:
+        axes = broadcast_prefix(out_axes_tree, out, what="out_axes")
     paths = None
     results = []
     for i, (leaf, ax) in enumerate(zip(leaves, axes)):

@@ -80,8 +80,9 @@ def compile_program(program: Program, xp: Any) -> Compiled:
     for k, e in enumerate(program.eqns):
         fname = f"f{k}_{e.prim.name}"
         glob[fname] = _lower(e.prim, xp, e.params)
-        outs = ", ".join(name(v) for v in e.outputs) + ("," if e.prim.multiple_results and
-                                                        len(e.outputs) == 1 else "")
+        outs = ", ".join(name(v) for v in e.outputs) + (
+            "," if e.prim.multiple_results and len(e.outputs) == 1 else ""
+        )
         lines.append(f"    {outs} = {fname}({', '.join(atom(a) for a in e.inputs)})")
     outs = ", ".join(atom(o) for o in program.outputs)
     lines.append(f"    return ({outs}{',' if len(program.outputs) == 1 else ''})")
@@ -138,8 +139,9 @@ def batch_program(program: Program, dims: tuple, axis_size: int) -> tuple[Progra
         shape = list(v.aval.shape)
         if d is not None:
             shape.insert(d, axis_size)
-        in_tracers.append(staging.new_arg(ShapedArray(tuple(shape), v.aval.dtype,
-                                                      v.aval.weak_type)))
+        in_tracers.append(
+            staging.new_arg(ShapedArray(tuple(shape), v.aval.dtype, v.aval.weak_type))
+        )
     btrace = BatchTrace(staging, axis_size)
     args = [t if d is None else BatchTracer(btrace, t, d) for t, d in zip(in_tracers, dims)]
     token = _current_trace.set(btrace)
@@ -174,8 +176,9 @@ def _sample_program() -> Program:
         return s, REDUCTIONS["sum"].bind(x, axes=(0,), keepdims=False)
 
     f64 = np.dtype(np.float64)
-    program, _, _ = trace_to_program(sample, [ShapedArray((3,), f64), ShapedArray((), f64)],
-                                     name="sample")
+    program, _, _ = trace_to_program(
+        sample, [ShapedArray((3,), f64), ShapedArray((), f64)], name="sample"
+    )
     return program
 
 
@@ -240,7 +243,8 @@ def _leaf_key(x: Any) -> Any:
     raise errors.UnsupportedOperationError(
         f"jit got an argument of type {t.__name__}, which is not an array or a number. Mark "
         f"it static (jit(f, static_argnums=...) or static_argnames=...) if it configures the "
-        f"function, or pass it as an array.")
+        f"function, or pass it as an array."
+    )
 
 
 def _aval_of(x: Any) -> ShapedArray:
@@ -253,8 +257,9 @@ def _aval_of(x: Any) -> ShapedArray:
 class Jitted:
     """The function ``jit(fun)`` returns: callable, with ``lower`` and cache inspection."""
 
-    def __init__(self, fun: Callable, static_argnums: tuple[int, ...],
-                 static_argnames: tuple[str, ...]):
+    def __init__(
+        self, fun: Callable, static_argnums: tuple[int, ...], static_argnames: tuple[str, ...]
+    ):
         self.fun = fun
         self._cache: dict[Any, _Entry] = {}
         self.trace_count = 0
@@ -263,16 +268,24 @@ class Jitted:
         except (TypeError, ValueError):
             self._signature = None
         # As in JAX, a static parameter is static whether it is passed by position or name.
-        positional = [] if self._signature is None else [
-            p.name for p in self._signature.parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        positional = (
+            []
+            if self._signature is None
+            else [
+                p.name
+                for p in self._signature.parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
+        )
         nums = set(static_argnums)
         names = set(static_argnames)
         nums |= {positional.index(n) for n in static_argnames if n in positional}
         names |= {positional[i] for i in static_argnums if 0 <= i < len(positional)}
         self.static_argnums = tuple(sorted(nums))
         self.static_argnames = tuple(sorted(names))
-        functools.update_wrapper(self, fun)
+        # Name, docstring and __wrapped__ only: copying fun's __dict__ (as update_wrapper does
+        # by default) would let a wrapped Jitted's attributes overwrite ours.
+        functools.update_wrapper(self, fun, updated=())
 
     # -- the fast path: plain arrays at the eval trace, positional arguments, no statics --
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -298,9 +311,8 @@ class Jitted:
         dyn_args = list(args)
         for i in self.static_argnums:
             j = i if i >= 0 else len(args) + i
-            if j >= len(args):
-                raise TypeError(f"jit: static_argnums contains {i} but only {len(args)} "
-                                f"positional arguments were given")
+            if not 0 <= j < len(args):
+                continue  # given by name, or left to its default: either way not traced
             statics.append(("pos", j, args[j]))
         dyn_kwargs = dict(kwargs)
         for k in self.static_argnames:
@@ -316,7 +328,8 @@ class Jitted:
             raise errors.UnsupportedOperationError(
                 f"jit static argument {bad[1]!r} must be hashable (it keys the cache), got a "
                 f"{type(bad[2]).__name__}. Pass a tuple instead of a list, or make it a "
-                f"regular (traced) argument.") from e
+                f"regular (traced) argument."
+            ) from e
         return tuple(dyn_args), dyn_kwargs, key
 
     def _call_slow(self, args: tuple, kwargs: dict) -> Any:
@@ -324,7 +337,8 @@ class Jitted:
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         avals = [_aval_of(x) for x in leaves]
         at_eval = _current_trace.get() is EVAL_TRACE and not any(
-            isinstance(x, Tracer) for x in leaves)
+            isinstance(x, Tracer) for x in leaves
+        )
         if at_eval:
             key = ("eval", treedef, static_key, *[_leaf_key(x) for x in leaves])
             entry = self._cache.get(key) or self._trace(args, kwargs, leaves, key)
@@ -339,26 +353,33 @@ class Jitted:
             entry = _Entry(None, out_def, program)  # type: ignore[arg-type]
             if not lifted:  # a closure over an enclosing tracer cannot be reused later
                 self._cache[key] = entry
-        outs = jit_p.bind(*lifted, *leaves, program=entry.program,
-                          name=entry.program.name)
+        outs = jit_p.bind(*lifted, *leaves, program=entry.program, name=entry.program.name)
         return tree_unflatten(entry.out_def, list(outs))
 
-    def _stage(self, args: tuple, kwargs: dict, treedef: PyTreeDef,
-               avals: list[ShapedArray]) -> tuple[Program, PyTreeDef, list]:
+    def _stage(
+        self, args: tuple, kwargs: dict, treedef: PyTreeDef, avals: list[ShapedArray]
+    ) -> tuple[Program, PyTreeDef, list]:
         """Trace ``fun`` at ``avals`` (the dynamic leaves) and optimise the program."""
         self.trace_count += 1
         n_dyn = len(treedef.children[0].children)
         program, out_def, lifted = trace_to_program(
-            self.fun, avals, name=getattr(self.fun, "__name__", "f"),
+            self.fun,
+            avals,
+            name=getattr(self.fun, "__name__", "f"),
             labels=_labels(self._signature, treedef, n_dyn),
-            arg_builder=self._arg_builder(args, kwargs, treedef))
+            arg_builder=self._arg_builder(args, kwargs, treedef),
+        )
         return optimize(program), out_def, lifted
 
-    def _arg_builder(self, args: tuple, kwargs: dict, treedef: PyTreeDef
-                     ) -> Callable[[list], tuple[tuple, dict]]:
+    def _arg_builder(
+        self, args: tuple, kwargs: dict, treedef: PyTreeDef
+    ) -> Callable[[list], tuple[tuple, dict]]:
         """Put the tracers for the dynamic leaves back among the static arguments."""
-        static_pos = {(i if i >= 0 else len(args) + i): args[i] for i in self.static_argnums
-                      if -len(args) <= i < len(args)}
+        static_pos = {
+            (i if i >= 0 else len(args) + i): args[i]
+            for i in self.static_argnums
+            if -len(args) <= i < len(args)
+        }
         static_kw = {k: kwargs[k] for k in self.static_argnames if k in kwargs}
 
         def build(tracers: list) -> tuple[tuple, dict]:
@@ -392,19 +413,22 @@ class Jitted:
         self._cache.clear()
 
 
-def _labels(sig: inspect.Signature | None, treedef: PyTreeDef, n_args: int
-            ) -> list[str] | None:
+def _labels(sig: inspect.Signature | None, treedef: PyTreeDef, n_args: int) -> list[str] | None:
     if sig is None:
         return None
-    names = [p.name for p in sig.parameters.values()
-             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    names = [
+        p.name
+        for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     # One label per leaf: the argument's name, with an index when it holds several leaves.
     labels: list[str] = []
     args_def = treedef.children[0]
     for i, child in enumerate(args_def.children):
         base = names[i] if i < len(names) else f"arg{i}"
-        labels.extend([base] if child.num_leaves == 1 else
-                      [f"{base}[{k}]" for k in range(child.num_leaves)])
+        labels.extend(
+            [base] if child.num_leaves == 1 else [f"{base}[{k}]" for k in range(child.num_leaves)]
+        )
     kw_def = treedef.children[1]
     labels.extend(f"kwarg{k}" for k in range(kw_def.num_leaves))
     return labels
@@ -418,8 +442,12 @@ def _hashable(x: Any) -> bool:
     return True
 
 
-def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = ()) -> Any:
+def jit(
+    fun: Callable | None = None,
+    *,
+    static_argnums: int | Sequence[int] = (),
+    static_argnames: str | Sequence[str] = (),
+) -> Any:
     """Trace ``fun`` once per argument signature and replay the compiled program.
 
     The cache is keyed on the arguments' tree structure, shapes, dtypes (Python scalars by
@@ -438,8 +466,9 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
       in (c,) }
     """
     if fun is None:
-        return functools.partial(jit, static_argnums=static_argnums,
-                                 static_argnames=static_argnames)
+        return functools.partial(
+            jit, static_argnums=static_argnums, static_argnames=static_argnames
+        )
     if not callable(fun):
         raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
     if isinstance(static_argnums, int):
@@ -449,8 +478,12 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     return Jitted(fun, tuple(static_argnums), tuple(static_argnames))
 
 
-def make_ir(fun: Callable, *, static_argnums: int | Sequence[int] = (),
-            static_argnames: str | Sequence[str] = ()) -> Callable[..., Program]:
+def make_ir(
+    fun: Callable,
+    *,
+    static_argnums: int | Sequence[int] = (),
+    static_argnames: str | Sequence[str] = (),
+) -> Callable[..., Program]:
     """``make_ir(f)(*args)`` returns the program ``f`` traces to (unoptimised), printable
     like JAX's ``make_jaxpr``.
 
@@ -468,8 +501,11 @@ def make_ir(fun: Callable, *, static_argnums: int | Sequence[int] = (),
         dyn_args, dyn_kwargs, _ = jitted._split_static(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         program, _, _ = trace_to_program(
-            fun, [_aval_of(x) for x in leaves], name=getattr(fun, "__name__", "f"),
-            arg_builder=jitted._arg_builder(args, kwargs, treedef))
+            fun,
+            [_aval_of(x) for x in leaves],
+            name=getattr(fun, "__name__", "f"),
+            arg_builder=jitted._arg_builder(args, kwargs, treedef),
+        )
         return program
 
     return make

@@ -12,17 +12,22 @@ from typing import Any
 import numpy as np
 
 from autovec.core import EVAL_TRACE, _current_trace
-from autovec.ir import Atom, Eqn, Literal, Program, Var
+from autovec.interpreters import staging
+from autovec.ir import Atom, Eqn, Literal, Program, Var, check_program
 
 # Constant folding never materialises more than this many elements at compile time.
 _FOLD_LIMIT = 1 << 16
 
 
 def optimize(program: Program) -> Program:
+    """All passes, in order; the result is type-checked when the tests ask for it."""
     program = fold_constants(program)
     program = remove_noops(program)
     program = eliminate_common_subexpressions(program)
-    return eliminate_dead_code(program)
+    program = eliminate_dead_code(program)
+    if staging.CHECK_PROGRAMS:
+        check_program(program)
+    return program
 
 
 def _substitute(a: Atom, subst: dict[int, Atom]) -> Atom:
@@ -35,15 +40,25 @@ def _substitute(a: Atom, subst: dict[int, Atom]) -> Atom:
     return a
 
 
-def _rebuild(program: Program, eqns: list[Eqn], subst: dict[int, Atom],
-             const_vars: list[Var] | None = None, const_vals: list[Any] | None = None
-             ) -> Program:
-    new_eqns = [Eqn(e.prim, [_substitute(a, subst) for a in e.inputs], e.params, e.outputs)
-                for e in eqns]
+def _rebuild(
+    program: Program,
+    eqns: list[Eqn],
+    subst: dict[int, Atom],
+    const_vars: list[Var] | None = None,
+    const_vals: list[Any] | None = None,
+) -> Program:
+    new_eqns = [
+        Eqn(e.prim, [_substitute(a, subst) for a in e.inputs], e.params, e.outputs) for e in eqns
+    ]
     outs = [_substitute(o, subst) for o in program.outputs]
-    return Program(program.const_vars if const_vars is None else const_vars,
-                   program.const_vals if const_vals is None else const_vals,
-                   program.in_vars, new_eqns, outs, program.name)
+    return Program(
+        program.const_vars if const_vars is None else const_vars,
+        program.const_vals if const_vals is None else const_vals,
+        program.in_vars,
+        new_eqns,
+        outs,
+        program.name,
+    )
 
 
 def fold_constants(program: Program) -> Program:
@@ -112,8 +127,11 @@ def remove_noops(program: Program) -> Program:
 def _atom_key(a: Atom) -> Any:
     if isinstance(a, Var):
         return ("v", a.id)
-    return ("l", type(a.val), a.val if not isinstance(a.val, np.generic) else (a.val.dtype,
-                                                                                a.val.item()))
+    return (
+        "l",
+        type(a.val),
+        a.val if not isinstance(a.val, np.generic) else (a.val.dtype, a.val.item()),
+    )
 
 
 def eliminate_common_subexpressions(program: Program) -> Program:
@@ -149,5 +167,11 @@ def eliminate_dead_code(program: Program) -> Program:
             live.update(a.id for a in e.inputs if isinstance(a, Var))
     kept.reverse()
     pairs = [(v, val) for v, val in zip(program.const_vars, program.const_vals) if v.id in live]
-    return Program([v for v, _ in pairs], [val for _, val in pairs], program.in_vars, kept,
-                   program.outputs, program.name)
+    return Program(
+        [v for v, _ in pairs],
+        [val for _, val in pairs],
+        program.in_vars,
+        kept,
+        program.outputs,
+        program.name,
+    )

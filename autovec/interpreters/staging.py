@@ -24,8 +24,11 @@ from autovec.core import (
     escaped_tracer_error,
     get_aval,
 )
-from autovec.ir import Eqn, Literal, Program, Var, eval_program
+from autovec.ir import Eqn, Literal, Program, Var, check_program, eval_program
 from autovec.tree import tree_flatten
+
+# When True (the test suite sets it), every program built is type-checked.
+CHECK_PROGRAMS = False
 
 
 class StagingTracer(Tracer):
@@ -75,8 +78,15 @@ class StagingTracer(Tracer):
 class StagingTrace(Trace):
     """Records equations for the program under construction."""
 
-    __slots__ = ("in_vars", "eqns", "const_vars", "const_vals", "_const_ids", "lifted",
-                 "lifted_vars")
+    __slots__ = (
+        "in_vars",
+        "eqns",
+        "const_vars",
+        "const_vals",
+        "_const_ids",
+        "lifted",
+        "lifted_vars",
+    )
     kind = "traced by jit"
 
     def __init__(self, parent: Trace):
@@ -147,8 +157,17 @@ class StagingTrace(Trace):
     def finish(self, outs: list[Any], name: str) -> Program:
         """The program: lifted tracers' variables come first among the inputs."""
         out_atoms = [self.to_atom(o) for o in outs]
-        return Program(self.const_vars, self.const_vals, self.lifted_vars + self.in_vars,
-                       self.eqns, out_atoms, name)
+        program = Program(
+            self.const_vars,
+            self.const_vals,
+            self.lifted_vars + self.in_vars,
+            self.eqns,
+            out_atoms,
+            name,
+        )
+        if CHECK_PROGRAMS:
+            check_program(program)
+        return program
 
 
 def _inline(trace: StagingTrace, program: Program, args: tuple) -> Any:
@@ -160,10 +179,14 @@ def _inline(trace: StagingTrace, program: Program, args: tuple) -> Any:
     return tuple(outs)
 
 
-def trace_to_program(fun: Callable, in_avals: list[ShapedArray], *, name: str = "f",
-                     labels: list[str] | None = None,
-                     arg_builder: Callable[[list[Any]], tuple[tuple, dict]] | None = None
-                     ) -> tuple[Program, Any, list[Any]]:
+def trace_to_program(
+    fun: Callable,
+    in_avals: list[ShapedArray],
+    *,
+    name: str = "f",
+    labels: list[str] | None = None,
+    arg_builder: Callable[[list[Any]], tuple[tuple, dict]] | None = None,
+) -> tuple[Program, Any, list[Any]]:
     """Trace ``fun`` on abstract arguments; return (program, output treedef, lifted tracers).
 
     ``arg_builder(tracers)`` turns the flat input tracers into ``(args, kwargs)`` for ``fun``
@@ -192,4 +215,5 @@ def _check_output(o: Any, name: str) -> None:
         return
     raise errors.UnsupportedOperationError(
         f"{name} returned a {type(o).__name__} inside a pytree of outputs; jit outputs must be "
-        f"arrays or numbers (pytrees of them). Return it from an unjitted wrapper instead.")
+        f"arrays or numbers (pytrees of them). Return it from an unjitted wrapper instead."
+    )

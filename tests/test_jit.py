@@ -1,0 +1,402 @@
+"""jit: caching and retracing, static arguments, the printed program, the passes, the
+generated source, composition with vmap in every order, and jit's errors."""
+
+import dataclasses
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+import autovec
+import autovec.numpy as anp
+from autovec import errors, jit, make_ir, vmap
+from autovec.interpreters.optimize import (
+    eliminate_common_subexpressions,
+    eliminate_dead_code,
+    fold_constants,
+    optimize,
+    remove_noops,
+)
+from autovec.ir import check_program
+from autovec.testing import check_vmap
+
+rng = np.random.default_rng(0)
+
+
+def counted(fun):
+    """Wrap ``fun`` so that each trace (each run of the Python body) is counted."""
+    calls = []
+
+    def wrapper(*args, **kwargs):
+        calls.append(1)
+        return fun(*args, **kwargs)
+
+    wrapper.calls = calls
+    return wrapper
+
+
+# ------------------------------------------------------------------------------- caching
+
+
+def test_cached_call_does_not_retrace():
+    f = counted(lambda x: x * x + 1)
+    g = jit(f)
+    x = np.arange(8.0)
+    for _ in range(5):
+        np.testing.assert_array_equal(g(x), x * x + 1)
+    assert len(f.calls) == 1
+    assert g._cache_size() == 1
+
+
+def test_new_shape_dtype_or_structure_retraces():
+    f = counted(lambda x: x * 2)
+    g = jit(f)
+    g(np.ones(3))
+    g(np.ones(3))
+    g(np.ones(4))  # shape
+    g(np.ones(4, np.float32))  # dtype
+    assert g(np.ones(4, np.float32)).dtype == np.float32
+    assert len(f.calls) == 3
+    h = counted(lambda t: t[0] + t[1])
+    gh = jit(h)
+    gh((np.ones(2), np.ones(2)))
+    gh([np.ones(2), np.ones(2)])  # a list is another structure
+    assert len(h.calls) == 2
+
+
+def test_python_scalars_are_weakly_typed_and_keyed_by_type():
+    f = counted(lambda x, s: x * s)
+    g = jit(f)
+    x32 = np.ones(3, np.float32)
+    assert g(x32, 2.0).dtype == np.float32  # NEP 50: the Python float is weak
+    assert g(x32, 3.0).dtype == np.float32
+    np.testing.assert_array_equal(g(x32, 3.0), x32 * 3.0)
+    assert len(f.calls) == 1  # a new value of the same Python type reuses the trace
+    assert g(x32, 2).dtype == np.float32
+    assert len(f.calls) == 2  # int is another type
+
+
+def test_results_equal_eager_exactly():
+    def f(x, y):
+        return np.tanh(x @ y).sum(axis=0) / (1 + np.abs(x).max())
+
+    x, y = rng.normal(size=(5, 4)), rng.normal(size=(4, 3))
+    got, want = jit(f)(x, y), f(x, y)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_pytree_inputs_and_outputs():
+    @dataclasses.dataclass
+    class Params:
+        w: np.ndarray
+        b: np.ndarray
+
+    class Out(NamedTuple):
+        y: np.ndarray
+        norm: np.ndarray
+
+    def f(p, x):
+        y = x @ p.w + p.b
+        return {"out": Out(y, np.sqrt((y * y).sum())), "none": None}
+
+    p = Params(rng.normal(size=(3, 2)), rng.normal(size=2))
+    x = rng.normal(size=3)
+    got = jit(f)(p, x)
+    want = f(p, x)
+    assert isinstance(got["out"], Out) and got["none"] is None
+    np.testing.assert_allclose(got["out"].y, want["out"].y)
+    np.testing.assert_allclose(got["out"].norm, want["out"].norm)
+
+
+def test_keyword_arguments():
+    g = jit(lambda x, scale=1.0: x * scale)
+    np.testing.assert_array_equal(g(np.ones(2), scale=3.0), [3.0, 3.0])
+    np.testing.assert_array_equal(g(x=np.ones(2)), [1.0, 1.0])
+
+
+# ------------------------------------------------------------------------ static arguments
+
+
+def test_static_argnums_allow_python_control_flow_and_key_the_cache():
+    def f(x, n, mode):
+        for _ in range(n):
+            x = x * 2 if mode == "double" else x + 1
+        return x
+
+    calls = []
+    g = jit(lambda x, n, mode: (calls.append(1), f(x, n, mode))[1], static_argnums=(1, 2))
+    x = np.ones(3)
+    np.testing.assert_array_equal(g(x, 3, "double"), f(x, 3, "double"))
+    np.testing.assert_array_equal(g(x, 3, "double"), f(x, 3, "double"))
+    np.testing.assert_array_equal(g(x, 2, "add"), f(x, 2, "add"))
+    assert len(calls) == 2
+
+
+def test_static_argnames_by_name_or_position():
+    def f(x, n):
+        return x**n
+
+    g = jit(f, static_argnames="n")
+    np.testing.assert_array_equal(g(np.arange(3.0), n=3), np.arange(3.0) ** 3)
+    np.testing.assert_array_equal(g(np.arange(3.0), 2), np.arange(3.0) ** 2)  # by position
+
+
+def test_unhashable_static_argument_is_a_clear_error():
+    g = jit(lambda x, shape: x.reshape(shape), static_argnums=1)
+    with pytest.raises(errors.UnsupportedOperationError, match="hashable"):
+        g(np.ones(4), [2, 2])
+    np.testing.assert_array_equal(g(np.ones(4), (2, 2)), np.ones((2, 2)))
+
+
+def test_non_array_argument_is_a_clear_error():
+    with pytest.raises(errors.UnsupportedOperationError, match="static_argnums"):
+        jit(lambda x, s: x)(np.ones(2), "hello")
+
+
+# ----------------------------------------------------------------------- tracing errors
+
+
+def test_python_if_on_traced_value_names_value_and_suggests_fixes():
+    def f(x, threshold):
+        if x.sum() > threshold:
+            return x
+        return -x
+
+    with pytest.raises(errors.TracerBoolConversionError) as info:
+        jit(f)(np.ones(3), 1.0)
+    msg = str(info.value)
+    assert "static_argnums" in msg and "where" in msg
+    assert "jit" in msg
+
+
+def test_error_names_the_argument():
+    with pytest.raises(errors.ConcretizationTypeError, match="`n`"):
+        jit(lambda x, n: x * float(n))(np.ones(2), np.float64(3.0))
+
+
+def test_escaped_tracer_raises_when_used():
+    leaked = []
+
+    def f(x):
+        leaked.append(x)
+        return x + 1
+
+    jit(f)(np.ones(2))
+    with pytest.raises(errors.UnexpectedTracerError, match="escaped"):
+        anp.sin(leaked[0])
+    with pytest.raises(errors.UnexpectedTracerError):
+        jit(lambda y: y + leaked[0])(np.ones(2))
+
+
+# ---------------------------------------------------------------------- printed programs
+
+
+def test_make_ir_prints_like_make_jaxpr():
+    def f(a, b):
+        return np.sin(a) @ b
+
+    text = str(make_ir(f)(np.ones((4, 5)), np.ones(5)))
+    assert text == (
+        "{ lambda a:f64[4,5] b:f64[5] .\n"
+        "    c:f64[4,5] = sin a\n"
+        "    d:f64[4] = dot_general[dimension_numbers=(((1,), (0,)), ((), ()))] c b\n"
+        "  in (d,) }"
+    )
+
+
+def test_printer_shows_constants_literals_and_several_outputs():
+    w = np.arange(3.0)
+
+    def f(x):
+        return x * w + 2.5, (x > 0).astype(np.int32)
+
+    text = str(make_ir(f)(np.ones(3, np.float32)))
+    assert text == (
+        "{ lambda a:f64[3]; b:f32[3] .\n"
+        "    c:f64[3] = multiply b a\n"
+        "    d:f64[3] = add c 2.5\n"
+        "    e:bool[3] = greater b 0\n"
+        "    f:i32[3] = convert_element_type[dtype=i32] e\n"
+        "  in (d, f) }"
+    )
+
+
+def test_lower_shows_optimised_program_and_generated_source():
+    def f(x):
+        y = x + 1
+        unused = np.exp(x)  # noqa: F841 - dead code the pass removes
+        return (x + 1) * y  # x + 1 twice: CSE keeps one
+
+    lowered = jit(f).lower(np.ones(3))
+    assert lowered.as_text() == (
+        "{ lambda a:f64[3] .\n    b:f64[3] = add a 1\n    c:f64[3] = multiply b b\n  in (c,) }"
+    )
+    src = lowered.as_python()
+    assert src.startswith("def f(")
+    assert "exp" not in src and src.count("add") == 1
+    assert "return" in src
+
+
+# ------------------------------------------------------------------------------- passes
+
+
+def _program(f, *args):
+    return make_ir(f)(*args)
+
+
+def test_dead_code_elimination():
+    p = _program(lambda x: (np.exp(x), x + 1)[1], np.ones(2))
+    assert [e.prim.name for e in p.eqns] == ["exp", "add"]
+    q = eliminate_dead_code(p)
+    assert [e.prim.name for e in q.eqns] == ["add"]
+    check_program(q)
+
+
+def test_common_subexpression_elimination():
+    p = _program(lambda x: np.sin(x) + np.sin(x), np.ones(2))
+    assert [e.prim.name for e in p.eqns] == ["sin", "sin", "add"]
+    q = eliminate_dead_code(eliminate_common_subexpressions(p))
+    assert [e.prim.name for e in q.eqns] == ["sin", "add"]
+    check_program(q)
+    x = rng.normal(size=2)
+    np.testing.assert_array_equal(jit(lambda x: np.sin(x) + np.sin(x))(x), 2 * np.sin(x))
+
+
+def test_constant_folding():
+    table = np.arange(4.0)
+
+    def f(x):
+        # autovec.numpy on constants is staged (plain np.cos(table) would run at trace time)
+        return x * anp.cos(table) + anp.sum(table)
+
+    p = _program(f, np.ones(4))
+    assert "cos" in [e.prim.name for e in p.eqns]
+    folded = fold_constants(p)
+    assert [e.prim.name for e in folded.eqns] == ["multiply", "add"]
+    assert len(folded.const_vars) > len(p.const_vars)
+    q = optimize(p)
+    assert [e.prim.name for e in q.eqns] == ["multiply", "add"]
+    check_program(q)
+    np.testing.assert_array_equal(jit(f)(np.ones(4)), f(np.ones(4)))
+
+
+def test_noop_shape_operations_are_removed():
+    def f(x):
+        return x.reshape(2, 3).T.T.reshape(2, 3) + 0 * x.astype(np.float64)[...]
+
+    p = _program(f, np.ones((2, 3)))
+    q = remove_noops(p)
+    names = [e.prim.name for e in q.eqns]
+    assert "reshape" not in names and "convert_element_type" not in names
+    assert names.count("transpose") == 2  # two real transposes (they cancel only in value)
+    check_program(q)
+    x = rng.normal(size=(2, 3))
+    np.testing.assert_array_equal(jit(f)(x), f(x))
+
+
+def test_folding_is_skipped_for_huge_constants():
+    big = np.ones(1 << 18)
+    p = optimize(_program(lambda x: x + anp.multiply(big, 2.0), np.ones(1 << 18)))
+    assert [e.prim.name for e in p.eqns] == ["multiply", "add"]
+
+
+# ----------------------------------------------------------------------------- composition
+
+
+def _per_example(x, w):
+    h = np.tanh(x @ w)
+    return h / (1.0 + np.abs(h).sum()), h.max()
+
+
+def test_generic_checker_runs_jit_compositions():
+    x, w = rng.normal(size=3), rng.normal(size=(3, 2))
+    n = check_vmap(_per_example, x, w, transforms=("vmap", "jit_vmap", "vmap_jit"))
+    assert n > 50
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda f: jit(vmap(vmap(f, in_axes=(0, None)), in_axes=(None, 0))),
+        lambda f: vmap(jit(vmap(f, in_axes=(0, None))), in_axes=(None, 0)),
+        lambda f: vmap(vmap(jit(f), in_axes=(0, None)), in_axes=(None, 0)),
+        lambda f: jit(vmap(jit(vmap(jit(f), in_axes=(0, None))), in_axes=(None, 0))),
+    ],
+    ids=["jit(vmap(vmap))", "vmap(jit(vmap))", "vmap(vmap(jit))", "jit(vmap(jit(vmap(jit))))"],
+)
+def test_pairwise_compositions_equal_the_double_loop(make):
+    def dist(a, b):
+        d = a - b
+        return np.sqrt(np.dot(d, d))
+
+    xs, ys = rng.normal(size=(4, 3)), rng.normal(size=(5, 3))
+    want = np.array([[dist(x, y) for x in xs] for y in ys])
+    got = make(dist)(xs, ys)
+    assert isinstance(got, np.ndarray) and got.shape == (5, 4)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_jit_inside_jit_is_inlined():
+    inner = jit(lambda x: np.sin(x) * 2)
+    outer = jit(lambda x: inner(x) + inner(x + 1))
+    x = rng.normal(size=3)
+    np.testing.assert_allclose(outer(x), np.sin(x) * 2 + np.sin(x + 1) * 2)
+    assert "jit" not in outer.lower(x).as_text()
+
+
+def test_vmap_of_jit_with_closure_over_batched_value():
+    def f(x, ys):
+        g = jit(lambda y: y * x)  # closes over a batched tracer
+        return g(ys)
+
+    xs, ys = rng.normal(size=4), rng.normal(size=3)
+    got = vmap(f, in_axes=(0, None))(xs, ys)
+    np.testing.assert_allclose(got, xs[:, None] * ys[None, :])
+
+
+def test_vmap_of_jit_reuses_its_programs():
+    body = counted(lambda x: (x * x).sum())
+    f = vmap(jit(body))
+    for _ in range(3):
+        np.testing.assert_allclose(f(np.arange(6.0).reshape(2, 3)), [5.0, 50.0])
+    assert len(body.calls) == 1
+
+
+def test_jit_of_vmap_seed_convolution():
+    def convolve(x, w):
+        return anp.array([np.dot(x[i - 1 : i + 2], w) for i in range(1, len(x) - 1)])
+
+    x = np.arange(5.0)
+    w = np.array([2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(jit(convolve)(x, w), [11.0, 20.0, 29.0])
+    xs, ws = np.stack([x, x]), np.stack([w, w])
+    np.testing.assert_allclose(jit(vmap(convolve))(xs, ws), [[11.0, 20.0, 29.0]] * 2)
+    np.testing.assert_allclose(vmap(jit(convolve))(xs, ws), [[11.0, 20.0, 29.0]] * 2)
+
+
+def test_plain_numpy_calls_inside_jit_route_to_primitives():
+    def f(x):
+        return np.mean(np.exp(x), axis=0) + np.dot(x.T, x).sum()
+
+    text = str(make_ir(f)(np.ones((3, 2))))
+    for name in ("exp", "mean", "dot_general"):
+        assert name in text
+    x = rng.normal(size=(3, 2))
+    np.testing.assert_allclose(jit(f)(x), f(x))
+
+
+def test_output_of_plain_constant_is_an_array():
+    out = jit(lambda x: (x, 3.0))(np.ones(2))
+    assert isinstance(out[1], (np.ndarray, float))
+    assert np.asarray(out[1]) == 3.0
+
+
+def test_jit_is_exported_and_wraps_metadata():
+    def documented(x):
+        """Docs."""
+        return x
+
+    g = autovec.jit(documented)
+    assert g.__name__ == "documented" and g.__doc__ == "Docs."
+    assert autovec.make_ir is make_ir
