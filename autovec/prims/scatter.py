@@ -1,0 +1,103 @@
+"""Functional updates: ``scatter`` (what ``x[idx] = v`` and ``np.add.at`` compute, returning
+a new array) and ``copy`` (a fresh value, so that an in-place update of one name never
+reaches another).
+
+``scatter`` takes its index as *flat positions*: an integer array ``pos`` of the indexed
+shape, holding for each indexed element its position in ``x`` read in C order.  The numpy
+layer turns any NumPy index (ints, slices, new axes, integer arrays, batched or not) into
+``pos`` by indexing an ``arange`` of ``x``'s size with it, so every index form reaches the
+same small primitive, and batching it is one offset per example.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autovec.core import ShapedArray
+from autovec.prims.base import Arg, Sample, declare, ndim_of
+from autovec.prims.elementwise import BINARY
+from autovec.prims.shape import bdim_to_front, expand_to_rank, moveaxis
+
+# ------------------------------------------------------------------------------ scatter
+
+
+def _scatter_impl(xp: Any, x: Any, pos: Any, *v: Any, ufunc: str | None) -> Any:
+    # A C-ordered copy, so that its flat reshape is a view we can write through.
+    out = xp.array(x, copy=True, order="C")
+    flat = xp.reshape(out, (-1,))
+    pos = xp.asarray(pos)
+    # One flat, C-ordered index: with repeated positions NumPy's 1-d assignment keeps the last
+    # write in this order, which is the order NumPy itself visits x[idx] = v in.
+    p = xp.reshape(pos, (-1,))
+    vals = [xp.reshape(xp.broadcast_to(b, pos.shape), (-1,)) for b in v]
+    if ufunc is None:
+        flat[p] = vals[0]
+    else:
+        getattr(xp, ufunc).at(flat, p, *vals)
+    return out
+
+
+def _scatter_shape(x: ShapedArray, pos: ShapedArray, *v: ShapedArray, ufunc: str | None):
+    for b in v:
+        if np.broadcast_shapes(b.shape, pos.shape) != pos.shape:
+            raise ValueError(
+                f"shape mismatch: value array of shape {b.shape} could not be broadcast to "
+                f"indexing result of shape {pos.shape}"
+            )
+    return ShapedArray(x.shape, x.dtype)
+
+
+def _scatter_batch(axis_size: int, args: tuple, dims: tuple, *, ufunc: str | None):
+    x, pos, *v = args
+    xd, pd, *vd = dims
+    # Every example's array becomes one row of a (batch, size) block; its positions are
+    # shifted by its row offset, so one scatter over the block updates each example's own row.
+    x = bdim_to_front(x, xd, axis_size)
+    size = int(np.prod(x.shape[1:], dtype=np.int64))
+    rank = ndim_of(pos) - (pd is not None)
+    if pd is not None:
+        pos = moveaxis(pos, pd, 0)
+    offsets = (np.arange(axis_size, dtype=np.intp) * size).reshape((axis_size,) + (1,) * rank)
+    pos = BINARY["add"].bind(pos, offsets)  # (batch, *S), whether pos was batched or not
+    vals = [b if d is None else expand_to_rank(moveaxis(b, d, 0), rank) for b, d in zip(v, vd)]
+    return scatter_p.bind(x, pos, *vals, ufunc=ufunc), 0
+
+
+scatter_p = declare(
+    "scatter",
+    impl=_scatter_impl,
+    shape=_scatter_shape,
+    batch=_scatter_batch,
+    samples=[
+        Sample((Arg((4, 3)), Arg((5,), "int64", 0, 12), Arg((5,))), {"ufunc": None}),
+        Sample((Arg((6,)), Arg((2, 3), "int64", 0, 6), Arg((3,))), {"ufunc": None}),
+        Sample((Arg((6,), "int64", -9, 9), Arg((4,), "int64", 0, 6), Arg(())), {"ufunc": None}),
+        Sample((Arg((3, 3)), Arg((2, 2), "int64", 0, 9), Arg((2, 1))), {"ufunc": "add"}),
+        Sample(
+            (Arg((5,), "int32", -9, 9), Arg((7,), "int64", 0, 5), Arg((7,), "int32", -9, 9)),
+            {"ufunc": "maximum"},
+        ),
+        Sample((Arg((5,)), Arg((3,), "int64", 0, 5)), {"ufunc": "negative"}),
+        Sample((Arg((2, 2)), Arg((), "int64", 0, 4), Arg(())), {"ufunc": "multiply"}),
+    ],
+    doc=(
+        "A copy of ``x`` with ``x.flat[pos] = v`` (``ufunc=None``; repeated positions keep the "
+        "last write in C order of ``pos``) or ``ufunc.at(x.flat, pos, v)`` (accumulating, as "
+        "``np.add.at``; a unary ufunc takes no ``v``).  ``v`` broadcasts to ``pos``'s shape."
+    ),
+)
+
+# --------------------------------------------------------------------------------- copy
+
+copy_p = declare(
+    "copy",
+    impl=lambda xp, x: xp.array(x, copy=True),
+    shape=lambda x: ShapedArray(x.shape, x.dtype),
+    # The batched value is shared, not copied: traced values are never written in place, and
+    # the new tracer this makes is all an update of one name needs to leave the other alone.
+    batch=lambda n, args, dims: (args[0], dims[0]),
+    samples=[Sample((Arg((2, 3)),)), Sample((Arg((), "int64", 0, 5),))],
+    doc="A new array with ``x``'s values (NumPy's ``copy``).",
+)
