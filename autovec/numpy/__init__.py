@@ -43,7 +43,7 @@ from numpy import (  # noqa: F401
 )
 
 from autovec.numpy import creation as _creation
-from autovec.numpy import indexing, methods
+from autovec.numpy import fft, indexing, linalg, methods  # fft, linalg: NumPy's submodules
 from autovec.numpy import manipulation as _manipulation
 from autovec.numpy import products as _products
 from autovec.numpy import reductions as _reductions
@@ -94,9 +94,8 @@ EXPORTED: list[str] = sorted(
     | {"ndim", "shape", "size", "result_type", "iscomplexobj", "isrealobj"}
 )
 
-# NumPy module -> the namespace here that mirrors it (None: this one). linalg and fft add
-# themselves here when they are written.
-_MIRRORS: dict[str, Any] = {"numpy": None}
+# NumPy module -> the namespace here that mirrors it (None: this one).
+_MIRRORS: dict[str, Any] = {"numpy": None, "numpy.linalg": linalg, "numpy.fft": fft}
 
 
 def lookup_numpy_function(module: str, name: str) -> Any:
@@ -111,4 +110,4 @@ def lookup_numpy_function(module: str, name: str) -> Any:
 
 methods.install(__import__(__name__, fromlist=["UFUNCS"]))
 
-__all__ = [*EXPORTED, "getitem", "indexing", "UFUNCS", "lookup_numpy_function"]
+__all__ = [*EXPORTED, "getitem", "indexing", "UFUNCS", "lookup_numpy_function", "linalg", "fft"]

@@ -1,0 +1,839 @@
+"""``autovec.numpy.linalg``: NumPy's ``numpy.linalg`` on values that may be batched or traced.
+
+Outside any transformation every function here IS NumPy's (the call goes straight to
+``numpy.linalg``), so results, dtypes and errors are NumPy's exactly.  On traced values:
+
+- the stacked routines (``solve``, ``inv``, ``det``, ``slogdet``, ``cholesky``, ``eig``,
+  ``eigh``, ``eigvals``, ``eigvalsh``, ``svd``, ``svdvals``, ``qr``) bind one primitive each
+  (``autovec.prims.decompositions``): a batch is one more stack axis for NumPy's own loop;
+- the rest are compositions in NumPy's own order of operations: ``norm`` and friends from
+  reductions, ``pinv``/``matrix_rank``/``lstsq`` from the SVD, ``cond`` from the SVD or from
+  ``inv`` and ``norm``, ``multi_dot`` from ``dot`` in NumPy's chain order.
+
+Data-dependent results stay per example: ``matrix_rank``/``pinv``/``lstsq`` thresholds are
+taken from each example's own singular values, ``cond`` of a singular example is ``inf`` for
+that example only.  Two things differ from the loop, both documented on the function:
+``eig``/``eigvals`` are always complex, and ``lstsq``'s residuals always have their full-rank
+shape.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from typing import Any
+
+import numpy as np
+
+from autovec import errors
+from autovec.numpy import products as _products
+from autovec.numpy import reductions as _red
+from autovec.numpy._util import arr, is_traced, ndim, normalize_axis, shape
+from autovec.numpy.indexing import getitem
+from autovec.numpy.manipulation import (
+    astype,
+    broadcast_to,
+    expand_dims,
+    moveaxis,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+)
+from autovec.numpy.manipulation import matrix_transpose as _matrix_transpose
+from autovec.numpy.ufuncs import UFUNCS, real, where
+from autovec.prims.decompositions import (
+    cholesky_p,
+    det_p,
+    eig_p,
+    eigh_p,
+    eigvals_p,
+    eigvalsh_p,
+    inv_p,
+    qr_p,
+    slogdet_p,
+    solve_p,
+    svd_p,
+    svdvals_p,
+)
+from autovec.prims.linalg import einsum_p
+
+LinAlgError = np.linalg.LinAlgError
+
+# NumPy's result types (named tuples); the loop returns these, so vmap must too.
+EigResult = type(np.linalg.eig(np.ones((1, 1))))
+EighResult = type(np.linalg.eigh(np.ones((1, 1))))
+SVDResult = type(np.linalg.svd(np.ones((1, 1))))
+SlogdetResult = type(np.linalg.slogdet(np.ones((1, 1))))
+QRResult = type(np.linalg.qr(np.ones((1, 1))))
+
+_abs, _sqrt, _conj = UFUNCS["absolute"], UFUNCS["sqrt"], UFUNCS["conjugate"]
+_mul, _div, _sub = UFUNCS["multiply"], UFUNCS["divide"], UFUNCS["subtract"]
+_gt, _isnan = UFUNCS["greater"], UFUNCS["isnan"]
+
+# --------------------------------------------------------------------------- checks
+
+
+def _assert_stacked_2d(a: Any) -> None:
+    if ndim(a) < 2:
+        raise LinAlgError(
+            f"{ndim(a)}-dimensional array given. Array must be at least two-dimensional"
+        )
+
+
+def _assert_stacked_square(a: Any) -> None:
+    _assert_stacked_2d(a)
+    m, n = shape(a)[-2:]
+    if m != n:
+        raise LinAlgError("Last 2 dimensions of the array must be square")
+
+
+def _check_uplo(UPLO: str) -> str:
+    uplo = UPLO.upper()
+    if uplo not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    return uplo
+
+
+@functools.lru_cache(maxsize=256)
+def _solve_types(*dtypes: np.dtype) -> tuple[np.dtype, np.dtype]:
+    """(computation type, result type) of NumPy's linalg for these input dtypes: computation
+    is always double precision, the result keeps single precision (NumPy's ``_commonType``)."""
+    ones = [np.ones((1, 1), d) for d in dtypes]
+    result = (np.linalg.solve(*ones) if len(ones) == 2 else np.linalg.inv(ones[0])).dtype
+    return np.dtype(np.complex128 if result.kind == "c" else np.float64), result
+
+
+def _real_dtype(dtype: np.dtype) -> np.dtype:
+    return np.finfo(dtype).dtype  # complex128 -> float64, float32 -> float32
+
+
+def _eye_like(m: int, dtype: Any) -> np.ndarray:
+    return np.eye(m, dtype=dtype)
+
+
+# ------------------------------------------------------------------ stacked routines
+
+
+def solve(a: Any, b: Any) -> Any:
+    """NumPy's ``linalg.solve``: ``x`` with ``a @ x = b``; ``b`` is a vector only when 1-D.
+
+    Batched: one stacked LAPACK call.  When only ``b`` is batched, every example's right-hand
+    side becomes a column of one right-hand side, so ``a`` is factorised once.
+    """
+    if not is_traced(a, b):
+        return np.linalg.solve(a, b)
+    a, b = arr(a), arr(b)
+    _assert_stacked_square(a)
+    m = shape(a)[-1]
+    if ndim(b) == 0:
+        raise ValueError("solve: Input operand 1 does not have enough dimensions")
+    vector = ndim(b) == 1
+    if shape(b)[0 if vector else -2] != m:
+        raise ValueError(
+            f"solve: Input operand 1 has a mismatch in its core dimension 0 (size "
+            f"{shape(b)[0 if vector else -2]} is different from {m})"
+        )
+    if vector:
+        return squeeze(solve_p.bind(a, expand_dims(b, -1)), -1)
+    return solve_p.bind(a, b)
+
+
+def inv(a: Any) -> Any:
+    """NumPy's ``linalg.inv`` of each matrix of a stack."""
+    if not is_traced(a):
+        return np.linalg.inv(a)
+    a = arr(a)
+    _assert_stacked_square(a)
+    return inv_p.bind(a)
+
+
+def det(a: Any) -> Any:
+    """NumPy's ``linalg.det`` (int input gives float64)."""
+    if not is_traced(a):
+        return np.linalg.det(a)
+    a = arr(a)
+    _assert_stacked_square(a)
+    return det_p.bind(a)
+
+
+def slogdet(a: Any) -> Any:
+    """NumPy's ``linalg.slogdet``: ``(sign, logabsdet)`` as NumPy's named tuple."""
+    if not is_traced(a):
+        return np.linalg.slogdet(a)
+    a = arr(a)
+    _assert_stacked_square(a)
+    return SlogdetResult(*slogdet_p.bind(a))
+
+
+def cholesky(a: Any, /, *, upper: bool = False) -> Any:
+    """NumPy's ``linalg.cholesky`` (lower factor, or upper with ``upper=True``).
+
+    A batch containing a matrix that is not positive definite raises ``LinAlgError``, as the
+    loop would."""
+    if not is_traced(a):
+        return np.linalg.cholesky(a, upper=upper)
+    a = arr(a)
+    _assert_stacked_square(a)
+    return cholesky_p.bind(a, upper=bool(upper))
+
+
+def eig(a: Any) -> Any:
+    """NumPy's ``linalg.eig``: eigenvalues and right eigenvectors (an ``EigResult``).
+
+    NumPy returns real arrays when every eigenvalue of the whole input stack is real and
+    complex ones otherwise: the dtype depends on the data.  Under ``vmap``/``jit`` the dtype
+    must be known before the data, so the result is always complex (complex64 for float32
+    input, complex128 otherwise), as in JAX.  The values are NumPy's: for an example whose
+    eigenvalues are all real, they are NumPy's real results with a zero imaginary part, so
+    ``vmap(eig)(xs)`` equals the loop cast to complex.  Use ``eigh`` for symmetric matrices
+    (real eigenvalues, real dtype) or take ``.real`` where you know the spectrum is real.
+    """
+    if not is_traced(a):
+        return np.linalg.eig(a)
+    a = arr(a)
+    _assert_stacked_square(a)
+    return EigResult(*eig_p.bind(a))
+
+
+def eigvals(a: Any) -> Any:
+    """NumPy's ``linalg.eigvals``; always complex under a transformation (see ``eig``)."""
+    if not is_traced(a):
+        return np.linalg.eigvals(a)
+    a = arr(a)
+    _assert_stacked_square(a)
+    return eigvals_p.bind(a)
+
+
+def eigh(a: Any, UPLO: str = "L") -> Any:
+    """NumPy's ``linalg.eigh``: ascending real eigenvalues and eigenvectors of Hermitian
+    matrices, from the ``UPLO`` triangle (an ``EighResult``)."""
+    uplo = _check_uplo(UPLO)
+    if not is_traced(a):
+        return np.linalg.eigh(a, UPLO=UPLO)
+    a = arr(a)
+    _assert_stacked_square(a)
+    return EighResult(*eigh_p.bind(a, UPLO=uplo))
+
+
+def eigvalsh(a: Any, UPLO: str = "L") -> Any:
+    """NumPy's ``linalg.eigvalsh``: ascending real eigenvalues of Hermitian matrices."""
+    uplo = _check_uplo(UPLO)
+    if not is_traced(a):
+        return np.linalg.eigvalsh(a, UPLO=UPLO)
+    a = arr(a)
+    _assert_stacked_square(a)
+    return eigvalsh_p.bind(a, UPLO=uplo)
+
+
+def svd(
+    a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+) -> Any:
+    """NumPy's ``linalg.svd``: ``SVDResult(U, S, Vh)``, or ``S`` when ``compute_uv=False``."""
+    if not is_traced(a):
+        return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
+    a = arr(a)
+    _assert_stacked_2d(a)
+    if hermitian:
+        _assert_stacked_square(a)
+    if not compute_uv:
+        return svdvals_p.bind(a, hermitian=bool(hermitian))
+    u, s, vh = svd_p.bind(a, full_matrices=bool(full_matrices), hermitian=bool(hermitian))
+    return SVDResult(u, s, vh)
+
+
+def svdvals(x: Any, /) -> Any:
+    """NumPy's ``linalg.svdvals``: the singular values, descending."""
+    if not is_traced(x):
+        return np.linalg.svdvals(x)
+    return svd(x, compute_uv=False)
+
+
+def qr(a: Any, mode: str = "reduced") -> Any:
+    """NumPy's ``linalg.qr`` with modes 'reduced', 'complete', 'r' and 'raw'."""
+    if not is_traced(a) or mode not in ("reduced", "complete", "r", "raw"):
+        return np.linalg.qr(a, mode=mode)  # NumPy's result, or its error for a bad mode
+    a = arr(a)
+    _assert_stacked_2d(a)
+    outs = qr_p.bind(a, mode=mode)
+    if mode == "r":
+        return outs[0]
+    if mode == "raw":
+        return tuple(outs)
+    return QRResult(*outs)
+
+
+# ------------------------------------------------------------------------ compositions
+
+
+def _matmul(a: Any, b: Any) -> Any:
+    return _products.matmul(a, b)
+
+
+def _max0(x: Any, axis: int, keepdims: bool = False) -> Any:
+    """``x.max(axis, initial=0)``: zero over an empty axis (NumPy's ``initial=0``)."""
+    if shape(x)[axis] == 0:
+        out_shape = list(shape(x))
+        if keepdims:
+            out_shape[axis] = 1
+        else:
+            del out_shape[axis]
+        return np.zeros(out_shape, x.dtype)
+    return _red.max(x, axis=axis, keepdims=keepdims)
+
+
+def _svd_threshold_inverse(s: Any, cutoff: Any) -> tuple[Any, Any]:
+    """``(large, 1/s where large else 0)``: the reciprocal taken only where it is kept, so
+    a zero singular value never divides."""
+    large = _gt(s, cutoff)
+    safe = where(large, s, 1)
+    return large, where(large, _div(1, safe), 0)
+
+
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._NoValue) -> Any:
+    """NumPy's ``linalg.pinv``: the pseudo-inverse from the SVD, singular values below
+    ``rcond * max(s)`` (each example's own largest) dropped."""
+    if not is_traced(a, rcond, rtol):
+        return np.linalg.pinv(a, rcond, hermitian, rtol=rtol)
+    a = arr(a)
+    _assert_stacked_2d(a)
+    if rcond is None:
+        if rtol is np._NoValue:
+            rcond = 1e-15
+        elif rtol is None:
+            rcond = max(shape(a)[-2:]) * np.finfo(a.dtype).eps
+        else:
+            rcond = rtol
+    elif rtol is not np._NoValue:
+        raise ValueError("`rtol` and `rcond` can't be both set.")
+    if not is_traced(rcond):
+        rcond = np.asarray(rcond)  # NumPy's: a 0-d float64 array, not a weak scalar
+    m, n = shape(a)[-2:]
+    if m * n == 0:
+        return np.empty((*shape(a)[:-2], n, m), a.dtype)
+    u, s, vt = svd_p.bind(_conj(a), full_matrices=False, hermitian=bool(hermitian))
+    cutoff = _mul(expand_dims(rcond, -1), _red.max(s, axis=-1, keepdims=True))
+    _, s_inv = _svd_threshold_inverse(s, cutoff)
+    return _matmul(_matrix_transpose(vt), _mul(expand_dims(s_inv, -1), _matrix_transpose(u)))
+
+
+def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
+    """NumPy's ``linalg.matrix_rank``: singular values above ``tol`` (default: each example's
+    largest singular value times ``max(M, N) * eps``)."""
+    if not is_traced(A, tol, rtol):
+        return np.linalg.matrix_rank(A, tol, hermitian, rtol=rtol)
+    if rtol is not None and tol is not None:
+        raise ValueError("`tol` and `rtol` can't be both set.")
+    A = arr(A)
+    if ndim(A) < 2:
+        nonzero = _red.any(UFUNCS["not_equal"](A, 0))
+        return astype(nonzero, np.intp)
+    S = svd(A, compute_uv=False, hermitian=hermitian)
+    if tol is None:
+        if rtol is None:
+            rtol = max(shape(A)[-2:]) * np.finfo(S.dtype).eps
+        else:
+            rtol = expand_dims(arr(rtol), -1)
+        tol = _mul(_max0(S, -1, keepdims=True), rtol)
+    else:
+        tol = expand_dims(arr(tol), -1)
+    return _red.sum(_gt(S, tol), axis=-1, dtype=np.intp)
+
+
+def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
+    """NumPy's ``linalg.lstsq``: ``(x, residuals, rank, s)`` of the least-squares problem.
+
+    NumPy has no stacked ``lstsq``; under a transformation it is computed from the SVD of
+    each example (in double precision, as NumPy does): singular values at most
+    ``rcond * s[0]`` are dropped (``rcond=None``: ``eps * max(M, N)``, negative: ``eps``), ``x``
+    is the minimum-norm solution, ``rank`` (int32) counts the kept values.  ``x``, ``rank``
+    and ``s`` match NumPy's to float tolerance for full-rank and rank-deficient examples.
+
+    ``residuals``: NumPy returns the squared residual norms (shape ``(K,)``, ``(1,)`` for a
+    1-D ``b``) when ``M > N`` and the example has full rank, and an EMPTY array otherwise.
+    The empty case for ``M <= N`` is static and kept.  But whether an example with ``M > N``
+    has full rank depends on its data, and a batch needs one shape, so under a
+    transformation ``residuals`` always has the full-rank shape when ``M > N``; for a
+    rank-deficient example it holds that example's squared residual norms
+    ``|b - a @ x|**2`` (JAX's convention), where NumPy would give an empty array.
+    """
+    if not is_traced(a, b, rcond):
+        return np.linalg.lstsq(a, b, rcond)
+    a, b = arr(a), arr(b)
+    is_1d = ndim(b) == 1
+    if is_1d:
+        b = expand_dims(b, 1)
+    for x in (a, b):
+        if ndim(x) != 2:
+            raise LinAlgError(f"{ndim(x)}-dimensional array given. Array must be two-dimensional")
+    (m, n), m2 = shape(a), shape(b)[0]
+    if m != m2:
+        raise LinAlgError("Incompatible dimensions")
+    t, result_t = _solve_types(np.dtype(a.dtype), np.dtype(b.dtype))
+    real_t = _real_dtype(result_t)
+    eps = np.finfo(t).eps
+    if rcond is None:
+        rcond = eps * max(n, m)
+    elif is_traced(rcond):
+        rcond = where(UFUNCS["less"](rcond, 0), eps, rcond)
+    elif rcond < 0:  # LAPACK's convention: machine precision
+        rcond = eps
+    a_t, b_t = astype(a, t), astype(b, t)
+    u, s, vh = svd_p.bind(a_t, full_matrices=False, hermitian=False)  # (m,r) (r,) (r,n)
+    if min(m, n) == 0:
+        large = s_inv = s
+    else:
+        large, s_inv = _svd_threshold_inverse(s, _mul(rcond, getitem(s, 0)))
+    rank = astype(_red.sum(large, axis=-1, dtype=np.intp), np.int32)
+    uhb = _matmul(_conj(_matrix_transpose(u)), b_t)  # (r, k)
+    x = _matmul(_conj(_matrix_transpose(vh)), _mul(expand_dims(s_inv, -1), uhb))  # (n, k)
+    if m > n:
+        r = _sub(b_t, _matmul(a_t, x))
+        resid = astype(_red.sum(real(_mul(_conj(r), r)), axis=0), real_t)
+    else:
+        resid = np.array([], real_t)
+    x = astype(x, result_t)
+    if is_1d:
+        x = squeeze(x, -1)
+    return x, resid, rank, astype(s, real_t)
+
+
+def cond(x: Any, p: Any = None) -> Any:
+    """NumPy's ``linalg.cond``: ``s[0] / s[-1]`` for ``p`` None/2/-2, else
+    ``norm(x, p) * norm(inv(x), p)``.  A singular example gets ``inf`` (NumPy's convention)
+    for itself only; the rest of the batch is unaffected."""
+    if not is_traced(x):
+        return np.linalg.cond(x, p)
+    x = arr(x)
+    if x.size == 0 and np.prod(shape(x)[-2:]) == 0:
+        raise LinAlgError("cond is not defined on empty arrays")
+    # NumPy silences division warnings here: a zero singular value gives inf, not an error.
+    with np.errstate(all="ignore"):
+        if p is None or p in (2, -2):
+            s = svd(x, compute_uv=False)
+            first, last = getitem(s, (Ellipsis, 0)), getitem(s, (Ellipsis, -1))
+            r = _div(last, first) if p == -2 else _div(first, last)
+        else:
+            _assert_stacked_square(x)
+            real_t = _real_dtype(_solve_types(np.dtype(x.dtype))[1])
+            # Exactly singular examples (LU finds a zero pivot: slogdet's sign is 0) would
+            # make a stacked inv raise for the whole batch; NumPy gives them inf.  Invert an
+            # identity in their place and mark their result NaN, turned into inf below.
+            sign = slogdet_p.bind(x)[0]
+            singular = expand_dims(UFUNCS["equal"](sign, 0), (-2, -1))
+            eye = _eye_like(shape(x)[-1], x.dtype)
+            invx = inv_p.bind(where(singular, eye, x))
+            invx = where(singular, np.nan, invx)
+            r = _mul(norm(x, p, axis=(-2, -1)), norm(invx, p, axis=(-2, -1)))
+            r = astype(r, real_t)
+        nan_mask = UFUNCS["logical_and"](
+            _isnan(r), UFUNCS["logical_not"](_red.any(_isnan(x), axis=(-2, -1)))
+        )
+        return where(nan_mask, np.inf, r)
+
+
+def matrix_power(a: Any, n: Any) -> Any:
+    """NumPy's ``linalg.matrix_power``: repeated squaring in NumPy's order (negative ``n``
+    inverts first); ``n`` must be a concrete integer."""
+    if not is_traced(a, n):
+        return np.linalg.matrix_power(a, n)
+    a = arr(a)
+    _assert_stacked_square(a)
+    if is_traced(n):
+        raise errors.ConcretizationTypeError(
+            "matrix_power: the exponent n must be a concrete integer (the number of matrix "
+            "products depends on it); pass it unbatched (in_axes=None) or as a static value."
+        )
+    try:
+        n = operator.index(n)
+    except TypeError as e:
+        raise TypeError("exponent must be an integer") from e
+    if n == 0:
+        return broadcast_to(_eye_like(shape(a)[-1], a.dtype), shape(a))
+    if n < 0:
+        a = inv(a)
+        n = -n
+    if n == 1:
+        return a
+    if n == 2:
+        return _matmul(a, a)
+    if n == 3:
+        return _matmul(_matmul(a, a), a)
+    z = result = None
+    while n > 0:
+        z = a if z is None else _matmul(z, z)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = z if result is None else _matmul(result, z)
+    return result
+
+
+# ------------------------------------------------------------------------------ norms
+
+
+def _vector_norm_1axis(x: Any, ord: Any, axis: int, keepdims: bool) -> Any:
+    if ord == np.inf:
+        return _max0(_abs(x), axis, keepdims)
+    if ord == -np.inf:
+        return _red.min(_abs(x), axis=axis, keepdims=keepdims)
+    if ord == 0:
+        nonzero = UFUNCS["not_equal"](x, 0)
+        return _red.sum(astype(nonzero, _real_dtype(x.dtype)), axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return _red.sum(_abs(x), axis=axis, keepdims=keepdims)
+    if ord is None or ord == 2:
+        return _sqrt(_red.sum(real(_mul(_conj(x), x)), axis=axis, keepdims=keepdims))
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid norm order '{ord}' for vectors")
+    ret = _red.sum(UFUNCS["power"](_abs(x), ord), axis=axis, keepdims=keepdims)
+    return UFUNCS["power"](ret, np.reciprocal(ord, dtype=ret.dtype))
+
+
+def _svd_norm(x: Any, row: int, col: int, op: str) -> Any:
+    s = svd(moveaxis(x, (row, col), (-2, -1)), compute_uv=False)
+    if op == "max":
+        return _max0(s, -1)
+    return _red.min(s, axis=-1) if op == "min" else _red.sum(s, axis=-1)
+
+
+def _matrix_norm_2axes(x: Any, ord: Any, row: int, col: int) -> Any:
+    if ord == 2:
+        return _svd_norm(x, row, col, "max")
+    if ord == -2:
+        return _svd_norm(x, row, col, "min")
+    if ord in (1, -1):  # column sums, then the extreme over the columns
+        sums = _red.sum(_abs(x), axis=row)
+        c = col - (col > row)
+        return _max0(sums, c) if ord == 1 else _red.min(sums, axis=c)
+    if ord in (np.inf, -np.inf):  # row sums, then the extreme over the rows
+        sums = _red.sum(_abs(x), axis=col)
+        r = row - (row > col)
+        return _max0(sums, r) if ord == np.inf else _red.min(sums, axis=r)
+    if ord in (None, "fro", "f"):
+        return _sqrt(_red.sum(real(_mul(_conj(x), x)), axis=(row, col)))
+    if ord == "nuc":
+        return _svd_norm(x, row, col, "sum")
+    raise ValueError("Invalid norm order for matrices.")
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    """NumPy's ``linalg.norm``: vector norms over one axis, matrix norms over two, the
+    flattened 2-norm by default; integer input is computed in float64."""
+    if not is_traced(x):
+        return np.linalg.norm(x, ord, axis, keepdims)
+    x = arr(x)
+    if x.dtype.kind not in "fc":
+        x = astype(x, np.float64)
+    nd = ndim(x)
+    if axis is None and (
+        ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1)
+    ):
+        flat = reshape(x, (-1,))
+        if x.dtype.kind == "c":
+            re, im = real(flat), UFUNCS["imag"](flat)
+            sq = UFUNCS["add"](_products.dot(re, re), _products.dot(im, im))
+        else:
+            sq = _products.dot(flat, flat)
+        ret = _sqrt(sq)
+        return reshape(ret, (1,) * nd) if keepdims else ret
+    if axis is None:
+        axis = tuple(range(nd))
+    elif not isinstance(axis, tuple):
+        try:
+            axis = (int(axis),)
+        except Exception as e:
+            raise TypeError("'axis' must be None, an integer or a tuple of integers") from e
+    if len(axis) == 1:
+        return _vector_norm_1axis(x, ord, normalize_axis(axis[0], nd), keepdims)
+    if len(axis) != 2:
+        raise ValueError("Improper number of dimensions to norm.")
+    row, col = normalize_axis(axis[0], nd), normalize_axis(axis[1], nd)
+    if row == col:
+        raise ValueError("Duplicate axes given.")
+    ret = _matrix_norm_2axes(x, ord, row, col)
+    if keepdims:
+        kept = list(shape(x))
+        kept[row] = kept[col] = 1
+        ret = reshape(ret, tuple(kept))
+    return ret
+
+
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
+    """NumPy's ``linalg.matrix_norm``: ``norm`` over the last two axes."""
+    if not is_traced(x):
+        return np.linalg.matrix_norm(x, keepdims=keepdims, ord=ord)
+    return norm(x, axis=(-2, -1), keepdims=keepdims, ord=ord)
+
+
+def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:
+    """NumPy's ``linalg.vector_norm``: a vector norm over ``axis`` (None: all elements; a
+    tuple: those axes taken together as one vector)."""
+    if not is_traced(x):
+        return np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
+    x = arr(x)
+    full = list(shape(x))
+    if axis is None:
+        x, ax = reshape(x, (-1,)), 0
+    elif isinstance(axis, tuple):
+        axes = tuple(normalize_axis(a, len(full)) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError("repeated axis")
+        rest = tuple(i for i in range(len(full)) if i not in axes)
+        size = int(np.prod([full[i] for i in axes], dtype=np.int64))
+        x = reshape(transpose(x, axes + rest), (size, *(full[i] for i in rest)))
+        ax = 0
+    else:
+        ax = axis
+    res = norm(x, axis=ax, ord=ord)
+    if keepdims:
+        kept = range(len(full)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+        for i in kept:
+            full[normalize_axis(i, len(full))] = 1
+        res = reshape(res, tuple(full))
+    return res
+
+
+# ----------------------------------------------------------------- products and tensors
+
+
+def multi_dot(arrays: Any, *, out: Any = None) -> Any:
+    """NumPy's ``linalg.multi_dot``: the chain of ``dot`` products in the cheapest order
+    (chosen from the shapes, as NumPy chooses it); the first and last may be 1-D."""
+    arrays = list(arrays)
+    if not is_traced(*arrays, out):
+        return np.linalg.multi_dot(arrays, out=out)
+    if out is not None:
+        raise errors.UnsupportedOperationError(
+            "multi_dot(out=...) is not supported inside vmap/jit; use the return value."
+        )
+    n = len(arrays)
+    if n < 2:
+        raise ValueError("Expecting at least two arrays.")
+    if n == 2:
+        return _products.dot(arrays[0], arrays[1])
+    arrays = [arr(a) for a in arrays]
+    first_1d, last_1d = ndim(arrays[0]) == 1, ndim(arrays[-1]) == 1
+    if first_1d:
+        arrays[0] = expand_dims(arrays[0], 0)
+    if last_1d:
+        arrays[-1] = expand_dims(arrays[-1], 1)
+    for a in arrays:
+        if ndim(a) != 2:
+            raise LinAlgError(f"{ndim(a)}-dimensional array given. Array must be two-dimensional")
+    dims = [shape(a)[0] for a in arrays] + [shape(arrays[-1])[1]]
+    split = _chain_order(dims)
+    result = _chain_product(arrays, split, 0, n - 1)
+    if first_1d and last_1d:
+        return getitem(result, (0, 0))
+    if first_1d or last_1d:
+        return reshape(result, (-1,))
+    return result
+
+
+def _chain_order(dims: list[int]) -> dict[tuple[int, int], int]:
+    """Where to split each sub-chain ``i..j`` so that the number of scalar multiplications is
+    least (the classic dynamic programme over chain lengths; ties keep the first split, and
+    three matrices use NumPy's direct cost comparison, so the order is NumPy's)."""
+    n = len(dims) - 1
+    if n == 3:
+        a0, a1b0, b1c0, c1 = dims
+        left_first = a0 * b1c0 * (a1b0 + c1) < a1b0 * c1 * (a0 + b1c0)
+        return {(0, 2): 1 if left_first else 0, (0, 1): 0, (1, 2): 1}
+    cost = {(i, i): 0.0 for i in range(n)}
+    split: dict[tuple[int, int], int] = {}
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            best = np.inf
+            for k in range(i, j):
+                q = cost[i, k] + cost[k + 1, j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if q < best:
+                    best, split[i, j] = q, k
+            cost[i, j] = best
+    return split
+
+
+def _chain_product(arrays: list, split: dict, i: int, j: int) -> Any:
+    if i == j:
+        return arrays[i]
+    k = split[i, j]
+    return _products.dot(
+        _chain_product(arrays, split, i, k), _chain_product(arrays, split, k + 1, j)
+    )
+
+
+def tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
+    """NumPy's ``linalg.tensorsolve``: solve ``tensordot(a, x, x.ndim) = b`` for ``x``."""
+    if not is_traced(a, b):
+        return np.linalg.tensorsolve(a, b, axes)
+    a, b = arr(a), arr(b)
+    an = ndim(a)
+    if axes is not None:
+        order = list(range(an))
+        for k in axes:
+            order.remove(k)
+            order.insert(an, k)
+        a = transpose(a, order)
+    old = shape(a)[-(an - ndim(b)) :]
+    size = int(np.prod(old, dtype=np.int64))
+    if int(np.prod(shape(a), dtype=np.int64)) != size**2:
+        raise LinAlgError(
+            "Input arrays must satisfy the requirement "
+            "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])"
+        )
+    x = solve(reshape(a, (size, size)), reshape(b, (-1,)))
+    return reshape(x, old)
+
+
+def tensorinv(a: Any, ind: int = 2) -> Any:
+    """NumPy's ``linalg.tensorinv``: the inverse for ``tensordot`` over ``ind`` axes."""
+    if not is_traced(a):
+        return np.linalg.tensorinv(a, ind)
+    a = arr(a)
+    if ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    old = shape(a)
+    inv_shape = old[ind:] + old[:ind]
+    rows = int(np.prod(old[ind:], dtype=np.int64))
+    return reshape(inv(reshape(a, (rows, -1))), inv_shape)
+
+
+def outer(x1: Any, x2: Any, /) -> Any:
+    """NumPy's ``linalg.outer`` (1-D inputs only)."""
+    if not is_traced(x1, x2):
+        return np.linalg.outer(x1, x2)
+    x1, x2 = arr(x1), arr(x2)
+    if ndim(x1) != 1 or ndim(x2) != 1:
+        raise ValueError(
+            "Input arrays must be one-dimensional, but they are "
+            f"x1.ndim={ndim(x1)} and x2.ndim={ndim(x2)}."
+        )
+    return _products.outer(x1, x2)
+
+
+def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """NumPy's ``linalg.cross`` of 3-element vectors along ``axis`` (broadcasting the rest),
+    with NumPy's formula, so integer results are exact and float results bit-identical."""
+    if not is_traced(x1, x2):
+        return np.linalg.cross(x1, x2, axis=axis)
+    a, b = arr(x1), arr(x2)
+    na, nb = shape(a)[normalize_axis(axis, ndim(a))], shape(b)[normalize_axis(axis, ndim(b))]
+    if na != 3 or nb != 3:
+        raise ValueError(
+            "Both input arrays must be (arrays of) 3-dimensional vectors, "
+            f"but they are {na} and {nb} dimensional instead."
+        )
+    dtype = np.promote_types(a.dtype, b.dtype)
+    a, b = astype(moveaxis(a, axis, -1), dtype), astype(moveaxis(b, axis, -1), dtype)
+    a0, a1, a2 = (getitem(a, (Ellipsis, i)) for i in range(3))
+    b0, b1, b2 = (getitem(b, (Ellipsis, i)) for i in range(3))
+    cp = stack(
+        [
+            _sub(_mul(a1, b2), _mul(a2, b1)),
+            _sub(_mul(a2, b0), _mul(a0, b2)),
+            _sub(_mul(a0, b1), _mul(a1, b0)),
+        ],
+        axis=-1,
+    )
+    return moveaxis(cp, -1, normalize_axis(axis, ndim(cp)))
+
+
+def diagonal(x: Any, /, *, offset: int = 0) -> Any:
+    """NumPy's ``linalg.diagonal``: the ``offset`` diagonal of each matrix (last two axes)."""
+    if not is_traced(x):
+        return np.linalg.diagonal(x, offset=offset)
+    x = arr(x)
+    if ndim(x) < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+    offset = operator.index(offset)
+    m, n = shape(x)[-2:]
+    if offset >= 0:
+        k = max(0, min(m, n - offset))
+        rows, cols = (0, k, None), (offset, offset + k, None)
+    else:
+        k = max(0, min(m + offset, n))
+        rows, cols = (-offset, -offset + k, None), (0, k, None)
+    square = getitem(x, (Ellipsis, slice(*rows), slice(*cols)))
+    return einsum_p.bind(square, subscripts="...ii->...i", optimize=False)
+
+
+def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """NumPy's ``linalg.trace``: the sum of each matrix's ``offset`` diagonal."""
+    if not is_traced(x):
+        return np.linalg.trace(x, offset=offset, dtype=dtype)
+    return _red.sum(diagonal(x, offset=offset), axis=-1, dtype=dtype)
+
+
+def matmul(x1: Any, x2: Any, /) -> Any:
+    """NumPy's ``linalg.matmul`` (``numpy.matmul`` without its ufunc keywords)."""
+    if not is_traced(x1, x2):
+        return np.linalg.matmul(x1, x2)
+    return _products.matmul(x1, x2)
+
+
+def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
+    """NumPy's ``linalg.tensordot``."""
+    if not is_traced(x1, x2):
+        return np.linalg.tensordot(x1, x2, axes=axes)
+    return _products.tensordot(x1, x2, axes)
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """NumPy's ``linalg.vecdot``: ``sum(conj(x1) * x2)`` over ``axis``, broadcasting the rest."""
+    if not is_traced(x1, x2):
+        return np.linalg.vecdot(x1, x2, axis=axis)
+    a, b = arr(x1), arr(x2)
+    if ndim(a) == 0 or ndim(b) == 0:
+        raise ValueError("vecdot: Input operand does not have enough dimensions")
+    a, b = moveaxis(a, axis, -1), moveaxis(b, axis, -1)
+    if shape(a)[-1] != shape(b)[-1]:
+        raise ValueError(
+            f"vecdot: Input operand 1 has a mismatch in its core dimension 0 (size "
+            f"{shape(b)[-1]} is different from {shape(a)[-1]})"
+        )
+    if a.dtype.kind == "c":
+        a = _conj(a)
+    return einsum_p.bind(a, b, subscripts="...i,...i->...", optimize=False)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    """NumPy's ``linalg.matrix_transpose``: swap the last two axes."""
+    if not is_traced(x):
+        return np.linalg.matrix_transpose(x)
+    return _matrix_transpose(x)
+
+
+__all__ = [
+    "LinAlgError",
+    "solve",
+    "inv",
+    "det",
+    "slogdet",
+    "cholesky",
+    "eig",
+    "eigvals",
+    "eigh",
+    "eigvalsh",
+    "svd",
+    "svdvals",
+    "qr",
+    "lstsq",
+    "pinv",
+    "matrix_rank",
+    "cond",
+    "matrix_power",
+    "norm",
+    "matrix_norm",
+    "vector_norm",
+    "multi_dot",
+    "tensorsolve",
+    "tensorinv",
+    "outer",
+    "cross",
+    "diagonal",
+    "trace",
+    "matmul",
+    "tensordot",
+    "vecdot",
+    "matrix_transpose",
+]
