@@ -400,3 +400,71 @@ def test_jit_is_exported_and_wraps_metadata():
     g = autovec.jit(documented)
     assert g.__name__ == "documented" and g.__doc__ == "Docs."
     assert autovec.make_ir is make_ir
+
+
+# ---------------------------------------------------------------------------- loop roll-up
+
+
+def _eqn_names(jitted, *args):
+    return [
+        line.split("=")[1].split()[0].split("[")[0]
+        for line in jitted.lower(*args).as_text().splitlines()[1:-1]
+    ]
+
+
+def _seed_convolve(x, w):
+    return anp.array([np.dot(x[i - 1 : i + 2], w) for i in range(1, len(x) - 1)])
+
+
+@pytest.mark.parametrize("in_axes", [(0, 0), (0, None), (None, 0), (1, 0)])
+def test_rolled_up_seed_convolution_equals_the_unrolled_loop(in_axes):
+    xs, ws = rng.normal(size=(5, 12)), rng.normal(size=(5, 3))
+    x_arg = xs.T if in_axes[0] == 1 else (xs[0] if in_axes[0] is None else xs)
+    w_arg = ws[0] if in_axes[1] is None else ws
+    f = jit(vmap(_seed_convolve, in_axes=in_axes))
+    names = _eqn_names(f, x_arg, w_arg)
+    assert "windows" in names and names.count("dot_general") == 1, names
+    want = vmap(_seed_convolve, in_axes=in_axes)(x_arg, w_arg)
+    np.testing.assert_allclose(f(x_arg, w_arg), want, rtol=1e-12, atol=1e-12)
+
+
+def test_roll_up_of_element_loops_and_strided_slices():
+    def f(x):
+        pairs = [x[i] * 2.0 + x[i + 1] for i in range(0, 8, 2)]
+        sums = [x[i : i + 4 : 2].sum() for i in range(1, 6)]
+        return anp.stack(pairs), anp.array(sums)
+
+    x = rng.normal(size=10)
+    g = jit(f)
+    names = _eqn_names(g, x)
+    assert "concatenate" not in names, names
+    for got, want in zip(g(x), f(x)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_roll_up_leaves_irregular_loops_alone():
+    def f(x):
+        # offsets 0, 1, 3, 6: not a progression; must still be computed, unrolled
+        return anp.array([x[i : i + 2].sum() for i in (0, 1, 3, 6)])
+
+    x = rng.normal(size=9)
+    g = jit(f)
+    assert "windows" not in _eqn_names(g, x)
+    np.testing.assert_allclose(g(x), f(x))
+
+
+def test_roll_up_with_shared_and_per_copy_work():
+    w = rng.normal(size=3)
+
+    def f(x, scale):
+        s = np.tanh(scale)  # shared by every copy
+        return anp.array([np.exp(x[i : i + 3] * s) @ w + s for i in range(6)])
+
+    x, scale = rng.normal(size=8), 0.7
+    g = jit(f)
+    assert "windows" in _eqn_names(g, x, scale)
+    np.testing.assert_allclose(g(x, scale), f(x, scale), rtol=1e-12)
+    xs = rng.normal(size=(4, 8))
+    np.testing.assert_allclose(
+        jit(vmap(f, in_axes=(0, None)))(xs, scale), np.stack([f(x, scale) for x in xs]), rtol=1e-12
+    )

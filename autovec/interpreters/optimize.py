@@ -1,8 +1,10 @@
 """Program optimisations run by jit before compiling: constant folding, removal of no-op
-shape operations, common-subexpression elimination and dead-code elimination.
+shape operations, common-subexpression elimination, loop roll-up (``fusion.py``) and
+dead-code elimination.
 
-Each pass returns a new ``Program`` computing the same outputs; none changes which NumPy
-operations produce a result's bits, so jit(f) equals f exactly.
+Each pass returns a new ``Program`` computing the same outputs.  All but loop roll-up keep
+the very NumPy operations that produce each result, so their results are bit-identical; loop
+roll-up may change floating-point summation order (as vmap may).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from autovec.core import EVAL_TRACE, _current_trace
 from autovec.interpreters import staging
+from autovec.interpreters.fusion import roll_up_loops
 from autovec.ir import Atom, Eqn, Literal, Program, Var, check_program
 
 # Constant folding never materialises more than this many elements at compile time.
@@ -24,6 +27,8 @@ def optimize(program: Program) -> Program:
     program = fold_constants(program)
     program = remove_noops(program)
     program = eliminate_common_subexpressions(program)
+    program = roll_up_loops(program)
+    program = remove_noops(program)  # roll-up leaves whole-array slices behind
     program = eliminate_dead_code(program)
     if staging.CHECK_PROGRAMS:
         check_program(program)

@@ -28,6 +28,10 @@ def _free(ndim: int, *used: tuple) -> list[int]:
     return [i for i in range(ndim) if i not in taken]
 
 
+# Contractions shorter than this skip the BLAS-layout copy (see dot_general_impl).
+_BLAS_MIN_K = 16
+
+
 def _blas_ready(xp: Any, a: Any) -> Any:
     # NumPy's stacked matmul falls to a slow loop on operands whose matrices are not laid out
     # for BLAS; a C-contiguous copy costs one pass and makes every matrix BLAS-ready.  A matrix
@@ -70,7 +74,11 @@ def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -
         return xp.reshape(xp.vecdot(a, b), (*bshape, *lfshape, *rfshape))
     a = xp.reshape(xp.transpose(lhs, (*lb, *lf, *lc)), (*((_prod(bshape),) if lb else ()), m, k))
     b = xp.reshape(xp.transpose(rhs, (*rb, *rc, *rf)), (*((_prod(bshape),) if rb else ()), k, n))
-    out = xp.matmul(_blas_ready(xp, a), _blas_ready(xp, b))
+    if k >= _BLAS_MIN_K:
+        a, b = _blas_ready(xp, a), _blas_ready(xp, b)
+    # else: with a short contraction NumPy's own loop is as fast as BLAS and reads strided
+    # operands (e.g. overlapping windows) in place, so a copy would only cost time.
+    out = xp.matmul(a, b)
     return xp.reshape(out, (*bshape, *lfshape, *rfshape))
 
 
