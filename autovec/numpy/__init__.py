@@ -42,6 +42,7 @@ from numpy import (  # noqa: F401
     uint64,
 )
 
+from autovec.numpy import assembly as _assembly
 from autovec.numpy import creation as _creation
 from autovec.numpy import fft, indexing, linalg, methods  # fft, linalg: NumPy's submodules
 from autovec.numpy import manipulation as _manipulation
@@ -53,6 +54,7 @@ from autovec.numpy.indexing import getitem
 from autovec.numpy.ufuncs import UFUNCS
 
 _MODULES = [
+    _assembly,
     _creation,
     _manipulation,
     _products,
