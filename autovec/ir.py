@@ -125,6 +125,18 @@ def _names() -> Iterator[str]:
             yield "".join(combo)
 
 
+def _spell_index(index: tuple) -> str:
+    """An index param the way NumPy code spells it: ``[:, 1:4, None, A]`` (A: an array)."""
+
+    def item(i: Any) -> str:
+        if type(i) is tuple:
+            start, stop, step = ("" if x is None else str(x) for x in i)
+            return f"{start}:{stop}" + (f":{step}" if step else "")
+        return str(i)
+
+    return "[" + ", ".join(item(i) for i in index) + "]"
+
+
 def _spell_param(v: Any) -> str:
     if isinstance(v, np.dtype):
         return short_dtype(v)
@@ -164,7 +176,10 @@ def pretty(program: Program, indent: int = 2) -> str:
     lines = [head]
     for e in program.eqns:
         outs = " ".join(binder(v) for v in e.outputs)
-        params = ", ".join(f"{k}={_spell_param(v)}" for k, v in sorted(e.params.items()))
+        params = ", ".join(
+            f"{k}={_spell_index(v) if k in ('index', 'spec') else _spell_param(v)}"
+            for k, v in sorted(e.params.items())
+        )
         call = e.prim.name + (f"[{params}]" if params else "")
         lines.append(f"{pad}  {outs} = {call} {' '.join(atom(a) for a in e.inputs)}".rstrip())
     outs = ", ".join(atom(o) for o in program.outputs)

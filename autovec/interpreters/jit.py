@@ -84,12 +84,21 @@ def compile_program(program: Program, xp: Any) -> Compiled:
             "," if e.prim.multiple_results and len(e.outputs) == 1 else ""
         )
         lines.append(f"    {outs} = {fname}({', '.join(atom(a) for a in e.inputs)})")
-    outs = ", ".join(atom(o) for o in program.outputs)
+    # Outputs that are read-only views (broadcasts, windows) are copied, as eager vmap does:
+    # the caller gets arrays it can write to.
+    views = {v.id for e in program.eqns if e.prim.name in _READ_ONLY_VIEWS for v in e.outputs}
+    if views:
+        glob["_writable"] = xp.array
+    outs = ", ".join(f"_writable({atom(o)})" if isinstance(o, Var) and o.id in views
+                     else atom(o) for o in program.outputs)
     lines.append(f"    return ({outs}{',' if len(program.outputs) == 1 else ''})")
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<autovec.jit {program.name}>", "exec")
     exec(code, glob)  # noqa: S102 - the source is generated here, from the program
     return Compiled(glob[_identifier(program.name)], source, program)
+
+
+_READ_ONLY_VIEWS = ("broadcast_to", "windows")
 
 
 def _identifier(name: str) -> str:
