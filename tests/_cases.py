@@ -59,6 +59,11 @@ def assert_identical(got: Any, want: Any, context: str = "") -> None:
     w_leaves, w_def = tree_flatten(want)
     assert g_def == w_def, f"{context}: structure {g_def} != {w_def}"
     for g, w in zip(g_leaves, w_leaves):
+        # NumPy's own types: an ndarray where NumPy gives one, a NumPy scalar where it
+        # gives a scalar (0-d results of reductions and products), a Python value likewise.
+        assert type(g) is type(w), (
+            f"{context}: type {type(g).__name__} != NumPy's {type(w).__name__}"
+        )
         g, w = np.asarray(g), np.asarray(w)
         assert g.shape == w.shape, f"{context}: shape {g.shape} != NumPy's {w.shape}"
         assert g.dtype == w.dtype, f"{context}: dtype {g.dtype} != NumPy's {w.dtype}"

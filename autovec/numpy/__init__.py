@@ -72,9 +72,13 @@ size = _manipulation.size_of
 
 def result_type(*arrays_and_dtypes: Any) -> _np.dtype:
     """NumPy's ``result_type``; traced values count by their dtype."""
+    # Dtypes, scalar types and strings pass as they are (``np.int16`` has a ``dtype``
+    # attribute too, but it is a descriptor, not a dtype); Python scalars stay weak.
     return _np.result_type(
         *(
-            getattr(a, "dtype", a) if not isinstance(a, (int, float, complex)) else a
+            a
+            if isinstance(a, (type, _np.dtype, str, int, float, complex))
+            else getattr(a, "dtype", a)
             for a in arrays_and_dtypes
         )
     )

@@ -10,10 +10,17 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.numpy._util import arr, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import PY_SCALARS, arr, is_traced, ndim, normalize_axis, shape
 from autovec.numpy.manipulation import broadcast_to, ravel, transpose
 from autovec.numpy.ufuncs import UFUNCS
 from autovec.prims.linalg import dot_general_p, einsum_p
+
+
+def _strong(x: Any) -> Any:
+    """NumPy's products (unlike its ufuncs) turn Python scalars into arrays before they
+    compute, so a Python float times a float32 array gives float64 here: no weak typing."""
+    x = arr(x)
+    return np.asarray(x) if type(x) in PY_SCALARS else x
 
 
 def _dg(a: Any, b: Any, lc: tuple, rc: tuple, lb: tuple = (), rb: tuple = ()) -> Any:
@@ -28,9 +35,10 @@ def _dg(a: Any, b: Any, lc: tuple, rc: tuple, lb: tuple = (), rb: tuple = ()) ->
 
 def dot(a: Any, b: Any, out: Any = None) -> Any:
     """NumPy's ``dot``: contract the last axis of ``a`` with the second-to-last of ``b``."""
-    if out is not None and not is_traced(a, b):
+    if not is_traced(a, b):
+        # Eagerly NumPy's own routine: its summation order (and scalar type) exactly.
         return np.dot(a, b, out=out)
-    a, b = arr(a), arr(b)
+    a, b = _strong(a), _strong(b)
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
         return UFUNCS["multiply"](a, b)
@@ -39,7 +47,7 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
 
 def matmul(x1: Any, x2: Any, /, out: Any = None, **kwargs: Any) -> Any:
     """NumPy's ``matmul`` (the ``@`` operator), with broadcasting of stacked matrices."""
-    if (out is not None or kwargs) and not is_traced(x1, x2):
+    if not is_traced(x1, x2):
         return np.matmul(x1, x2, out=out, **kwargs)
     a, b = arr(x1), arr(x2)
     na, nb = ndim(a), ndim(b)
@@ -70,7 +78,9 @@ def matmul(x1: Any, x2: Any, /, out: Any = None, **kwargs: Any) -> Any:
 
 def vdot(a: Any, b: Any, /) -> Any:
     """NumPy's ``vdot``: flatten both, conjugate the first, dot."""
-    a, b = ravel(a), ravel(b)
+    if not is_traced(a, b):
+        return np.vdot(a, b)
+    a, b = ravel(_strong(a)), ravel(_strong(b))
     if np.issubdtype(np.result_type(getattr(a, "dtype", a)), np.complexfloating):
         a = UFUNCS["conjugate"](a)
     return _dg(a, b, (0,), (0,))
@@ -78,7 +88,9 @@ def vdot(a: Any, b: Any, /) -> Any:
 
 def inner(a: Any, b: Any, /) -> Any:
     """NumPy's ``inner``: contract the last axes."""
-    a, b = arr(a), arr(b)
+    if not is_traced(a, b):
+        return np.inner(a, b)
+    a, b = _strong(a), _strong(b)
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
         return UFUNCS["multiply"](a, b)
@@ -87,9 +99,9 @@ def inner(a: Any, b: Any, /) -> Any:
 
 def outer(a: Any, b: Any, out: Any = None) -> Any:
     """NumPy's ``outer`` of the flattened inputs."""
-    if out is not None and not is_traced(a, b):
+    if not is_traced(a, b):
         return np.outer(a, b, out=out)
-    a, b = ravel(a), ravel(b)
+    a, b = ravel(_strong(a)), ravel(_strong(b))
     from autovec.numpy.manipulation import expand_dims
 
     return UFUNCS["multiply"](expand_dims(a, 1), expand_dims(b, 0))
@@ -97,7 +109,9 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
 
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """NumPy's ``tensordot``."""
-    a, b = arr(a), arr(b)
+    if not is_traced(a, b):
+        return np.tensordot(a, b, axes)
+    a, b = _strong(a), _strong(b)
     na, nb = ndim(a), ndim(b)
     try:
         n = operator.index(axes)
