@@ -1,0 +1,359 @@
+"""Benchmarks of eager ``autovec.vmap`` against the Python loop and hand-vectorised NumPy.
+
+    python benchmarks/bench_vmap.py            # the full table (about a minute)
+    python benchmarks/bench_vmap.py --quick    # small sizes, a few seconds: a smoke run
+
+Each workload is a function written for ONE example, the batch it runs on, and the same
+computation vectorised by hand the way a good NumPy user would write it.  For each workload
+the script checks that vmap's result equals the hand-vectorised one (and the loop's), then
+prints the median time per call of every variant and the ratios loop/vmap and vmap/hand.
+
+Variants are functions below (``variant_loop``, ``variant_hand``, ``variant_vmap``), each
+turning a workload into a zero-argument callable to time; ``VARIANTS`` lists them in table
+order.  Issue 3 (jit) adds its ``jit(vmap(f))`` variants here, first call (tracing included)
+and steady state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _timing import fmt_ratio, fmt_time, markdown_table, median_times  # noqa: E402
+
+import autovec  # noqa: E402
+import autovec.numpy as anp  # noqa: E402
+
+
+@dataclass
+class Workload:
+    """One benchmark: ``fun`` is written for one example; ``args`` hold the whole batch."""
+
+    name: str
+    sizes: str
+    fun: Callable[..., Any]
+    in_axes: Any
+    args: tuple
+    hand: Callable[..., Any]
+    # loop(*args, rows=k): the Python loop over the first k examples (all when k is None).
+    loop: Callable[..., Any]
+    batch: int
+    # Expensive loops are timed over the first `loop_rows` examples and scaled up linearly
+    # (a loop's time is proportional to its length); the table marks such figures with "*".
+    loop_rows: int | None = None
+    nested: bool = False  # vmap(vmap(fun)) rather than vmap(fun)
+    target: tuple[str, Callable[[dict[str, float]], bool]] | None = None
+    rtol: float = 1e-7
+    atol: float = 1e-9
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def make_vmap(self) -> Callable[..., Any]:
+        """The vmapped function, as a user would build it."""
+        if self.nested:
+            inner, outer = self.in_axes
+            return autovec.vmap(autovec.vmap(self.fun, in_axes=inner), in_axes=outer)
+        return autovec.vmap(self.fun, in_axes=self.in_axes)
+
+
+# ------------------------------------------------------------------------------ workloads
+
+
+def seed_convolve(x, w):
+    """The JAX vmap tutorial's 1-D convolution: a Python loop of slices and dot products."""
+    output = []
+    for i in range(1, len(x) - 1):
+        output.append(np.dot(x[i - 1 : i + 2], w))
+    return anp.array(output)
+
+
+def seed_hand(xs, ws):
+    # Every length-3 window of every row at once (a view), times that row's taps.
+    return (sliding_window_view(xs, 3, axis=1) @ ws[:, :, None])[..., 0]
+
+
+def row_convolve(x, w):
+    return np.convolve(x, w)
+
+
+def rows_hand(xs, w):
+    m = len(w)
+    padded = np.pad(xs, ((0, 0), (m - 1, m - 1)))
+    return sliding_window_view(padded, m, axis=1) @ w[::-1]
+
+
+def mlp(w1, b1, w2, b2, x):
+    """A per-example MLP: ReLU hidden layer, log-softmax over the classes."""
+    h = np.maximum(x @ w1 + b1, 0.0)
+    logits = h @ w2 + b2
+    shifted = logits - logits.max()
+    return shifted - np.log(np.sum(np.exp(shifted)))
+
+
+def mlp_hand(w1, b1, w2, b2, xs):
+    h = np.maximum(xs @ w1 + b1, 0.0)
+    logits = h @ w2 + b2
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def distance(a, b):
+    return np.sqrt(np.sum((a - b) ** 2))
+
+
+def distance_hand(xs, ys):
+    return np.sqrt(np.sum((xs[:, None, :] - ys[None, :, :]) ** 2, axis=-1))
+
+
+def _softmax(s, axis=-1):
+    s = s - s.max(axis=axis, keepdims=True)
+    e = np.exp(s)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def attention(q, k, v):
+    """Scaled dot-product attention for one example (one head): (L, d) each."""
+    return _softmax(q @ k.T / np.sqrt(q.shape[-1])) @ v
+
+
+def attention_hand(qs, ks, vs):
+    # The naive batching of `q @ k.T`: transpose the last two axes of the stack.
+    return _softmax(qs @ ks.transpose(0, 2, 1) / np.sqrt(qs.shape[-1])) @ vs
+
+
+def tiny(x):
+    return x * x + 1
+
+
+def _loop(fun: Callable[..., Any], in_axes: tuple) -> Callable[..., Any]:
+    """The Python loop over the mapped arguments (axis 0), unmapped ones passed whole."""
+
+    def loop(*args: Any, rows: int | None = None) -> np.ndarray:
+        n = next(len(a) for a, ax in zip(args, in_axes) if ax is not None)
+        n = n if rows is None else min(rows, n)
+        return np.stack(
+            [fun(*(a if ax is None else a[i] for a, ax in zip(args, in_axes))) for i in range(n)]
+        )
+
+    return loop
+
+
+def _pairwise_loop(xs: np.ndarray, ys: np.ndarray, rows: int | None = None) -> np.ndarray:
+    n = len(xs) if rows is None else min(rows, len(xs))
+    return np.array([[distance(x, y) for y in ys] for x in xs[:n]])
+
+
+def workloads(quick: bool) -> list[Workload]:
+    rng = np.random.default_rng(0)
+    q = 16 if quick else 1  # --quick divides the batch sizes
+
+    def normal(*shape: int) -> np.ndarray:
+        return rng.standard_normal(shape)
+
+    def faster_than(factor: float) -> Callable[[dict[str, float]], bool]:
+        return lambda t: t["loop"] / t["vmap"] >= factor
+
+    def within(factor: float) -> Callable[[dict[str, float]], bool]:
+        return lambda t: t["vmap"] / t["hand"] <= factor
+
+    b = 4096 // q
+    seed = Workload(
+        "seed convolution",
+        f"B={b}, N=64, 3 taps",
+        seed_convolve,
+        0,
+        (normal(b, 64), normal(b, 3)),
+        seed_hand,
+        _loop(seed_convolve, (0, 0)),
+        b,
+        target=("loop/vmap >= 50x", faster_than(50)),
+    )
+    b = 8192 // q
+    rows = Workload(
+        "np.convolve per row",
+        f"B={b}, N=1024, 9 taps",
+        row_convolve,
+        (0, None),
+        (normal(b, 1024), normal(9)),
+        rows_hand,
+        _loop(row_convolve, (0, None)),
+        b,
+    )
+    b = 8192 // q
+    mlp_axes = (None, None, None, None, 0)
+    mlp_w = (normal(256, 512) / 16, normal(512) / 16, normal(512, 10) / 16, normal(10) / 16)
+    per_example_mlp = Workload(
+        "per-example MLP",
+        f"B={b}, 256-512-10",
+        mlp,
+        mlp_axes,
+        (*mlp_w, normal(b, 256)),
+        mlp_hand,
+        _loop(mlp, mlp_axes),
+        b,
+        loop_rows=None if quick else 2048,
+        target=("vmap/hand <= 1.5x", within(1.5)),
+    )
+    n = 1024 // q
+    pairwise = Workload(
+        "pairwise distances (nested vmap)",
+        f"{n} x {n} x 64",
+        distance,
+        ((None, 0), (0, None)),
+        (normal(n, 64), normal(n, 64)),
+        distance_hand,
+        _pairwise_loop,
+        n,
+        loop_rows=None if quick else 64,
+        nested=True,
+        target=("vmap/hand <= 1.5x", within(1.5)),
+    )
+    b = 64 // q
+    attn = Workload(
+        "per-example attention",
+        f"B={b}, L=256, d=64",
+        attention,
+        0,
+        (normal(b, 256, 64), normal(b, 256, 64), normal(b, 256, 64)),
+        attention_hand,
+        _loop(attention, (0, 0, 0)),
+        b,
+        target=("vmap faster than hand", lambda t: t["vmap"] < t["hand"]),
+    )
+    small = Workload(
+        "tiny inputs (x * x + 1)",
+        "B=8",
+        tiny,
+        0,
+        (normal(8),),
+        tiny,
+        _loop(tiny, (0,)),
+        8,
+        target=("vmap < 20 µs per call", lambda t: t["vmap"] < 20e-6),
+    )
+    return [seed, rows, per_example_mlp, pairwise, attn, small]
+
+
+# ------------------------------------------------------------------------------- variants
+# Each returns the zero-argument callable that is timed (and whose result is checked).
+
+
+def variant_loop(w: Workload) -> Callable[[], Any]:
+    """The Python loop, over the first ``loop_rows`` examples when that is set."""
+    return lambda: w.loop(*w.args, rows=w.loop_rows)
+
+
+def variant_hand(w: Workload) -> Callable[[], Any]:
+    """Hand-vectorised NumPy."""
+    return lambda: w.hand(*w.args)
+
+
+def variant_vmap(w: Workload) -> Callable[[], Any]:
+    """Eager ``autovec.vmap``, built once (building it is free: nothing is traced ahead)."""
+    f = w.make_vmap()
+    return lambda: f(*w.args)
+
+
+# name -> (variant, calls per timed run: None calibrates, 1 for first-call figures).
+# jit (issue 3) adds e.g. "jit(vmap) first" (a fresh jit(w.make_vmap()) each call, number 1)
+# and "jit(vmap) steady" (one jit(w.make_vmap()), warmed up) here.
+VARIANTS: dict[str, tuple[Callable[[Workload], Callable[[], Any]], int | None]] = {
+    "loop": (variant_loop, None),
+    "hand": (variant_hand, None),
+    "vmap": (variant_vmap, None),
+}
+
+
+# ----------------------------------------------------------------------------------- main
+
+
+def check(w: Workload, fns: dict[str, Callable[[], Any]]) -> None:
+    """Every variant's result equals the hand-vectorised one (the loop's: on its rows)."""
+    want = np.asarray(w.hand(*w.args))
+    for name, fn in fns.items():
+        got = np.asarray(fn())
+        if name == "loop" and w.loop_rows is not None:
+            ref = want[: w.loop_rows]
+        else:
+            ref = want
+        assert got.shape == ref.shape, f"{w.name}: {name} shape {got.shape} != {ref.shape}"
+        assert np.allclose(got, ref, rtol=w.rtol, atol=w.atol), f"{w.name}: {name} differs"
+
+
+def run(quick: bool, only: str | None, repeat: int) -> tuple[str, bool]:
+    """The markdown table, and whether some loop figure was scaled up from a part."""
+    extra = [name for name in VARIANTS if name not in ("loop", "hand", "vmap")]
+    headers = ["workload", "sizes", "loop", "hand", "vmap", *extra]
+    headers += ["loop/vmap", "vmap/hand", "target", "met"]
+    rows = []
+    scaled = False
+    for w in workloads(quick):
+        if only and only.lower() not in w.name.lower():
+            continue
+        fns = {name: make(w) for name, (make, _) in VARIANTS.items()}
+        check(w, fns)
+        number = {name: n for name, (_, n) in VARIANTS.items() if n is not None}
+        times = median_times(fns, repeat=repeat, min_time=0.01 if quick else 0.05, number=number)
+        loop_note = ""
+        if w.loop_rows is not None and w.loop_rows < w.batch:
+            times["loop"] *= w.batch / w.loop_rows
+            loop_note = "*"
+            scaled = True
+        target, met = w.target if w.target else ("", None)
+        rows.append(
+            [
+                w.name,
+                w.sizes,
+                fmt_time(times["loop"]) + loop_note,
+                fmt_time(times["hand"]),
+                fmt_time(times["vmap"]),
+                *(fmt_time(times[name]) for name in extra),
+                fmt_ratio(times["loop"] / times["vmap"]),
+                fmt_ratio(times["vmap"] / times["hand"]),
+                target,
+                "" if met is None else ("yes" if met(times) else "no"),
+            ]
+        )
+        print(f"  done: {w.name}", file=sys.stderr, flush=True)
+    return markdown_table(headers, rows), scaled
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
+    parser.add_argument("--only", help="run the workloads whose name contains this")
+    parser.add_argument("--repeat", type=int, help="timed runs per variant (median reported)")
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (3 if args.quick else 7)
+    print(
+        f"autovec {autovec.__version__}, NumPy {np.__version__}, Python "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs; median of {repeat} runs"
+        + (" (--quick: batch sizes / 16)" if args.quick else "")
+        + "\n",
+        flush=True,
+    )
+    table, scaled = run(args.quick, args.only, repeat)
+    print(table)
+    print(
+        (
+            "\n* loop timed over the first examples only, scaled to the whole batch."
+            if scaled
+            else ""
+        )
+        + "\nloop/vmap: how many times faster vmap is than the loop; vmap/hand: vmap's time over "
+        "hand-vectorised NumPy's (1.00x = as fast)."
+    )
+
+
+if __name__ == "__main__":
+    main()
