@@ -223,9 +223,21 @@ def escaped_tracer_error(t: Tracer, prim: Primitive | None = None) -> errors.Une
     )
 
 
-def _no_concrete(what: str, exc: type[errors.ConcretizationTypeError]) -> Callable[..., Any]:
+def _no_concrete(
+    what: str, exc: type[errors.ConcretizationTypeError], numpy_calls_it: bool = False
+) -> Callable[..., Any]:
     def method(self: Tracer, *args: Any, **kwargs: Any) -> Any:
-        raise exc(self._concretization_message(what))
+        msg = self._concretization_message(what)
+        if numpy_calls_it:
+            # NumPy converts with this when a value is stored into one element of a plain
+            # ndarray (out[i] = value) and then reports only "setting an array element with
+            # a sequence", with this error as its cause: say what to do for that case too.
+            msg += (
+                " NumPy also calls it when the value is written into an element of a plain "
+                "ndarray (out[i] = value): collect the values in a list and build the array "
+                "with autovec.numpy.stack or autovec.numpy.array instead."
+            )
+        raise exc(msg)
 
     return method
 
@@ -285,14 +297,16 @@ class Tracer:
         )
 
     __bool__ = _no_concrete(
-        "bool() (an `if`, `while`, `and`/`or` or `not` on it)", errors.TracerBoolConversionError
+        "bool() (an `if`, `while`, `and`/`or` or `not` on it)",
+        errors.TracerBoolConversionError,
+        numpy_calls_it=True,
     )
-    __int__ = _no_concrete("int()", errors.TracerIntegerConversionError)
+    __int__ = _no_concrete("int()", errors.TracerIntegerConversionError, numpy_calls_it=True)
     __index__ = _no_concrete(
         "Using it as an index or size (operator.index)", errors.TracerIntegerConversionError
     )
-    __float__ = _no_concrete("float()", errors.ConcretizationTypeError)
-    __complex__ = _no_concrete("complex()", errors.ConcretizationTypeError)
+    __float__ = _no_concrete("float()", errors.ConcretizationTypeError, numpy_calls_it=True)
+    __complex__ = _no_concrete("complex()", errors.ConcretizationTypeError, numpy_calls_it=True)
     item = _no_concrete(".item()", errors.ConcretizationTypeError)
     tolist = _no_concrete(".tolist()", errors.ConcretizationTypeError)
 
@@ -316,9 +330,11 @@ class Tracer:
             f"A value {self._trace.kind} ({self.aval.str_short()} per example) cannot become "
             f"a plain numpy.ndarray. This happens with np.array([...]) or np.asarray(...) of a "
             f"list holding it, or when it is written into an existing ndarray "
-            f"(out[i] = value). Use autovec.numpy.array / autovec.numpy.stack to build arrays "
-            f"from such values, and build results functionally (collect them in a list, then "
-            f"stack) instead of writing into a preallocated NumPy array."
+            f"(out[i] = value), or when a plain ndarray is indexed with it (table[i]). Use "
+            f"autovec.numpy.array / autovec.numpy.stack to build arrays from such values, "
+            f"build results functionally (collect them in a list, then stack) instead of "
+            f"writing into a preallocated NumPy array, and index a plain table through "
+            f"autovec.numpy: autovec.numpy.getitem(table, i)."
         )
 
     def __repr__(self) -> str:

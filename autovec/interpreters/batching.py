@@ -252,6 +252,13 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
         shape = leaf.shape if type(leaf) is np.ndarray else _leaf_shape(leaf)
         if not -len(shape) <= ax < len(shape):
             described = _describe_leaves(names, args, kwargs)
+            if not _is_array_like(leaf):
+                raise errors.BatchAxisError(
+                    f"vmap cannot map over {described[i]}: it is a {type(leaf).__name__} "
+                    f"({_short_repr(leaf)}), not an array. vmap maps over arrays (and "
+                    f"tuples/lists/dicts of arrays); pass other values with in_axes=None for "
+                    f"that argument, or let the function close over them."
+                )
             raise errors.BatchAxisError(
                 f"vmap in_axes {ax} is out of range for {described[i]} with shape {shape}: "
                 f"a {len(shape)}-d value has axes {-len(shape)}..{len(shape) - 1}"
@@ -313,6 +320,21 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
     return _finish_outputs(trace, out, out_axes)
 
 
+def _is_array_like(x: Any) -> bool:
+    return isinstance(x, (np.ndarray, np.generic, int, float, complex, Tracer)) or hasattr(
+        x, "__array_namespace__"
+    )
+
+
+def _short_repr(x: Any, limit: int = 40) -> str:
+    r = repr(x)
+    return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
+def _output_name(path: str) -> str:
+    return f"the output at {path}" if path else "the output"
+
+
 def _as_array(x: Any) -> Any:
     if type(x) is np.ndarray or isinstance(x, Tracer) or hasattr(x, "__array_namespace__"):
         return x
@@ -348,7 +370,7 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any) -> Any:
             if batched:
                 paths = paths or [p for p, _ in tree_flatten_with_path(out)[0]]
                 raise errors.OutAxesError(
-                    f"vmap out_axes=None was given for output {paths[i] or ''} but that output "
+                    f"vmap out_axes=None was given for {_output_name(paths[i])}, but it "
                     f"depends on the batch (it is batched, one value per example). Use an "
                     f"integer out_axes for it, or reduce over the examples inside the function."
                 )
@@ -365,7 +387,7 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any) -> Any:
         if not -ndim <= ax < ndim:
             paths = paths or [p for p, _ in tree_flatten_with_path(out)[0]]
             raise errors.BatchAxisError(
-                f"vmap out_axes {ax} is out of range for output {paths[i] or ''} of shape "
+                f"vmap out_axes {ax} is out of range for {_output_name(paths[i])} of shape "
                 f"{tuple(val.shape[:bdim] + val.shape[bdim + 1 :])}: with the batch axis it has "
                 f"{ndim} axes, so out_axes must be in {-ndim}..{ndim - 1}."
             )
