@@ -34,11 +34,12 @@ CHECK_PROGRAMS = False
 class StagingTracer(Tracer):
     """A value inside a function being traced: an aval and the variable it will be."""
 
-    __slots__ = ("_aval", "var", "label")
+    # Not "var": that would hide ndarray's .var() method on traced values.
+    __slots__ = ("_aval", "ir_var", "label")
 
     def __init__(self, trace: StagingTrace, var: Var, label: str | None = None):
         self._trace = trace
-        self.var = var
+        self.ir_var = var
         self._aval = var.aval
         self.label = label
 
@@ -62,7 +63,7 @@ class StagingTracer(Tracer):
         """Take ``other``'s value (used by in-place updates such as ``x[i] = v``)."""
         if not isinstance(other, StagingTracer) or other._trace is not self._trace:
             other = self._trace.to_tracer(other)
-        self.var, self._aval = other.var, other._aval
+        self.ir_var, self._aval = other.ir_var, other._aval
 
     def _concretization_message(self, what: str) -> str:
         name = f" `{self.label}`" if self.label else ""
@@ -106,7 +107,7 @@ class StagingTrace(Trace):
 
     def to_atom(self, x: Any) -> Any:
         if type(x) is StagingTracer and x._trace is self:
-            return x.var
+            return x.ir_var
         if isinstance(x, Tracer):
             if not x._trace.alive:
                 raise escaped_tracer_error(x)
