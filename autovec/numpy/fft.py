@@ -178,6 +178,8 @@ def _shift(x: Any, axes: Any, sign: int) -> Any:
     x = arr(x)
     nd = ndim(x)
     if axes is None:
+        if nd == 0:  # NumPy fails here too (a ValueError from inside roll)
+            raise ValueError("fftshift/ifftshift of a 0-d array: there is no axis to shift")
         axes = tuple(range(nd))
     elif isinstance(axes, (int, np.integer)):
         axes = (axes,)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import warnings
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,7 @@ from autovec.numpy.manipulation import (
     transpose,
 )
 from autovec.numpy.manipulation import matrix_transpose as _matrix_transpose
-from autovec.numpy.ufuncs import UFUNCS, real, where
+from autovec.numpy.ufuncs import UFUNCS, imag, real, where
 from autovec.prims.decompositions import (
     cholesky_p,
     det_p,
@@ -134,9 +135,7 @@ def solve(a: Any, b: Any) -> Any:
             f"solve: Input operand 1 has a mismatch in its core dimension 0 (size "
             f"{shape(b)[0 if vector else -2]} is different from {m})"
         )
-    if vector:
-        return squeeze(solve_p.bind(a, expand_dims(b, -1)), -1)
-    return solve_p.bind(a, b)
+    return solve_p.bind(a, b, vector=vector)
 
 
 def inv(a: Any) -> Any:
@@ -251,10 +250,17 @@ def svdvals(x: Any, /) -> Any:
 
 def qr(a: Any, mode: str = "reduced") -> Any:
     """NumPy's ``linalg.qr`` with modes 'reduced', 'complete', 'r' and 'raw'."""
-    if not is_traced(a) or mode not in ("reduced", "complete", "r", "raw"):
-        return np.linalg.qr(a, mode=mode)  # NumPy's result, or its error for a bad mode
+    if not is_traced(a):
+        return np.linalg.qr(a, mode=mode)
+    if mode in ("f", "full", "e", "economic"):
+        warnings.warn(f"The {mode!r} option of qr is deprecated.", DeprecationWarning, 2)
+        mode = "reduced" if mode in ("f", "full") else "economic"
+    elif mode not in ("reduced", "complete", "r", "raw"):
+        raise ValueError(f"Unrecognized mode '{mode}'")
     a = arr(a)
     _assert_stacked_2d(a)
+    if mode == "economic":  # LAPACK's packed factorisation, untransposed
+        return _matrix_transpose(qr_p.bind(a, mode="raw")[0])
     outs = qr_p.bind(a, mode=mode)
     if mode == "r":
         return outs[0]
@@ -530,7 +536,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     ):
         flat = reshape(x, (-1,))
         if x.dtype.kind == "c":
-            re, im = real(flat), UFUNCS["imag"](flat)
+            re, im = real(flat), imag(flat)
             sq = UFUNCS["add"](_products.dot(re, re), _products.dot(im, im))
         else:
             sq = _products.dot(flat, flat)

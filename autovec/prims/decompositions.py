@@ -35,7 +35,7 @@ def _stacked(
     name: str,
     impl: Callable[..., Any],
     *,
-    cores: tuple[int, ...],
+    cores: tuple[int, ...] | Callable[..., tuple[int, ...]],
     core_out: Callable[..., list[tuple[int, ...]]],
     samples: list,
     doc: str,
@@ -44,20 +44,23 @@ def _stacked(
 ) -> Primitive:
     """Declare a routine on stacks of matrices.
 
-    ``cores[i]`` is how many trailing axes of operand ``i`` are its matrix (or vector) axes;
-    the axes before them are stack axes, broadcast between operands.  ``core_out(*core_shapes,
-    **params)`` gives the trailing shape of each output.
+    ``cores[i]`` is how many trailing axes of operand ``i`` are its matrix (or vector) axes
+    (``cores`` may be a function of the params); the axes before them are stack axes,
+    broadcast between operands.  ``core_out(*core_shapes, **params)`` gives the trailing
+    shape of each output.
     """
+    core_ranks = cores if callable(cores) else lambda **params: cores
 
     def shape(*avals: ShapedArray, **params: Any) -> Any:
-        stack = broadcast_shapes(*(a.shape[: a.ndim - c] for a, c in zip(avals, cores)))
-        core_in = [a.shape[a.ndim - c :] for a, c in zip(avals, cores)]
+        ranks = core_ranks(**params)
+        stack = broadcast_shapes(*(a.shape[: a.ndim - c] for a, c in zip(avals, ranks)))
+        core_in = [a.shape[a.ndim - c :] for a, c in zip(avals, ranks)]
         dtypes = result_dtypes(impl, avals, params)
         outs = [ShapedArray(stack + o, dt) for o, dt in zip(core_out(*core_in, **params), dtypes)]
         return outs if multiple_results else outs[0]
 
     def default_batch(axis_size: int, args: tuple, dims: tuple, **params: Any) -> Any:
-        out = prim.bind(*batch_in_front(args, dims, cores), **params)
+        out = prim.bind(*batch_in_front(args, dims, core_ranks(**params)), **params)
         return (out, [0] * len(out)) if multiple_results else (out, 0)
 
     prim = declare(
@@ -99,35 +102,46 @@ def _square(a: tuple, **params: Any) -> list:
 # --------------------------------------------------------------------------------- solve
 
 
-def _solve_batch(axis_size: int, args: tuple, dims: tuple) -> tuple:
+def _solve_impl(xp: Any, a: Any, b: Any, *, vector: bool) -> Any:
+    if vector:  # one right-hand-side column per system (NumPy's stacked-vector spelling)
+        return xp.linalg.solve(a, b[..., None])[..., 0]
+    return xp.linalg.solve(a, b)
+
+
+def _solve_batch(axis_size: int, args: tuple, dims: tuple, *, vector: bool) -> tuple:
     (a, b), (ad, bd) = args, dims
     if ad is not None:
-        return solve_p.bind(*batch_in_front(args, dims, (2, 2))), 0
+        return solve_p.bind(*batch_in_front(args, dims, (2, 1 if vector else 2)), vector=vector), 0
     # One coefficient stack for every example: the examples' right-hand sides become extra
     # columns of ONE right-hand side, so each matrix is factorised once, not once per example.
     nb = ndim_of(b)
+    if vector:  # (..., M) batched -> (..., M, B): the examples are the columns
+        x = solve_p.bind(a, moveaxis(b, bd, nb - 1), vector=False)
+        return x, ndim_of(x) - 1
     b = moveaxis(b, bd, nb - 2)  # (..., M, B, K)
     *stack_b, m, n, k = b.shape
     b = reshape_p.bind(b, new_sizes=(*stack_b, m, n * k))
-    x = solve_p.bind(a, b)
+    x = solve_p.bind(a, b, vector=False)
     *stack, _, _ = x.shape
     return reshape_p.bind(x, new_sizes=(*stack, m, n, k)), len(stack) + 1
 
 
 solve_p = _stacked(
     "solve",
-    lambda xp, a, b: xp.linalg.solve(a, b),
-    cores=(2, 2),
+    _solve_impl,
+    cores=lambda vector: (2, 1 if vector else 2),
     core_out=lambda a, b, **p: [b],
     batch=_solve_batch,
     samples=[
-        Sample((Arg((3, 3)), Arg((3, 2)))),
-        Sample((Arg((2, 3, 3)), Arg((3, 1)))),
-        Sample((Arg((4, 4), "complex128"), Arg((2, 4, 3), "complex128"))),
-        Sample((Arg((2, 2), "float32", 1, 2), Arg((2, 1), "float32"))),
+        Sample((Arg((3, 3)), Arg((3, 2))), {"vector": False}),
+        Sample((Arg((2, 3, 3)), Arg((3, 1))), {"vector": False}),
+        Sample((Arg((4, 4), "complex128"), Arg((2, 4, 3), "complex128")), {"vector": False}),
+        Sample((Arg((2, 2), "float32", 1, 2), Arg((2, 1), "float32")), {"vector": False}),
+        Sample((Arg((3, 3)), Arg((3,))), {"vector": True}),
+        Sample((Arg((2, 3, 3)), Arg((3,))), {"vector": True}),
     ],
-    doc="Solve ``a @ x = b`` for stacks: a (..., M, M), b (..., M, K) -> x (..., M, K). "
-    "NumPy's ``linalg.solve`` with ``b`` always a stack of matrices.",
+    doc="Solve ``a @ x = b`` for stacks: a (..., M, M) with b (..., M, K) -> x (..., M, K), "
+    "or with ``vector=True`` b (..., M) -> x (..., M) (one right-hand side per system).",
 )
 
 # -------------------------------------------------------------------- one-matrix routines
