@@ -308,6 +308,16 @@ class Tracer:
     __float__ = _no_concrete("float()", errors.ConcretizationTypeError, numpy_calls_it=True)
     __complex__ = _no_concrete("complex()", errors.ConcretizationTypeError, numpy_calls_it=True)
     item = _no_concrete(".item()", errors.ConcretizationTypeError)
+
+    def __format__(self, format_spec: str) -> str:
+        # f"{x}" shows the tracer; a numeric format (f"{x:.3f}") needs a concrete number.
+        if not format_spec:
+            return repr(self)
+        raise errors.ConcretizationTypeError(
+            self._concretization_message(f"Formatting with {format_spec!r} (f'{{x:...}}')")
+            + " To look at values, return them from the transformed function and print "
+            "them outside."
+        )
     tolist = _no_concrete(".tolist()", errors.ConcretizationTypeError)
 
     def _become(self, other: Any) -> None:

@@ -203,6 +203,15 @@ def vmap(
         _check_axis_spec(a, "in_axes")
     for a in tree_flatten(out_axes, is_leaf=lambda x: x is None)[0]:
         _check_axis_spec(a, "out_axes")
+    if axis_size is not None:
+        if isinstance(axis_size, bool) or not isinstance(axis_size, (int, np.integer)):
+            raise errors.AxisSizeError(
+                f"vmap axis_size must be a non-negative int (the batch size), got "
+                f"{axis_size!r} ({type(axis_size).__name__})."
+            )
+        if axis_size < 0:
+            raise errors.AxisSizeError(f"vmap axis_size must be non-negative, got {axis_size}.")
+        axis_size = int(axis_size)
     names = _arg_names(fun)
 
     @functools.wraps(fun, updated=())

@@ -50,6 +50,8 @@ def reshape(
     if shape is None:
         shape = newshape
     a = arr(a)
+    if shape is None:
+        return a  # NumPy reads reshape(a, None) as "keep the shape"
     size = int(np.prod(_shape(a), dtype=np.int64))
     new = _resolve_shape(shape, size)
     if order == "F":
