@@ -44,11 +44,14 @@ from numpy import (  # noqa: F401
 
 from autovec.numpy import assembly as _assembly
 from autovec.numpy import creation as _creation
+from autovec.numpy import cumulative as _cumulative
 from autovec.numpy import fft, indexing, linalg, methods  # fft, linalg: NumPy's submodules
+from autovec.numpy import indexing_ops as _indexing_ops
 from autovec.numpy import manipulation as _manipulation
 from autovec.numpy import products as _products
 from autovec.numpy import reductions as _reductions
 from autovec.numpy import signal as _signal
+from autovec.numpy import sorting as _sorting
 from autovec.numpy import ufuncs as _ufuncs
 from autovec.numpy.indexing import getitem
 from autovec.numpy.ufuncs import UFUNCS
@@ -56,10 +59,13 @@ from autovec.numpy.ufuncs import UFUNCS
 _MODULES = [
     _assembly,
     _creation,
+    _cumulative,
+    _indexing_ops,
     _manipulation,
     _products,
     _reductions,
     _signal,
+    _sorting,
     _ufuncs,
 ]
 for _module in _MODULES:

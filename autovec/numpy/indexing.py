@@ -1,18 +1,36 @@
-"""``x[index]`` for traced values: basic indexing becomes ``getitem`` (a view), integer-array
-indexing becomes ``index``.  Boolean masks must be concrete (unbatched): their size decides the
-result's shape."""
+"""Indexing on traced values: ``x[index]`` and the in-place forms NumPy users write.
+
+Reading: basic indexing becomes ``getitem`` (a view), integer-array indexing becomes
+``index``.  Boolean masks must be concrete (unbatched) to read with: their count decides the
+result's shape.
+
+Writing: a traced value has no memory to write into, so ``x[index] = v``, ``x[index] += v``,
+``x += v``, ``x.sort()`` and ``np.add.at(x, ...)`` compute the updated value and the tracer
+*takes it* (``Tracer._become``): every later use of the name ``x`` (and of any other name
+bound to the same object) sees the update, as in NumPy.  One difference remains: a view taken
+before the update (``row = x[0]``; ``x[0, 0] = 1``) keeps the old values, where NumPy's view
+would share the write.  Copies (``x.copy()``) never see it, as in NumPy.
+
+``x[mask] = v`` with a batched boolean ``mask`` is ``where(mask, v, x)``: its shape does not
+depend on the count, so it batches (a batched ``v`` must then broadcast against each row).
+"""
 
 from __future__ import annotations
 
+import functools
 import operator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from autovec import errors
-from autovec.core import Tracer
-from autovec.numpy._util import arr, ndim
-from autovec.prims.shape import ARRAY, getitem_p, index_p
+from autovec.core import Tracer, get_aval
+from autovec.numpy._util import PY_SCALARS, arr, is_traced, ndim, shape
+from autovec.prims.base import dummy_of
+from autovec.prims.elementwise import where_p
+from autovec.prims.scatter import copy_p, scatter_p
+from autovec.prims.shape import ARRAY, convert_element_type_p, getitem_p, index_p, reshape_p
 
 _FULL = (None, None, None)
 
@@ -36,7 +54,7 @@ def getitem(x: Any, index: Any) -> Any:
                     f"({it.aval.str_short()}): the result's size depends on how many entries "
                     f"are true, which differs per example. Use autovec.numpy.where(mask, x, "
                     f"fill) to keep the shape, or reduce with the mask "
-                    f"(e.g. (x * mask).sum())."
+                    f"(e.g. (x * mask).sum()). Assigning through it (x[mask] = v) works."
                 )
             if not np.issubdtype(it.dtype, np.integer):
                 raise IndexError("arrays used as indices must be of integer (or boolean) type")
@@ -102,9 +120,237 @@ def getitem(x: Any, index: Any) -> Any:
     return index_p.bind(x, *all_arrays, spec=tuple(spec))
 
 
-def setitem_error(x: Any, index: Any, value: Any) -> None:
-    raise errors.UnsupportedOperationError(
-        f"In-place assignment (x[...] = v) into a value {x._trace.kind} is not supported: "
-        f"traced values are immutable. Build the new value instead, e.g. with "
-        f"autovec.numpy.where(mask, v, x), or autovec.numpy.concatenate of the pieces."
+# ---------------------------------------------------------------------------- updates
+
+
+@functools.lru_cache(maxsize=256)
+def iota(shp: tuple[int, ...]) -> np.ndarray:
+    """``arange(size).reshape(shp)``, read-only and cached: indexing it gives flat positions."""
+    out = np.arange(int(np.prod(shp, dtype=np.int64)), dtype=np.intp).reshape(shp)
+    out.flags.writeable = False
+    return out
+
+
+def positions(shp: tuple[int, ...], index: Any) -> Any:
+    """The flat (C-order) positions in an array of shape ``shp`` that ``x[index]`` reads, in
+    the shape of ``x[index]``: a NumPy array when the index is concrete, a tracer when not."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not is_traced(*items):
+        return np.asarray(iota(shp)[index])  # NumPy's own index rules and errors
+    return getitem(iota(shp), index)
+
+
+def _traced_mask(index: Any) -> Any:
+    """The traced boolean mask of ``x[mask] = v`` / ``x[mask, ...] = v``, or None."""
+    items = index if isinstance(index, tuple) else (index,)
+    masks = [it for it in items if isinstance(it, Tracer) and it.dtype == bool]
+    if not masks:
+        return None
+    if len(items) == 1 or (len(items) == 2 and items[0] is masks[0] and items[1] is Ellipsis):
+        return masks[0]
+    raise errors.DataDependentShapeError(
+        "x[index] = v with a traced boolean mask supports the mask alone (x[mask] = v or "
+        "x[mask, ...] = v): with other index entries the positions written depend on the "
+        "values. Use autovec.numpy.where(mask, v, x) with a mask of x's shape."
     )
+
+
+def _holds_tracer(obj: Any) -> bool:
+    if isinstance(obj, Tracer):
+        return True
+    return isinstance(obj, (list, tuple)) and any(_holds_tracer(o) for o in obj)
+
+
+def as_value(x: Any, value: Any) -> Any:
+    """The value written into ``x``: Python scalars and lists convert to ``x``'s dtype as
+    NumPy's assignment converts them (so 300 into int8 raises OverflowError, NaN into an
+    integer array raises ValueError); arrays and tracers are cast by the update itself."""
+    if isinstance(value, PY_SCALARS) or (
+        isinstance(value, (list, tuple)) and not _holds_tracer(value)
+    ):
+        return np.asarray(value, dtype=x.dtype)
+    return arr(value)
+
+
+def fit_value(v: Any, target: tuple[int, ...]) -> Any:
+    """``v`` shaped to broadcast to ``target``: leading size-1 axes beyond its rank dropped, as
+    NumPy's assignment allows; NumPy's ValueError when it cannot broadcast."""
+    vs = shape(v)
+    while len(vs) > len(target) and vs[0] == 1:
+        vs = vs[1:]
+    if len(vs) > len(target) or np.broadcast_shapes(vs, target) != target:
+        raise ValueError(
+            f"shape mismatch: value array of shape {shape(v)} could not be broadcast to "
+            f"indexing result of shape {target}"
+        )
+    if vs != shape(v):
+        v = reshape_p.bind(v, new_sizes=vs) if isinstance(v, Tracer) else np.reshape(v, vs)
+    return v
+
+
+def _ufunc_name(ufunc: Any) -> str:
+    name = ufunc if isinstance(ufunc, str) else getattr(ufunc, "__name__", None)
+    if not isinstance(getattr(np, name or "", None), np.ufunc):
+        raise TypeError(f"{ufunc!r} is not a NumPy ufunc")
+    return name
+
+
+def _masked_update(x: Any, mask: Any, value: Any, ufunc: str | None) -> Any:
+    xs = shape(x)
+    ms = shape(mask)
+    if ms != xs[: len(ms)]:
+        raise IndexError(
+            f"boolean index did not match indexed array: array shape {xs}, mask shape {ms}"
+        )
+    rows = xs[len(ms) :]  # each selected element of the mask selects one such block
+    if value is not None:
+        vs = shape(value)
+        while len(vs) > len(rows) and vs[0] == 1:
+            vs = vs[1:]
+        if len(vs) > len(rows):
+            raise errors.DataDependentShapeError(
+                f"x[mask] = v with a traced mask and a value of shape {shape(value)}: the "
+                f"value would need one entry per true element, a count that differs per "
+                f"example. Give a value that broadcasts to one row {rows} (a scalar, say), or "
+                f"use autovec.numpy.where(mask, values, x) with values of x's shape."
+            )
+        np.broadcast_shapes(vs, rows)
+        value = fit_value(value, rows) if vs != shape(value) else value
+    new = value
+    if ufunc is not None:
+        args = (x,) if value is None else (x, value)
+        from autovec.numpy.ufuncs import UFUNCS
+
+        new = UFUNCS[ufunc](*args)
+    if not isinstance(new, Tracer):
+        new = np.asarray(new)
+    if new.dtype != x.dtype:
+        new = convert_element_type_p.bind(new, dtype=x.dtype)
+    m = mask
+    if len(rows):
+        m = reshape_p.bind(mask, new_sizes=ms + (1,) * len(rows))
+    return where_p.bind(m, new, x)
+
+
+def update(x: Any, index: Any, value: Any = None, ufunc: Any = None) -> Any:
+    """The value ``x`` has after ``x[index] = value`` (``ufunc=None``) or after
+    ``ufunc.at(x, index, value)``; ``x`` itself is not modified (functional)."""
+    x = arr(x)
+    if not isinstance(x, Tracer):
+        x = np.asarray(x)
+    name = None if ufunc is None else _ufunc_name(ufunc)
+    unary = name is not None and getattr(np, name).nin == 1
+    if unary and value is not None:
+        raise ValueError("second operand provided when ufunc is unary")
+    if not unary and value is None:
+        raise ValueError("second operand needed for ufunc")
+    if name is None:
+        value = as_value(x, value)
+    elif value is not None:
+        value = arr(value)
+    mask = _traced_mask(index)
+    if mask is not None:
+        return _masked_update(x, mask, value, name)
+    pos = positions(shape(x), index)
+    if unary:
+        return scatter_p.bind(x, pos, ufunc=name)
+    return scatter_p.bind(x, pos, fit_value(value, shape(pos)), ufunc=name)
+
+
+def setitem(self: Tracer, index: Any, value: Any) -> None:
+    """``x[index] = value`` on a tracer (``Tracer.__setitem__``): ``x`` takes the updated
+    value.  Views of ``x`` taken before keep the old values (see the module doc)."""
+    self._become(update(self, index, value))
+
+
+# ------------------------------------------------------------------- in-place operators
+
+
+def inplace_operator(op: Callable[[Any, Any], Any], np_ufunc: Any) -> Callable[[Any, Any], Any]:
+    """``x += y`` (etc.) for a tracer: computes ``op(x, y)`` and makes ``x`` take it, with
+    NumPy's in-place rules: the result keeps ``x``'s shape and dtype (cast with
+    ``same_kind``; otherwise NumPy's own casting error).  A 0-d value behaves like the NumPy
+    scalar it usually stands for (``x[0] += 1.5``): the name is simply rebound."""
+
+    def method(self: Any, other: Any) -> Any:
+        result = op(self, other)
+        if result is NotImplemented or self.ndim == 0:
+            return result
+        if tuple(result.shape) != tuple(self.shape):
+            raise ValueError(
+                f"non-broadcastable output operand with shape {tuple(self.shape)} doesn't "
+                f"match the broadcast shape {tuple(result.shape)}"
+            )
+        if result.dtype != self.dtype:
+            if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+                _raise_casting_error(np_ufunc, self, other)
+            result = convert_element_type_p.bind(result, dtype=self.dtype)
+        self._become(result)
+        return self
+
+    return method
+
+
+def _raise_casting_error(np_ufunc: Any, x: Any, other: Any) -> None:
+    # Let NumPy raise its own error (type and message) on stand-ins of the same dtypes.
+    mine = np.ones((1,) * x.ndim, x.dtype)
+    theirs = dummy_of(get_aval(arr(other)))
+    if isinstance(np_ufunc, np.ufunc):
+        np_ufunc(mine, theirs, out=mine)
+    raise TypeError(
+        f"Cannot cast the result of an in-place operation on {x.dtype} to {x.dtype} "
+        f"with casting rule 'same_kind'"
+    )
+
+
+def inplace_method(f: Callable[..., Any], name: str) -> Callable[..., None]:
+    """An ndarray method that works in place: the tracer takes ``f(self, ...)``; returns
+    None, as NumPy's method does."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> None:
+        self._become(f(self, *args, **kwargs))
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = (
+        f"In place, as ``ndarray.{name}``: the value takes the updated value and None is "
+        f"returned (views taken earlier keep the old value)."
+    )
+    return method
+
+
+def ndarray_inplace_methods(anp: Any) -> dict[str, Callable[..., None]]:
+    """The in-place ndarray methods for tracers, built on the ``autovec.numpy`` functions."""
+
+    def put(self: Any, indices: Any, values: Any, mode: str = "raise") -> Any:
+        return anp.put(self, indices, values, mode, inplace=False)
+
+    def fill(self: Any, value: Any) -> Any:
+        return update(self, Ellipsis, value)
+
+    methods = {"put": put, "fill": fill}
+    methods.update({n: getattr(anp, n) for n in ("sort", "partition") if hasattr(anp, n)})
+    return {
+        name: inplace_method(f, name)
+        for name, f in methods.items()
+        if name != "put" or hasattr(anp, "put")
+    }
+
+
+def copy_value(self: Any, order: str = "C") -> Any:
+    """``x.copy()``: a new value, so that later in-place updates of one leave the other."""
+    return copy_p.bind(self)
+
+
+__all__ = [
+    "getitem",
+    "setitem",
+    "update",
+    "positions",
+    "iota",
+    "as_value",
+    "fit_value",
+    "inplace_operator",
+    "inplace_method",
+    "ndarray_inplace_methods",
+    "copy_value",
+]

@@ -74,6 +74,9 @@ def install(anp: Any) -> None:
         op, rop = _binop(f)
         setattr(Tracer, f"__{name}__", op)
         setattr(Tracer, f"__r{name}__", rop)
+        if name != "divmod":  # x += y: x takes the result, with NumPy's in-place rules
+            np_ufunc = getattr(np, getattr(f, "__name__", ""), None)
+            setattr(Tracer, f"__i{name}__", anp.indexing.inplace_operator(op, np_ufunc))
     for name, f in {
         "lt": u["less"],
         "le": u["less_equal"],
@@ -88,7 +91,7 @@ def install(anp: Any) -> None:
     Tracer.__abs__ = lambda self: u["absolute"](self)
     Tracer.__invert__ = lambda self: u["invert"](self)
     Tracer.__getitem__ = lambda self, index: anp.getitem(self, index)
-    Tracer.__setitem__ = anp.indexing.setitem_error
+    Tracer.__setitem__ = anp.indexing.setitem  # x[i] = v: x takes the updated value
 
     # Methods with ndarray's signatures.
     for name in (
@@ -111,7 +114,6 @@ def install(anp: Any) -> None:
         "cumprod",
         "ptp",
         "nonzero",
-        "sort",
         "argsort",
         "trace",
         "diagonal",
@@ -122,9 +124,7 @@ def install(anp: Any) -> None:
         "squeeze",
         "swapaxes",
         "ravel",
-        "compress",
         "choose",
-        "partition",
         "argpartition",
     ):
         if hasattr(anp, name):
@@ -135,7 +135,15 @@ def install(anp: Any) -> None:
         anp.astype(self, dtype)
     )
     Tracer.flatten = lambda self, order="C": anp.ravel(self, order)
-    Tracer.copy = lambda self, order="C": self
+    Tracer.copy = anp.indexing.copy_value
+    # ndarray methods that work in place (sort, partition, put, fill): the tracer takes the
+    # result, and they return None.
+    for name, method in anp.indexing.ndarray_inplace_methods(anp).items():
+        setattr(Tracer, name, method)
+    if hasattr(anp, "compress"):  # ndarray.compress(condition, ...) puts the array first
+        Tracer.compress = lambda self, condition, axis=None, out=None: anp.compress(
+            condition, self, axis, out
+        )
     Tracer.view = _no_view
     Tracer.T = property(lambda self: anp.transpose(self))
     Tracer.mT = property(lambda self: anp.matrix_transpose(self))
@@ -186,10 +194,12 @@ _REDUCE_METHODS = {
     "logical_and": "all",
     "logical_or": "any",
 }
-_ACCUMULATE_METHODS = {"add": "cumsum", "multiply": "cumprod"}
 
 
 def _array_ufunc(anp: Any) -> Callable[..., Any]:
+    from autovec.numpy.cumulative import ufunc_accumulate
+    from autovec.numpy.indexing_ops import ufunc_at_inplace
+
     def __array_ufunc__(
         self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any
     ) -> Any:
@@ -205,25 +215,19 @@ def _array_ufunc(anp: Any) -> Callable[..., Any]:
         if method == "reduce" and name in _REDUCE_METHODS:
             kwargs.setdefault("axis", 0)
             return getattr(anp, _REDUCE_METHODS[name])(*inputs, **kwargs)
-        if (
-            method == "accumulate"
-            and name in _ACCUMULATE_METHODS
-            and hasattr(anp, _ACCUMULATE_METHODS[name])
-        ):
-            kwargs.setdefault("axis", 0)
-            return getattr(anp, _ACCUMULATE_METHODS[name])(*inputs, **kwargs)
+        if method == "accumulate" and name in anp.UFUNCS:
+            # ufunc.accumulate keeps the ufunc's own dtype (np.add.accumulate of int8 is int8,
+            # where cumsum widens), so it has its own entry rather than cumsum's.
+            return ufunc_accumulate(ufunc, *inputs, **kwargs)
+        if method == "at" and name in anp.UFUNCS:
+            # np.add.at(x, i, v): a traced x takes the updated value (see autovec.numpy.indexing)
+            return ufunc_at_inplace(ufunc, *inputs, **kwargs)
         if method == "outer" and len(inputs) == 2 and name in anp.UFUNCS:
             a, b = anp.asarray(inputs[0]), anp.asarray(inputs[1])
             a = anp.reshape(a, (*np.shape(a), *(1,) * np.ndim(b))) if np.ndim(b) else a
             return anp.UFUNCS[name](a, b, **kwargs)
         raise errors.UnsupportedOperationError(
-            f"numpy.{name}.{method} is not supported on a value {self._trace.kind}"
-            + (
-                " (ufunc.at writes in place; build the result functionally instead)"
-                if method == "at"
-                else ""
-            )
-            + "."
+            f"numpy.{name}.{method} is not supported on a value {self._trace.kind}."
         )
 
     return __array_ufunc__

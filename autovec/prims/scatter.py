@@ -31,7 +31,14 @@ def _scatter_impl(xp: Any, x: Any, pos: Any, *v: Any, ufunc: str | None) -> Any:
     # One flat, C-ordered index: with repeated positions NumPy's 1-d assignment keeps the last
     # write in this order, which is the order NumPy itself visits x[idx] = v in.
     p = xp.reshape(pos, (-1,))
-    vals = [xp.reshape(xp.broadcast_to(b, pos.shape), (-1,)) for b in v]
+    # Python scalars stay as they are, so that NumPy's weak-scalar promotion (NEP 50) applies
+    # in ``ufunc.at`` exactly as in the user's own call.
+    vals = [
+        b
+        if type(b) in (bool, int, float, complex)
+        else xp.reshape(xp.broadcast_to(b, pos.shape), (-1,))
+        for b in v
+    ]
     if ufunc is None:
         flat[p] = vals[0]
     else:

@@ -1,0 +1,245 @@
+"""Sorting and searching with NumPy's signatures: ``sort``, ``argsort``, ``partition``,
+``argpartition``, ``sort_complex``, ``lexsort``, ``searchsorted``, ``digitize``,
+``nanargmax``, ``nanargmin``.
+
+Results equal NumPy's per example exactly, including the order of ties for the unstable
+kinds and the order of partition's two sides, which NumPy leaves unspecified: the batched call
+runs NumPy's own kernel on each example's lane.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autovec import errors
+from autovec.core import Tracer
+from autovec.numpy._util import arr, concrete_int, is_traced, ndim, normalize_axis, shape
+from autovec.numpy.indexing_ops import take, take_along_axis
+from autovec.numpy.manipulation import astype, flip, ravel
+from autovec.numpy.reductions import all as _all
+from autovec.numpy.ufuncs import UFUNCS, where
+from autovec.prims.sorting import (
+    argpartition_p,
+    argsort_p,
+    nanargmax_p,
+    nanargmin_p,
+    partition_p,
+    searchsorted_p,
+    sort_p,
+)
+
+_KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
+
+
+def _sort_args(fname: str, a: Any, axis: Any, kind: Any, order: Any, stable: Any) -> tuple:
+    if order is not None:
+        raise errors.UnsupportedOperationError(
+            f"autovec.numpy.{fname}(order=...) sorts structured arrays, which traced values "
+            f"are not."
+        )
+    if stable is not None:
+        if kind is not None:
+            raise ValueError(
+                "`kind` and keyword parameters can't be provided at the same time. Use only "
+                "one of them."
+            )
+        kind = "stable" if stable else None
+    if kind not in _KINDS:
+        raise ValueError(f"sort kind must be one of 'quick', 'heap', or 'stable' (got {kind!r})")
+    a = arr(a)
+    if axis is None:
+        return ravel(a), 0, kind
+    return a, normalize_axis(axis, ndim(a)), kind
+
+
+def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Any:
+    """NumPy's ``sort``: a sorted copy along ``axis`` (None: flattened); NaN sorts last."""
+    if not is_traced(a):
+        return np.sort(a, axis=axis, kind=kind, order=order, stable=stable)
+    a, ax, kind = _sort_args("sort", a, axis, kind, order, stable)
+    return sort_p.bind(a, axis=ax, kind=kind)
+
+
+def argsort(
+    a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None
+) -> Any:
+    """NumPy's ``argsort``: the indices that sort ``a`` along ``axis`` (None: flattened);
+    ``kind='stable'``/``stable=True`` keeps equal elements in order."""
+    if not is_traced(a):
+        return np.argsort(a, axis=axis, kind=kind, order=order, stable=stable)
+    a, ax, kind = _sort_args("argsort", a, axis, kind, order, stable)
+    return argsort_p.bind(a, axis=ax, kind=kind)
+
+
+def sort_complex(a: Any) -> Any:
+    """NumPy's ``sort_complex``: sorted by real part, then imaginary part, as complex."""
+    if not is_traced(a):
+        return np.sort_complex(a)
+    out = sort(a)
+    if out.dtype.kind == "c":
+        return out
+    dtype = np.sort_complex(np.zeros(1, out.dtype)).dtype  # NumPy's choice of precision
+    return astype(out, dtype)
+
+
+def _partition_args(fname: str, a: Any, kth: Any, axis: Any, kind: str, order: Any) -> tuple:
+    if order is not None:
+        raise errors.UnsupportedOperationError(
+            f"autovec.numpy.{fname}(order=...) is for structured arrays, which traced values "
+            f"are not."
+        )
+    if kind != "introselect":
+        raise ValueError(f"{kind!r} is an unrecognized kind of select")
+    a = arr(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = normalize_axis(axis, ndim(a))
+    n = shape(a)[ax]
+    if isinstance(kth, Tracer):
+        concrete_int(kth, f"{fname} kth")
+    ks = np.asarray(kth)
+    if ks.dtype.kind not in "iub":
+        raise TypeError("Partition index must be integer")
+    out = []
+    for k in ks.ravel().tolist():
+        if not -n <= k < n:
+            raise ValueError(f"kth(={k}) out of bounds ({n})")
+        out.append(k % n)
+    return a, tuple(out), ax
+
+
+def partition(
+    a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", order: Any = None
+) -> Any:
+    """NumPy's ``partition``: each ``kth`` element in its sorted place along ``axis``, smaller
+    ones before it and larger ones after (in NumPy's own order)."""
+    if not is_traced(a):
+        return np.partition(a, kth, axis=axis, kind=kind, order=order)
+    a, ks, ax = _partition_args("partition", a, kth, axis, kind, order)
+    return partition_p.bind(a, kth=ks, axis=ax)
+
+
+def argpartition(
+    a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", order: Any = None
+) -> Any:
+    """NumPy's ``argpartition``: the indices that would partition ``a`` (see ``partition``)."""
+    if not is_traced(a):
+        return np.argpartition(a, kth, axis=axis, kind=kind, order=order)
+    a, ks, ax = _partition_args("argpartition", a, kth, axis, kind, order)
+    return argpartition_p.bind(a, kth=ks, axis=ax)
+
+
+def lexsort(keys: Any, axis: int = -1) -> Any:
+    """NumPy's ``lexsort``: the stable order by the last key, ties broken by the one before,
+    and so on; ``keys`` is a sequence of same-shape arrays or an array whose first axis runs
+    over the keys.  Done as one stable ``argsort`` per key, least significant first."""
+    traced = isinstance(keys, Tracer) or (isinstance(keys, (list, tuple)) and is_traced(*keys))
+    if not traced:
+        return np.lexsort(keys, axis=axis)
+    if isinstance(keys, (list, tuple)):
+        key_list = [arr(k) for k in keys]
+    elif ndim(keys) == 1:
+        key_list = [keys]
+    else:
+        key_list = [keys[i] for i in range(shape(keys)[0])]
+    if len({shape(k) for k in key_list}) > 1:
+        raise ValueError("all keys need to be the same shape")
+    if not key_list or ndim(key_list[0]) == 0:
+        raise errors.UnsupportedOperationError(
+            "lexsort of 0-d traced keys is not supported; give 1-d (or higher) keys."
+        )
+    ax = normalize_axis(axis, ndim(key_list[0]))
+    order = argsort(key_list[0], axis=ax, kind="stable")
+    for key in key_list[1:]:
+        step = argsort(take_along_axis(key, order, axis=ax), axis=ax, kind="stable")
+        order = take_along_axis(order, step, axis=ax)
+    return order
+
+
+def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
+    """NumPy's ``searchsorted``: where ``v``'s elements would go in the sorted 1-d ``a`` to
+    keep it sorted.  ``a`` and ``v`` may both be batched; ``a`` must be sorted (as NumPy
+    requires; NaN last), or ``a[sorter]`` with ``sorter`` given."""
+    if not is_traced(a, v, sorter):
+        return np.searchsorted(a, v, side=side, sorter=sorter)
+    if side not in ("left", "right"):
+        raise ValueError(f"search side must be 'left' or 'right' (got {side!r})")
+    a, v = arr(a), arr(v)
+    if ndim(a) != 1:
+        raise ValueError("object too deep for desired array")
+    if sorter is not None:
+        a = take(a, sorter)
+    return searchsorted_p.bind(a, v, side=side, batch_dims=0)
+
+
+def digitize(x: Any, bins: Any, right: bool = False) -> Any:
+    """NumPy's ``digitize``: the index of the bin each element of ``x`` falls in, for
+    monotonically increasing or decreasing ``bins``.  NumPy rejects non-monotonic bins; that
+    check needs concrete bins, so with batched bins their direction is read per example
+    (increasing when every step is >= 0) and nothing else is checked."""
+    if not is_traced(x, bins):
+        return np.digitize(x, bins, right=right)
+    x, bins = arr(x), arr(bins)
+    if not isinstance(x, Tracer):
+        x = np.asarray(x)
+    if x.dtype.kind == "c":
+        raise TypeError("x may not be complex")
+    if ndim(bins) != 1:
+        raise ValueError("object too deep for desired array")
+    side = "left" if right else "right"
+    n = shape(bins)[0]
+    if not isinstance(bins, Tracer):
+        bins = np.asarray(bins)
+        diffs = np.diff(bins)
+        if np.all(diffs >= 0):
+            return searchsorted(bins, x, side=side)
+        if np.all(diffs <= 0):
+            return UFUNCS["subtract"](n, searchsorted(bins[::-1], x, side=side))
+        raise ValueError("bins must be monotonically increasing or decreasing")
+    up = searchsorted(bins, x, side=side)
+    down = UFUNCS["subtract"](n, searchsorted(flip(bins), x, side=side))
+    increasing = _all(UFUNCS["greater_equal"](bins[1:], bins[:-1]))
+    return where(increasing, up, down)
+
+
+def _make_nanarg(name: str, prim: Any) -> Callable[..., Any]:
+    np_func = getattr(np, name)
+
+    def nanarg(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
+        if not is_traced(a):
+            return np_func(a, axis=axis, out=out, keepdims=keepdims)
+        if out is not None:
+            raise errors.UnsupportedOperationError(
+                f"autovec.numpy.{name}(out=...) is not supported inside vmap/jit; use the "
+                f"return value."
+            )
+        a = arr(a)
+        ax = None if axis is None else normalize_axis(axis, ndim(a))
+        return prim.bind(a, axis=ax, keepdims=bool(keepdims))
+
+    nanarg.__name__ = nanarg.__qualname__ = name
+    nanarg.__doc__ = (
+        f"NumPy's ``{name}``: like ``{name[3:]}`` but ignoring NaNs; an all-NaN slice raises "
+        f"NumPy's ValueError (for any example)."
+    )
+    return nanarg
+
+
+nanargmax = _make_nanarg("nanargmax", nanargmax_p)
+nanargmin = _make_nanarg("nanargmin", nanargmin_p)
+
+__all__ = [
+    "sort",
+    "argsort",
+    "sort_complex",
+    "partition",
+    "argpartition",
+    "lexsort",
+    "searchsorted",
+    "digitize",
+    "nanargmax",
+    "nanargmin",
+]
