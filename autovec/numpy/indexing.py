@@ -46,6 +46,7 @@ def getitem(x: Any, index: Any) -> Any:
         index = (index,)
     items: list[Any] = []
     arrays: list[Any] = []
+    masks: list[tuple[int, tuple]] = []  # (position in items, shape) of each concrete mask
     for it in index:
         if isinstance(it, Tracer):
             if it.dtype == bool:
@@ -77,6 +78,7 @@ def getitem(x: Any, index: Any) -> Any:
             a = np.asarray(it)
             if a.dtype == bool:
                 # A concrete mask: its positions are known now, so it is an integer index.
+                masks.append((len(items), a.shape))
                 items.extend([ARRAY] * a.ndim)
                 arrays.extend(np.nonzero(a))
                 continue
@@ -100,6 +102,18 @@ def getitem(x: Any, index: Any) -> Any:
     if n_ell:
         k = items.index(Ellipsis)
         items[k : k + 1] = [_FULL] * (ndim(x) - consumed)
+        masks = [(p + (ndim(x) - consumed - 1) * (p > k), s) for p, s in masks]
+    for pos, mask_shape in masks:
+        # A mask must match the axes it covers: np.nonzero would otherwise quietly pick
+        # positions from a mask of the wrong size.
+        axis = sum(1 for it in items[:pos] if it is not None)
+        for d, m in enumerate(mask_shape):
+            n = shape(x)[axis + d]
+            if n != m:
+                raise IndexError(
+                    f"boolean index did not match indexed array along axis {axis + d}; size "
+                    f"of axis is {n} but size of corresponding boolean axis is {m}"
+                )
     if not arrays:
         return getitem_p.bind(x, index=tuple(items))
     # NumPy counts integer scalars as array indices when arrays are present.
