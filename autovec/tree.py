@@ -8,6 +8,7 @@ can key the jit cache.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, NamedTuple
@@ -52,8 +53,19 @@ _registry[list] = _NodeKind(lambda t: (t, None), lambda _, c: list(c), _index_ke
 _registry[type(None)] = _NodeKind(lambda _: ((), None), lambda _, c: None, _index_keys)
 
 
+def _sorted_keys(d: dict) -> tuple:
+    try:
+        return tuple(sorted(d))
+    except TypeError:
+        raise TypeError(
+            f"a pytree dict's keys are sorted (as in JAX), so they must be comparable with "
+            f"each other; got keys of types {sorted({type(k).__name__ for k in d})}. Use keys "
+            f"of one type (e.g. all str)."
+        ) from None
+
+
 def _dict_flatten(d: dict) -> tuple[list, tuple]:
-    keys = tuple(sorted(d))
+    keys = _sorted_keys(d)
     return [d[k] for k in keys], keys
 
 
@@ -61,6 +73,20 @@ _registry[dict] = _NodeKind(
     _dict_flatten,
     lambda keys, c: dict(zip(keys, c, strict=True)),
     lambda keys, n: [f"[{k!r}]" for k in keys],
+)
+
+
+# An OrderedDict keeps its order (it is part of the value, as in JAX); a defaultdict is sorted
+# like a dict and remembers its default factory.
+_registry[collections.OrderedDict] = _NodeKind(
+    lambda d: (list(d.values()), tuple(d)),
+    lambda keys, c: collections.OrderedDict(zip(keys, c, strict=True)),
+    lambda keys, n: [f"[{k!r}]" for k in keys],
+)
+_registry[collections.defaultdict] = _NodeKind(
+    lambda d: ([d[k] for k in _sorted_keys(d)], (d.default_factory, _sorted_keys(d))),
+    lambda aux, c: collections.defaultdict(aux[0], zip(aux[1], c, strict=True)),
+    lambda aux, n: [f"[{k!r}]" for k in aux[1]],
 )
 
 
@@ -85,7 +111,7 @@ def _kind_of(x: Any) -> _NodeKind | None:
         names = tuple(f.name for f in dataclasses.fields(t))
         kind = _NodeKind(
             lambda dc, names=names: ([getattr(dc, f) for f in names], None),
-            lambda _, c, t=t, names=names: t(**dict(zip(names, c, strict=True))),
+            lambda _, c, t=t, names=names: _build_dataclass(t, names, c),
             lambda _, n, names=names: [f".{f}" for f in names],
         )
     else:
@@ -93,6 +119,16 @@ def _kind_of(x: Any) -> _NodeKind | None:
         return None
     _registry[t] = kind
     return kind
+
+
+def _build_dataclass(t: type, names: tuple, children: Iterable[Any]) -> Any:
+    values = dict(zip(names, children, strict=True))
+    init = {f.name for f in dataclasses.fields(t) if f.init}
+    obj = t(**{k: v for k, v in values.items() if k in init})
+    for k, v in values.items():  # fields with init=False: set them as they were
+        if k not in init:
+            object.__setattr__(obj, k, v)
+    return obj
 
 
 class PyTreeDef:
@@ -190,8 +226,10 @@ def _tuple_of_leaves(n: int) -> PyTreeDef:
 def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
     """Rebuild a pytree of structure ``treedef`` from its leaves."""
     if treedef is LEAF:
-        (leaf,) = leaves
-        return leaf
+        leaves = list(leaves)
+        if len(leaves) != 1:
+            raise ValueError(f"expected 1 leaf for {treedef}, got {len(leaves)}")
+        return leaves[0]
     if _tuples_of_leaves.get(treedef.num_leaves) is treedef:
         out = tuple(leaves)
         if len(out) != treedef.num_leaves:
@@ -294,7 +332,7 @@ def broadcast_prefix(prefix: Any, tree: Any, *, what: str = "in_axes") -> list[A
             raise InAxesStructureError(
                 f"{what} does not match the structure at {path or 'the top level'}: "
                 f"{what} has a {type(p).__name__} there, the value has {_describe(t)}. "
-                f"Give a single int or None there, or a {what} with the same structure."
+                f"Give a single int or None there, or a {what} tree with the same structure."
             )
         pchildren, paux = pkind.flatten(p)
         tchildren, taux = tkind.flatten(t)
