@@ -471,7 +471,7 @@ def jit(
     >>> print(f.lower(np.arange(3.0)).as_text())
     { lambda a:f64[3] .
         b:f64[3] = multiply a a
-        c:f64[3] = add b 1.0
+        c:f64[3] = add b 1
       in (c,) }
     """
     if fun is None:
