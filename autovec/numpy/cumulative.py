@@ -387,6 +387,13 @@ def interp(
     arrays may be batched."""
     if not is_traced(x, xp, fp, left, right, period):
         return np.interp(x, xp, fp, left=left, right=right, period=period)
+    # NumPy's loop is silent about the infinities and NaNs that repeated sample points or
+    # infinite values give (it picks another formula there); so are the ufuncs here.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _interp(x, xp, fp, left, right, period)
+
+
+def _interp(x: Any, xp: Any, fp: Any, left: Any, right: Any, period: Any) -> Any:
     x, xp, fp = arr(x), arr(xp), arr(fp)
     if ndim(xp) != 1 or ndim(fp) != 1:
         raise ValueError("object too deep for desired array")
