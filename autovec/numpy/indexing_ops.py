@@ -26,9 +26,10 @@ from autovec.core import Tracer
 from autovec.numpy._util import arr as _arr
 from autovec.numpy._util import concrete_int, is_traced, ndim, normalize_axis, shape
 from autovec.numpy.indexing import as_value, fit_value, iota, update
-from autovec.numpy.manipulation import astype, concatenate, moveaxis, ravel
+from autovec.numpy.manipulation import astype, concatenate, moveaxis, ravel, reshape
 from autovec.numpy.reductions import sum as _sum
 from autovec.numpy.ufuncs import UFUNCS, where
+from autovec.prims.cumulative import accumulate_p
 from autovec.prims.gather import choose_p
 from autovec.prims.scatter import scatter_p
 from autovec.prims.shape import ARRAY, index_p
@@ -158,7 +159,7 @@ def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0)
         raise ValueError("select with an empty condition list is not possible")
     conds = [_arr(c) for c in condlist]
     for i, c in enumerate(conds):
-        if np.asarray(c).dtype != bool if not isinstance(c, Tracer) else c.dtype != bool:
+        if (c.dtype if isinstance(c, Tracer) else np.asarray(c).dtype) != np.bool_:
             raise TypeError(f"invalid entry {i} in condlist: should be boolean ndarray")
     choices = [_arr(c) for c in choicelist]
     default = _arr(default)
@@ -405,8 +406,6 @@ def putmask(a: Any, mask: Any, values: Any, *, inplace: bool = True) -> Any:
     vals = _value_cycled(a, values, size)
     if vals is None:
         return _finish_update("putmask", target, a, inplace)
-    from autovec.numpy.manipulation import reshape
-
     new = where(mask, astype(reshape(vals, shape(a)), a.dtype), a)
     return _finish_update("putmask", target, new, inplace)
 
@@ -421,9 +420,6 @@ def place(arr: Any, mask: Any, vals: Any, *, inplace: bool = True) -> Any:  # no
         arr = np.array(arr, copy=True)
         np.place(arr, mask, vals)
         return arr
-    from autovec.numpy.cumulative import cumsum
-    from autovec.numpy.manipulation import reshape
-
     target = arr
     a = _arr(arr)
     mask = _arr(mask)
@@ -432,12 +428,14 @@ def place(arr: Any, mask: Any, vals: Any, *, inplace: bool = True) -> Any:  # no
     v = ravel(as_value(a, vals))
     n = shape(v)[0]
     if n == 0:
-        if not is_traced(mask):
-            if np.any(mask):
-                raise ValueError("Cannot insert from an empty array!")
+        # NumPy refuses an empty vals when the mask has a true entry; a traced mask cannot be
+        # checked, and nothing is written.
+        if not is_traced(mask) and np.any(mask):
+            raise ValueError("Cannot insert from an empty array!")
         return _finish_update("place", target, a, inplace)
     flat_mask = ravel(mask)
-    rank = UFUNCS["subtract"](cumsum(astype(flat_mask, np.intp)), 1)
+    count = accumulate_p.bind(flat_mask, ufunc="add", axis=0, dtype=np.dtype(np.intp))
+    rank = UFUNCS["subtract"](count, 1)  # of each true entry among the true entries
     picked = take(v, UFUNCS["remainder"](UFUNCS["maximum"](rank, 0), n))
     new = where(reshape(flat_mask, shape(a)), astype(reshape(picked, shape(a)), a.dtype), a)
     return _finish_update("place", target, new, inplace)
