@@ -52,6 +52,7 @@ from autovec.numpy import products as _products
 from autovec.numpy import reductions as _reductions
 from autovec.numpy import signal as _signal
 from autovec.numpy import sorting as _sorting
+from autovec.numpy import statistics as _statistics
 from autovec.numpy import ufuncs as _ufuncs
 from autovec.numpy.indexing import getitem
 from autovec.numpy.ufuncs import UFUNCS
@@ -66,6 +67,7 @@ _MODULES = [
     _reductions,
     _signal,
     _sorting,
+    _statistics,
     _ufuncs,
 ]
 for _module in _MODULES:

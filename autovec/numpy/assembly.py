@@ -237,23 +237,35 @@ def _pad_with_values(x: Any, ax: int, lo: int, hi: int, before: Any, after: Any)
     return _concat([left, x, right], ax)
 
 
-def _ramp(start: Any, stop: Any, num: int, dtype: np.dtype, axis: int) -> Any:
-    """NumPy's ``linspace(start, stop, num, endpoint=False, dtype=dtype, axis=axis)``, step
-    for step (its arithmetic, including the per-array choice it makes when a step is 0)."""
+def linspace_exact(
+    start: Any, stop: Any, num: int, *, endpoint: bool = True, dtype: Any = None, axis: int = 0
+) -> Any:
+    """NumPy's ``linspace`` step for step, for traced endpoints: its working dtype (that of
+    the endpoints and a Python float), its scaling by ``delta / div`` -- or, when any step of
+    the array is 0, ``y / div * delta``, a choice made per array, so per example here -- and
+    its exact last point."""
     u = UFUNCS
-    start = u["multiply"](arr(start) if is_traced(start) else np.asarray(start), 1.0)
-    stop = u["multiply"](arr(stop), 1.0)
-    dt = np.result_type(
-        *(getattr(v, "dtype", v) for v in (start, stop)), float(num)
-    )  # NumPy's working dtype: the operands' and a Python float's
+
+    def as_operand(v: Any) -> Any:
+        return arr(v) if is_traced(v) else np.asarray(v)
+
+    start = u["multiply"](as_operand(start), 1.0)
+    stop = u["multiply"](as_operand(stop), 1.0)
+    dt = np.result_type(start.dtype, stop.dtype, float(num))
+    dtype = dt if dtype is None else np.dtype(dtype)
     delta = u["subtract"](stop, start, dtype=dt)
     y = np.arange(0, num, dtype=dt).reshape((-1,) + (1,) * ndim(delta))
-    step = u["divide"](delta, num)
-    # NumPy scales by delta/num, except when any step of the array is 0, where it divides
-    # first (y / num * delta): the choice is per array, so per example here.
-    any_zero = _any(u["equal"](step, 0))
-    y = where(any_zero, u["multiply"](u["divide"](y, num), delta), u["multiply"](y, step))
+    div = num - 1 if endpoint else num
+    if div > 0:
+        step = u["divide"](delta, div)
+        any_zero = _any(u["equal"](step, 0))
+        y = where(any_zero, u["multiply"](u["divide"](y, div), delta), u["multiply"](y, step))
+    else:
+        y = u["multiply"](y, delta)
     y = u["add"](y, start)
+    if endpoint and num > 1:
+        last = astype(broadcast_to(stop, shape(y)[1:]), y.dtype)
+        y = concatenate([slice_axis(y, 0, num - 1, 0), expand_dims(last, 0)], axis=0)
     if axis != 0:
         y = moveaxis(y, 0, axis)
     if np.issubdtype(dtype, np.integer):
@@ -269,7 +281,7 @@ def _pad_linear_ramp(x: Any, ax: int, lo: int, hi: int, ends: tuple) -> Any:
     for side, width, end, edge_at in ((0, lo, ends[0], 0), (2, hi, ends[1], n - 1)):
         if width:
             edge = squeeze(slice_axis(x, edge_at, edge_at + 1, ax), ax)
-            ramp = _ramp(end, edge, width, x.dtype, ax)
+            ramp = linspace_exact(end, edge, width, endpoint=False, dtype=x.dtype, axis=ax)
             pieces[side] = ramp if side == 0 else flip(ramp, ax)
     return _concat(pieces, ax)
 
@@ -412,7 +424,8 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
 # --------------------------------------------------------------------- tile and repeat
 
 
-def _with_ndmin(x: Any, nd: int) -> Any:
+def with_ndmin(x: Any, nd: int) -> Any:
+    """``x`` with leading size-1 axes up to ``nd`` axes (NumPy's ``ndmin``)."""
     x = arr(x)
     if ndim(x) < nd:
         x = reshape(x, (1,) * (nd - ndim(x)) + shape(x))
@@ -428,7 +441,7 @@ def tile(A: Any, reps: Any) -> Any:
         tup = tuple(operator.index(r) for r in reps)
     except TypeError:
         tup = (operator.index(reps),)
-    x = _with_ndmin(A, len(tup))
+    x = with_ndmin(A, len(tup))
     tup = (1,) * (ndim(x) - len(tup)) + tup
     if builtins.any(t < 0 for t in tup):
         raise ValueError("negative dimensions are not allowed")
@@ -661,7 +674,7 @@ def _block_join(obj: Any, depth: int, result_ndim: int, level: int) -> Any:
     if level < depth:
         parts = [_block_join(o, depth, result_ndim, level + 1) for o in obj]
         return concatenate(parts, axis=result_ndim - (depth - level))
-    return _with_ndmin(obj, result_ndim)
+    return with_ndmin(obj, result_ndim)
 
 
 # ------------------------------------------------------------------- grids and products
@@ -696,7 +709,7 @@ def kron(a: Any, b: Any) -> Any:
     if not is_traced(a, b):
         return np.kron(a, b)
     b = arr(b)
-    a = _with_ndmin(a, ndim(b))
+    a = with_ndmin(a, ndim(b))
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
         return UFUNCS["multiply"](a, b)
@@ -814,7 +827,7 @@ def insert(arr_: Any, obj: Any, values: Any, axis: Any = None) -> Any:
         if index < -n or index > n:
             raise IndexError(f"index {obj} is out of bounds for axis {ax} with size {n}")
         index += n if index < 0 else 0
-        vals = _with_ndmin(vals, ndim(x))
+        vals = with_ndmin(vals, ndim(x))
         if positions.ndim == 0:
             vals = moveaxis(vals, 0, ax)
         target = list(shape(x))

@@ -10,5 +10,6 @@ from autovec.prims import elementwise, linalg, reductions, shape, signal  # noqa
 from autovec.prims import cumulative, gather, scatter, sorting  # noqa: F401
 from autovec.prims import decompositions, fft  # noqa: F401
 from autovec.prims import windows  # noqa: F401
+from autovec.prims import counting, special  # noqa: F401
 
 __all__ = ["PRIMITIVES"]

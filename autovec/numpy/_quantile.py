@@ -1,0 +1,331 @@
+"""Order statistics on traced values: ``median`` and NumPy's thirteen ``quantile`` methods,
+with and without NaN skipping, with and without weights.
+
+Layout: the reduced axes are merged into the LAST axis of ``data`` (``kept + (n,)``) and
+sorted there with the ``sort`` primitive (NaN sorts last, as in NumPy); every statistic is
+then a gather of a few sorted positions and an interpolation between them.  Each step is
+NumPy's own arithmetic (``numpy/lib/_function_base_impl.py``), written with autovec.numpy
+ufuncs so that it runs on concrete arrays and on tracers alike:
+
+- the positions of a quantile come from the method's "virtual index" (a float position),
+  its floor and ceiling, and a weight ``gamma`` between them;
+- NumPy's data-dependent branches (``if any(...)``) become ``where`` selections, which give
+  the same values element by element;
+- for the ``nan*`` forms each slice has its own count ``nv`` of non-NaN values, so positions
+  are per slice, and NumPy's "-1: the last valid value" becomes ``nv - 1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autovec.numpy._util import arr, is_traced, ndim, normalize_axes, shape
+from autovec.numpy.indexing import getitem
+from autovec.numpy.manipulation import (
+    astype,
+    broadcast_to,
+    moveaxis,
+    ravel,
+    reshape,
+    stack,
+    transpose,
+)
+from autovec.numpy.reductions import mean as _mean
+from autovec.numpy.reductions import sum as _sum
+from autovec.numpy.ufuncs import UFUNCS, where
+from autovec.prims.cumulative import accumulate_p
+from autovec.prims.sorting import argsort_p, searchsorted_p, sort_p
+
+u = UFUNCS
+METHODS = (
+    "inverted_cdf",
+    "averaged_inverted_cdf",
+    "closest_observation",
+    "interpolated_inverted_cdf",
+    "hazen",
+    "weibull",
+    "linear",
+    "median_unbiased",
+    "normal_unbiased",
+    "lower",
+    "higher",
+    "midpoint",
+    "nearest",
+)
+_DISCRETE = ("inverted_cdf", "closest_observation", "lower", "higher", "nearest")
+# (alpha, beta) of the continuous methods written with NumPy's general virtual-index formula.
+_ALPHA_BETA = {
+    "interpolated_inverted_cdf": (0, 1),
+    "hazen": (0.5, 0.5),
+    "weibull": (0, 0),
+    "median_unbiased": (1 / 3.0, 1 / 3.0),
+    "normal_unbiased": (3 / 8.0, 3 / 8.0),
+}
+
+
+class Reduced:
+    """``x`` with the reduced axes merged into the last axis, and how to undo it."""
+
+    def __init__(self, x: Any, axis: Any):
+        nd = ndim(x)
+        self.full_shape = shape(x)
+        if axis is None:
+            self.axes = tuple(range(nd))
+            self.data = ravel(x)
+            self.kept: tuple = ()
+        else:
+            self.axes = normalize_axes(axis, nd)
+            keep = [i for i in range(nd) if i not in self.axes]
+            self.kept = tuple(self.full_shape[i] for i in keep)
+            self.data = reshape(transpose(x, keep + list(self.axes)), (*self.kept, -1))
+        self.n = shape(self.data)[-1]
+
+    def same_layout(self, y: Any) -> Any:
+        """Another array of ``x``'s shape (weights), laid out like ``data``."""
+        keep = [i for i in range(len(self.full_shape)) if i not in self.axes]
+        y = broadcast_to(arr(y), self.full_shape)
+        return reshape(transpose(y, keep + list(self.axes)), (*self.kept, self.n))
+
+    def finish(self, result: Any, qshape: tuple, keepdims: bool) -> Any:
+        """``result`` (``qshape + kept``) with NumPy's keepdims layout if asked."""
+        if not keepdims:
+            return result
+        dims = tuple(1 if i in self.axes else s for i, s in enumerate(self.full_shape))
+        return reshape(result, qshape + dims)
+
+
+def sort_last(data: Any) -> Any:
+    return sort_p.bind(data, axis=ndim(data) - 1, kind=None)
+
+
+def count_valid(data: Any) -> Any:
+    """Non-NaN values per slice (intp, ``kept`` shape)."""
+    return _sum(u["logical_not"](u["isnan"](data)), axis=-1, dtype=np.intp)
+
+
+def take_last(s: Any, idx: Any, nq: int, per_slice: bool) -> Any:
+    """``s[..., idx]`` with the ``nq`` leading axes of ``idx`` (the quantiles') in front.
+
+    ``per_slice``: ``idx`` has shape ``qshape + kept`` (each slice its own positions);
+    otherwise ``qshape`` (the same positions in every slice)."""
+    kept = shape(s)[:-1]
+    if not per_slice:
+        out = getitem(s, (Ellipsis, idx))  # kept + qshape
+        return moveaxis(out, list(range(len(kept), len(kept) + nq)), list(range(nq)))
+    grids = tuple(
+        np.arange(k).reshape((1,) * nq + tuple(k if j == i else 1 for j in range(len(kept))))
+        for i, k in enumerate(kept)
+    )
+    return getitem(s, (*grids, idx))
+
+
+# ---------------------------------------------------------------------------- quantile
+
+
+def _as_count(n: Any, q: Any) -> Any:
+    """``n`` as NumPy sees it in its formulas: a Python int, which is *weak* (it takes the
+    quantiles' float dtype).  A per-slice count is cast to that dtype to behave the same."""
+    if isinstance(n, int):
+        return n
+    qdt = np.result_type(getattr(q, "dtype", q))
+    return astype(n, qdt) if qdt.kind == "f" else n
+
+
+def _to_boundaries(index: Any, take_previous: Callable[[Any, Any], Any]) -> Any:
+    previous = u["floor"](index)
+    following = u["add"](previous, 1)
+    gamma = u["subtract"](index, previous)
+    chosen = where(take_previous(gamma, index), previous, following)
+    return u["maximum"](astype(chosen, np.intp), 0)
+
+
+def virtual_index(method: str, n: Any, q: Any) -> Any:
+    """NumPy's (float or integer) position of quantile ``q`` in ``n`` sorted values."""
+    mul, sub, add = u["multiply"], u["subtract"], u["add"]
+    n = _as_count(n, q)
+    if method == "inverted_cdf":
+        return _to_boundaries(sub(mul(n, q), 1), lambda g, i: u["equal"](g, 0))
+    if method == "averaged_inverted_cdf":
+        return sub(mul(n, q), 1)
+    if method == "closest_observation":
+
+        def odd_at_zero(g: Any, i: Any) -> Any:
+            return u["logical_and"](
+                u["equal"](g, 0), u["equal"](u["remainder"](u["floor"](i), 2), 1)
+            )
+
+        return _to_boundaries(sub(sub(mul(n, q), 1), 0.5), odd_at_zero)
+    if method in _ALPHA_BETA:
+        alpha, beta = _ALPHA_BETA[method]
+        return sub(add(mul(n, q), add(alpha, mul(q, 1 - alpha - beta))), 1)
+    scaled = mul(n - 1 if isinstance(n, int) else sub(n, 1), q)  # a Python int stays weak
+    if method == "linear":
+        return scaled
+    if method == "lower":
+        return astype(u["floor"](scaled), np.intp)
+    if method == "higher":
+        return astype(u["ceil"](scaled), np.intp)
+    if method == "midpoint":
+        return mul(0.5, add(u["floor"](scaled), u["ceil"](scaled)))
+    if method == "nearest":
+        return astype(u["rint"](scaled), np.intp)
+    raise ValueError(f"{method!r} is not a valid method. Use one of: {METHODS}")
+
+
+def _fix_gamma(method: str, gamma: Any, index: Any) -> Any:
+    if method == "averaged_inverted_cdf":
+        return where(u["equal"](gamma, 0), 0.5, 1.0)
+    if method == "midpoint":
+        return where(u["equal"](u["remainder"](index, 1), 0), 0.0, 0.5)
+    return gamma
+
+
+def _lerp(a: Any, b: Any, t: Any, t_high: Any = None, one_minus_t: Any = None) -> Any:
+    """NumPy's two-sided linear interpolation (``a + d*t`` below 0.5, ``b - d*(1-t)`` from
+    0.5 on, in the dtype of the first form).  ``t_high``/``one_minus_t`` give the condition and
+    ``1 - t`` when they must be computed at another precision than ``t``."""
+    diff = u["subtract"](b, a)
+    low = u["add"](a, u["multiply"](diff, t))
+    if one_minus_t is not None:
+        omt = one_minus_t
+    else:  # a Python float t stays a (weak) Python float
+        omt = 1 - t if isinstance(t, float) else u["subtract"](1, t)
+    high = astype(u["subtract"](b, u["multiply"](diff, omt)), low.dtype)
+    cond = u["greater_equal"](t if t_high is None else t_high, 0.5)
+    return where(cond, high, low)
+
+
+def quantile_sorted(
+    s: Any, q: Any, method: str, weak_q: bool, nv: Any = None, nan_result: bool = True
+) -> Any:
+    """Quantiles ``q`` of each slice of the sorted ``s`` (``kept + (n,)``): ``qshape + kept``.
+
+    ``nv`` (per-slice valid counts) selects the NaN-skipping form; otherwise every slice has
+    ``n`` values and a slice holding a NaN gives NaN (``nan_result``)."""
+    n = shape(s)[-1]
+    kept = shape(s)[:-1]
+    qshape = shape(q)
+    nq = len(qshape)
+    per_slice = nv is not None
+    count = n if nv is None else nv
+    qq = reshape(q, qshape + (1,) * len(kept)) if per_slice else q
+    virtual = virtual_index(method, count, qq)
+    inexact = s.dtype.kind in "fc"
+    vdt = virtual.dtype
+    if method in _DISCRETE or (method == "linear" and vdt.kind in "iu"):
+        result = take_last(s, _valid_positions(virtual, nv), nq, per_slice)
+    else:
+        previous = u["floor"](virtual)
+        following = u["add"](previous, 1)
+        above = u["greater_equal"](virtual, u["subtract"](count, 1))
+        previous, following = where(above, -1, previous), where(above, -1, following)
+        below = u["less"](virtual, 0)
+        previous, following = where(below, 0, previous), where(below, 0, following)
+        if inexact:
+            nan = u["isnan"](virtual)
+            previous, following = where(nan, -1, previous), where(nan, -1, following)
+        previous, following = astype(previous, np.intp), astype(following, np.intp)
+        lo = take_last(s, _valid_positions(previous, nv), nq, per_slice)
+        hi = take_last(s, _valid_positions(following, nv), nq, per_slice)
+        gamma = _fix_gamma(method, u["subtract"](virtual, previous), virtual)
+        gamma = astype(gamma, vdt)
+        if weak_q and not is_traced(gamma):
+            result = _lerp(lo, hi, float(gamma))
+        elif weak_q:
+            # NumPy made gamma a Python float: it joins the data's dtype, and 1 - gamma is
+            # computed at double precision first.  Do the same per slice.
+            wdt = np.result_type(lo.dtype, 1.0)
+            g64 = astype(gamma, np.float64)
+            result = _lerp(lo, hi, astype(g64, wdt), g64, astype(u["subtract"](1.0, g64), wdt))
+        else:
+            if not per_slice:
+                gamma = reshape(gamma, qshape + (1,) * len(kept))
+            result = _lerp(lo, hi, gamma)
+    if per_slice:
+        empty = u["equal"](nv, 0)
+        return where(empty, astype(np.asarray(np.nan), s.dtype), result)
+    if inexact and nan_result and n:
+        last = getitem(s, (Ellipsis, -1))
+        result = where(u["isnan"](last), astype(last, result.dtype), result)
+    return result
+
+
+def _valid_positions(idx: Any, nv: Any) -> Any:
+    """Position -1 means "the last value": with NaNs sorted last, the last VALID one."""
+    if nv is None:
+        return idx
+    return where(u["less"](idx, 0), u["add"](idx, nv), idx)
+
+
+def weighted_inverted_cdf(s_order: Any, data: Any, w: Any, q: Any, nv: Any = None) -> Any:
+    """NumPy's weighted ``inverted_cdf``: the first sorted value whose cumulative weight
+    reaches ``q`` (``qshape + kept``).  ``nv`` skips NaNs (their weights count as 0)."""
+    n = shape(data)[-1]
+    kept = shape(data)[:-1]
+    qshape = shape(q)
+    last_axis = ndim(data) - 1
+    grid = tuple(
+        np.arange(k).reshape(tuple(k if j == i else 1 for j in range(len(kept))) + (1,))
+        for i, k in enumerate(kept)
+    )
+    s = getitem(data, (*grid, s_order))
+    ws = getitem(w, (*grid, s_order))
+    if nv is not None:
+        ws = where(u["isnan"](s), 0, ws)
+    cdf = accumulate_p.bind(ws, ufunc="add", axis=last_axis, dtype=np.dtype(np.float64))
+    cdf = u["divide"](cdf, getitem(cdf, (Ellipsis, slice(n - 1, n))))
+    qdt = np.result_type(getattr(q, "dtype", q))
+    if qdt.kind == "f":
+        cdf = astype(cdf, qdt)
+    # Leading zero weights would make quantile 0 pick an element of weight 0.
+    cdf = where(u["equal"](cdf, 0), -1, cdf)
+    flat_q = reshape(arr(q), (-1,))
+    nflat = shape(flat_q)[0]
+    if kept:
+        v = broadcast_to(flat_q, (*kept, nflat))
+        idx = searchsorted_p.bind(cdf, v, side="left", batch_dims=len(kept))
+    else:
+        idx = searchsorted_p.bind(cdf, flat_q, side="left", batch_dims=0)
+    top = n - 1 if nv is None else u["subtract"](nv, 1)
+    if nv is not None and kept:
+        top = reshape(top, (*kept, 1))
+    idx = u["minimum"](idx, top)
+    result = getitem(s, (*grid, idx))  # kept + (nflat,)
+    result = moveaxis(result, -1, 0) if kept else result
+    result = reshape(result, qshape + kept)
+    if nv is not None:
+        return where(u["equal"](nv, 0), astype(np.asarray(np.nan), s.dtype), result)
+    if s.dtype.kind in "fc":
+        last = getitem(s, (Ellipsis, -1))
+        result = where(u["isnan"](last), astype(last, result.dtype), result)
+    return result
+
+
+def argsort_last(data: Any) -> Any:
+    return argsort_p.bind(data, axis=ndim(data) - 1, kind=None)
+
+
+# ------------------------------------------------------------------------------ median
+
+
+def median_sorted(s: Any, nv: Any = None) -> Any:
+    """NumPy's median of each sorted slice: the mean of the middle one or two values."""
+    n = shape(s)[-1]
+    if nv is None:
+        half = n // 2
+        middle = getitem(
+            s, (Ellipsis, slice(half, half + 1) if n % 2 else slice(half - 1, half + 1))
+        )
+        result = _mean(middle, axis=-1)
+        if s.dtype.kind in "fc" and n:
+            last = getitem(s, (Ellipsis, -1))
+            result = where(u["isnan"](last), astype(last, result.dtype), result)
+        return result
+    lo_i = u["maximum"](u["floor_divide"](u["subtract"](nv, 1), 2), 0)
+    hi_i = u["floor_divide"](nv, 2)
+    pair = take_last(s, stack([lo_i, hi_i]), 1, True)  # (2,) + kept
+    result = _mean(pair, axis=0)
+    return where(u["equal"](nv, 0), astype(np.asarray(np.nan), result.dtype), result)
