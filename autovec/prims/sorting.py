@@ -116,21 +116,36 @@ def _less(xp: Any, a: Any, b: Any) -> Any:
 
 
 def _search_lanes(xp: Any, a: Any, v: Any, side: str) -> Any:
-    """Binary search of each row of ``v`` (rows, m) in the same row of ``a`` (rows, n)."""
-    n = a.shape[-1]
-    lo = xp.zeros(v.shape, dtype=np.intp)
-    hi = xp.full(v.shape, n, dtype=np.intp)
+    """Binary search of each row of ``v`` (rows, m) in the same row of ``a`` (rows, n): the
+    count of a row's elements before which each value goes, found bit by bit from the top
+    (``pos + step`` is taken while ``a[pos + step - 1]`` still comes before the value)."""
+    rows, n = a.shape
+    pos = xp.zeros(v.shape, dtype=np.intp)
     if n == 0:
-        return lo
-    for _ in range(int(n).bit_length()):  # each step halves every interval [lo, hi)
-        mid = (lo + hi) // 2
-        a_mid = xp.take_along_axis(a, xp.minimum(mid, n - 1), axis=-1)
-        # Left: go right while a[mid] < v.  Right: while not v < a[mid] (a[mid] <= v).
-        right = _less(xp, a_mid, v) if side == "left" else ~_less(xp, v, a_mid)
-        active = lo < hi
-        lo = xp.where(active & right, mid + 1, lo)
-        hi = xp.where(active & ~right, mid, hi)
-    return lo
+        return pos
+    flat = xp.reshape(a, (-1,))
+    base = xp.reshape(xp.arange(rows, dtype=np.intp) * n, (rows, 1))
+    kind = np.dtype(a.dtype).kind
+    limit: Any = n
+    if kind == "f":
+        # NaNs sort last: search the non-NaN head of each row with plain comparisons, and
+        # place a NaN value after it ('left') or at the end ('right'), as NumPy does.
+        limit = n - xp.sum(a != a, axis=1, keepdims=True)
+        nan_v = v != v
+        v = xp.where(nan_v, xp.zeros((), v.dtype), v)
+    step = 1 << (int(n).bit_length() - 1)
+    while step:  # one vectorised step per bit of n, never a loop over rows
+        cand = pos + step
+        vals = xp.take(flat, base + xp.minimum(cand, n) - 1)
+        if kind == "c":
+            before = _less(xp, vals, v) if side == "left" else ~_less(xp, v, vals)
+        else:
+            before = vals < v if side == "left" else vals <= v
+        pos = xp.where((cand <= limit) & before, cand, pos)
+        step >>= 1
+    if kind == "f":
+        pos = xp.where(nan_v, limit if side == "left" else n, pos)
+    return pos
 
 
 def _searchsorted_impl(xp: Any, a: Any, v: Any, *, side: str, batch_dims: int) -> Any:
