@@ -2,6 +2,7 @@
 
     python benchmarks/bench_vmap.py            # the full table (about a minute)
     python benchmarks/bench_vmap.py --quick    # small sizes, a few seconds: a smoke run
+    python benchmarks/bench_vmap.py --threads 1   # one BLAS thread: steadier on a busy machine
 
 Each workload is a function written for ONE example, the batch it runs on, and the same
 computation vectorised by hand the way a good NumPy user would write it.  For each workload
@@ -21,11 +22,31 @@ import os
 import platform
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+
+def _set_threads_early(argv: list[str]) -> None:
+    """Apply ``--threads N`` before NumPy is imported: BLAS reads its thread count then.
+
+    On a machine shared with other work, a multi-threaded BLAS waits for its slowest thread
+    and matrix products slow down several-fold; one thread gives steadier figures."""
+    for i, arg in enumerate(argv):
+        if arg == "--threads" and i + 1 < len(argv):
+            n = argv[i + 1]
+        elif arg.startswith("--threads="):
+            n = arg.split("=", 1)[1]
+        else:
+            continue
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = n
+
+
+if __name__ == "__main__":
+    _set_threads_early(sys.argv[1:])
+
+import numpy as np  # noqa: E402
+from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -56,7 +77,6 @@ class Workload:
     target: tuple[str, Callable[[dict[str, float]], bool]] | None = None
     rtol: float = 1e-7
     atol: float = 1e-9
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def make_vmap(self) -> Callable[..., Any]:
         """The vmapped function, as a user would build it."""
@@ -309,7 +329,7 @@ def run(quick: bool, only: str | None, repeat: int) -> tuple[str, bool]:
             times["loop"] *= w.batch / w.loop_rows
             loop_note = "*"
             scaled = True
-        target, met = w.target if w.target else ("", None)
+        target, met = w.target if w.target and not quick else ("", None)
         rows.append(
             [
                 w.name,
@@ -333,11 +353,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
     parser.add_argument("--only", help="run the workloads whose name contains this")
     parser.add_argument("--repeat", type=int, help="timed runs per variant (median reported)")
+    parser.add_argument(
+        "--threads", type=int, help="BLAS threads (default: the BLAS library's own choice)"
+    )
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 7)
     print(
         f"autovec {autovec.__version__}, NumPy {np.__version__}, Python "
-        f"{platform.python_version()}, {os.cpu_count()} CPUs; median of {repeat} runs"
+        f"{platform.python_version()}, {os.cpu_count()} CPUs, BLAS threads: "
+        f"{args.threads or 'default'}; median of {repeat} runs"
         + (" (--quick: batch sizes / 16)" if args.quick else "")
         + "\n",
         flush=True,
