@@ -51,6 +51,31 @@ def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
     return op, rop
 
 
+def _pow_shortcuts(op: Callable, u: dict) -> Callable:
+    """``x ** y`` as ndarray computes it: NumPy's operator (not ``np.power``) turns an exact
+    Python ``2`` into ``square`` (so ``bool ** 2`` is int8, not int64) and, for inexact
+    ``x``, ``0.5`` into ``sqrt`` and ``-1`` into ``reciprocal`` (complex ``sqrt`` rounds
+    differently from ``power``).  Doing the same keeps vmap equal to the loop.  A 0-d value
+    per example is, in the loop, almost always a NumPy scalar (what indexing and ufuncs
+    return), and scalars take no shortcut: those use ``power``."""
+    square, sqrt, reciprocal = u["square"], u["sqrt"], u["reciprocal"]
+
+    def pow_(self: Any, other: Any) -> Any:
+        t = type(other)
+        if not self.ndim:
+            pass
+        elif t is int:
+            if other == 2:
+                return square(self)
+            if other == -1 and self.dtype.kind in "fc":
+                return reciprocal(self)
+        elif t is float and other == 0.5 and self.dtype.kind in "fc":
+            return sqrt(self)
+        return op(self, other)
+
+    return pow_
+
+
 def install(anp: Any) -> None:
     """Install ndarray behaviour on ``Tracer``; ``anp`` is the ``autovec.numpy`` module."""
     u = anp.UFUNCS
@@ -72,6 +97,8 @@ def install(anp: Any) -> None:
     }
     for name, f in binops.items():
         op, rop = _binop(f)
+        if name == "pow":
+            op = _pow_shortcuts(op, u)
         setattr(Tracer, f"__{name}__", op)
         setattr(Tracer, f"__r{name}__", rop)
         if name != "divmod":  # x += y: x takes the result, with NumPy's in-place rules
