@@ -321,11 +321,29 @@ def test_outputs_are_numpy_arrays_never_tracers():
     assert W[0] != 99.0
 
 
-def test_returning_the_input_does_not_alias_surprisingly():
-    got = vmap(lambda a: a)(X)
-    np.testing.assert_array_equal(got, X)
-    got = vmap(lambda a: a, in_axes=1)(Y)
-    np.testing.assert_array_equal(got, Y.T)
+def test_outputs_never_share_memory_with_inputs_or_each_other():
+    # The loop's np.stack gives fresh arrays: writing into a result must not change the
+    # arguments or another result, even when the function returns its input or a view of it.
+    x = X.copy()
+    funs = {
+        "identity": lambda a: a,
+        "slice": lambda a: a[1:],
+        "transpose": lambda a: a.T,
+        "reshape": lambda a: a.reshape(3, 1),
+        "pair": lambda a: (a, a),
+        "view_then_base": lambda a: (lambda c: (c[1:], c))(a * 2),
+        "base_then_view": lambda a: (lambda c: (c, c[::-1]))(a * 2),
+    }
+    for name, f in funs.items():
+        for in_axes in (0, 1):
+            outs = vmap(f, in_axes=in_axes)(x if in_axes == 0 else x.T)
+            outs = outs if isinstance(outs, tuple) else (outs,)
+            for k, o in enumerate(outs):
+                assert not np.shares_memory(o, x), (name, in_axes)
+                for other in outs[k + 1 :]:
+                    assert not np.shares_memory(o, other), (name, in_axes)
+    np.testing.assert_array_equal(x, X)
+    np.testing.assert_array_equal(vmap(lambda a: a, in_axes=1)(Y), Y.T)
 
 
 # ------------------------------------------------------------------------------- nesting

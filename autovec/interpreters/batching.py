@@ -326,7 +326,7 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
     finally:
         _current_trace.reset(token)
         trace.alive = False
-    return _finish_outputs(trace, out, out_axes)
+    return _finish_outputs(trace, out, out_axes, leaves)
 
 
 def _is_array_like(x: Any) -> bool:
@@ -361,7 +361,20 @@ def _describe_leaves(names, args, kwargs) -> list[str]:
     return out
 
 
-def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any) -> Any:
+def _aliases(val: np.ndarray, inputs: Any, results: list, handed_out: set[int]) -> bool:
+    if val.base is None:  # owns its memory: an alias only if it is that very array
+        return id(val) in handed_out or any(val is x for x in inputs)
+    return any(type(x) is np.ndarray and np.may_share_memory(val, x) for x in (*inputs, *results))
+
+
+def _remember(val: np.ndarray, handed_out: set[int]) -> None:
+    b: Any = val
+    while b is not None:  # the array and every array it views
+        handed_out.add(id(b))
+        b = getattr(b, "base", None)
+
+
+def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any, inputs: list = ()) -> Any:
     leaves, out_def = tree_flatten(out)
     if isinstance(out_axes, list):
         out_axes_tree = out_axes if isinstance(out, list) else tuple(out_axes)
@@ -372,7 +385,8 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any) -> Any:
     else:
         axes = broadcast_prefix(out_axes_tree, out, what="out_axes")
     paths = None
-    results = []
+    results: list = []
+    handed_out: set[int] = set()
     for i, (leaf, ax) in enumerate(zip(leaves, axes)):
         batched = type(leaf) is BatchTracer and leaf._trace is trace
         if ax is None:
@@ -401,7 +415,13 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any) -> Any:
                 f"{ndim} axes, so out_axes must be in {-ndim}..{ndim - 1}."
             )
         val = moveaxis(val, bdim, ax % ndim)
-        if type(val) is np.ndarray and not val.flags.writeable:
-            val = val.copy()  # a broadcast view is read-only: the loop would give a real array
+        if type(val) is np.ndarray:
+            # The loop's np.stack gives a fresh, writable array per output: copy a read-only
+            # broadcast view, and an output that shares memory with an argument or with an
+            # output already handed out (the identity function, a slice of the input, (a, a)),
+            # so that writing into one result never changes another array.
+            if not val.flags.writeable or _aliases(val, inputs, results, handed_out):
+                val = val.copy()
+            _remember(val, handed_out)
         results.append(val)
     return tree_unflatten(out_def, results)
