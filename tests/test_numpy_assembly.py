@@ -8,12 +8,11 @@ import warnings
 
 import numpy as np
 import pytest
+from _cases import Case, case_ids, run_case
 
 import autovec
 import autovec.numpy as anp
 from autovec import errors
-
-from _cases import Case, case_ids, run_case
 
 _RNG = np.random.default_rng(7)
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _cases import Case, case_ids, run_case
 
 import autovec
 import autovec.numpy as anp
 from autovec import errors
 from autovec.numpy._quantile import METHODS
-
-from _cases import Case, case_ids, run_case
 
 _RNG = np.random.default_rng(11)
 
@@ -152,7 +151,9 @@ CASES = [
     Case("histogram", lambda xp, x: xp.histogram(x, 4), (F32,)),
     Case("histogram", lambda xp, x: xp.histogram(x, [-1.0, 0.0, 0.5, 3.0]), (X2,)),
     Case("histogram", lambda xp, x: xp.histogram(x, np.array([-3, 0, 0, 4, 9])), (I2,)),
-    Case("histogram", lambda xp, x, e: xp.histogram(x, xp.sort(e)), (X1, np.array([-1.0, 0.0, 2.0]))),
+    Case(
+        "histogram", lambda xp, x, e: xp.histogram(x, xp.sort(e)), (X1, np.array([-1.0, 0.0, 2.0]))
+    ),
     Case(
         "histogram",
         lambda xp, x, w: xp.histogram(x, 5, range=(-2, 2), weights=w),

@@ -48,6 +48,7 @@ from autovec.numpy import cumulative as _cumulative
 from autovec.numpy import fft, indexing, linalg, methods  # fft, linalg: NumPy's submodules
 from autovec.numpy import indexing_ops as _indexing_ops
 from autovec.numpy import manipulation as _manipulation
+from autovec.numpy import mathfuncs as _mathfuncs
 from autovec.numpy import products as _products
 from autovec.numpy import reductions as _reductions
 from autovec.numpy import signal as _signal
@@ -63,6 +64,7 @@ _MODULES = [
     _cumulative,
     _indexing_ops,
     _manipulation,
+    _mathfuncs,
     _products,
     _reductions,
     _signal,
