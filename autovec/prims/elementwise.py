@@ -13,6 +13,8 @@ from autovec.core import Primitive, ShapedArray
 from autovec.prims.base import Arg, Sample, broadcast_shapes, declare, result_dtypes
 from autovec.prims.shape import expand_to_rank, moveaxis
 
+_PY_SCALARS = (int, float, complex, bool)  # weak scalars: they broadcast against anything
+
 
 def align_batched(args: tuple, dims: tuple) -> tuple[list | tuple, int]:
     """Put the batch axis of broadcasting operands where NumPy's broadcasting lines them up.
@@ -23,6 +25,13 @@ def align_batched(args: tuple, dims: tuple) -> tuple[list | tuple, int]:
     the batch axis in front and size-1 axes up to the full rank; unbatched operands are left
     alone (they broadcast against the trailing axes).
     """
+    if len(args) == 2:  # fast path for binary operators: `x * y`, `x + 1`
+        (a, b), (da, db) = args, dims
+        if da is not None:
+            if (db is None and type(b) in _PY_SCALARS) or (db == da and a.ndim == b.ndim):
+                return args, da
+        elif type(a) in _PY_SCALARS:
+            return args, db
     ranks = [getattr(a, "ndim", 0) - (d is not None) for a, d in zip(args, dims)]
     rank = max(ranks)
     common = -1
