@@ -45,6 +45,7 @@ from numpy import (  # noqa: F401
 from autovec.numpy import assembly as _assembly
 from autovec.numpy import creation as _creation
 from autovec.numpy import cumulative as _cumulative
+from autovec.numpy import datadependent as _datadependent
 from autovec.numpy import fft, indexing, linalg, methods  # fft, linalg: NumPy's submodules
 from autovec.numpy import indexing_ops as _indexing_ops
 from autovec.numpy import manipulation as _manipulation
@@ -62,6 +63,7 @@ _MODULES = [
     _assembly,
     _creation,
     _cumulative,
+    _datadependent,
     _indexing_ops,
     _manipulation,
     _mathfuncs,
