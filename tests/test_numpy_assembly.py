@@ -25,6 +25,14 @@ def _i(*shape: int, dtype: str = "int64") -> np.ndarray:
     return _RNG.integers(-9, 10, shape).astype(dtype)
 
 
+def _quiet_row_stack(xp, arrays):
+    """row_stack warns (deprecated alias) in NumPy and here alike; the warning is tested
+    on its own below."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return xp.row_stack(arrays)
+
+
 def _b(*shape: int) -> np.ndarray:
     return _RNG.random(shape) < 0.5
 
@@ -119,6 +127,7 @@ CASES = [
     Case("hstack", lambda xp, x, y: xp.hstack([x, y], dtype=np.float32), (X1, I1)),
     Case("vstack", lambda xp, x, y: xp.vstack([x, y]), (X2, I2)),
     Case("vstack", lambda xp, x, y: xp.vstack([x, y]), (X1, X1)),
+    Case("row_stack", lambda xp, x, y: _quiet_row_stack(xp, [x, y]), (X2, I2)),
     Case("dstack", lambda xp, x, y: xp.dstack([x, y]), (X2, _b(3, 4))),
     Case("dstack", lambda xp, x, y: xp.dstack([x, y]), (X1, I1[:5])),
     Case("column_stack", lambda xp, x, y: xp.column_stack([x, y]), (X1, I1[:5])),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _cases import Case, case_ids, run_case
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autovec
 import autovec.numpy as anp
@@ -194,3 +196,20 @@ def test_errors() -> None:
         vm(lambda x: anp.interp(x, [1.0, 2.0], [1.0]))(_f)
     with pytest.raises(ValueError, match="axis"):
         vm(lambda a: anp.cumulative_sum(a))(_ex((2, 3, 4)))
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_drawn_cumulative_functions_match_the_loop(data) -> None:
+    dtype = data.draw(st.sampled_from(["float64", "float32", "int8", "int64", "uint8", "bool"]))
+    shape = tuple(data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    n = data.draw(st.integers(0, 3))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x = (rng.integers(-3, 4, shape) if dtype != "bool" else rng.random(shape) < 0.5).astype(dtype)
+
+    def fun(a):
+        return np.cumsum(a, axis=axis), np.cumprod(a, axis=axis), np.diff(a, n=n, axis=axis)
+
+    tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == "float32" else {}
+    assert check_vmap(fun, x, batch_sizes=(0, 3), **tol) > 0

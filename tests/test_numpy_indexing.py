@@ -13,6 +13,8 @@ import itertools
 import numpy as np
 import pytest
 from _cases import Case, case_ids, run_case
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autovec
 import autovec.numpy as anp
@@ -23,21 +25,22 @@ from autovec.testing import TRANSFORMS, axis_choices, check_vmap
 _RNG = np.random.default_rng(44)
 
 
-def _ex(shape: tuple, dtype: str = "float64", low: float = -2.0, high: float = 2.0):
+def _ex(shape: tuple, dtype: str = "float64", low: float = -2.0, high: float = 2.0, rng=None):
+    rng = _RNG if rng is None else rng
     dt = np.dtype(dtype)
     if dt.kind == "b":
-        return _RNG.random(shape) < 0.5
+        return rng.random(shape) < 0.5
     if dt.kind in "iu":
-        return _RNG.integers(int(low), int(high), shape).astype(dt)
-    vals = _RNG.uniform(low, high, shape)
+        return rng.integers(int(low), int(high), shape).astype(dt)
+    vals = rng.uniform(low, high, shape)
     if dt.kind == "c":
-        vals = vals + 1j * _RNG.uniform(low, high, shape)
+        vals = vals + 1j * rng.uniform(low, high, shape)
     return np.asarray(vals).astype(dt)
 
 
-def _idx(shape: tuple, n: int, negative: bool = True):
+def _idx(shape: tuple, n: int, negative: bool = True, rng=None):
     """Indices into an axis of length ``n`` (negative ones too, counting from the end)."""
-    return _ex(shape, "int64", -n if negative else 0, n)
+    return _ex(shape, "int64", -n if negative else 0, n, rng)
 
 
 def _functional(name: str, **kw):
@@ -605,3 +608,36 @@ def test_bad_indices_raise_numpys_errors() -> None:
         autovec.vmap(lambda i: anp.choose(i, [np.ones(2), np.zeros(2)]))(np.array([[0, 2]]))
     with pytest.raises(TypeError, match="boolean"):
         autovec.vmap(lambda a: anp.select([a], [a]))(_ex((2, 3)))
+
+
+# ------------------------------------------------------------------- drawn (hypothesis)
+
+_DTYPES = ["float64", "float32", "int8", "int64", "uint8", "bool", "complex128"]
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_drawn_updates_match_the_loop(data) -> None:
+    dtype = data.draw(st.sampled_from(_DTYPES), label="dtype")
+    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3), label="shape"))
+    axis = data.draw(st.integers(0, len(shape) - 1), label="axis")
+    count = data.draw(st.integers(0, 6), label="count")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    x = _ex(shape, dtype, -9, 9, rng)
+    i = _idx((count,), shape[axis], rng=rng)  # repeated indices are likely
+    v = _ex(shape[:axis] + (count,) + shape[axis + 1 :], dtype, -9, 9, rng)
+    lead = (slice(None),) * axis
+
+    def assign(x, i, v):
+        x = x.copy()
+        x[(*lead, i)] = v
+        return x
+
+    def accumulate(x, i, v):
+        x = x.copy()
+        np.add.at(x, (*lead, i), v)
+        return x
+
+    combos = list(itertools.product([0, -1], [None, 0], [None, 0, -1]))
+    assert check_vmap(assign, x, i, v, in_axes=combos, batch_sizes=(0, 3)) > 0
+    assert check_vmap(accumulate, x, i, v, in_axes=combos, batch_sizes=(3,)) > 0

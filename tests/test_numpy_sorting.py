@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _cases import Case, case_ids, run_case
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autovec
 import autovec.numpy as anp
@@ -180,3 +182,28 @@ def test_errors() -> None:
         vm(lambda a: anp.searchsorted(a, 0.0, side="middle"))(_ex((2, 3)))
     with pytest.raises(errors.UnsupportedOperationError, match="structured"):
         vm(lambda a: anp.sort(a, order="f0"))(_ex((2, 3)))
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_drawn_sorts_and_searches_match_the_loop(data) -> None:
+    dtype = data.draw(st.sampled_from(["float64", "float32", "int8", "uint16", "bool"]))
+    shape = tuple(data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    kth = data.draw(st.integers(0, shape[axis] - 1))
+    kind = data.draw(st.sampled_from([None, "stable", "heapsort"]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x = (rng.integers(-3, 4, shape) if dtype != "bool" else rng.random(shape) < 0.5).astype(dtype)
+    if dtype.startswith("float") and x.size > shape[axis]:
+        x.reshape(-1)[0] = np.nan  # at most one NaN: partition and sort place it last
+
+    def fun(a):
+        return (
+            np.sort(a, axis=axis, kind=kind),
+            np.argsort(a, axis=axis, kind=kind),
+            np.partition(a, kth, axis=axis),
+            np.argpartition(a, kth, axis=axis),
+            np.searchsorted(np.sort(a, axis=None), a.ravel()[::-1], side="right"),
+        )
+
+    assert check_vmap(fun, x, batch_sizes=(0, 3)) > 0

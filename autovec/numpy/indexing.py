@@ -339,6 +339,8 @@ def ndarray_inplace_methods(anp: Any) -> dict[str, Callable[..., None]]:
         return anp.put(self, indices, values, mode, inplace=False)
 
     def fill(self: Any, value: Any) -> Any:
+        if ndim(value) != 0:  # NumPy fills with one scalar only
+            raise ValueError("setting an array element with a sequence.")
         return update(self, Ellipsis, value)
 
     methods = {"put": put, "fill": fill}
