@@ -443,6 +443,50 @@ def test_masked_assignment_with_a_batched_mask() -> None:
     assert _check_batched_x(rows, _x, _ex((4,), "bool"), _ex((5,))) > 0
 
 
+def test_read_modify_write_through_a_batched_mask() -> None:
+    def flip_negative(x):
+        x = x.copy()
+        x[x < 0] *= -1
+        return x
+
+    def roots(x):
+        x = x.copy()
+        x[x > 0] = np.sqrt(x[x > 0])  # two masks, equal per example; no NaN warning
+        x[x < -1] = np.log(-x[x < -1]) + 2 * x[x < -1]
+        return x
+
+    def shifted(x, y):
+        # different masks selecting equal counts: the k-th selected of x takes the k-th of y
+        x = x.copy()
+        x[x > 0] = y[x[::-1] > 0]
+        return x
+
+    assert _check_batched_x(flip_negative, _x) > 0
+    assert _check_batched_x(roots, _x) > 0  # the conftest turns NumPy warnings into errors
+    y_batched = [(0, 0), (0, -1), (-1, 0)]
+    assert check_vmap(shifted, _x[0], _x[1], in_axes=y_batched, transforms=tuple(TRANSFORMS)) > 0
+
+
+def test_values_read_through_a_batched_mask_refuse_other_uses() -> None:
+    for fun in (
+        lambda x: x[x > 0].sum(),
+        lambda x: np.mean(x[x > 0]),
+        lambda x: x[x > 0].shape,
+        lambda x: x[x > 0] + np.ones(3),
+        lambda x: anp.set_at(x, 0, x[x > 0]),
+    ):
+        with pytest.raises(errors.DataDependentShapeError, match="per example"):
+            autovec.vmap(fun)(_ex((2, 3)))
+
+    def int_plus_float(x):
+        x = x.copy()
+        x[x > 0] += 1.5  # an integer array cannot take floats in place, as in NumPy
+        return x
+
+    with pytest.raises(TypeError, match="Cannot cast"):
+        autovec.vmap(int_plus_float)(_ex((2, 3), "int64", -5, 5))
+
+
 def test_inplace_methods_update_the_value_and_return_none() -> None:
     def fun(x):
         y = x.copy()

@@ -1,8 +1,9 @@
 """Indexing on traced values: ``x[index]`` and the in-place forms NumPy users write.
 
 Reading: basic indexing becomes ``getitem`` (a view), integer-array indexing becomes
-``index``.  Boolean masks must be concrete (unbatched) to read with: their count decides the
-result's shape.
+``index``.  A concrete boolean mask is its integer positions.  A traced (batched) mask selects a
+count that differs per example, so ``x[mask]`` is a ``MaskedRead``: it can only be combined
+elementwise and written back (``x[mask] += v``, ``x[mask] = np.sqrt(x[mask])``).
 
 Writing: a traced value has no memory to write into, so ``x[index] = v``, ``x[index] += v``,
 ``x += v``, ``x.sort()`` and ``np.add.at(x, ...)`` compute the updated value and the tracer
@@ -12,7 +13,8 @@ before the update (``row = x[0]``; ``x[0, 0] = 1``) keeps the old values, where 
 would share the write.  Copies (``x.copy()``) never see it, as in NumPy.
 
 ``x[mask] = v`` with a batched boolean ``mask`` is ``where(mask, v, x)``: its shape does not
-depend on the count, so it batches (a batched ``v`` must then broadcast against each row).
+depend on the count, so it batches (``v`` must then broadcast against one selected row, or be
+values read through a mask).
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ def getitem(x: Any, index: Any) -> Any:
     x = arr(x)
     if not isinstance(index, tuple):
         index = (index,)
+    mask = _traced_mask(index, reading=True)
+    if mask is not None:
+        return MaskedRead.of(x, mask)
     items: list[Any] = []
     arrays: list[Any] = []
     masks: list[tuple[int, tuple]] = []  # (position in items, shape) of each concrete mask
@@ -154,18 +159,21 @@ def positions(shp: tuple[int, ...], index: Any) -> Any:
     return getitem(iota(shp), index)
 
 
-def _traced_mask(index: Any) -> Any:
-    """The traced boolean mask of ``x[mask] = v`` / ``x[mask, ...] = v``, or None."""
+def _traced_mask(index: Any, reading: bool = False) -> Any:
+    """The traced boolean mask of ``x[mask]`` / ``x[mask, ...]``, or None."""
     items = index if isinstance(index, tuple) else (index,)
     masks = [it for it in items if isinstance(it, Tracer) and it.dtype == bool]
     if not masks:
         return None
     if len(items) == 1 or (len(items) == 2 and items[0] is masks[0] and items[1] is Ellipsis):
         return masks[0]
+    m = masks[0]
     raise errors.DataDependentShapeError(
-        "x[index] = v with a traced boolean mask supports the mask alone (x[mask] = v or "
-        "x[mask, ...] = v): with other index entries the positions written depend on the "
-        "values. Use autovec.numpy.where(mask, v, x) with a mask of x's shape."
+        f"Indexing with a boolean mask that is {m._trace.kind} ({m.aval.str_short()}) "
+        f"together with other index entries: the positions "
+        f"{'read' if reading else 'written'} depend on how many entries are true, which "
+        f"differs per example. Only the mask alone works (x[mask] = v, x[mask] += v); "
+        f"otherwise use autovec.numpy.where(mask, v, x) with a mask of x's shape."
     )
 
 
@@ -209,7 +217,9 @@ def _ufunc_name(ufunc: Any) -> str:
     return name
 
 
-def _masked_update(x: Any, mask: Any, value: Any, ufunc: str | None) -> Any:
+def _masked_update(x: Any, mask: Any, value: Any, ufunc: str | None, whole: bool = False) -> Any:
+    """``where(mask, new, x)``: ``value`` is one row (broadcast to every selected one), or
+    with ``whole`` an array of ``x``'s shape read through the same mask."""
     xs = shape(x)
     ms = shape(mask)
     if ms != xs[: len(ms)]:
@@ -217,7 +227,7 @@ def _masked_update(x: Any, mask: Any, value: Any, ufunc: str | None) -> Any:
             f"boolean index did not match indexed array: array shape {xs}, mask shape {ms}"
         )
     rows = xs[len(ms) :]  # each selected element of the mask selects one such block
-    if value is not None:
+    if value is not None and not whole:
         vs = shape(value)
         while len(vs) > len(rows) and vs[0] == 1:
             vs = vs[1:]
@@ -258,11 +268,19 @@ def update(x: Any, index: Any, value: Any = None, ufunc: Any = None) -> Any:
         raise ValueError("second operand provided when ufunc is unary")
     if not unary and value is None:
         raise ValueError("second operand needed for ufunc")
+    mask = _traced_mask(index)
+    if isinstance(value, MaskedRead):
+        if mask is None:
+            raise errors.DataDependentShapeError(
+                "x[index] = y[mask] with a traced mask and an index that is not a mask: the "
+                "values read through the mask are as many as its true entries, a count that "
+                "differs per example. Use autovec.numpy.where(mask, new_values, x)."
+            )
+        return _masked_update(x, mask, value.aligned_to(mask, shape(x)), name, whole=True)
     if name is None:
         value = as_value(x, value)
     elif value is not None:
         value = arr(value)
-    mask = _traced_mask(index)
     if mask is not None:
         return _masked_update(x, mask, value, name)
     pos = positions(shape(x), index)
@@ -275,6 +293,192 @@ def setitem(self: Tracer, index: Any, value: Any) -> None:
     """``x[index] = value`` on a tracer (``Tracer.__setitem__``): ``x`` takes the updated
     value.  Views of ``x`` taken before keep the old values (see the module doc)."""
     self._become(update(self, index, value))
+
+
+# ------------------------------------------------------------- reading through a mask
+
+
+class MaskedRead:
+    """``x[mask]`` for a traced boolean ``mask``: one value per true entry, a count that
+    differs per example, so no array can hold it.  What NumPy code does with it in place --
+    ``x[mask] += v``, ``x[mask] = np.sqrt(x[mask])``, ``x[mask] *= -1`` -- still works: this
+    stand-in keeps the whole of ``x``, takes part in elementwise arithmetic and ufuncs, and
+    writes back through the same mask as ``where(mask, result, x)``.  Anything else (a
+    reduction, a shape, a function call) raises ``DataDependentShapeError``.
+
+    Where the mask is false, ``x``'s entries are replaced by one selected entry of the same
+    example before computing, so an operation sees only values the selection holds (no
+    warning NumPy would not give, e.g. ``np.log`` of masked-out zeros).
+    """
+
+    __slots__ = ("mask", "full", "shape_of_x")
+    __array_priority__ = 2000  # beat tracers and ndarrays in mixed binary operators
+
+    def __init__(self, mask: Any, full: Any, shape_of_x: tuple[int, ...]):
+        self.mask = mask
+        self.full = full
+        self.shape_of_x = shape_of_x
+
+    @classmethod
+    def of(cls, x: Any, mask: Any) -> MaskedRead:
+        xs, ms = shape(x), shape(mask)
+        if ms != xs[: len(ms)]:
+            raise IndexError(
+                f"boolean index did not match indexed array: array shape {xs}, mask shape {ms}"
+            )
+        from autovec.numpy import argmax, reshape, take, where
+
+        rows = xs[len(ms) :]
+        count = int(np.prod(ms, dtype=np.int64))
+        if count == 0:
+            return cls(mask, x, xs)
+        # One selected row of each example (its first; the first row when none is).
+        first = take(reshape(x, (count, *rows)), argmax(reshape(mask, (count,))), axis=0)
+        m = reshape(mask, ms + (1,) * len(rows))
+        return cls(mask, where(m, x, first), xs)
+
+    def aligned_to(self, mask: Any, shape_of_x: tuple[int, ...]) -> Any:
+        """The values in an array of shape ``shape_of_x`` where, at the k-th true entry of
+        ``mask``, the k-th value read lies (NumPy's ``x[mask] = y[other_mask]``).  With the
+        same mask that is ``full`` itself.  NumPy raises when the two masks select different
+        counts; per example that cannot be checked here, and entries past the shorter count
+        are then unspecified."""
+        rows = self.shape_of_x[ndim(self.mask) :]
+        if shape_of_x[ndim(mask) :] != rows:
+            raise ValueError(
+                f"shape mismatch: values read with rows of shape {rows} cannot be assigned to "
+                f"rows of shape {shape_of_x[ndim(mask) :]}"
+            )
+        if mask is self.mask and shape_of_x == self.shape_of_x:
+            return self.full
+        from autovec.numpy import clip, cumsum, reshape, searchsorted, take
+
+        n_to, n_from = (int(np.prod(shape(m), dtype=np.int64)) for m in (mask, self.mask))
+        if n_from == 0:
+            return np.zeros(shape_of_x, self.full.dtype)
+        rank = cumsum(reshape(mask, (n_to,)))  # 1 + rank of each true entry among them
+        seen = cumsum(reshape(self.mask, (n_from,)))
+        source = clip(searchsorted(seen, rank), 0, n_from - 1)
+        picked = take(reshape(self.full, (n_from, *rows)), source, axis=0)
+        return reshape(picked, shape_of_x)
+
+    def _wrap(self, full: Any) -> MaskedRead:
+        return MaskedRead(self.mask, full, self.shape_of_x)
+
+    def _operand(self, other: Any) -> Any:
+        if isinstance(other, MaskedRead):  # its k-th value meets this one's k-th value
+            return other.aligned_to(self.mask, self.shape_of_x)
+        rows = self.shape_of_x[ndim(self.mask) :]
+        if ndim(other) > len(rows):
+            raise self._error(
+                f"combining it with an array of shape {shape(other)} (it would need one entry "
+                f"per true element; a scalar or a row of shape {rows} broadcasts)"
+            )
+        return other
+
+    def _error(self, what: str) -> errors.DataDependentShapeError:
+        return errors.DataDependentShapeError(
+            f"x[mask] with a mask {self.mask._trace.kind} ({self.mask.aval.str_short()}) "
+            f"has one value per true entry, a count that differs per example, so {what} is "
+            f"not possible. It can be combined elementwise and written back through the "
+            f"mask (x[mask] += v, x[mask] = np.sqrt(x[mask])); otherwise use "
+            f"autovec.numpy.where(mask, x, fill) to keep x's shape."
+        )
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kw: Any) -> Any:
+        from autovec.numpy.ufuncs import UFUNCS
+
+        f = UFUNCS.get(ufunc.__name__)
+        if method != "__call__" or kw or f is None:
+            raise self._error(f"numpy.{ufunc.__name__}.{method} with {kw or 'it'}")
+        outs = f(*(self._operand(i) for i in inputs))
+        if isinstance(outs, tuple):
+            return tuple(self._wrap(o) for o in outs)
+        return self._wrap(outs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        raise self._error(f"numpy.{getattr(func, '__name__', func)}")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        raise self._error("turning it into an array")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # protocol probes (copy, pickle, ...) find nothing
+            raise AttributeError(name)
+        raise self._error(f".{name}")
+
+    def __len__(self) -> int:
+        raise self._error("len()")
+
+    def __iter__(self) -> Any:
+        raise self._error("iterating over it")
+
+    def __bool__(self) -> bool:
+        raise self._error("bool()")
+
+    def __getitem__(self, index: Any) -> Any:
+        raise self._error("indexing it")
+
+    def __neg__(self) -> MaskedRead:
+        return self._wrap(-self.full)
+
+    def __pos__(self) -> MaskedRead:
+        return self._wrap(+self.full)
+
+    def __abs__(self) -> MaskedRead:
+        return self._wrap(abs(self.full))
+
+    def __invert__(self) -> MaskedRead:
+        return self._wrap(~self.full)
+
+
+def _masked_binop(name: str) -> tuple[Callable, Callable, Callable]:
+    import operator as op_module
+
+    f = getattr(op_module, name)
+
+    def op(self: MaskedRead, other: Any) -> Any:
+        return self._wrap(f(self.full, self._operand(other)))
+
+    def rop(self: MaskedRead, other: Any) -> Any:
+        return self._wrap(f(self._operand(other), self.full))
+
+    def iop(self: MaskedRead, other: Any) -> Any:
+        # x[mask] is an array in NumPy, so x[mask] += v follows the in-place rules: the
+        # result keeps x's dtype (same_kind casting, else NumPy's own error).
+        result = f(self.full, self._operand(other))
+        dtype = self.full.dtype
+        if result.dtype != dtype:
+            if not np.can_cast(result.dtype, dtype, "same_kind"):
+                _raise_casting_error(getattr(np, _NP_NAMES.get(name, ""), None), self.full, other)
+            result = convert_element_type_p.bind(result, dtype=dtype)
+        return self._wrap(result)
+
+    return op, rop, iop
+
+
+_NP_NAMES = {
+    "add": "add",
+    "sub": "subtract",
+    "mul": "multiply",
+    "truediv": "divide",
+    "floordiv": "floor_divide",
+    "mod": "remainder",
+    "pow": "power",
+    "and_": "bitwise_and",
+    "or_": "bitwise_or",
+    "xor": "bitwise_xor",
+    "lshift": "left_shift",
+    "rshift": "right_shift",
+}
+for _name in _NP_NAMES:
+    _dunder = _name.rstrip("_")
+    _op, _rop, _iop = _masked_binop(_name)
+    setattr(MaskedRead, f"__{_dunder}__", _op)
+    setattr(MaskedRead, f"__r{_dunder}__", _rop)
+    setattr(MaskedRead, f"__i{_dunder}__", _iop)
+for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
+    setattr(MaskedRead, f"__{_name}__", _masked_binop(_name)[0])
 
 
 # ------------------------------------------------------------------- in-place operators
@@ -365,6 +569,7 @@ __all__ = [
     "iota",
     "as_value",
     "fit_value",
+    "MaskedRead",
     "inplace_operator",
     "inplace_method",
     "ndarray_inplace_methods",
