@@ -41,6 +41,30 @@ def _slice_item(s: slice) -> tuple:
     return tuple(None if v is None else operator.index(v) for v in (s.start, s.stop, s.step))
 
 
+def _check_bounds(items: list, arrays: list, x_shape: tuple) -> None:
+    """NumPy's IndexError for a concrete integer (or integer array) out of range, naming the
+    example's axis: left to the batched computation, the message would count the batch axis."""
+    axis = 0
+    it_arrays = iter(arrays)
+    for it in items:
+        if it is None:
+            continue
+        if it == ARRAY:
+            a = next(it_arrays)
+            if not isinstance(a, Tracer) and a.size:
+                bad = a[(a >= x_shape[axis]) | (a < -x_shape[axis])]
+                if bad.size:
+                    raise IndexError(
+                        f"index {bad.flat[0]} is out of bounds for axis {axis} with size "
+                        f"{x_shape[axis]}"
+                    )
+        elif isinstance(it, int) and not -x_shape[axis] <= it < x_shape[axis]:
+            raise IndexError(
+                f"index {it} is out of bounds for axis {axis} with size {x_shape[axis]}"
+            )
+        axis += 1
+
+
 def getitem(x: Any, index: Any) -> Any:
     """NumPy's indexing ``x[index]`` on a traced value (or a plain array, eagerly)."""
     x = arr(x)
@@ -108,6 +132,7 @@ def getitem(x: Any, index: Any) -> Any:
         k = items.index(Ellipsis)
         items[k : k + 1] = [_FULL] * (ndim(x) - consumed)
         masks = [(p + (ndim(x) - consumed - 1) * (p > k), s) for p, s in masks]
+    _check_bounds(items, arrays, shape(x))
     for pos, mask_shape in masks:
         # A mask must match the axes it covers: np.nonzero would otherwise quietly pick
         # positions from a mask of the wrong size.
