@@ -491,3 +491,15 @@ def test_errors_module_exports_every_type():
     for name in errors.__all__:
         assert issubclass(getattr(errors, name), errors.AutovecError)
     assert autovec.errors is errors
+
+
+def test_broadcast_errors_show_the_examples_shapes():
+    for f, shapes in (
+        (lambda a: a + np.ones(4), "(3,) (4,)"),
+        (lambda a: np.where(a > 0, a, np.ones((2, 2))), "(3,) (3,) (2,2)"),
+        (lambda a: vmap(lambda b: b * np.ones(5))(a[None]), "(3,) (5,)"),
+    ):
+        with pytest.raises(ValueError) as np_info:
+            f(X[0])
+        msg = raises(ValueError, vmap(f), X)
+        assert msg == str(np_info.value) and shapes in msg
