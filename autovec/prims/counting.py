@@ -35,7 +35,7 @@ def _bincount_impl(xp: Any, x: Any, *weights: Any, length: int) -> Any:
                 f"(at least max + 1 over all examples)."
             )
     lanes = int(np.prod(lead, dtype=np.int64))
-    flat = xp.reshape(x, (lanes, x.shape[-1])).astype(np.intp)
+    flat = xp.asarray(xp.reshape(x, (lanes, x.shape[-1])), dtype=np.intp)  # no copy if intp
     if lanes != 1:
         flat = flat + xp.reshape(xp.arange(lanes, dtype=np.intp) * length, (lanes, 1))
     w = None if not weights else xp.reshape(weights[0], (-1,))

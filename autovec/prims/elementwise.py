@@ -47,15 +47,6 @@ def align_batched(args: tuple, dims: tuple) -> tuple[list | tuple, int]:
     return out, 0
 
 
-def _example_shape(x: Any, bdim: int | None) -> tuple:
-    shape = tuple(getattr(x, "shape", ()))
-    return shape if bdim is None else shape[:bdim] + shape[bdim + 1 :]
-
-
-def _spell_shape(shape: tuple) -> str:
-    return "(" + ",".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
-
-
 def _elementwise(
     name: str, nargs: int, samples: list, *, multiple_results: bool = False, doc: str = ""
 ) -> Primitive:
@@ -70,18 +61,8 @@ def _elementwise(
         return outs if multiple_results else outs[0]
 
     def batch(axis_size: int, args: tuple, dims: tuple, **params: Any) -> Any:
-        aligned, out_dim = align_batched(args, dims)
-        try:
-            out = prim.bind(*aligned, **params)
-        except ValueError as e:
-            if "broadcast" not in str(e):
-                raise
-            # NumPy's message would show the batched shapes; say it for one example.
-            raise ValueError(
-                "operands could not be broadcast together with shapes "
-                + " ".join(_spell_shape(_example_shape(a, d)) for a, d in zip(args, dims))
-                + " "
-            ) from None
+        args, out_dim = align_batched(args, dims)
+        out = prim.bind(*args, **params)
         return (out, [out_dim] * len(out)) if multiple_results else (out, out_dim)
 
     prim = declare(
