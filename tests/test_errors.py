@@ -503,3 +503,15 @@ def test_broadcast_errors_show_the_examples_shapes():
             f(X[0])
         msg = raises(ValueError, vmap(f), X)
         assert msg == str(np_info.value) and shapes in msg
+
+
+def test_shape_errors_inside_batching_rules_are_numpys_for_one_example():
+    a3 = np.arange(24.0).reshape(2, 3, 4)
+    for f in (
+        lambda a: np.concatenate([a, np.ones((3, 5))], axis=0),
+        lambda a: np.einsum("ij,jk->ik", a, np.ones((3, 2))),
+        lambda a: vmap(lambda b: np.concatenate([b, np.ones(2)]), in_axes=1)(a),
+    ):
+        with pytest.raises(ValueError) as np_info:
+            f(a3[0])
+        assert raises(ValueError, vmap(f), a3) == str(np_info.value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -117,11 +118,39 @@ class BatchTrace(Trace):
             if not batched:
                 return prim.bind(*vals, **params)
             out, out_dim = prim.batch(self.axis_size, tuple(vals), tuple(dims), **params)
+        except (ValueError, IndexError) as err:
+            _raise_for_one_example(prim, args, params, err)
+            raise
         finally:
             _current_trace.reset(token)
         if prim.multiple_results:
             return tuple(o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim))
         return out if out_dim is None else BatchTracer(self, out, out_dim)
+
+
+def _raise_for_one_example(prim: Primitive, args: tuple, params: dict, err: Exception) -> None:
+    """A shape error inside a batching rule speaks of the batched arrays (their extra axis,
+    their shapes).  Run the primitive on stand-ins shaped like ONE example and raise NumPy's
+    own error for that, which is what the user's code would get in the loop; if that does
+    not reproduce the error, the caller re-raises the original."""
+    stand_ins = []
+    size = 0
+    for a in args:
+        if isinstance(a, Tracer):
+            aval = a.aval
+            size += aval.size
+            a = np.broadcast_to(np.zeros((), aval.dtype), aval.shape)  # no memory
+        stand_ins.append(a)
+    if size > 10_000_000:  # not worth recomputing a huge example just for a message
+        return
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            prim.impl(np, *stand_ins, **params)
+    except type(err) as one_example_err:
+        raise one_example_err from None
+    except Exception:  # noqa: BLE001  (a different failure: keep the original error)
+        return
 
 
 # -------------------------------------------------------------------------------- vmap
