@@ -510,7 +510,7 @@ def test_shape_errors_inside_batching_rules_are_numpys_for_one_example():
     for f in (
         lambda a: np.concatenate([a, np.ones((3, 5))], axis=0),
         lambda a: np.einsum("ij,jk->ik", a, np.ones((3, 2))),
-        lambda a: vmap(lambda b: np.concatenate([b, np.ones(2)]), in_axes=1)(a),
+        lambda a: vmap(lambda b: np.concatenate([b[None], np.ones((1, 5))]), in_axes=1)(a),
     ):
         with pytest.raises(ValueError) as np_info:
             f(a3[0])
