@@ -51,15 +51,32 @@ Atom = Var | Literal
 
 
 class Eqn:
-    """``outputs = prim[params](*inputs)``."""
+    """``outputs = prim[params](*inputs)``.
 
-    __slots__ = ("prim", "inputs", "params", "outputs")
+    ``errstate`` is the NumPy floating-point error state the equation was traced under, when
+    it differs from the caller's (an ``np.errstate`` block inside the traced function): the
+    equation is replayed under it, so warnings behave as they would eagerly.
+    """
 
-    def __init__(self, prim: Primitive, inputs: list[Atom], params: dict, outputs: list[Var]):
+    __slots__ = ("prim", "inputs", "params", "outputs", "errstate")
+
+    def __init__(
+        self,
+        prim: Primitive,
+        inputs: list[Atom],
+        params: dict,
+        outputs: list[Var],
+        errstate: tuple | None = None,
+    ):
         self.prim = prim
         self.inputs = inputs
         self.params = params
         self.outputs = outputs
+        self.errstate = errstate
+
+    def replace(self, inputs: list[Atom]) -> Eqn:
+        """The same equation reading other inputs."""
+        return Eqn(self.prim, inputs, self.params, self.outputs, self.errstate)
 
 
 class Program:
@@ -253,8 +270,16 @@ def eval_program(program: Program, args: list[Any] | tuple) -> list[Any]:
         return a.val if isinstance(a, Literal) else env[a.id]
 
     for e in program.eqns:
-        out = e.prim.bind(*(read(a) for a in e.inputs), **e.params)
+        out = bind_eqn(e, [read(a) for a in e.inputs])
         outs = out if e.prim.multiple_results else (out,)
         for v, val in zip(e.outputs, outs):
             env[v.id] = val
     return [read(o) for o in program.outputs]
+
+
+def bind_eqn(e: Eqn, args: list[Any]) -> Any:
+    """Bind ``e``'s primitive on ``args`` at the current trace, under ``e``'s errstate."""
+    if e.errstate is None:
+        return e.prim.bind(*args, **e.params)
+    with np.errstate(**dict(e.errstate)):
+        return e.prim.bind(*args, **e.params)

@@ -468,3 +468,43 @@ def test_roll_up_with_shared_and_per_copy_work():
     np.testing.assert_allclose(
         jit(vmap(f, in_axes=(0, None)))(xs, scale), np.stack([f(x, scale) for x in xs]), rtol=1e-12
     )
+
+
+def test_errstate_inside_the_function_is_replayed():
+    def f(x):
+        with np.errstate(divide="ignore"):
+            y = anp.log(x)  # log(0) = -inf, silently, as eagerly
+        return y + 1
+
+    x = np.array([0.0, 1.0])
+    g = jit(f)
+    with np.errstate(all="raise"):
+        np.testing.assert_array_equal(g(x), [-np.inf, 1.0])
+        np.testing.assert_array_equal(g(x), f(x))
+        np.testing.assert_array_equal(vmap(jit(f))(np.stack([x, x])), [[-np.inf, 1.0]] * 2)
+    assert "with _errstate(" in g.lower(x).as_python()
+
+
+def test_operations_on_python_scalars_are_strongly_typed_as_in_numpy():
+    def f(x):
+        return x * anp.divide(1, 4)  # NumPy: a float64 scalar, not a weak Python float
+
+    x = np.ones(2, np.float32)
+    assert jit(f)(x).dtype == f(x).dtype == np.float64
+
+
+def test_copies_are_not_aliases_under_in_place_updates():
+    def f(x):
+        y = np.copy(x)
+        y[0] = 9.0
+        z = anp.array(x)
+        z[1] = 7.0
+        return x, y, z
+
+    xs = np.zeros((2, 3))
+    for g in (vmap(f), jit(vmap(f)), vmap(jit(f))):
+        x, y, z = g(xs)
+        np.testing.assert_array_equal(x, xs)
+        np.testing.assert_array_equal(y[:, 0], [9.0, 9.0])
+        np.testing.assert_array_equal(z[:, 1], [7.0, 7.0])
+        assert not z[:, 0].any() and not y[:, 1:].any()

@@ -19,7 +19,7 @@ from typing import Any
 from autovec.core import EVAL_TRACE, _current_trace
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.staging import StagingTrace
-from autovec.ir import Atom, Eqn, Literal, Program, Var
+from autovec.ir import Atom, Eqn, Literal, Program, Var, bind_eqn
 from autovec.prims.shape import getitem_p, moveaxis
 from autovec.prims.windows import windows_p
 
@@ -178,7 +178,7 @@ def _restage(program: Program, plans: dict) -> Program:
         for e in program.eqns:
             plan = plans.get(id(e))
             if plan is None:
-                out = e.prim.bind(*(read(a) for a in e.inputs), **e.params)
+                out = bind_eqn(e, [read(a) for a in e.inputs])
                 outs = out if e.prim.multiple_results else (out,)
             else:
                 outs = (_rolled(staging, plan, producers, read),)
@@ -233,7 +233,7 @@ def _rolled(staging: StagingTrace, plan: tuple, producers: dict, read: Any) -> A
             return memo[id(e)]
         if e is None or not _depends_on_varying(a, producers, varying, {}):
             return read(a)  # shared by every copy
-        out = e.prim.bind(*(evaluate(i) for i in e.inputs), **e.params)
+        out = bind_eqn(e, [evaluate(i) for i in e.inputs])
         outs = out if e.prim.multiple_results else (out,)
         return outs[e.outputs.index(a)]
 

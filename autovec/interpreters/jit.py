@@ -83,14 +83,22 @@ def compile_program(program: Program, xp: Any) -> Compiled:
         outs = ", ".join(name(v) for v in e.outputs) + (
             "," if e.prim.multiple_results and len(e.outputs) == 1 else ""
         )
-        lines.append(f"    {outs} = {fname}({', '.join(atom(a) for a in e.inputs)})")
+        call = f"{outs} = {fname}({', '.join(atom(a) for a in e.inputs)})"
+        if e.errstate is None:
+            lines.append(f"    {call}")
+        else:  # traced inside an np.errstate block: replay it there
+            glob.setdefault("_errstate", np.errstate)
+            kwargs = ", ".join(f"{k}={v!r}" for k, v in e.errstate)
+            lines.append(f"    with _errstate({kwargs}):\n        {call}")
     # Outputs that are read-only views (broadcasts, windows) are copied, as eager vmap does:
     # the caller gets arrays it can write to.
     views = {v.id for e in program.eqns if e.prim.name in _READ_ONLY_VIEWS for v in e.outputs}
     if views:
         glob["_writable"] = xp.array
-    outs = ", ".join(f"_writable({atom(o)})" if isinstance(o, Var) and o.id in views
-                     else atom(o) for o in program.outputs)
+    outs = ", ".join(
+        f"_writable({atom(o)})" if isinstance(o, Var) and o.id in views else atom(o)
+        for o in program.outputs
+    )
     lines.append(f"    return ({outs}{',' if len(program.outputs) == 1 else ''})")
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<autovec.jit {program.name}>", "exec")

@@ -16,7 +16,7 @@ import numpy as np
 from autovec.core import EVAL_TRACE, _current_trace
 from autovec.interpreters import staging
 from autovec.interpreters.fusion import roll_up_loops
-from autovec.ir import Atom, Eqn, Literal, Program, Var, check_program
+from autovec.ir import Atom, Eqn, Literal, Program, Var, bind_eqn, check_program
 
 # Constant folding never materialises more than this many elements at compile time.
 _FOLD_LIMIT = 1 << 16
@@ -52,9 +52,7 @@ def _rebuild(
     const_vars: list[Var] | None = None,
     const_vals: list[Any] | None = None,
 ) -> Program:
-    new_eqns = [
-        Eqn(e.prim, [_substitute(a, subst) for a in e.inputs], e.params, e.outputs) for e in eqns
-    ]
+    new_eqns = [e.replace([_substitute(a, subst) for a in e.inputs]) for e in eqns]
     outs = [_substitute(o, subst) for o in program.outputs]
     return Program(
         program.const_vars if const_vars is None else const_vars,
@@ -86,14 +84,14 @@ def fold_constants(program: Program) -> Program:
                     break
             else:
                 if all(int(np.prod(v.aval.shape)) <= _FOLD_LIMIT for v in e.outputs):
-                    out = e.prim.bind(*values, **e.params)
+                    out = bind_eqn(e, values)
                     outs = out if e.prim.multiple_results else (out,)
                     for v, val in zip(e.outputs, outs):
                         known[v.id] = val
                         const_vars.append(v)
                         const_vals.append(val)
                     continue
-            eqns.append(Eqn(e.prim, inputs, e.params, e.outputs))
+            eqns.append(e.replace(inputs))
     finally:
         _current_trace.reset(token)
     return _rebuild(program, eqns, subst, const_vars, const_vals)
@@ -150,7 +148,7 @@ def eliminate_common_subexpressions(program: Program) -> Program:
             key = (e.prim, tuple(_atom_key(a) for a in inputs), tuple(sorted(e.params.items())))
             hash(key)
         except TypeError:  # an unhashable param: keep the equation as it is
-            eqns.append(Eqn(e.prim, inputs, e.params, e.outputs))
+            eqns.append(e.replace(inputs))
             continue
         prev = seen.get(key)
         if prev is not None:
@@ -158,7 +156,7 @@ def eliminate_common_subexpressions(program: Program) -> Program:
                 subst[v.id] = p
             continue
         seen[key] = e.outputs
-        eqns.append(Eqn(e.prim, inputs, e.params, e.outputs))
+        eqns.append(e.replace(inputs))
     return _rebuild(program, eqns, subst)
 
 

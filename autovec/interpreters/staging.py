@@ -87,6 +87,7 @@ class StagingTrace(Trace):
         "_const_ids",
         "lifted",
         "lifted_vars",
+        "base_errstate",
     )
     kind = "traced by jit"
 
@@ -99,6 +100,9 @@ class StagingTrace(Trace):
         self._const_ids: dict[int, Var] = {}
         self.lifted: list[Any] = []  # tracers of enclosing transformations, in order
         self.lifted_vars: list[Var] = []
+        # The caller's floating-point error state; equations traced under another one (an
+        # np.errstate block in the function) remember theirs.
+        self.base_errstate = np.geterr()
 
     def new_arg(self, aval: ShapedArray, label: str | None = None) -> StagingTracer:
         v = Var(aval)
@@ -151,7 +155,9 @@ class StagingTrace(Trace):
         out_aval = prim.shape(*(a.aval for a in inputs), **params)
         out_avals = out_aval if prim.multiple_results else [out_aval]
         outs = [Var(a) for a in out_avals]
-        self.eqns.append(Eqn(prim, inputs, dict(params), outs))
+        err = np.geterr()
+        errstate = None if err == self.base_errstate else tuple(sorted(err.items()))
+        self.eqns.append(Eqn(prim, inputs, dict(params), outs, errstate))
         tracers = [StagingTracer(self, v) for v in outs]
         return tuple(tracers) if prim.multiple_results else tracers[0]
 

@@ -21,6 +21,7 @@ from autovec.numpy.manipulation import (
     stack,
 )
 from autovec.numpy.ufuncs import UFUNCS
+from autovec.prims.scatter import copy_p
 
 
 def _holds_tracer(obj: Any) -> bool:
@@ -59,6 +60,8 @@ def array(
     if not _holds_tracer(object):
         return np.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin)
     out = _stack_nested(object)
+    if out is object:  # array(tracer) copies, as np.array does: a new value, not an alias
+        out = copy_p.bind(out)
     if dtype is not None:
         out = astype(out, dtype)
     if ndmin > ndim(out):
@@ -89,9 +92,10 @@ ascontiguousarray = asarray
 
 
 def copy(a: Any, order: str = "K", subok: bool = False) -> Any:
-    """NumPy's ``copy``. Traced values are immutable, so the value itself is its copy."""
+    """NumPy's ``copy``: a new value that later in-place updates (``y[i] = v``) of either the
+    copy or the original do not reach."""
     if isinstance(a, Tracer):
-        return a
+        return copy_p.bind(a)
     return np.copy(a, order=order, subok=subok)
 
 

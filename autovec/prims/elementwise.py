@@ -55,7 +55,8 @@ def _elementwise(
 
     def shape(*avals: ShapedArray, **params: Any) -> Any:
         out_shape = broadcast_shapes(*(a.shape for a in avals))
-        weak = all(a.weak_type for a in avals)
+        # NumPy's functions return NumPy scalars (strong) even for Python-scalar inputs.
+        weak = False
         dtypes = result_dtypes(impl, avals, params)
         outs = [ShapedArray(out_shape, dt, weak) for dt in dtypes]
         return outs if multiple_results else outs[0]
