@@ -15,8 +15,6 @@ from autovec.numpy._util import arr, concrete_int, is_traced, ndim, shape
 from autovec.numpy.manipulation import (
     astype,
     broadcast_to,
-    concatenate,
-    expand_dims,
     reshape,
     stack,
 )
@@ -254,48 +252,14 @@ def linspace(
         )
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
-    from autovec.numpy import reductions
-    from autovec.numpy.manipulation import moveaxis
-    from autovec.numpy.ufuncs import where
+    from autovec.numpy.assembly import linspace_exact  # NumPy's algorithm, step for step
 
+    y = linspace_exact(start, stop, num, endpoint=endpoint, dtype=dtype, axis=axis)
+    if not retstep:
+        return y
     div = (num - 1) if endpoint else num
-    start, stop = arr(start), arr(stop)
-    # NumPy's own steps, in its order, so that every example rounds as the loop does: the
-    # working dtype is the endpoints' (at least inexact; Python scalars are weak), delta is
-    # computed in it, and a zero step anywhere in an example switches that example to
-    # ``arange / div * delta``.
-    dt = _result_type(start, stop, 1.0)
-    delta = UFUNCS["subtract"](stop, start, dtype=dt)
-    y = np.arange(0, num, dtype=dt).reshape((-1,) + (1,) * ndim(delta))
-    if div > 0:
-        step = UFUNCS["divide"](delta, div)
-        any_zero = reductions.any(UFUNCS["equal"](step, 0))
-        y = where(
-            any_zero,
-            UFUNCS["multiply"](UFUNCS["divide"](y, div), delta),
-            UFUNCS["multiply"](y, step),
-        )
-    else:
-        step = np.nan
-        y = UFUNCS["multiply"](y, delta)
-    y = UFUNCS["add"](y, start)
-    if endpoint and num > 1:
-        last = expand_dims(astype(broadcast_to(stop, shape(y)[1:]), dt), 0)
-        y = concatenate([y[:-1], last], axis=0)
-    if axis != 0:
-        y = moveaxis(y, 0, axis)
-    if dtype is not None:
-        if np.issubdtype(dtype, np.integer):
-            y = UFUNCS["floor"](y)
-        y = astype(y, dtype)
-    return (y, step) if retstep else y
-
-
-def _result_type(*values: Any) -> np.dtype:
-    """``numpy.result_type`` of values that may be traced (they count by their dtype)."""
-    return np.result_type(
-        *(v if type(v) in (int, float, complex, bool) else np.dtype(v.dtype) for v in values)
-    )
+    delta = UFUNCS["subtract"](UFUNCS["multiply"](arr(stop), 1.0), arr(start))
+    return y, (UFUNCS["divide"](delta, div) if div > 0 else np.nan)
 
 
 def eye(
