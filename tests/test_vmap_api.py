@@ -449,6 +449,7 @@ METHOD_FUNS = {
     "dot": lambda a: a.dot(np.arange(3.0)) + a.T.dot(a).sum(),
     "T": lambda a: a.T,
     "shape": lambda a: np.zeros(a.shape) + a.shape[0] + a.ndim + a.size + a.dtype.itemsize,
+    "nbytes": lambda a: a * a.itemsize + a.nbytes,
     "len": lambda a: a * len(a),
     "iteration": lambda a: sum(row * k for k, row in enumerate(a)),
     "unpacking": lambda a: (lambda r0, r1: r0 - r1)(*a),

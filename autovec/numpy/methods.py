@@ -173,6 +173,8 @@ def install(anp: Any) -> None:
         )
     Tracer.view = _no_view
     Tracer.T = property(lambda self: anp.transpose(self))
+    Tracer.itemsize = property(lambda self: self.dtype.itemsize)
+    Tracer.nbytes = property(lambda self: self.size * self.dtype.itemsize)
     Tracer.mT = property(lambda self: anp.matrix_transpose(self))
     Tracer.real = property(lambda self: anp.real(self))
     Tracer.imag = property(lambda self: anp.imag(self))
