@@ -143,6 +143,8 @@ def _raise_for_one_example(prim: Primitive, args: tuple, params: dict, err: Exce
         stand_ins.append(a)
     if size > 10_000_000:  # not worth recomputing a huge example just for a message
         return
+    if not all(_plain_param(v) for v in params.values()):
+        return  # a sub-program (jit, control flow) could loop forever on stand-in values
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -151,6 +153,12 @@ def _raise_for_one_example(prim: Primitive, args: tuple, params: dict, err: Exce
         raise one_example_err from None
     except Exception:  # noqa: BLE001  (a different failure: keep the original error)
         return
+
+
+def _plain_param(v: Any) -> bool:
+    if isinstance(v, tuple):
+        return all(_plain_param(x) for x in v)
+    return v is None or isinstance(v, (bool, int, float, complex, str, np.dtype, np.generic))
 
 
 # -------------------------------------------------------------------------------- vmap
