@@ -21,7 +21,7 @@ import argparse
 import os
 import platform
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,7 +173,8 @@ def _pairwise_loop(xs: np.ndarray, ys: np.ndarray, rows: int | None = None) -> n
     return np.array([[distance(x, y) for y in ys] for x in xs[:n]])
 
 
-def workloads(quick: bool) -> list[Workload]:
+def workloads(quick: bool) -> Iterator[Workload]:
+    """The workloads, each built when it is reached (only one batch in memory at a time)."""
     rng = np.random.default_rng(0)
     q = 16 if quick else 1  # --quick divides the batch sizes
 
@@ -187,7 +188,7 @@ def workloads(quick: bool) -> list[Workload]:
         return lambda t: t["vmap"] / t["hand"] <= factor
 
     b = 4096 // q
-    seed = Workload(
+    yield Workload(
         "seed convolution",
         f"B={b}, N=64, 3 taps",
         seed_convolve,
@@ -199,7 +200,7 @@ def workloads(quick: bool) -> list[Workload]:
         target=("loop/vmap >= 50x", faster_than(50)),
     )
     b = 8192 // q
-    rows = Workload(
+    yield Workload(
         "np.convolve per row",
         f"B={b}, N=1024, 9 taps",
         row_convolve,
@@ -212,7 +213,7 @@ def workloads(quick: bool) -> list[Workload]:
     b = 8192 // q
     mlp_axes = (None, None, None, None, 0)
     mlp_w = (normal(256, 512) / 16, normal(512) / 16, normal(512, 10) / 16, normal(10) / 16)
-    per_example_mlp = Workload(
+    yield Workload(
         "per-example MLP",
         f"B={b}, 256-512-10",
         mlp,
@@ -225,7 +226,7 @@ def workloads(quick: bool) -> list[Workload]:
         target=("vmap/hand <= 1.5x", within(1.5)),
     )
     n = 1024 // q
-    pairwise = Workload(
+    yield Workload(
         "pairwise distances (nested vmap)",
         f"{n} x {n} x 64",
         distance,
@@ -239,7 +240,7 @@ def workloads(quick: bool) -> list[Workload]:
         target=("vmap/hand <= 1.5x", within(1.5)),
     )
     b = 64 // q
-    attn = Workload(
+    yield Workload(
         "per-example attention",
         f"B={b}, L=256, d=64",
         attention,
@@ -250,7 +251,7 @@ def workloads(quick: bool) -> list[Workload]:
         b,
         target=("vmap faster than hand", lambda t: t["vmap"] < t["hand"]),
     )
-    small = Workload(
+    yield Workload(
         "tiny inputs (x * x + 1)",
         "B=8",
         tiny,
@@ -261,7 +262,6 @@ def workloads(quick: bool) -> list[Workload]:
         8,
         target=("vmap < 20 µs per call", lambda t: t["vmap"] < 20e-6),
     )
-    return [seed, rows, per_example_mlp, pairwise, attn, small]
 
 
 # ------------------------------------------------------------------------------- variants
@@ -345,6 +345,7 @@ def run(quick: bool, only: str | None, repeat: int) -> tuple[str, bool]:
             ]
         )
         print(f"  done: {w.name}", file=sys.stderr, flush=True)
+        del fns, w  # free this workload's batch before the next one is built
     return markdown_table(headers, rows), scaled
 
 
