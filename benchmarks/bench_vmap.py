@@ -1,4 +1,5 @@
-"""Benchmarks of eager ``autovec.vmap`` against the Python loop and hand-vectorised NumPy.
+"""Benchmarks of ``autovec.vmap`` and ``jit(vmap)`` against the Python loop and
+hand-vectorised NumPy.
 
     python benchmarks/bench_vmap.py            # the full table (about a minute)
     python benchmarks/bench_vmap.py --quick    # small sizes, a few seconds: a smoke run
@@ -9,10 +10,10 @@ computation vectorised by hand the way a good NumPy user would write it.  For ea
 the script checks that vmap's result equals the hand-vectorised one (and the loop's), then
 prints the median time per call of every variant and the ratios loop/vmap and vmap/hand.
 
-Variants are functions below (``variant_loop``, ``variant_hand``, ``variant_vmap``), each
+Variants are functions below (``variant_loop``, ``variant_hand``, ``variant_vmap``,
+``variant_jit_first``: jit's first call, tracing included, and ``variant_jit_steady``), each
 turning a workload into a zero-argument callable to time; ``VARIANTS`` lists them in table
-order.  Issue 3 (jit) adds its ``jit(vmap(f))`` variants here, first call (tracing included)
-and steady state.
+order.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ class Workload:
     loop_rows: int | None = None
     nested: bool = False  # vmap(vmap(fun)) rather than vmap(fun)
     target: tuple[str, Callable[[dict[str, float]], bool]] | None = None
+    # issue 3's target for jit(vmap(f)); by default: steady state no slower than eager vmap
+    jit_target: tuple[str, Callable[[dict[str, float]], bool]] | None = None
     rtol: float = 1e-7
     atol: float = 1e-9
 
@@ -198,6 +201,10 @@ def workloads(quick: bool) -> Iterator[Workload]:
         _loop(seed_convolve, (0, 0)),
         b,
         target=("loop/vmap >= 50x", faster_than(50)),
+        jit_target=(
+            "first < 50 ms; jit <= hand",
+            lambda t: t["jit first"] < 0.05 and t["jit"] <= t["hand"],
+        ),
     )
     b = 8192 // q
     yield Workload(
@@ -261,6 +268,7 @@ def workloads(quick: bool) -> Iterator[Workload]:
         _loop(tiny, (0,)),
         8,
         target=("vmap < 20 µs per call", lambda t: t["vmap"] < 20e-6),
+        jit_target=("jit - hand < 5 µs", lambda t: t["jit"] - t["hand"] < 5e-6),
     )
 
 
@@ -284,13 +292,26 @@ def variant_vmap(w: Workload) -> Callable[[], Any]:
     return lambda: f(*w.args)
 
 
+def variant_jit_first(w: Workload) -> Callable[[], Any]:
+    """``jit(vmap(f))``'s first call: tracing, optimising and compiling included (a fresh
+    jit each call, so nothing is cached)."""
+    return lambda: autovec.jit(w.make_vmap())(*w.args)
+
+
+def variant_jit_steady(w: Workload) -> Callable[[], Any]:
+    """``jit(vmap(f))`` once cached: a dictionary look-up and the compiled program."""
+    f = autovec.jit(w.make_vmap())
+    f(*w.args)
+    return lambda: f(*w.args)
+
+
 # name -> (variant, calls per timed run: None calibrates, 1 for first-call figures).
-# jit (issue 3) adds e.g. "jit(vmap) first" (a fresh jit(w.make_vmap()) each call, number 1)
-# and "jit(vmap) steady" (one jit(w.make_vmap()), warmed up) here.
 VARIANTS: dict[str, tuple[Callable[[Workload], Callable[[], Any]], int | None]] = {
     "loop": (variant_loop, None),
     "hand": (variant_hand, None),
     "vmap": (variant_vmap, None),
+    "jit first": (variant_jit_first, 1),
+    "jit": (variant_jit_steady, None),
 }
 
 
@@ -314,7 +335,8 @@ def run(quick: bool, only: str | None, repeat: int) -> tuple[str, bool]:
     """The markdown table, and whether some loop figure was scaled up from a part."""
     extra = [name for name in VARIANTS if name not in ("loop", "hand", "vmap")]
     headers = ["workload", "sizes", "loop", "hand", "vmap", *extra]
-    headers += ["loop/vmap", "vmap/hand", "target", "met"]
+    headers += ["loop/vmap", "vmap/hand", "jit/hand", "jit/vmap", "target", "met",
+                "jit target", "met "]
     rows = []
     scaled = False
     for w in workloads(quick):
@@ -330,6 +352,10 @@ def run(quick: bool, only: str | None, repeat: int) -> tuple[str, bool]:
             loop_note = "*"
             scaled = True
         target, met = w.target if w.target and not quick else ("", None)
+        jit_target, jit_met = w.jit_target or (
+            "jit <= vmap (steady)", lambda t: t["jit"] <= t["vmap"])
+        if quick:
+            jit_target, jit_met = "", None
         rows.append(
             [
                 w.name,
@@ -340,8 +366,12 @@ def run(quick: bool, only: str | None, repeat: int) -> tuple[str, bool]:
                 *(fmt_time(times[name]) for name in extra),
                 fmt_ratio(times["loop"] / times["vmap"]),
                 fmt_ratio(times["vmap"] / times["hand"]),
+                fmt_ratio(times["jit"] / times["hand"]),
+                fmt_ratio(times["jit"] / times["vmap"]),
                 target,
                 "" if met is None else ("yes" if met(times) else "no"),
+                jit_target,
+                "" if jit_met is None else ("yes" if jit_met(times) else "no"),
             ]
         )
         print(f"  done: {w.name}", file=sys.stderr, flush=True)

@@ -508,3 +508,22 @@ def test_copies_are_not_aliases_under_in_place_updates():
         np.testing.assert_array_equal(y[:, 0], [9.0, 9.0])
         np.testing.assert_array_equal(z[:, 1], [7.0, 7.0])
         assert not z[:, 0].any() and not y[:, 1:].any()
+
+
+def test_dead_temporaries_are_reused_but_inputs_and_outputs_never_overwritten():
+    def f(a, b):
+        d = a - b
+        s = np.sqrt(np.sum(d**2, axis=-1))
+        return s * 2.0, np.exp(a), d
+
+    a, b = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    a0, b0 = a.copy(), b.copy()
+    g = jit(f)
+    src = g.lower(a, b).as_python()
+    assert "out=" in src
+    for got, want in zip(g(a, b), f(a0, b0)):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(a, a0)  # inputs untouched
+    np.testing.assert_array_equal(b, b0)
+    d = g(a, b)[2]
+    np.testing.assert_array_equal(d, a0 - b0)  # a returned temporary is not overwritten

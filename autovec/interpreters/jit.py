@@ -77,13 +77,17 @@ def compile_program(program: Program, xp: Any) -> Compiled:
         glob[name(v)] = val
     args = [name(v) for v in program.in_vars]
     lines = [f"def {_identifier(program.name)}({', '.join(args)}):"]
+    reuse = _reusable_buffers(program) if xp is np else {}
     for k, e in enumerate(program.eqns):
         fname = f"f{k}_{e.prim.name}"
         glob[fname] = _lower(e.prim, xp, e.params)
         outs = ", ".join(name(v) for v in e.outputs) + (
             "," if e.prim.multiple_results and len(e.outputs) == 1 else ""
         )
-        call = f"{outs} = {fname}({', '.join(atom(a) for a in e.inputs)})"
+        inputs = [atom(a) for a in e.inputs]
+        if k in reuse:  # write into a dead temporary instead of allocating
+            inputs.append(f"out={name(reuse[k])}")
+        call = f"{outs} = {fname}({', '.join(inputs)})"
         if e.errstate is None:
             lines.append(f"    {call}")
         else:  # traced inside an np.errstate block: replay it there
@@ -107,6 +111,61 @@ def compile_program(program: Program, xp: Any) -> Compiled:
 
 
 _READ_ONLY_VIEWS = ("broadcast_to", "windows")
+# Primitives whose outputs are freshly allocated arrays nothing else refers to.
+_FRESH_REDUCTIONS = ("sum", "prod", "max", "min", "mean", "var", "std", "any", "all")
+
+
+def _is_ufunc_call(e: Any) -> bool:
+    """An equation that is a plain NumPy ufunc call (it accepts ``out=``)."""
+    name = e.prim.xp_function
+    return (
+        name is not None
+        and not e.params
+        and not e.prim.multiple_results
+        and isinstance(getattr(np, name, None), np.ufunc)
+    )
+
+
+def _reusable_buffers(program: Program) -> dict[int, Var]:
+    """Equation index -> a dead temporary of the output's shape and dtype it can write into.
+
+    NumPy itself elides temporaries in expressions like ``(a - b) ** 2``; a program knows
+    exactly when each value dies, so it can do the same for every elementwise step: the
+    output of a ufunc may overwrite an input that (a) was freshly allocated by a ufunc or a
+    reduction of this program, (b) is not read by any later equation nor returned, and (c) has
+    the output's shape and dtype.
+    """
+    last_use: dict[int, int] = {}
+    for k, e in enumerate(program.eqns):
+        for a in e.inputs:
+            if isinstance(a, Var):
+                last_use[a.id] = k
+    returned = {o.id for o in program.outputs if isinstance(o, Var)}
+    fresh: set[int] = set()
+    reuse: dict[int, Var] = {}
+    for k, e in enumerate(program.eqns):
+        if _is_ufunc_call(e):
+            out = e.outputs[0].aval
+            for a in e.inputs:
+                if (
+                    isinstance(a, Var)
+                    and a.id in fresh
+                    and a.id not in returned
+                    and last_use.get(a.id) == k
+                    and a.aval.shape == out.shape
+                    and a.aval.dtype == out.dtype
+                    and out.shape
+                ):
+                    reuse[k] = a
+                    fresh.discard(a.id)
+                    break
+        if (
+            e.outputs
+            and e.outputs[0].aval.shape
+            and (_is_ufunc_call(e) or e.prim.name in _FRESH_REDUCTIONS)
+        ):
+            fresh.add(e.outputs[0].id)
+    return reuse
 
 
 def _identifier(name: str) -> str:
