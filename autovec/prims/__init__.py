@@ -6,10 +6,21 @@ its one ``declare(...)`` call.
 """
 
 from autovec.core import PRIMITIVES
-from autovec.prims import elementwise, linalg, reductions, shape, signal  # noqa: F401
-from autovec.prims import cumulative, gather, scatter, sorting  # noqa: F401
-from autovec.prims import decompositions, fft  # noqa: F401
-from autovec.prims import windows  # noqa: F401
-from autovec.prims import counting, special  # noqa: F401
+from autovec.prims import (  # noqa: F401  (importing a module declares its primitives)
+    counting,
+    cumulative,
+    decompositions,
+    elementwise,
+    fft,
+    gather,
+    linalg,
+    reductions,
+    scatter,
+    shape,
+    signal,
+    sorting,
+    special,
+    windows,
+)
 
 __all__ = ["PRIMITIVES"]
