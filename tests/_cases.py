@@ -26,8 +26,26 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import autovec.numpy as anp
-from autovec.testing import TRANSFORMS, check_vmap
+from autovec.prims.base import Arg
+from autovec.testing import TRANSFORMS, check_vmap, make_arg
 from autovec.tree import tree_flatten
+
+
+def example_maker(seed: int, low: float = -2.0, high: float = 2.0) -> Callable[..., Any]:
+    """``ex(shape, dtype="float64", low, high, rng=None)``: a random example array (values in
+    ``[low, high)``; booleans fair coins), from one generator per test module."""
+    default_rng = np.random.default_rng(seed)
+
+    def ex(
+        shape: Any,
+        dtype: str = "float64",
+        low: float = low,
+        high: float = high,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        return make_arg(Arg(shape, dtype, low, high), default_rng if rng is None else rng)
+
+    return ex
 
 
 class Case(NamedTuple):

@@ -527,3 +527,16 @@ def test_dead_temporaries_are_reused_but_inputs_and_outputs_never_overwritten():
     np.testing.assert_array_equal(b, b0)
     d = g(a, b)[2]
     np.testing.assert_array_equal(d, a0 - b0)  # a returned temporary is not overwritten
+
+
+def test_temporaries_seen_through_views_are_not_overwritten():
+    def f(a):
+        e = a * 2.0  # a fresh temporary ...
+        t = e.T  # ... seen through a view ...
+        g = np.exp(e)  # ... whose last direct use could write into it
+        return g + t.T, t
+
+    a = rng.normal(size=(3, 4))
+    for got, want in zip(jit(f)(a), f(a)):
+        np.testing.assert_array_equal(got, want)
+    assert "out=" not in jit(f).lower(a).as_python().split("exp")[1].split("\n")[0]

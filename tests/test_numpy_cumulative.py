@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _cases import Case, case_ids, run_case
+from _cases import Case, case_ids, example_maker, run_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,16 +17,7 @@ from autovec.testing import check_vmap
 _RNG = np.random.default_rng(11)
 
 
-def _ex(shape: tuple, dtype: str = "float64", low: float = -2.0, high: float = 2.0):
-    dt = np.dtype(dtype)
-    if dt.kind == "b":
-        return _RNG.random(shape) < 0.5
-    if dt.kind in "iu":
-        return _RNG.integers(int(low), int(high), shape).astype(dt)
-    vals = _RNG.uniform(low, high, shape)
-    if dt.kind == "c":
-        vals = vals + 1j * _RNG.uniform(low, high, shape)
-    return np.asarray(vals).astype(dt)
+_ex = example_maker(11)
 
 
 def _coords(n: int):

@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 import pytest
-from _cases import Case, case_ids, run_case
+from _cases import Case, case_ids, example_maker, run_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,20 +22,7 @@ from autovec import errors
 from autovec.numpy import indexing_ops
 from autovec.testing import TRANSFORMS, axis_choices, check_vmap
 
-_RNG = np.random.default_rng(44)
-
-
-def _ex(shape: tuple, dtype: str = "float64", low: float = -2.0, high: float = 2.0, rng=None):
-    rng = _RNG if rng is None else rng
-    dt = np.dtype(dtype)
-    if dt.kind == "b":
-        return rng.random(shape) < 0.5
-    if dt.kind in "iu":
-        return rng.integers(int(low), int(high), shape).astype(dt)
-    vals = rng.uniform(low, high, shape)
-    if dt.kind == "c":
-        vals = vals + 1j * rng.uniform(low, high, shape)
-    return np.asarray(vals).astype(dt)
+_ex = example_maker(44)
 
 
 def _idx(shape: tuple, n: int, negative: bool = True, rng=None):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _cases import Case, case_ids, run_case
+from _cases import Case, case_ids, example_maker, run_case
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,17 +21,7 @@ import autovec
 import autovec.numpy as anp
 from autovec import errors
 
-_RNG = np.random.default_rng(2024)
-
-
-def _ex(shape: tuple, dtype: str = "float64", low: float = -1.0, high: float = 1.0):
-    dt = np.dtype(dtype)
-    if dt.kind in "iu":
-        return _RNG.integers(int(low), int(high), shape).astype(dt)
-    vals = _RNG.uniform(low, high, shape)
-    if dt.kind == "c":
-        vals = vals + 1j * _RNG.uniform(low, high, shape)
-    return np.asarray(vals).astype(dt)
+_ex = example_maker(2024, low=-1.0, high=1.0)
 
 
 def _dd(a):

@@ -113,6 +113,8 @@ def compile_program(program: Program, xp: Any) -> Compiled:
 _READ_ONLY_VIEWS = ("broadcast_to", "windows")
 # Primitives whose outputs are freshly allocated arrays nothing else refers to.
 _FRESH_REDUCTIONS = ("sum", "prod", "max", "min", "mean", "var", "std", "any", "all")
+# Primitives that never return a view of their inputs.
+_COPYING_CONSUMERS = (*_FRESH_REDUCTIONS, "dot_general", "einsum", "concatenate")
 
 
 def _is_ufunc_call(e: Any) -> bool:
@@ -132,14 +134,19 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
     NumPy itself elides temporaries in expressions like ``(a - b) ** 2``; a program knows
     exactly when each value dies, so it can do the same for every elementwise step: the
     output of a ufunc may overwrite an input that (a) was freshly allocated by a ufunc or a
-    reduction of this program, (b) is not read by any later equation nor returned, and (c) has
-    the output's shape and dtype.
+    reduction of this program, (b) is not read by any later equation nor returned, nor by
+    anything that may have made a view of it, and (c) has the output's shape and dtype.
     """
     last_use: dict[int, int] = {}
+    # A value read by anything that may return a view of it (a transpose, a slice, a
+    # reshape, ...) is never overwritten: the view would see the new contents.
+    viewed: set[int] = set()
     for k, e in enumerate(program.eqns):
         for a in e.inputs:
             if isinstance(a, Var):
                 last_use[a.id] = k
+                if not (_is_ufunc_call(e) or e.prim.name in _COPYING_CONSUMERS):
+                    viewed.add(a.id)
     returned = {o.id for o in program.outputs if isinstance(o, Var)}
     fresh: set[int] = set()
     reuse: dict[int, Var] = {}
@@ -151,6 +158,7 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
                     isinstance(a, Var)
                     and a.id in fresh
                     and a.id not in returned
+                    and a.id not in viewed
                     and last_use.get(a.id) == k
                     and a.aval.shape == out.shape
                     and a.aval.dtype == out.dtype
