@@ -111,8 +111,16 @@ class Primitive:
     ``multiple_results`` primitives return a tuple from ``impl`` and lists from the rules.
     """
 
-    __slots__ = ("name", "impl", "shape", "batch", "samples", "multiple_results", "doc",
-                 "xp_function")
+    __slots__ = (
+        "name",
+        "impl",
+        "shape",
+        "batch",
+        "samples",
+        "multiple_results",
+        "doc",
+        "xp_function",
+    )
 
     def __init__(
         self,
@@ -318,6 +326,7 @@ class Tracer:
             + " To look at values, return them from the transformed function and print "
             "them outside."
         )
+
     tolist = _no_concrete(".tolist()", errors.ConcretizationTypeError)
 
     def _become(self, other: Any) -> None:
