@@ -16,26 +16,13 @@ import warnings
 
 import numpy as np
 import pytest
-from _cases import Case, case_ids, run_case
+from _cases import Case, case_ids, example_maker, run_case
 
 import autovec.numpy as anp
 from autovec.numpy.ufuncs import ALIASES
 from autovec.prims.elementwise import BINARY, UNARY
 
-_RNG = np.random.default_rng(1234)
-
-
-def _ex(shape: tuple, dtype: str = "float64", low: float = -2.0, high: float = 2.0):
-    """An example array with values drawn from ``[low, high)`` (ints: ``[low, high)``)."""
-    dt = np.dtype(dtype)
-    if dt.kind == "b":
-        return _RNG.random(shape) < 0.5
-    if dt.kind in "iu":
-        return _RNG.integers(int(low), int(high), shape).astype(dt)
-    vals = _RNG.uniform(low, high, shape)
-    if dt.kind == "c":
-        vals = vals + 1j * _RNG.uniform(low, high, shape)
-    return np.asarray(vals).astype(dt)
+_ex = example_maker(1234)
 
 
 def _numpy_accepts(fun, args) -> bool:
