@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import (
+    EVAL_TRACE,
     Primitive,
     ShapedArray,
     Trace,
@@ -88,6 +90,24 @@ class BatchTracer(Tracer):
             _current_trace.reset(token)
 
 
+# Set (only for the duration of one bind) by an operator whose left operand is a dead
+# temporary: its buffer may receive the result.  See autovec/numpy/_elision.py.
+ELIDE_INTO: Any = None
+# Arrays smaller than this are not worth it: the allocator recycles small blocks cheaply.
+_ELIDE_MIN_SIZE = 1 << 15
+
+
+def _own_refs() -> int:
+    """The reference count ``BatchTrace._elide`` sees for a buffer only its tracer holds
+    (measured the same way: the tracer's attribute, one local variable, the call)."""
+    holder = BatchTracer(None, np.empty(_ELIDE_MIN_SIZE), 0)  # type: ignore[arg-type]
+    v = holder.val
+    return sys.getrefcount(v)
+
+
+_OWN_REFS: int | None = None
+
+
 class BatchTrace(Trace):
     """One ``vmap`` in progress: its batch size and name."""
 
@@ -100,6 +120,24 @@ class BatchTrace(Trace):
         self.axis_name = axis_name
 
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        global ELIDE_INTO
+        target = ELIDE_INTO
+        if target is not None:
+            if not params and self.parent is EVAL_TRACE:
+                out = self._elide(prim, args)
+                if out is not None:
+                    return out
+            elif type(target) is BatchTracer and target._trace is self:
+                # Nested vmap: the temporary's value is a tracer of the enclosing vmap, whose
+                # buffer the enclosing trace may reuse when this rule binds the same ufunc.
+                ELIDE_INTO = target.val if isinstance(target.val, BatchTracer) else None
+                try:
+                    return self._process(prim, args, params)
+                finally:
+                    ELIDE_INTO = target
+        return self._process(prim, args, params)
+
+    def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         vals = []
         dims = []
         batched = False
@@ -126,6 +164,54 @@ class BatchTrace(Trace):
         if prim.multiple_results:
             return tuple(o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim))
         return out if out_dim is None else BatchTracer(self, out, out_dim)
+
+    def _elide(self, prim: Primitive, args: tuple) -> BatchTracer | None:
+        """Compute a ufunc into the buffer of the dead temporary ``ELIDE_INTO`` when that
+        gives exactly the result a fresh array would hold; None to take the normal path."""
+        global _OWN_REFS
+        target = ELIDE_INTO
+        name = prim.xp_function
+        ufunc = getattr(np, name, None) if name else None
+        if (
+            not isinstance(ufunc, np.ufunc)
+            or ufunc.nout != 1
+            or type(target) is not BatchTracer
+            or target._trace is not self
+            or not any(a is target for a in args)
+        ):
+            return None
+        v = target.val
+        if type(v) is not np.ndarray or v.base is not None or not v.flags.writeable:
+            return None
+        if v.size < _ELIDE_MIN_SIZE:
+            return None
+        if _OWN_REFS is None:
+            _OWN_REFS = _own_refs()
+        if sys.getrefcount(v) > _OWN_REFS:
+            return None  # a view or another tracer still reads this buffer
+        d, rank = target.bdim, v.ndim - 1
+        vals = []
+        for a in args:
+            if type(a) is BatchTracer and a._trace is self:
+                if a.bdim != d or a.val.ndim != v.ndim:
+                    return None
+                vals.append(a.val)
+            elif isinstance(a, Tracer):
+                return None
+            else:
+                if getattr(a, "ndim", 0) > rank - d:
+                    return None
+                vals.append(a)
+        try:
+            if np.broadcast_shapes(*(np.shape(x) for x in vals)) != v.shape:
+                return None
+            kinds = tuple(x.dtype if hasattr(x, "dtype") else type(x) for x in vals)
+            if ufunc.resolve_dtypes((*kinds, None))[-1] != v.dtype:
+                return None
+        except (TypeError, ValueError):
+            return None
+        ufunc(*vals, out=v)
+        return BatchTracer(self, v, d)
 
 
 def _raise_for_one_example(prim: Primitive, args: tuple, params: dict, err: Exception) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import Tracer
+from autovec.numpy._elision import bind_maybe_in_place
 
 # Operands an operator takes part with; anything else gets NotImplemented, so that its own
 # reflected operator can run (NumPy does the same).  Lists and tuples count as arrays.
@@ -29,12 +30,12 @@ def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
         def op(self: Any, other: Any) -> Any:
             if not isinstance(other, _OPERANDS):
                 return NotImplemented
-            return prim.bind(self, arr(other))
+            return bind_maybe_in_place(self, prim, self, arr(other))
 
         def rop(self: Any, other: Any) -> Any:
             if not isinstance(other, _OPERANDS):
                 return NotImplemented
-            return prim.bind(arr(other), self)
+            return bind_maybe_in_place(self, prim, arr(other), self)
 
         return op, rop
 
@@ -66,11 +67,11 @@ def _pow_shortcuts(op: Callable, u: dict) -> Callable:
             pass
         elif t is int:
             if other == 2:
-                return square(self)
+                return bind_maybe_in_place(self, square.prim, self)
             if other == -1 and self.dtype.kind in "fc":
-                return reciprocal(self)
+                return bind_maybe_in_place(self, reciprocal.prim, self)
         elif t is float and other == 0.5 and self.dtype.kind in "fc":
-            return sqrt(self)
+            return bind_maybe_in_place(self, sqrt.prim, self)
         return op(self, other)
 
     return pow_

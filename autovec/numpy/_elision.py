@@ -1,0 +1,64 @@
+"""Temporary elision for eager vmap: ``(a - b) ** 2`` writes the square into the buffer of
+``a - b`` instead of allocating another whole-batch array, as NumPy itself does for plain
+arrays.  With batches of hundreds of megabytes, fresh memory is often the dominant cost.
+
+An operator method (``__mul__``, ``__pow__``, ...) sees whether its left operand is a
+temporary -- an intermediate value nothing else refers to -- from its reference count, the
+signal NumPy uses.  The count a temporary has depends on the Python version, so it is
+measured once, on a probe class whose operator has the same shape as ours; elision is off
+when that measurement cannot tell a temporary from a value held in a variable.  The batching
+trace then checks the buffer itself (``BatchTrace._elide``): a whole, writeable array of the
+result's shape and dtype that nothing else references, not a view, not an argument.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from autovec.interpreters import batching
+
+# The reference count a temporary left operand shows inside an operator method; None
+# until measured; 0 when elision is off on this Python.
+_temporary_refs: int | None = None
+
+
+def _count(x: Any) -> int:
+    return sys.getrefcount(x)
+
+
+def _refs_in_call(self: Any, prim: Any, *args: Any) -> int:
+    # The same parameters as bind_maybe_in_place, so the same references to `self`.
+    return _count(self)
+
+
+class _Probe:
+    def __mul__(self, other: Any) -> int:
+        # The same shape as an operator method calling bind_maybe_in_place(self, prim, ...).
+        return _refs_in_call(self, None, self, other)
+
+
+def _measure() -> int:
+    held = _Probe()
+    held_refs = held * 1
+    temporary_refs = _Probe() * 1
+    return temporary_refs if temporary_refs < held_refs else 0
+
+
+def bind_maybe_in_place(self: Any, prim: Any, *args: Any) -> Any:
+    """``prim.bind(*args)``, writing into ``self``'s buffer when it is a dead temporary.
+
+    Call it only as ``return bind_maybe_in_place(self, prim, ...)`` directly from an
+    operator method whose ``self`` is the left operand: the reference count it reads is
+    calibrated for exactly that call shape.
+    """
+    global _temporary_refs
+    if _temporary_refs is None:
+        _temporary_refs = _measure()
+    if not _temporary_refs or _count(self) > _temporary_refs:
+        return prim.bind(*args)  # held elsewhere too (a variable, a list): never overwrite
+    batching.ELIDE_INTO = self
+    try:
+        return prim.bind(*args)
+    finally:
+        batching.ELIDE_INTO = None
