@@ -112,3 +112,11 @@ def test_the_script_runs_and_prints_each_result():
     assert "= [1 4 9]" in out
     assert "BatchAxisError: vmap in_axes 1 is out of range for argument 1 (w)" in out
     assert proc.stderr == ""
+
+
+def test_the_tutorial_ends_with_jit_of_vmap_rolled_up():
+    xs, ws = np.stack([np.arange(5), np.arange(5)]), np.stack([[2.0, 3.0, 4.0]] * 2)
+    fast = autovec.jit(autovec.vmap(T.convolve))
+    np.testing.assert_allclose(fast(xs, ws), [[11.0, 20.0, 29.0]] * 2)
+    text = fast.lower(xs, ws).as_text()
+    assert "windows" in text and text.count("dot_general") == 1

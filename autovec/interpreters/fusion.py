@@ -24,7 +24,7 @@ from autovec.prims.shape import getitem_p, moveaxis
 from autovec.prims.windows import windows_p
 
 # Fewer copies than this are left alone: the rolled form costs a few operations itself.
-MIN_COPIES = 4
+MIN_COPIES = 3
 _FULL = (None, None, None)
 
 
