@@ -52,6 +52,7 @@ from autovec.numpy import manipulation as _manipulation
 from autovec.numpy import mathfuncs as _mathfuncs
 from autovec.numpy import products as _products
 from autovec.numpy import reductions as _reductions
+from autovec.numpy import sets as _sets
 from autovec.numpy import signal as _signal
 from autovec.numpy import sorting as _sorting
 from autovec.numpy import statistics as _statistics
@@ -69,6 +70,7 @@ _MODULES = [
     _mathfuncs,
     _products,
     _reductions,
+    _sets,
     _signal,
     _sorting,
     _statistics,
