@@ -50,6 +50,7 @@ from autovec.numpy import fft, indexing, linalg, methods  # fft, linalg: NumPy's
 from autovec.numpy import indexing_ops as _indexing_ops
 from autovec.numpy import manipulation as _manipulation
 from autovec.numpy import mathfuncs as _mathfuncs
+from autovec.numpy import more as _more
 from autovec.numpy import products as _products
 from autovec.numpy import reductions as _reductions
 from autovec.numpy import sets as _sets
@@ -68,6 +69,7 @@ _MODULES = [
     _indexing_ops,
     _manipulation,
     _mathfuncs,
+    _more,
     _products,
     _reductions,
     _sets,
