@@ -335,8 +335,16 @@ def run(quick: bool, only: str | None, repeat: int) -> tuple[str, bool]:
     """The markdown table, and whether some loop figure was scaled up from a part."""
     extra = [name for name in VARIANTS if name not in ("loop", "hand", "vmap")]
     headers = ["workload", "sizes", "loop", "hand", "vmap", *extra]
-    headers += ["loop/vmap", "vmap/hand", "jit/hand", "jit/vmap", "target", "met",
-                "jit target", "met "]
+    headers += [
+        "loop/vmap",
+        "vmap/hand",
+        "jit/hand",
+        "jit/vmap",
+        "target",
+        "met",
+        "jit target",
+        "met ",
+    ]
     rows = []
     scaled = False
     for w in workloads(quick):
@@ -353,7 +361,9 @@ def run(quick: bool, only: str | None, repeat: int) -> tuple[str, bool]:
             scaled = True
         target, met = w.target if w.target and not quick else ("", None)
         jit_target, jit_met = w.jit_target or (
-            "jit <= vmap (steady)", lambda t: t["jit"] <= t["vmap"])
+            "jit <= vmap (steady)",
+            lambda t: t["jit"] <= t["vmap"],
+        )
         if quick:
             jit_target, jit_met = "", None
         rows.append(
