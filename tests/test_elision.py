@@ -125,3 +125,18 @@ def test_probe_measures_a_temporary_below_a_held_value():
     held = _elision._Probe()
     assert refs == 0 or refs < held * 1
     assert autovec.jit(lambda a: a) is not None  # elision is eager-only: jit has its own
+
+
+def test_numpy_function_calls_on_temporaries_reuse_and_held_values_survive(elided):
+    x = rng.normal(size=BIG)
+
+    def f(a):
+        held = a * 2.0
+        e = np.exp(held)  # held: not reused
+        return held, e, np.exp(a * 3.0)  # a * 3.0 is a temporary: reused
+
+    held, e, e3 = vmap(f)(x)
+    np.testing.assert_array_equal(held, x * 2.0)
+    np.testing.assert_array_equal(e, np.exp(x * 2.0))
+    np.testing.assert_array_equal(e3, np.exp(x * 3.0))
+    assert elided.count(("exp", True)) == 1

@@ -18,9 +18,11 @@ from typing import Any
 
 from autovec.interpreters import batching
 
-# The reference count a temporary left operand shows inside an operator method; None
-# until measured; 0 when elision is off on this Python.
+# The reference count a temporary left operand shows inside an operator method (and inside
+# ``__array_ufunc__``, for ``np.exp(t)``-style calls); None until measured; 0 when elision is
+# off on this Python and NumPy.
 _temporary_refs: int | None = None
+_ufunc_temporary_refs: int | None = None
 
 
 def _count(x: Any) -> int:
@@ -36,6 +38,26 @@ class _Probe:
     def __mul__(self, other: Any) -> int:
         # The same shape as an operator method calling bind_maybe_in_place(self, prim, ...).
         return _refs_in_call(self, None, self, other)
+
+
+def _refs_in_ufunc_call(self: Any, prim: Any, inputs: tuple) -> int:
+    # The same parameters as bind_ufunc_call_maybe_in_place.
+    return _count(self)
+
+
+class _UfuncProbe:
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> int:
+        # The same shape as Tracer.__array_ufunc__ calling bind_ufunc_call_maybe_in_place.
+        return _refs_in_ufunc_call(self, None, inputs)
+
+
+def _measure_ufunc_call() -> int:
+    import numpy as np
+
+    held = _UfuncProbe()
+    held_refs = np.exp(held)
+    temporary_refs = np.exp(_UfuncProbe())
+    return temporary_refs if temporary_refs < held_refs else 0
 
 
 def _measure() -> int:
@@ -60,5 +82,23 @@ def bind_maybe_in_place(self: Any, prim: Any, *args: Any) -> Any:
     batching.ELIDE_INTO = self
     try:
         return prim.bind(*args)
+    finally:
+        batching.ELIDE_INTO = None
+
+
+def bind_ufunc_call_maybe_in_place(self: Any, prim: Any, inputs: tuple) -> Any:
+    """Like ``bind_maybe_in_place`` for ``np.<ufunc>(self, ...)`` calls: call it only as
+    ``return bind_ufunc_call_maybe_in_place(self, prim, inputs)`` from
+    ``Tracer.__array_ufunc__``, with ``inputs[0] is self``."""
+    global _ufunc_temporary_refs
+    from autovec.numpy._util import arr
+
+    if _ufunc_temporary_refs is None:
+        _ufunc_temporary_refs = _measure_ufunc_call()
+    if not _ufunc_temporary_refs or _count(self) > _ufunc_temporary_refs:
+        return prim.bind(*map(arr, inputs))
+    batching.ELIDE_INTO = self
+    try:
+        return prim.bind(*map(arr, inputs))
     finally:
         batching.ELIDE_INTO = None

@@ -15,7 +15,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import Tracer
-from autovec.numpy._elision import bind_maybe_in_place
+from autovec.numpy._elision import bind_maybe_in_place, bind_ufunc_call_maybe_in_place
 
 # Operands an operator takes part with; anything else gets NotImplemented, so that its own
 # reflected operator can run (NumPy does the same).  Lists and tuples count as arrays.
@@ -242,6 +242,9 @@ def _array_ufunc(anp: Any) -> Callable[..., Any]:
                     f"numpy.{name} has no autovec implementation, so it cannot take a "
                     f"value {self._trace.kind}. See docs/coverage.md for what is supported."
                 )
+            prim = getattr(f, "prim", None)
+            if prim is not None and not kwargs and inputs and inputs[0] is self:
+                return bind_ufunc_call_maybe_in_place(self, prim, inputs)
             return f(*inputs, **kwargs)
         if method == "reduce" and name in _REDUCE_METHODS:
             kwargs.setdefault("axis", 0)

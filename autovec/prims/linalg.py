@@ -75,7 +75,7 @@ def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -
             if a.dtype.kind == "c":
                 a = xp.conj(a)  # vecdot conjugates its first argument; dot does not
             out = xp.vecdot(a, b)
-        return xp.reshape(out, (*bshape, *lfshape, *rfshape))
+        return _as_shape(xp, out, (*bshape, *lfshape, *rfshape))
     a = xp.reshape(xp.transpose(lhs, (*lb, *lf, *lc)), (*((_prod(bshape),) if lb else ()), m, k))
     b = xp.reshape(xp.transpose(rhs, (*rb, *rc, *rf)), (*((_prod(bshape),) if rb else ()), k, n))
     if k >= _BLAS_MIN_K:
@@ -83,7 +83,13 @@ def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -
     # else: with a short contraction NumPy's own loop is as fast as BLAS and reads strided
     # operands (e.g. overlapping windows) in place, so a copy would only cost time.
     out = xp.matmul(a, b)
-    return xp.reshape(out, (*bshape, *lfshape, *rfshape))
+    return _as_shape(xp, out, (*bshape, *lfshape, *rfshape))
+
+
+def _as_shape(xp: Any, out: Any, shape: tuple) -> Any:
+    # The fresh result itself when it already has the shape (not a view of it): eager vmap
+    # can then write the next elementwise step into its buffer.
+    return out if tuple(out.shape) == shape else xp.reshape(out, shape)
 
 
 def _dot_general_shape(lhs: ShapedArray, rhs: ShapedArray, *, dimension_numbers: tuple):
