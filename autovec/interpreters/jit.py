@@ -113,6 +113,8 @@ def compile_program(program: Program, xp: Any) -> Compiled:
 _READ_ONLY_VIEWS = ("broadcast_to", "windows")
 # Primitives whose outputs are freshly allocated arrays nothing else refers to.
 _FRESH_REDUCTIONS = ("sum", "prod", "max", "min", "mean", "var", "std", "any", "all")
+# Primitives whose outputs are fresh arrays (or an exclusive reshape of one).
+_FRESH_PRODUCERS = (*_FRESH_REDUCTIONS, "dot_general")
 # Primitives that never return a view of their inputs.
 _COPYING_CONSUMERS = (*_FRESH_REDUCTIONS, "dot_general", "einsum", "concatenate")
 
@@ -133,9 +135,10 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
 
     NumPy itself elides temporaries in expressions like ``(a - b) ** 2``; a program knows
     exactly when each value dies, so it can do the same for every elementwise step: the
-    output of a ufunc may overwrite an input that (a) was freshly allocated by a ufunc or a
-    reduction of this program, (b) is not read by any later equation nor returned, nor by
-    anything that may have made a view of it, and (c) has the output's shape and dtype.
+    output of a ufunc may overwrite an input that (a) was freshly allocated by a ufunc, a
+    reduction or a matrix product of this program, (b) is not read by any later equation
+    nor returned, nor by anything that may have made a view of it, and (c) has the output's
+    shape and dtype.
     """
     last_use: dict[int, int] = {}
     # A value read by anything that may return a view of it (a transpose, a slice, a
@@ -170,7 +173,7 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
         if (
             e.outputs
             and e.outputs[0].aval.shape
-            and (_is_ufunc_call(e) or e.prim.name in _FRESH_REDUCTIONS)
+            and (_is_ufunc_call(e) or e.prim.name in _FRESH_PRODUCERS)
         ):
             fresh.add(e.outputs[0].id)
     return reuse
