@@ -42,7 +42,35 @@ def _getitem(xp, x, index):
     return xp.getitem(x, index) if xp is anp else x[index]
 
 
+def _copyto(xp, dst, src):
+    dst = (
+        src * 0 + dst
+    )  # batched whenever either argument is (a plain dst cannot hold per-example values)
+    xp.copyto(dst, src, where=src > 0)
+    return dst
+
+
+def _copyto_all(xp, dst, src):
+    dst = xp.zeros_like(dst) + dst + 0 * src[..., :1].astype(dst.dtype)
+    xp.copyto(dst, src)
+    return dst
+
+
 CASES = [
+    Case("copyto", _copyto, (ex((3, 4)), ex((3, 4)))),
+    Case("copyto", _copyto_all, (ex((2, 3), "float32"), ex((3,), "int32", -5, 5))),
+    Case(
+        "fromiter",
+        lambda xp, x: xp.fromiter((v * 2 for v in x), dtype=np.float32),
+        (ex((5,)),),
+        plain_numpy=False,  # np.fromiter offers no dispatch hook
+    ),
+    Case(
+        "fromiter",
+        lambda xp, x: xp.fromiter(iter(x), dtype=np.int64, count=3),
+        (ex((5,), "int64", -9, 9),),
+        plain_numpy=False,
+    ),
     Case("asfortranarray", lambda xp, x: xp.asfortranarray(x), (X2,), plain_numpy=False),
     Case(
         "asfortranarray",
@@ -228,3 +256,26 @@ def test_resize_method_pads_with_zeros_in_place():
     got = autovec.vmap(f)(X3[:, :2, :2])
     assert got.shape == (2, 3, 3)
     assert np.array_equal(got.reshape(2, -1)[:, 4:], np.zeros((2, 5)))
+
+
+def test_copyto_into_a_plain_array_of_batched_values_is_a_clear_error():
+    dst = np.zeros(3)
+    with pytest.raises(errors.UnsupportedOperationError, match="where"):
+        autovec.vmap(lambda s: np.copyto(dst, s))(np.ones((2, 3)))
+
+
+def test_copyto_casting_rule_as_numpy():
+    def f(s):
+        d = anp.zeros_like(s, dtype=np.int64) + 0 * s.astype(np.int64)
+        np.copyto(d, s)  # float into int under same_kind: NumPy's TypeError
+        return d
+
+    with pytest.raises(TypeError, match="same_kind"):
+        autovec.vmap(f)(np.ones((2, 3)))
+
+
+def test_to_device_cpu_only():
+    out = autovec.vmap(lambda x: x.to_device("cpu") * 2)(np.ones((2, 3)))
+    np.testing.assert_array_equal(out, np.full((2, 3), 2.0))
+    with pytest.raises(ValueError, match="device"):
+        autovec.vmap(lambda x: x.to_device("gpu"))(np.ones((2, 3)))

@@ -169,6 +169,7 @@ def install(anp: Any) -> None:
     for name, method in anp.indexing.ndarray_inplace_methods(anp).items():
         setattr(Tracer, name, method)
     Tracer.resize = anp._more.resize_method  # ndarray.resize: in place, zero-padded
+    Tracer.to_device = anp._more.to_device_method
     if hasattr(anp, "compress"):  # ndarray.compress(condition, ...) puts the array first
         Tracer.compress = lambda self, condition, axis=None, out=None: anp.compress(
             condition, self, axis, out

@@ -639,7 +639,65 @@ def resize_method(self: Any, *new_shape: Any, refcheck: bool = True) -> None:
     return None
 
 
+def to_device_method(self: Any, device: Any, /, *, stream: Any = None) -> Any:
+    """``ndarray.to_device``: NumPy arrays live on ``"cpu"`` only, and so do traced values."""
+    if device != "cpu":
+        raise ValueError(f"Unsupported device {device!r}: NumPy arrays live on 'cpu'")
+    if stream is not None:
+        raise ValueError("The stream argument in to_device() is not supported")
+    return self
+
+
+def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
+    """NumPy's ``copyto``: ``dst`` takes ``src`` (broadcast, cast under ``casting``) where
+    ``where`` holds.  A traced ``dst`` takes the new value in place, as ``x[...] = v`` does
+    (views taken earlier keep the old value); ``src`` and ``where`` may be batched."""
+    if not is_traced(dst, src, where):
+        return np.copyto(dst, src, casting=casting, where=where)
+    if not isinstance(dst, Tracer):
+        raise errors.UnsupportedOperationError(
+            "copyto writes into dst, here a plain NumPy array, which cannot hold values that "
+            "differ per example. Make dst a traced value (e.g. autovec.numpy.copy(dst)) or "
+            "build the result with autovec.numpy.where(where, src, dst)."
+        )
+    src = arr(src)
+    src_dtype = src.dtype if hasattr(src, "dtype") else np.result_type(dst.dtype, src)
+    if not np.can_cast(src_dtype, dst.dtype, casting):
+        raise TypeError(
+            f"Cannot cast array data from {np.dtype(src_dtype)!r} to "
+            f"{dst.dtype!r} according to the rule {casting!r}"
+        )
+    from autovec.numpy.manipulation import broadcast_to
+    from autovec.numpy.ufuncs import where as _where
+
+    new = broadcast_to(astype(src, dst.dtype), shape(dst))
+    if where is not True:
+        new = _where(where, new, dst)
+    dst._become(new)
+    return None
+
+
+def fromiter(iter: Any, dtype: Any, count: int = -1, *, like: Any = None) -> Any:  # noqa: A002
+    """NumPy's ``fromiter``; the items may be traced values (0-d per example, or of the
+    sub-array shape of ``dtype``), which are stacked."""
+    import itertools
+
+    count = concrete_int(count, "fromiter count")
+    items = list(itertools.islice(iter, None if count < 0 else count))
+    if count >= 0 and len(items) < count:
+        raise ValueError(
+            f"iterator too short: Expected {count} but iterator had only {len(items)} items."
+        )
+    if not is_traced(*items):
+        return np.fromiter(items, dtype=dtype, count=count)
+    from autovec.numpy.manipulation import stack
+
+    return astype(stack([arr(i) for i in items]), dtype)
+
+
 __all__ = [
+    "copyto",
+    "fromiter",
     "asfortranarray",
     "require",
     "broadcast_shapes",
