@@ -62,6 +62,26 @@ def normalize_axes(axis: Any, nd: int) -> tuple[int, ...]:
     return (normalize_axis(axis, nd),)
 
 
+def reject_out(fname: str, out: Any) -> None:
+    """On the traced path: ``out=`` has no array to write into, so say so."""
+    if out is not None:
+        raise errors.UnsupportedOperationError(
+            f"autovec.numpy.{fname}(out=...) is not supported inside vmap/jit (there is no "
+            f"array to write into); use the return value."
+        )
+
+
+def holds_tracer(obj: Any) -> bool:
+    """Whether ``obj`` is a tracer or a (nested) list/tuple/dict holding one."""
+    if isinstance(obj, Tracer):
+        return True
+    if isinstance(obj, (list, tuple)):
+        return builtins.any(holds_tracer(o) for o in obj)
+    if isinstance(obj, dict):
+        return builtins.any(holds_tracer(o) for o in obj.values())
+    return False
+
+
 def reject_traced_kwargs(fname: str, args: tuple, **kwargs: Any) -> None:
     """Keyword arguments we pass to NumPy only eagerly; under a transformation say so."""
     used = [k for k, v in kwargs.items() if v is not None]

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.core import Tracer
-from autovec.numpy._util import arr, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import arr, holds_tracer, is_traced, ndim, normalize_axis, shape
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
     astype,
@@ -42,17 +41,6 @@ from autovec.numpy.reductions import min as _amin
 from autovec.numpy.ufuncs import UFUNCS, where
 
 _ALL = slice(None)
-
-
-def holds_tracer(obj: Any) -> bool:
-    """Whether ``obj`` is a tracer or a (nested) list/tuple/dict holding one."""
-    if isinstance(obj, Tracer):
-        return True
-    if isinstance(obj, (list, tuple)):
-        return builtins.any(holds_tracer(o) for o in obj)
-    if isinstance(obj, dict):
-        return builtins.any(holds_tracer(o) for o in obj.values())
-    return False
 
 
 def take_static(x: Any, index: np.ndarray, axis: int) -> Any:

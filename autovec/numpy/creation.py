@@ -4,14 +4,13 @@ batched values stack them; ``full``/``linspace`` with batched arguments broadcas
 
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 import numpy as np
 
 from autovec import errors
 from autovec.core import Tracer
-from autovec.numpy._util import arr, concrete_int, is_traced, ndim, shape
+from autovec.numpy._util import arr, concrete_int, holds_tracer, is_traced, ndim, shape
 from autovec.numpy.manipulation import (
     astype,
     broadcast_to,
@@ -20,14 +19,6 @@ from autovec.numpy.manipulation import (
 )
 from autovec.numpy.ufuncs import UFUNCS
 from autovec.prims.scatter import copy_p
-
-
-def _holds_tracer(obj: Any) -> bool:
-    if isinstance(obj, Tracer):
-        return True
-    if isinstance(obj, (list, tuple)):
-        return builtins.any(_holds_tracer(o) for o in obj)
-    return False
 
 
 def _stack_nested(obj: Any) -> Any:
@@ -55,7 +46,7 @@ def array(
     array([[1, 2],
            [2, 4]])
     """
-    if not _holds_tracer(object):
+    if not holds_tracer(object):
         return np.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin)
     out = _stack_nested(object)
     if out is object:  # array(tracer) copies, as np.array does: a new value, not an alias
@@ -77,7 +68,7 @@ def asarray(
     like: Any = None,
 ) -> Any:
     """NumPy's ``asarray``; a batched/traced value (or a list holding them) stays traced."""
-    if not _holds_tracer(a):
+    if not holds_tracer(a):
         return np.asarray(a, dtype=dtype, order=order, copy=copy)
     out = a if isinstance(a, Tracer) else _stack_nested(a)
     if dtype is not None and np.dtype(dtype) != out.dtype:

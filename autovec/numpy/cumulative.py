@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from autovec import errors
 from autovec.core import Tracer
-from autovec.numpy._util import arr, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import arr, is_traced, ndim, normalize_axis, reject_out, shape
 from autovec.numpy.indexing_ops import take
 from autovec.numpy.manipulation import astype, broadcast_to, concatenate, ravel, reshape
 from autovec.numpy.reductions import sum as _sum
@@ -25,14 +24,6 @@ from autovec.numpy.ufuncs import UFUNCS, clip, where
 from autovec.prims.cumulative import accumulate_p
 
 _add, _sub, _mul, _div = (UFUNCS[n] for n in ("add", "subtract", "multiply", "divide"))
-
-
-def _reject_out(fname: str, out: Any) -> None:
-    if out is not None:
-        raise errors.UnsupportedOperationError(
-            f"autovec.numpy.{fname}(out=...) is not supported inside vmap/jit (there is no "
-            f"array to write into); use the return value."
-        )
 
 
 @functools.lru_cache(maxsize=256)
@@ -48,7 +39,7 @@ def ufunc_accumulate(
     ``np.add.accumulate(tracer)`` runs)."""
     if not is_traced(array):
         return ufunc.accumulate(array, axis=axis, dtype=dtype, out=out)
-    _reject_out(f"{ufunc.__name__}.accumulate", out)
+    reject_out(f"{ufunc.__name__}.accumulate", out)
     if ufunc.nin != 2:
         raise ValueError("accumulate only supported for binary functions")
     a = arr(array)
@@ -72,7 +63,7 @@ def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     """NumPy's ``cumsum``: running sums along ``axis`` (None: flattened)."""
     if not is_traced(a):
         return np.cumsum(a, axis=axis, dtype=dtype, out=out)
-    _reject_out("cumsum", out)
+    reject_out("cumsum", out)
     return _cumulative("cumsum", "add", a, axis, dtype)
 
 
@@ -80,7 +71,7 @@ def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any
     """NumPy's ``cumprod``: running products along ``axis`` (None: flattened)."""
     if not is_traced(a):
         return np.cumprod(a, axis=axis, dtype=dtype, out=out)
-    _reject_out("cumprod", out)
+    reject_out("cumprod", out)
     return _cumulative("cumprod", "multiply", a, axis, dtype)
 
 
@@ -95,7 +86,7 @@ def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> A
     """NumPy's ``nancumsum``: ``cumsum`` with NaNs counted as zero."""
     if not is_traced(a):
         return np.nancumsum(a, axis=axis, dtype=dtype, out=out)
-    _reject_out("nancumsum", out)
+    reject_out("nancumsum", out)
     return _cumulative("cumsum", "add", _nan_to(a, 0), axis, dtype)
 
 
@@ -103,7 +94,7 @@ def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> 
     """NumPy's ``nancumprod``: ``cumprod`` with NaNs counted as one."""
     if not is_traced(a):
         return np.nancumprod(a, axis=axis, dtype=dtype, out=out)
-    _reject_out("nancumprod", out)
+    reject_out("nancumprod", out)
     return _cumulative("cumprod", "multiply", _nan_to(a, 1), axis, dtype)
 
 
@@ -141,7 +132,7 @@ def cumulative_sum(
         return np.cumulative_sum(
             x, axis=axis, dtype=dtype, out=out, include_initial=include_initial
         )
-    _reject_out("cumulative_sum", out)
+    reject_out("cumulative_sum", out)
     return _array_api_cumulative("cumsum", x, axis, dtype, include_initial, 0)
 
 
@@ -160,7 +151,7 @@ def cumulative_prod(
         return np.cumulative_prod(
             x, axis=axis, dtype=dtype, out=out, include_initial=include_initial
         )
-    _reject_out("cumulative_prod", out)
+    reject_out("cumulative_prod", out)
     return _array_api_cumulative("cumprod", x, axis, dtype, include_initial, 1)
 
 

@@ -16,8 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from autovec import errors
-from autovec.numpy._util import arr, concrete_int, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import (
+    arr,
+    concrete_int,
+    is_traced,
+    ndim,
+    normalize_axis,
+    reject_out,
+    shape,
+)
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import concatenate
 from autovec.numpy.ufuncs import UFUNCS
@@ -31,14 +38,6 @@ _N_IS_LENGTH = ("fft", "ifft", "rfft", "ihfft")
 def _check_norm(norm: Any) -> None:
     if norm not in _NORMS:
         raise ValueError(f'Invalid norm value {norm}; should be "backward", "ortho" or "forward".')
-
-
-def _reject_out(name: str, out: Any) -> None:
-    if out is not None:
-        raise errors.UnsupportedOperationError(
-            f"autovec.numpy.fft.{name}: out= is not supported inside vmap/jit (there is no "
-            f"array to write into); use the return value."
-        )
 
 
 def _fft1(a: Any, kind: str, n: Any, axis: Any, norm: Any) -> Any:
@@ -61,7 +60,7 @@ def _make_1d(kind: str) -> Any:
     def transform(a: Any, n: Any = None, axis: int = -1, norm: Any = None, out: Any = None) -> Any:
         if not is_traced(a, out):
             return np_func(a, n, axis, norm, out)
-        _reject_out(kind, out)
+        reject_out(f"fft.{kind}", out)
         return _fft1(a, kind, n, axis, norm)
 
     transform.__name__ = transform.__qualname__ = kind
@@ -123,7 +122,7 @@ def _make_nd(name: str, kind: str, default_axes: Any) -> Any:
     def transform(a: Any, s: Any = None, axes: Any = default_axes, norm: Any = None, out=None):
         if not is_traced(a, out):
             return np_func(a, s, axes, norm, out)
-        _reject_out(name, out)
+        reject_out(f"fft.{name}", out)
         a = arr(a)
         sizes, axs = _cook_nd(a, s, axes, invreal=kind == "irfft")
         if not real:  # NumPy transforms the last axis first

@@ -28,7 +28,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import Tracer, get_aval
-from autovec.numpy._util import PY_SCALARS, arr, is_traced, ndim, shape
+from autovec.numpy._util import PY_SCALARS, arr, holds_tracer, is_traced, ndim, shape
 from autovec.prims.base import dummy_of
 from autovec.prims.elementwise import where_p
 from autovec.prims.scatter import copy_p, scatter_p
@@ -202,18 +202,12 @@ def _traced_mask(index: Any, reading: bool = False) -> Any:
     )
 
 
-def _holds_tracer(obj: Any) -> bool:
-    if isinstance(obj, Tracer):
-        return True
-    return isinstance(obj, (list, tuple)) and any(_holds_tracer(o) for o in obj)
-
-
 def as_value(x: Any, value: Any) -> Any:
     """The value written into ``x``: Python scalars and lists convert to ``x``'s dtype as
     NumPy's assignment converts them (so 300 into int8 raises OverflowError, NaN into an
     integer array raises ValueError); arrays and tracers are cast by the update itself."""
     if isinstance(value, PY_SCALARS) or (
-        isinstance(value, (list, tuple)) and not _holds_tracer(value)
+        isinstance(value, (list, tuple)) and not holds_tracer(value)
     ):
         return np.asarray(value, dtype=x.dtype)
     return arr(value)

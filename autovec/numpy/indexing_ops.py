@@ -24,7 +24,7 @@ import numpy as np
 from autovec import errors
 from autovec.core import Tracer
 from autovec.numpy._util import arr as _arr
-from autovec.numpy._util import concrete_int, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import concrete_int, is_traced, ndim, normalize_axis, reject_out, shape
 from autovec.numpy.indexing import as_value, fit_value, iota, update
 from autovec.numpy.manipulation import astype, concatenate, moveaxis, ravel, reshape
 from autovec.numpy.reductions import sum as _sum
@@ -42,14 +42,6 @@ def _check_int_indices(indices: Any, what: str = "indices") -> None:
         raise TypeError(
             f"Cannot cast array data from {indices.dtype!r} to dtype('int64') according to "
             f"the rule 'safe' ({what} must be integers)"
-        )
-
-
-def _reject_out(fname: str, out: Any) -> None:
-    if out is not None:
-        raise errors.UnsupportedOperationError(
-            f"autovec.numpy.{fname}(out=...) is not supported inside vmap/jit (there is no "
-            f"array to write into); use the return value."
         )
 
 
@@ -75,7 +67,7 @@ def take(a: Any, indices: Any, axis: Any = None, out: Any = None, mode: str = "r
     ``indices`` may be batched."""
     if not is_traced(a, indices):
         return np.take(a, indices, axis=axis, out=out, mode=mode)
-    _reject_out("take", out)
+    reject_out("take", out)
     a, indices = _arr(a), _arr(indices)
     if not isinstance(indices, Tracer):
         indices = np.asarray(indices)
@@ -133,7 +125,7 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
         isinstance(choices, (list, tuple)) and is_traced(*choices)
     ):
         return np.choose(a, choices, out=out, mode=mode)
-    _reject_out("choose", out)
+    reject_out("choose", out)
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     a = _arr(a)
@@ -191,7 +183,7 @@ def compress(condition: Any, a: Any, axis: Any = None, out: Any = None) -> Any:
         )
     if not is_traced(a):
         return np.compress(condition, a, axis=axis, out=out)
-    _reject_out("compress", out)
+    reject_out("compress", out)
     cond = np.asarray(condition)
     if cond.ndim != 1:
         raise ValueError("condition must be a 1-d array")
@@ -292,7 +284,7 @@ def trace(
     """NumPy's ``trace``: the sum along the diagonal (``sum``'s dtype rules)."""
     if not is_traced(a):
         return np.trace(a, offset, axis1, axis2, dtype=dtype, out=out)
-    _reject_out("trace", out)
+    reject_out("trace", out)
     return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 

@@ -19,8 +19,16 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.numpy._util import arr, concrete_int, is_traced, ndim, normalize_axis, shape
-from autovec.numpy.assembly import atleast_1d, holds_tracer
+from autovec.numpy._util import (
+    arr,
+    concrete_int,
+    holds_tracer,
+    is_traced,
+    ndim,
+    normalize_axis,
+    shape,
+)
+from autovec.numpy.assembly import atleast_1d
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import astype, concatenate, expand_dims, stack, transpose
 from autovec.numpy.reductions import all as _all

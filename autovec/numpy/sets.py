@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.numpy._util import arr, is_traced, ndim, normalize_axis, shape
-from autovec.numpy.assembly import holds_tracer, linspace_exact
+from autovec.numpy._util import arr, holds_tracer, is_traced, ndim, normalize_axis, shape
+from autovec.numpy.assembly import linspace_exact
 from autovec.numpy.creation import asarray, zeros_like
 from autovec.numpy.datadependent import _first_positions, _needs_size, _static_size, unique
 from autovec.numpy.indexing import getitem

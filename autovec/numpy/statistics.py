@@ -25,9 +25,17 @@ import numpy as np
 
 from autovec import errors
 from autovec.numpy import _quantile as Q
-from autovec.numpy._util import arr, concrete_int, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import (
+    arr,
+    concrete_int,
+    holds_tracer,
+    is_traced,
+    ndim,
+    normalize_axis,
+    shape,
+)
 from autovec.numpy._util import reject_traced_kwargs as _reject
-from autovec.numpy.assembly import holds_tracer, linspace_exact, with_ndmin
+from autovec.numpy.assembly import linspace_exact, with_ndmin
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
     astype,
