@@ -16,7 +16,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import numpy as np
+
 from autovec.interpreters import batching
+from autovec.numpy._util import arr
 
 # The reference count a temporary left operand shows inside an operator method (and inside
 # ``__array_ufunc__``, for ``np.exp(t)``-style calls); None until measured; 0 when elision is
@@ -52,8 +55,6 @@ class _UfuncProbe:
 
 
 def _measure_ufunc_call() -> int:
-    import numpy as np
-
     held = _UfuncProbe()
     held_refs = np.exp(held)
     temporary_refs = np.exp(_UfuncProbe())
@@ -67,6 +68,15 @@ def _measure() -> int:
     return temporary_refs if temporary_refs < held_refs else 0
 
 
+def _worth_it(t: Any) -> bool:
+    """Cheap pre-check before reading reference counts: only a vmap value whose buffer (at
+    the bottom of nested vmaps) is big enough can be reused; jit and small arrays skip."""
+    v = t
+    while type(v) is batching.BatchTracer:
+        v = v.val
+    return v is not t and type(v) is np.ndarray and v.size >= batching._ELIDE_MIN_SIZE
+
+
 def bind_maybe_in_place(self: Any, prim: Any, *args: Any) -> Any:
     """``prim.bind(*args)``, writing into ``self``'s buffer when it is a dead temporary.
 
@@ -75,6 +85,8 @@ def bind_maybe_in_place(self: Any, prim: Any, *args: Any) -> Any:
     calibrated for exactly that call shape.
     """
     global _temporary_refs
+    if not _worth_it(self):
+        return prim.bind(*args)
     if _temporary_refs is None:
         _temporary_refs = _measure()
     if not _temporary_refs or _count(self) > _temporary_refs:
@@ -91,8 +103,8 @@ def bind_ufunc_call_maybe_in_place(self: Any, prim: Any, inputs: tuple) -> Any:
     ``return bind_ufunc_call_maybe_in_place(self, prim, inputs)`` from
     ``Tracer.__array_ufunc__``, with ``inputs[0] is self``."""
     global _ufunc_temporary_refs
-    from autovec.numpy._util import arr
-
+    if not _worth_it(self):
+        return prim.bind(*map(arr, inputs))
     if _ufunc_temporary_refs is None:
         _ufunc_temporary_refs = _measure_ufunc_call()
     if not _ufunc_temporary_refs or _count(self) > _ufunc_temporary_refs:
