@@ -53,11 +53,15 @@ def in_axes_combinations(
 
 def perturb(example: Any, rng: np.random.Generator) -> Any:
     """Another valid example like ``example``: its elements shuffled (values stay in the
-    function's domain: indices stay in range, logs stay positive); 0-d floats are scaled."""
+    function's domain: indices stay in range, logs stay positive); 0-d floats are scaled and
+    0-d booleans drawn afresh.  A 0-d integer keeps its value (it may be an index whose range
+    only the caller knows): give ``make_example`` to vary it."""
     a = np.asarray(example)
     if a.ndim == 0:
         if a.dtype.kind in "fc":
             return (a * rng.uniform(0.9, 1.0)).astype(a.dtype)
+        if a.dtype.kind == "b":
+            return np.asarray(rng.random() < 0.5)
         return a.copy()
     flat = a.reshape(-1).copy()
     rng.shuffle(flat)

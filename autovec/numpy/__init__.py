@@ -102,8 +102,8 @@ def result_type(*arrays_and_dtypes: Any) -> _np.dtype:
 
 def iscomplexobj(x: Any) -> bool:
     """Whether ``x`` has a complex dtype."""
-    dtype = x.dtype if hasattr(x, "dtype") else _np.asarray(x).dtype
-    return issubclass(dtype.type, _np.complexfloating)
+    dt = x.dtype if hasattr(x, "dtype") else _np.asarray(x).dtype
+    return issubclass(dt.type, _np.complexfloating)
 
 
 def isrealobj(x: Any) -> bool:
