@@ -106,7 +106,9 @@ class Primitive:
       rule, told which axis of each argument is the batch axis (``None``: unbatched);
     - ``samples`` are the argument specs the generic tests run it on;
     - ``xp_function`` (optional) names the ``xp`` function ``impl`` calls when there are no
-      params, so compiled programs can call it directly.
+      params, so compiled programs can call it directly;
+    - ``facts`` (``autovec.prims.base.Facts``) say what jit's passes need to know: whether
+      outputs are fresh or views, whether it copies, when it is a no-op, whether it inlines.
 
     ``multiple_results`` primitives return a tuple from ``impl`` and lists from the rules.
     """
@@ -120,6 +122,7 @@ class Primitive:
         "multiple_results",
         "doc",
         "xp_function",
+        "facts",
     )
 
     def __init__(
@@ -133,8 +136,10 @@ class Primitive:
         multiple_results: bool = False,
         doc: str = "",
         xp_function: str | None = None,
+        facts: Any = None,
     ):
         self.name = name
+        self.facts = facts
         # When params are empty, impl(xp, *args) is just xp.<xp_function>(*args): jit calls
         # that function directly, saving a Python call per equation.
         self.xp_function = xp_function

@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 import autovec.numpy as anp
-from autovec.core import PRIMITIVES, Primitive
-from autovec.prims.base import Sample
+from autovec.core import PRIMITIVES, Primitive, get_aval
+from autovec.prims.base import FRESH, OUTPUT_KINDS, Facts, Sample
+from autovec.testing import make_arg
 
 TESTS = Path(__file__).resolve().parent
 
@@ -112,3 +113,33 @@ def test_the_primitive_set_is_not_empty_and_holds_the_families():
     for name in ("add", "sin", "sum", "argmax", "reshape", "transpose", "dot_general", "einsum"):
         assert name in PRIMITIVES, name
     assert {"convolve", "correlate", "getitem", "index", "concatenate", "where"} <= set(PRIMITIVES)
+
+
+@pytest.mark.parametrize("name", sorted(PRIMITIVES))
+def test_every_primitive_states_its_facts_and_they_hold_on_its_samples(name):
+    """jit's passes trust these facts: a fresh output is overwritten in place once dead, a
+    no-op is replaced by its input. So each one is checked against the impl."""
+    prim = PRIMITIVES[name]
+    facts = prim.facts
+    assert isinstance(facts, Facts), f"{name} was declared without its facts"
+    assert facts.output in OUTPUT_KINDS
+    rng = np.random.default_rng(0)
+    for sample in prim.samples:
+        if facts.inline:
+            assert "program" in sample.params, f"{name} inlines, but has no program param"
+        args = tuple(make_arg(spec, rng) for spec in sample.args)
+        params = dict(sample.params)
+        out = prim.impl(np, *args, **params)
+        outs = out if prim.multiple_results else (out,)
+        if facts.output == FRESH:
+            for k, o in enumerate(outs):
+                if not isinstance(o, np.ndarray):
+                    continue  # a NumPy scalar: nothing to share
+                assert o.flags.writeable, f"{name}: fresh output {k} is read-only"
+                for a in (*args, *outs[:k]):
+                    assert not np.shares_memory(o, a), f"{name}: fresh output {k} is a view"
+        in_avals = [get_aval(a) for a in args]
+        out_avals = prim.shape(*in_avals, **params)
+        out_avals = list(out_avals) if prim.multiple_results else [out_avals]
+        if facts.is_noop(in_avals, out_avals, params):
+            np.testing.assert_array_equal(outs[0], args[0], err_msg=f"{name} is no no-op")

@@ -540,3 +540,95 @@ def test_temporaries_seen_through_views_are_not_overwritten():
     for got, want in zip(jit(f)(a), f(a)):
         np.testing.assert_array_equal(got, want)
     assert "out=" not in jit(f).lower(a).as_python().split("exp")[1].split("\n")[0]
+
+
+# ------------------------------------------- aliasing: what the primitives' facts guarantee
+
+
+def _outs(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+def _assert_aliasing_like_eager(f, *args):
+    """jit(f) returns eager's values, and shares memory or is read-only only where eager's
+    results are: never with an input, another output or a kept constant unless eager's."""
+    want = _outs(f(*args))
+    g = jit(f)
+    got = _outs(g(*args))
+    for k, (w, o) in enumerate(zip(want, got)):
+        np.testing.assert_array_equal(o, w, err_msg=f"output {k}")
+        for i, a in enumerate(args):
+            if np.shares_memory(o, a):
+                assert np.shares_memory(w, a), f"output {k} shares memory with argument {i}"
+        if isinstance(w, np.ndarray) and w.flags.writeable:
+            assert o.flags.writeable, f"output {k} is read-only; eager's is writeable"
+        for j in range(k):
+            if np.shares_memory(o, got[j]):
+                assert np.shares_memory(w, want[j]), f"outputs {j} and {k} share memory"
+    # Writing into the results does not change what the next call returns.
+    for o in got:
+        if isinstance(o, np.ndarray) and o.flags.writeable and o.size:
+            o[...] = 7
+    for k, (w, o) in enumerate(zip(want, _outs(g(*args)))):
+        np.testing.assert_array_equal(o, w, err_msg=f"output {k}, second call")
+
+
+def _diagonal_of_a_temporary(x):
+    a = x * 2.0
+    d = np.einsum("ii->i", a)  # a view of the temporary a ...
+    b = a + 1.0  # ... so a must not become b's buffer here
+    return d, b
+
+
+def _transposed_temporary_by_einsum(x):
+    a = np.exp(x)
+    t = np.einsum("ij->ji", a)
+    return np.sqrt(a) + 0.0 * t.sum(), t
+
+
+_TABLE = np.arange(3.0)
+
+ALIASING_CASES = {
+    "astype to the same dtype copies": lambda x: x.astype(x.dtype),
+    "np.astype to the same dtype copies": lambda x: anp.astype(x, x.dtype),
+    "flatten copies": lambda x: x.flatten(),
+    "flatten of a transpose copies": lambda x: x.T.flatten(),
+    "copy copies": lambda x: (np.copy(x), x.copy()),
+    "a copy and its source are two arrays": lambda x: (x * 2.0, (x * 2.0).astype(np.float64)),
+    "einsum may return a view of a temporary": _diagonal_of_a_temporary,
+    "einsum transposes as a view": _transposed_temporary_by_einsum,
+    "real of a real array is that array": lambda x: (np.real(x * 1.0), x * 3.0),
+    "imag of a real array is read-only": lambda x: np.imag(x).T,
+    "a view of a broadcast": lambda x: np.broadcast_to(x[0], (4, 3)).T,
+    # Loop roll-up turns these into (read-only) windows of x, then a view of those.
+    "stacked sliding windows, stacked on axis 1": lambda x: anp.stack(
+        [x.ravel()[i : i + 3] for i in range(5)], axis=1
+    ),
+    "stacked strided windows": lambda x: anp.array([x.ravel()[i : i + 5 : 2] for i in range(4)]),
+    "a folded constant": lambda x: (x + anp.cos(_TABLE), anp.cos(_TABLE)),
+    "a closed-over constant, through a view": lambda x: (x, anp.asarray(_TABLE)[::-1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALIASING_CASES))
+def test_outputs_alias_and_are_writeable_as_eager(name):
+    x = np.arange(9.0).reshape(3, 3) / 7
+    _assert_aliasing_like_eager(ALIASING_CASES[name], x)
+
+
+def test_buffer_reuse_never_writes_into_a_value_a_view_shows():
+    x = rng.normal(size=(4, 4))
+    d, b = jit(_diagonal_of_a_temporary)(x)
+    np.testing.assert_array_equal(d, np.diag(x * 2.0))
+    np.testing.assert_array_equal(b, x * 2.0 + 1.0)
+
+
+def test_copies_are_dropped_only_where_nobody_can_tell():
+    # A copy of an input that is returned stays; a copy of a temporary read by nothing else,
+    # or one whose result only feeds arithmetic, goes.
+    x = np.ones((2, 3))
+    assert _eqn_names(jit(lambda x: x.astype(x.dtype)), x) == ["copy"]
+    assert "copy" not in _eqn_names(jit(lambda x: (x * 2.0).flatten()), x)
+    assert "copy" not in _eqn_names(jit(lambda x: x.copy() + 1.0), x)
+    # Two equal fresh results that are both returned stay two arrays (no copy needed).
+    assert _eqn_names(jit(lambda x: (x * 2.0, (x * 2.0).copy())), x) == ["multiply"] * 2

@@ -20,7 +20,7 @@ from autovec.core import EVAL_TRACE, _current_trace
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.staging import StagingTrace
 from autovec.ir import Atom, Eqn, Literal, Program, Var, bind_eqn
-from autovec.prims.shape import getitem_p, moveaxis
+from autovec.prims.shape import concatenate_p, expand_dims_p, getitem_p, moveaxis
 from autovec.prims.windows import windows_p
 
 # Fewer copies than this are left alone: the rolled form costs a few operations itself.
@@ -109,13 +109,13 @@ def _stack_candidates(program: Program) -> dict[int, tuple[int, list[Var]]]:
     producers = {v.id: e for e in program.eqns for v in e.outputs}
     found = {}
     for e in program.eqns:
-        if e.prim.name != "concatenate" or len(e.inputs) < MIN_COPIES:
+        if e.prim is not concatenate_p or len(e.inputs) < MIN_COPIES:
             continue
         axis = e.params["axis"]
         items = []
         for a in e.inputs:
             p = producers.get(a.id) if isinstance(a, Var) else None
-            if p is None or p.prim.name != "expand_dims" or p.params["axes"] != (axis,):
+            if p is None or p.prim is not expand_dims_p or p.params["axes"] != (axis,):
                 break
             items.append(p.inputs[0])
         else:

@@ -22,7 +22,7 @@ from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.optimize import optimize
 from autovec.interpreters.staging import StagingTrace, trace_to_program
 from autovec.ir import Literal, Program, Var, eval_program, pretty
-from autovec.prims.base import Arg, Sample, declare
+from autovec.prims.base import FRESH, READ_ONLY_VIEW, VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
 from autovec.prims.reductions import REDUCTIONS
 from autovec.tree import PyTreeDef, tree_flatten, tree_unflatten
@@ -94,13 +94,14 @@ def compile_program(program: Program, xp: Any) -> Compiled:
             glob.setdefault("_errstate", np.errstate)
             kwargs = ", ".join(f"{k}={v!r}" for k, v in e.errstate)
             lines.append(f"    with _errstate({kwargs}):\n        {call}")
-    # Outputs that are read-only views (broadcasts, windows) are copied, as eager vmap does:
-    # the caller gets arrays it can write to.
-    views = {v.id for e in program.eqns if e.prim.name in _READ_ONLY_VIEWS for v in e.outputs}
-    if views:
+    # Outputs that may be read-only (a broadcast, windows, or a view of one) or show a
+    # constant the program keeps are copied: the caller gets arrays it can write to, and
+    # writing to them cannot change what later calls return.
+    copied = _outputs_to_copy(program)
+    if copied:
         glob["_writable"] = xp.array
     outs = ", ".join(
-        f"_writable({atom(o)})" if isinstance(o, Var) and o.id in views else atom(o)
+        f"_writable({atom(o)})" if isinstance(o, Var) and o.id in copied else atom(o)
         for o in program.outputs
     )
     lines.append(f"    return ({outs}{',' if len(program.outputs) == 1 else ''})")
@@ -110,13 +111,29 @@ def compile_program(program: Program, xp: Any) -> Compiled:
     return Compiled(glob[_identifier(program.name)], source, program)
 
 
-_READ_ONLY_VIEWS = ("broadcast_to", "windows")
-# Primitives whose outputs are freshly allocated arrays nothing else refers to.
-_FRESH_REDUCTIONS = ("sum", "prod", "max", "min", "mean", "var", "std", "any", "all")
-# Primitives whose outputs are fresh arrays (or an exclusive reshape of one).
-_FRESH_PRODUCERS = (*_FRESH_REDUCTIONS, "dot_general")
-# Primitives that never return a view of their inputs.
-_COPYING_CONSUMERS = (*_FRESH_REDUCTIONS, "dot_general", "einsum", "concatenate")
+def _outputs_to_copy(program: Program) -> set[int]:
+    """Output variables that may be read-only or share memory with a program constant.
+
+    Follows the primitives' ``output`` facts: a fresh output owns its memory; a view may show
+    its inputs' memory (and is read-only where one of them may be); a read-only view may be
+    read-only whatever its inputs.
+    """
+    read_only: set[int] = set()
+    shows_const = {v.id for v in program.const_vars}
+    for e in program.eqns:
+        kind = e.prim.facts.output
+        if kind == FRESH:
+            continue
+        ins = [a.id for a in e.inputs if isinstance(a, Var)]
+        if kind == READ_ONLY_VIEW or any(i in read_only for i in ins):
+            read_only.update(v.id for v in e.outputs)
+        if any(i in shows_const for i in ins):
+            shows_const.update(v.id for v in e.outputs)
+    return {
+        o.id
+        for o in program.outputs
+        if isinstance(o, Var) and (o.id in read_only or o.id in shows_const)
+    }
 
 
 def _is_ufunc_call(e: Any) -> bool:
@@ -135,10 +152,10 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
 
     NumPy itself elides temporaries in expressions like ``(a - b) ** 2``; a program knows
     exactly when each value dies, so it can do the same for every elementwise step: the
-    output of a ufunc may overwrite an input that (a) was freshly allocated by a ufunc, a
-    reduction or a matrix product of this program, (b) is not read by any later equation
-    nor returned, nor by anything that may have made a view of it, and (c) has the output's
-    shape and dtype.
+    output of a ufunc may overwrite an input that (a) was freshly allocated by this program,
+    (b) is not read by any later equation nor returned, nor by anything that may have made a
+    view of it, and (c) has the output's shape and dtype. Which equations give fresh outputs
+    and which may make views is each primitive's ``output`` fact.
     """
     last_use: dict[int, int] = {}
     # A value read by anything that may return a view of it (a transpose, a slice, a
@@ -148,7 +165,7 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
         for a in e.inputs:
             if isinstance(a, Var):
                 last_use[a.id] = k
-                if not (_is_ufunc_call(e) or e.prim.name in _COPYING_CONSUMERS):
+                if e.prim.facts.output != FRESH:
                     viewed.add(a.id)
     returned = {o.id for o in program.outputs if isinstance(o, Var)}
     fresh: set[int] = set()
@@ -170,12 +187,8 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
                     reuse[k] = a
                     fresh.discard(a.id)
                     break
-        if (
-            e.outputs
-            and e.outputs[0].aval.shape
-            and (_is_ufunc_call(e) or e.prim.name in _FRESH_PRODUCERS)
-        ):
-            fresh.add(e.outputs[0].id)
+        if e.prim.facts.output == FRESH:
+            fresh.update(v.id for v in e.outputs if v.aval.shape)
     return reuse
 
 
@@ -274,6 +287,8 @@ jit_p = declare(
     impl=_jit_impl,
     shape=_jit_shape,
     batch=_jit_batch,
+    output=VIEW,  # a program may return its inputs, or views of them
+    inline=True,
     multiple_results=True,
     samples=[Sample((Arg((3,)), Arg(())), {"program": _sample_program(), "name": "sample"})],
     doc="Call a staged program (what jit leaves behind under other transformations).",

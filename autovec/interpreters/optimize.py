@@ -17,6 +17,7 @@ from autovec.core import EVAL_TRACE, _current_trace
 from autovec.interpreters import staging
 from autovec.interpreters.fusion import roll_up_loops
 from autovec.ir import Atom, Eqn, Literal, Program, Var, bind_eqn, check_program
+from autovec.prims.base import FRESH
 
 # Constant folding never materialises more than this many elements at compile time.
 _FOLD_LIMIT = 1 << 16
@@ -97,31 +98,56 @@ def fold_constants(program: Program) -> Program:
     return _rebuild(program, eqns, subst, const_vars, const_vals)
 
 
-def _is_noop(e: Eqn) -> bool:
-    name, p = e.prim.name, e.params
-    if len(e.inputs) != 1 or len(e.outputs) != 1:
-        return False
-    x, out = e.inputs[0].aval, e.outputs[0].aval
-    if x.shape != out.shape or x.dtype != out.dtype:
-        return False
-    if name in ("reshape", "broadcast_to", "convert_element_type"):
-        return True
-    if name == "transpose":
-        return p["perm"] == tuple(range(len(p["perm"])))
-    if name in ("expand_dims", "squeeze"):
-        return not p["axes"]
-    if name == "getitem":
-        return all(i == (None, None, None) for i in p["index"])
-    return False
+def _shown_by_outputs(program: Program) -> set[int]:
+    """Variables whose memory a program output may show: the outputs themselves, and what
+    any view among them (by the primitives' ``output`` facts) was taken of."""
+    shown = {o.id for o in program.outputs if isinstance(o, Var)}
+    for e in reversed(program.eqns):
+        if e.prim.facts.output != FRESH and any(v.id in shown for v in e.outputs):
+            shown.update(a.id for a in e.inputs if isinstance(a, Var))
+    return shown
 
 
 def remove_noops(program: Program) -> Program:
-    """Drop reshapes/transposes/broadcasts/casts that leave their input unchanged."""
+    """Drop equations that give their input's values unchanged (each primitive's ``noop``
+    fact: a reshape to the same shape, an identity transpose, a cast to the same dtype).
+
+    A copy (the ``copies`` fact) is dropped only where nobody can tell: its result never
+    reaches an output, or it copies a fresh temporary that nothing else reads or returns.
+    """
+    shown = _shown_by_outputs(program)
+    readers: dict[int, int] = {}
+    for e in program.eqns:
+        for a in e.inputs:
+            if isinstance(a, Var):
+                readers[a.id] = readers.get(a.id, 0) + 1
+    producers = {v.id: e for e in program.eqns for v in e.outputs}
     subst: dict[int, Atom] = {}
+
+    def private(a: Atom) -> bool:
+        """Only one equation reads ``a``, no output shows it, and its memory is a fresh
+        temporary's (or views of such) that nothing else reads either."""
+        if isinstance(a, Literal):
+            return True
+        e = producers.get(a.id)
+        if e is None or a.id in subst or readers[a.id] != 1 or a.id in shown:
+            return False
+        return e.prim.facts.output == FRESH or all(private(i) for i in e.inputs)
+
     eqns = []
     for e in program.eqns:
-        if _is_noop(e) and isinstance(e.inputs[0], Var):
-            subst[e.outputs[0].id] = e.inputs[0]
+        facts = e.prim.facts
+        x = e.inputs[0] if e.inputs else None
+        if (
+            isinstance(x, Var)
+            and facts.is_noop([a.aval for a in e.inputs], [v.aval for v in e.outputs], e.params)
+            and (
+                not facts.copies
+                or e.outputs[0].id not in shown
+                or private(x)
+            )
+        ):
+            subst[e.outputs[0].id] = x
         else:
             eqns.append(e)
     return _rebuild(program, eqns, subst)
@@ -138,7 +164,9 @@ def _atom_key(a: Atom) -> Any:
 
 
 def eliminate_common_subexpressions(program: Program) -> Program:
-    """Compute each (primitive, inputs, params) once."""
+    """Compute each (primitive, inputs, params) once; but two fresh results that outputs
+    show stay two arrays, as they are eagerly (``return x + 1, x + 1``)."""
+    shown = _shown_by_outputs(program)
     seen: dict[Any, list[Var]] = {}
     subst: dict[int, Atom] = {}
     eqns = []
@@ -151,7 +179,11 @@ def eliminate_common_subexpressions(program: Program) -> Program:
             eqns.append(e.replace(inputs))
             continue
         prev = seen.get(key)
-        if prev is not None:
+        if prev is not None and not (
+            e.prim.facts.output == FRESH
+            and any(v.id in shown for v in e.outputs)
+            and any(v.id in shown for v in prev)
+        ):
             for v, p in zip(e.outputs, prev):
                 subst[v.id] = p
             continue

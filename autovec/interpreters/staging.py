@@ -149,7 +149,7 @@ class StagingTrace(Trace):
         return v
 
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        if prim.name == "jit":  # inline nested jit: one flat program to optimise
+        if prim.facts.inline:  # a nested jit: inline it, one flat program to optimise
             return _inline(self, params["program"], args)
         inputs = [self.to_atom(a) for a in args]
         out_aval = prim.shape(*(a.aval for a in inputs), **params)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from autovec.numpy._util import arr, is_traced, ndim, normalize_axes, normalize_axis, shape
+from autovec.prims.scatter import copy_p
 from autovec.prims.shape import (
     broadcast_to_p,
     concatenate_p,
@@ -253,8 +254,8 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> A
     dtype = np.dtype(dtype)
     if not is_traced(x) and not isinstance(x, np.ndarray):
         return np.asarray(x).astype(dtype)
-    if x.dtype == dtype and not (copy and isinstance(x, np.ndarray)):
-        return x
+    if x.dtype == dtype:  # a copy unless told otherwise; jit drops it where no one can tell
+        return copy_p.bind(x) if copy else x
     return convert_element_type_p.bind(x, dtype=dtype)
 
 

@@ -159,10 +159,12 @@ def install(anp: Any) -> None:
             setattr(Tracer, name, _method(getattr(anp, name)))
     Tracer.reshape = _reshape_method(anp)
     Tracer.transpose = _transpose_method(anp)
+    # ndarray.astype and .flatten copy (even to the same dtype, even when 1-d): jit keeps the
+    # copy wherever an output could show that it is not one.
     Tracer.astype = lambda self, dtype, order="K", casting="unsafe", subok=True, copy=True: (
-        anp.astype(self, dtype)
+        anp.astype(self, dtype, copy=copy)
     )
-    Tracer.flatten = lambda self, order="C": anp.ravel(self, order)
+    Tracer.flatten = lambda self, order="C": anp.copy(anp.ravel(self, order))
     Tracer.copy = anp.indexing.copy_value
     # ndarray methods that work in place (sort, partition, put, fill): the tracer takes the
     # result, and they return None.

@@ -1,7 +1,9 @@
-"""What every primitive declaration uses: ``declare``, sample specs and shape helpers."""
+"""What every primitive declaration uses: ``declare``, its facts, sample specs and shape
+helpers."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 from collections.abc import Callable
@@ -34,18 +36,68 @@ class Sample(NamedTuple):
     params: dict[str, Any] = {}
 
 
+# ----------------------------------------------------------------------------------- facts
+# What an output is, relative to the inputs (the ``output`` fact):
+FRESH = "fresh"  # newly allocated, writeable, and nothing else refers to it
+VIEW = "view"  # may share memory with an input (or be it); writeable where that input is
+READ_ONLY_VIEW = "read-only view"  # may share memory with an input, and may be read-only
+OUTPUT_KINDS = (FRESH, VIEW, READ_ONLY_VIEW)
+
+
+@dataclasses.dataclass(frozen=True)
+class Facts:
+    """What jit's passes know about a primitive besides its value (see
+    docs/writing-a-primitive.md). Every ``declare`` states them; families give defaults.
+
+    - ``output``: ``FRESH``, ``VIEW`` or ``READ_ONLY_VIEW``, for every output. Buffer reuse
+      writes only into fresh outputs and never into a value some view may still show; a
+      read-only view that a program returns is copied, so the caller can write to it.
+    - ``copies``: the output is a copy of input 0 (its values, perhaps cast). The optimiser
+      drops such a copy only where nobody can tell: its result never reaches an output, or
+      it copies a fresh temporary that nothing else reads.
+    - ``noop(*in_avals, **params) -> bool``: True when the output has input 0's values
+      (``reshape`` to the same shape, ``transpose`` by the identity). The optimiser then
+      reads input 0 instead (a copy, only where nobody can tell).
+    - ``inline``: staging does not record a call but replays the program in
+      ``params["program"]`` (the ``jit`` primitive), so programs stay flat.
+    """
+
+    output: str
+    copies: bool = False
+    noop: Callable[..., bool] | None = None
+    inline: bool = False
+
+    def __post_init__(self) -> None:
+        if self.output not in OUTPUT_KINDS:
+            raise ValueError(f"output must be one of {OUTPUT_KINDS}, got {self.output!r}")
+        if self.copies and self.output != FRESH:
+            raise ValueError("a primitive that copies its input gives fresh outputs")
+
+    def is_noop(self, in_avals: list, out_avals: list, params: dict) -> bool:
+        """Whether an equation with these avals and params gives input 0's values."""
+        if self.noop is None or len(out_avals) != 1 or not in_avals:
+            return False
+        x, out = in_avals[0], out_avals[0]
+        return x.shape == out.shape and x.dtype == out.dtype and self.noop(*in_avals, **params)
+
+
 def declare(
     name: str,
     *,
     impl: Callable[..., Any],
     shape: Callable[..., Any],
     batch: Callable[..., Any],
+    output: str,
+    copies: bool = False,
+    noop: Callable[..., bool] | None = None,
+    inline: bool = False,
     samples: tuple = (),
     multiple_results: bool = False,
     doc: str = "",
     xp_function: str | None = None,
 ) -> Primitive:
-    """Declare and register a primitive: one place for all of its rules."""
+    """Declare and register a primitive: one place for all of its rules and facts
+    (``output``, ``copies``, ``noop``, ``inline``: see ``Facts``)."""
     return register_primitive(
         Primitive(
             name,
@@ -56,6 +108,7 @@ def declare(
             multiple_results=multiple_results,
             doc=doc,
             xp_function=xp_function,
+            facts=Facts(output, copies, noop, inline),
         )
     )
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import ShapedArray
-from autovec.prims.base import Arg, Sample, declare
+from autovec.prims.base import FRESH, Arg, Sample, declare
 from autovec.prims.shape import bdim_to_front
 
 
@@ -62,6 +62,7 @@ bincount_p = declare(
     "bincount",
     impl=_bincount_impl,
     shape=_bincount_shape,
+    output=FRESH,
     batch=_bincount_batch,
     samples=[
         Sample((Arg((7,), "int64", 0, 5),), {"length": 5}),

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from autovec.core import ShapedArray
-from autovec.prims.base import Arg, Sample, declare, result_dtypes
+from autovec.prims.base import FRESH, Arg, Sample, declare, result_dtypes
 from autovec.prims.shape import moveaxis
 
 
@@ -34,6 +34,7 @@ accumulate_p = declare(
     "accumulate",
     impl=_accumulate_impl,
     shape=_accumulate_shape,
+    output=FRESH,
     batch=_accumulate_batch,
     samples=[
         Sample((Arg((5,)),), {"ufunc": "add", "axis": 0, "dtype": None}),

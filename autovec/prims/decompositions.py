@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from autovec.core import Primitive, ShapedArray
-from autovec.prims.base import Arg, Sample, broadcast_shapes, declare, ndim_of, result_dtypes
+from autovec.prims.base import FRESH, Arg, Sample, broadcast_shapes, declare, ndim_of, result_dtypes
 from autovec.prims.shape import expand_dims_p, moveaxis, reshape_p
 
 # ------------------------------------------------------------------------------ family
@@ -67,6 +67,7 @@ def _stacked(
         name,
         impl=impl,
         shape=shape,
+        output=FRESH,
         batch=batch or default_batch,
         samples=samples,
         multiple_results=multiple_results,

@@ -10,7 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from autovec.core import Primitive, ShapedArray
-from autovec.prims.base import Arg, Sample, broadcast_shapes, declare, result_dtypes
+from autovec.prims.base import (
+    FRESH,
+    READ_ONLY_VIEW,
+    VIEW,
+    Arg,
+    Sample,
+    broadcast_shapes,
+    declare,
+    result_dtypes,
+)
 from autovec.prims.shape import expand_to_rank, moveaxis
 
 _PY_SCALARS = (int, float, complex, bool)  # weak scalars: they broadcast against anything
@@ -48,7 +57,13 @@ def align_batched(args: tuple, dims: tuple) -> tuple[list | tuple, int]:
 
 
 def _elementwise(
-    name: str, nargs: int, samples: list, *, multiple_results: bool = False, doc: str = ""
+    name: str,
+    nargs: int,
+    samples: list,
+    *,
+    multiple_results: bool = False,
+    doc: str = "",
+    output: str = FRESH,
 ) -> Primitive:
     def impl(xp: Any, *args: Any, **params: Any) -> Any:
         return getattr(xp, name)(*args, **params)
@@ -71,6 +86,7 @@ def _elementwise(
         impl=impl,
         shape=shape,
         batch=batch,
+        output=output,  # a ufunc allocates its result
         samples=samples,
         multiple_results=multiple_results,
         doc=doc or f"NumPy's {name}, elementwise.",
@@ -204,7 +220,13 @@ _MULTI: dict[str, tuple[int, list]] = {
     "frexp": (1, _unary()),
 }
 
-UNARY = {name: _elementwise(name, 1, s) for name, s in _UNARY.items()}
+# The two that are not ufuncs and do not allocate: np.real gives the input itself (real
+# dtype) or a view of its real part; np.imag of a real array is a read-only array of zeros.
+_NOT_FRESH = {"real": VIEW, "imag": READ_ONLY_VIEW}
+
+UNARY = {
+    name: _elementwise(name, 1, s, output=_NOT_FRESH.get(name, FRESH)) for name, s in _UNARY.items()
+}
 BINARY = {name: _elementwise(name, 2, s) for name, s in _BINARY.items()}
 MULTI = {name: _elementwise(name, n, s, multiple_results=True) for name, (n, s) in _MULTI.items()}
 

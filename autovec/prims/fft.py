@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from autovec.core import ShapedArray
-from autovec.prims.base import Arg, Sample, declare, result_dtypes
+from autovec.prims.base import FRESH, Arg, Sample, declare, result_dtypes
 
 KINDS = ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")
 
@@ -46,6 +46,7 @@ fft_p = declare(
     "fft",
     impl=_impl,
     shape=_shape,
+    output=FRESH,
     batch=_batch,
     samples=[
         Sample((Arg((3, 8), "complex128"),), {"kind": "fft", "n": 8, "axis": 1, "norm": None}),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from autovec.core import ShapedArray
-from autovec.prims.base import Arg, Sample, broadcast_shapes, declare, result_dtypes
+from autovec.prims.base import FRESH, Arg, Sample, broadcast_shapes, declare, result_dtypes
 from autovec.prims.elementwise import align_batched
 
 
@@ -34,6 +34,7 @@ choose_p = declare(
     "choose",
     impl=_choose_impl,
     shape=_choose_shape,
+    output=FRESH,
     batch=_choose_batch,
     samples=[
         Sample((Arg((4,), "int64", 0, 3), Arg((4,)), Arg((4,)), Arg(())), {"mode": "raise"}),

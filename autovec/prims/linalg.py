@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from autovec.core import ShapedArray
-from autovec.prims.base import Arg, Sample, declare, result_dtypes
+from autovec.prims.base import FRESH, VIEW, Arg, Sample, declare, result_dtypes
 from autovec.prims.shape import moveaxis
 
 # ----------------------------------------------------------------------------- dot_general
@@ -137,6 +137,7 @@ dot_general_p = declare(
     "dot_general",
     impl=dot_general_impl,
     shape=_dot_general_shape,
+    output=FRESH,
     batch=_dot_general_batch,
     samples=[
         Sample((Arg((3, 4)), Arg((4, 5))), {"dimension_numbers": (((1,), (0,)), ((), ()))}),
@@ -200,6 +201,8 @@ einsum_p = declare(
     "einsum",
     impl=lambda xp, *ops, subscripts, optimize: xp.einsum(subscripts, *ops, optimize=optimize),
     shape=_einsum_shape,
+    # A view where the subscripts only take a diagonal or permute axes ("ii->i", "ij->ji").
+    output=VIEW,
     batch=_einsum_batch,
     samples=[
         Sample((Arg((3, 4)), Arg((4, 5))), {"subscripts": "ij,jk->ik", "optimize": False}),

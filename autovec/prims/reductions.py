@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from autovec.core import Primitive, ShapedArray
-from autovec.prims.base import Arg, Sample, declare, result_dtypes
+from autovec.prims.base import FRESH, Arg, Sample, declare, result_dtypes
 from autovec.prims.shape import moveaxis, reshape_p
 
 
@@ -37,7 +37,9 @@ def _reduction(name: str, samples: list, doc: str) -> Primitive:
         out = prim.bind(x, axes=tuple(a + 1 for a in axes), keepdims=keepdims, **params)
         return out, 0
 
-    prim = declare(name, impl=impl, shape=shape, batch=batch, samples=samples, doc=doc)
+    prim = declare(
+        name, impl=impl, shape=shape, batch=batch, output=FRESH, samples=samples, doc=doc
+    )
     return prim
 
 
@@ -94,6 +96,7 @@ def _arg_reduction(name: str) -> Primitive:
         impl=impl,
         shape=shape,
         batch=batch,
+        output=FRESH,
         samples=[
             Sample((Arg((3, 4)),), {"axis": 1, "keepdims": False}),
             Sample((Arg((3, 4)),), {"axis": 0, "keepdims": True}),

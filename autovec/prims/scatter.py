@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from autovec.core import ShapedArray
-from autovec.prims.base import Arg, Sample, declare, ndim_of
+from autovec.prims.base import FRESH, Arg, Sample, declare, ndim_of
 from autovec.prims.elementwise import BINARY
 from autovec.prims.shape import bdim_to_front, expand_to_rank, moveaxis
 
@@ -76,6 +76,7 @@ scatter_p = declare(
     "scatter",
     impl=_scatter_impl,
     shape=_scatter_shape,
+    output=FRESH,
     batch=_scatter_batch,
     samples=[
         Sample((Arg((4, 3)), Arg((5,), "int64", 0, 12), Arg((5,))), {"ufunc": None}),
@@ -104,6 +105,9 @@ copy_p = declare(
     shape=lambda x: ShapedArray(x.shape, x.dtype),
     # The batched value is shared, not copied: traced values are never written in place, and
     # the new tracer this makes is all an update of one name needs to leave the other alone.
+    output=FRESH,
+    copies=True,
+    noop=lambda x: True,
     batch=lambda n, args, dims: (args[0], dims[0]),
     samples=[Sample((Arg((2, 3)),)), Sample((Arg((), "int64", 0, 5),))],
     doc="A new array with ``x``'s values (NumPy's ``copy``).",

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from autovec.core import ShapedArray
-from autovec.prims.base import Arg, Sample, declare, ndim_of
+from autovec.prims.base import FRESH, READ_ONLY_VIEW, VIEW, Arg, Sample, declare, ndim_of
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -60,6 +60,8 @@ transpose_p = declare(
     "transpose",
     impl=lambda xp, x, *, perm: xp.transpose(x, perm),
     shape=lambda x, *, perm: ShapedArray(tuple(x.shape[p] for p in perm), x.dtype),
+    output=VIEW,
+    noop=lambda x, *, perm: perm == tuple(range(len(perm))),
     batch=_transpose_batch,
     samples=[Sample((Arg((2, 3, 4)),), {"perm": (2, 0, 1)}), Sample((Arg((3,)),), {"perm": (0,)})],
     doc="Permute axes: output axis i is input axis perm[i].",
@@ -77,6 +79,8 @@ reshape_p = declare(
     "reshape",
     impl=lambda xp, x, *, new_sizes: xp.reshape(x, new_sizes),
     shape=lambda x, *, new_sizes: ShapedArray(new_sizes, x.dtype),
+    output=VIEW,  # a copy where the input's strides cannot express the new shape
+    noop=lambda x, *, new_sizes: tuple(new_sizes) == x.shape,
     batch=_reshape_batch,
     samples=[
         Sample((Arg((2, 6)),), {"new_sizes": (3, 4)}),
@@ -99,6 +103,8 @@ expand_dims_p = declare(
     "expand_dims",
     impl=lambda xp, x, *, axes: xp.expand_dims(x, axes),
     shape=_expand_dims_shape,
+    output=VIEW,
+    noop=lambda x, *, axes: not axes,
     batch=lambda n, args, dims, *, axes: (
         expand_dims_p.bind(moveaxis(args[0], dims[0], 0), axes=tuple(a + 1 for a in axes)),
         0,
@@ -113,6 +119,8 @@ squeeze_p = declare(
     shape=lambda x, *, axes: ShapedArray(
         tuple(s for i, s in enumerate(x.shape) if i not in axes), x.dtype
     ),
+    output=VIEW,
+    noop=lambda x, *, axes: not axes,
     batch=lambda n, args, dims, *, axes: (
         squeeze_p.bind(moveaxis(args[0], dims[0], 0), axes=tuple(a + 1 for a in axes)),
         0,
@@ -134,6 +142,8 @@ broadcast_to_p = declare(
     "broadcast_to",
     impl=lambda xp, x, *, shape: xp.broadcast_to(x, shape),
     shape=lambda x, *, shape: ShapedArray(shape, x.dtype, x.weak_type),
+    output=READ_ONLY_VIEW,
+    noop=lambda x, *, shape: tuple(shape) == x.shape,
     batch=_broadcast_to_batch,
     samples=[Sample((Arg((3,)),), {"shape": (2, 3)}), Sample((Arg((2, 1)),), {"shape": (4, 2, 5)})],
     doc="NumPy's broadcast_to (right-aligned); a read-only view in NumPy.",
@@ -158,6 +168,7 @@ concatenate_p = declare(
     "concatenate",
     impl=lambda xp, *xs, axis: xp.concatenate(xs, axis=axis),
     shape=_concatenate_shape,
+    output=FRESH,
     batch=_concatenate_batch,
     samples=[
         Sample((Arg((2, 3)), Arg((1, 3))), {"axis": 0}),
@@ -172,6 +183,8 @@ flip_p = declare(
     "flip",
     impl=lambda xp, x, *, axes: xp.flip(x, axis=axes),
     shape=lambda x, *, axes: ShapedArray(x.shape, x.dtype),
+    output=VIEW,
+    noop=lambda x, *, axes: all(x.shape[a] <= 1 for a in axes),
     batch=lambda n, args, dims, *, axes: (
         flip_p.bind(args[0], axes=tuple(a + (a >= dims[0]) for a in axes)),
         dims[0],
@@ -191,6 +204,9 @@ convert_element_type_p = declare(
     "convert_element_type",
     impl=lambda xp, x, *, dtype: xp.astype(xp.asarray(x), dtype),
     shape=_astype_shape,
+    output=FRESH,  # NumPy's astype copies, even to the same dtype
+    copies=True,
+    noop=lambda x, *, dtype: x.dtype == dtype,
     batch=lambda n, args, dims, *, dtype: (
         convert_element_type_p.bind(args[0], dtype=dtype),
         dims[0],
@@ -228,6 +244,8 @@ getitem_p = declare(
     "getitem",
     impl=lambda xp, x, *, index: x[to_slice_index(index)],
     shape=_getitem_shape,
+    output=VIEW,  # or a NumPy scalar, when every axis is indexed by an int
+    noop=lambda x, *, index: all(i == _FULL for i in index),
     batch=_getitem_batch,
     samples=[
         Sample((Arg((4, 5)),), {"index": ((1, 3, None), 2)}),
@@ -318,6 +336,7 @@ index_p = declare(
     "index",
     impl=lambda xp, x, *idx, spec: x[_rebuild(spec, idx)],
     shape=_index_shape,
+    output=FRESH,  # advanced indexing always copies
     batch=_index_batch,
     samples=[
         Sample((Arg((5, 3)), Arg((4,), "int64", -5, 5)), {"spec": (ARRAY,)}),

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from autovec.core import ShapedArray
-from autovec.prims.base import Arg, Sample, declare
+from autovec.prims.base import FRESH, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
 from autovec.prims.shape import (
     broadcast_batch,
@@ -114,6 +114,7 @@ convolve_p = declare(
     "convolve",
     impl=lambda xp, a, v, *, mode: xp.convolve(a, v, mode=mode),
     shape=_conv_shape,
+    output=FRESH,
     batch=_conv_batch,
     samples=_samples(),
     doc="NumPy's 1-D convolve(a, v, mode).",
@@ -142,6 +143,7 @@ correlate_p = declare(
     "correlate",
     impl=lambda xp, a, v, *, mode: xp.correlate(a, v, mode=mode),
     shape=_conv_shape,
+    output=FRESH,
     batch=_corr_batch,
     samples=_samples(),
     doc="NumPy's 1-D correlate(a, v, mode).",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from autovec.core import ShapedArray
-from autovec.prims.base import Arg, Sample, declare
+from autovec.prims.base import FRESH, Arg, Sample, declare
 from autovec.prims.reductions import _arg_reduction
 from autovec.prims.shape import broadcast_batch, moveaxis
 
@@ -34,7 +34,9 @@ def _along_axis(name: str, impl: Any, out_dtype: Any, samples: list, doc: str) -
         x = moveaxis(args[0], dims[0], 0)
         return prim.bind(x, axis=axis + 1, **params), 0
 
-    prim = declare(name, impl=impl, shape=shape, batch=batch, samples=samples, doc=doc)
+    prim = declare(
+        name, impl=impl, shape=shape, batch=batch, output=FRESH, samples=samples, doc=doc
+    )
     return prim
 
 
@@ -178,6 +180,7 @@ searchsorted_p = declare(
     "searchsorted",
     impl=_searchsorted_impl,
     shape=_searchsorted_shape,
+    output=FRESH,
     batch=_searchsorted_batch,
     samples=[
         # The array searched must be sorted: constant rows are (NumPy's search of an unsorted

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from autovec.core import ShapedArray
-from autovec.prims.base import Arg, Sample, declare, result_dtypes
+from autovec.prims.base import FRESH, Arg, Sample, declare, result_dtypes
 
 
 def _i0_impl(xp: Any, x: Any) -> Any:
@@ -22,6 +22,7 @@ i0_p = declare(
     "i0",
     impl=_i0_impl,
     shape=lambda x: ShapedArray(x.shape, result_dtypes(_i0_impl, (x,), {})[0]),
+    output=FRESH,
     batch=lambda n, args, dims: (i0_p.bind(args[0]), dims[0]),
     samples=[
         Sample((Arg((5,), low=-12.0, high=12.0),)),

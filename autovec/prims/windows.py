@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from autovec.core import ShapedArray
-from autovec.prims.base import Arg, Sample, declare
+from autovec.prims.base import READ_ONLY_VIEW, Arg, Sample, declare
 from autovec.prims.shape import moveaxis
 
 
@@ -48,6 +48,7 @@ windows_p = declare(
     "windows",
     impl=_windows_impl,
     shape=_windows_shape,
+    output=READ_ONLY_VIEW,  # NumPy: a read-only strided view; other namespaces: a copy
     batch=_windows_batch,
     samples=[
         Sample((Arg((8,)),), {"axis": 0, "start": 0, "count": 6, "step": 1, "length": 3}),
