@@ -141,11 +141,7 @@ def remove_noops(program: Program) -> Program:
         if (
             isinstance(x, Var)
             and facts.is_noop([a.aval for a in e.inputs], [v.aval for v in e.outputs], e.params)
-            and (
-                not facts.copies
-                or e.outputs[0].id not in shown
-                or private(x)
-            )
+            and (not facts.copies or e.outputs[0].id not in shown or private(x))
         ):
             subst[e.outputs[0].id] = x
         else:
