@@ -5,6 +5,7 @@ binding its primitives (so any trace can interpret it: eval, vmap, staging).
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 from collections.abc import Iterator
 from typing import Any
@@ -50,15 +51,26 @@ class Literal:
 Atom = Var | Literal
 
 
+# Where in the user's code an equation was traced: (file name, line number).
+SourceInfo = tuple[str, int]
+
+# The source of the equation being replayed (``bind_eqn``), so that a staging trace that
+# records it again keeps where the user wrote it rather than where it was replayed.
+replaying_source: contextvars.ContextVar[SourceInfo | None] = contextvars.ContextVar(
+    "replaying_source", default=None
+)
+
+
 class Eqn:
     """``outputs = prim[params](*inputs)``.
 
     ``errstate`` is the NumPy floating-point error state the equation was traced under, when
     it differs from the caller's (an ``np.errstate`` block inside the traced function): the
     equation is replayed under it, so warnings behave as they would eagerly.
+    ``source_info`` is the user's ``(file, line)`` that traced it, for error messages.
     """
 
-    __slots__ = ("prim", "inputs", "params", "outputs", "errstate")
+    __slots__ = ("prim", "inputs", "params", "outputs", "errstate", "source_info")
 
     def __init__(
         self,
@@ -67,16 +79,18 @@ class Eqn:
         params: dict,
         outputs: list[Var],
         errstate: tuple | None = None,
+        source_info: SourceInfo | None = None,
     ):
         self.prim = prim
         self.inputs = inputs
         self.params = params
         self.outputs = outputs
         self.errstate = errstate
+        self.source_info = source_info
 
     def replace(self, inputs: list[Atom]) -> Eqn:
         """The same equation reading other inputs."""
-        return Eqn(self.prim, inputs, self.params, self.outputs, self.errstate)
+        return Eqn(self.prim, inputs, self.params, self.outputs, self.errstate, self.source_info)
 
 
 class Program:
@@ -165,6 +179,41 @@ def _spell_param(v: Any) -> str:
     return repr(v)
 
 
+class _Namer:
+    """Names variables a, b, ..., z, aa, ... in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
+        self.gen = _names()
+
+    def name(self, v: Var) -> str:
+        if v.id not in self.names:
+            self.names[v.id] = next(self.gen)
+        return self.names[v.id]
+
+    def atom(self, a: Atom) -> str:
+        return a.spell() if isinstance(a, Literal) else self.name(a)
+
+    def binder(self, v: Var) -> str:
+        return f"{self.name(v)}:{v.aval.str_short()}"
+
+    def eqn(self, e: Eqn) -> str:
+        outs = " ".join(self.binder(v) for v in e.outputs)
+        params = ", ".join(
+            f"{k}={_spell_index(v) if k in ('index', 'spec') else _spell_param(v)}"
+            for k, v in sorted(e.params.items())
+        )
+        call = e.prim.name + (f"[{params}]" if params else "")
+        return f"{outs} = {call} {' '.join(self.atom(a) for a in e.inputs)}".rstrip()
+
+
+def _namer_for(program: Program) -> _Namer:
+    namer = _Namer()
+    for v in (*program.const_vars, *program.in_vars):
+        namer.name(v)
+    return namer
+
+
 def pretty(program: Program, indent: int = 2) -> str:
     """The program as text, like JAX's jaxprs::
 
@@ -172,36 +221,29 @@ def pretty(program: Program, indent: int = 2) -> str:
         c:f64[4,3] = dot_general[...] a b
       in (c,) }
     """
-    names: dict[int, str] = {}
-    gen = _names()
-
-    def name(v: Var) -> str:
-        if v.id not in names:
-            names[v.id] = next(gen)
-        return names[v.id]
-
-    def atom(a: Atom) -> str:
-        return a.spell() if isinstance(a, Literal) else name(a)
-
-    def binder(v: Var) -> str:
-        return f"{name(v)}:{v.aval.str_short()}"
-
+    namer = _namer_for(program)
     pad = " " * indent
-    consts = " ".join(binder(v) for v in program.const_vars)
-    ins = " ".join(binder(v) for v in program.in_vars)
+    consts = " ".join(namer.binder(v) for v in program.const_vars)
+    ins = " ".join(namer.binder(v) for v in program.in_vars)
     head = f"{{ lambda {consts + '; ' if consts else ''}{ins} ."
     lines = [head]
     for e in program.eqns:
-        outs = " ".join(binder(v) for v in e.outputs)
-        params = ", ".join(
-            f"{k}={_spell_index(v) if k in ('index', 'spec') else _spell_param(v)}"
-            for k, v in sorted(e.params.items())
-        )
-        call = e.prim.name + (f"[{params}]" if params else "")
-        lines.append(f"{pad}  {outs} = {call} {' '.join(atom(a) for a in e.inputs)}".rstrip())
-    outs = ", ".join(atom(o) for o in program.outputs)
+        lines.append(f"{pad}  {namer.eqn(e)}")
+    outs = ", ".join(namer.atom(o) for o in program.outputs)
     lines.append(f"{pad}in ({outs}{',' if len(program.outputs) == 1 else ''}) }}")
     return "\n".join(lines)
+
+
+def describe_eqn(program: Program, k: int) -> str:
+    """Equation ``k`` as ``pretty`` prints it (same variable names), with where it was
+    traced: ``c:f64[3,3] = inv b (traced at model.py:12)``."""
+    namer = _namer_for(program)
+    for e in program.eqns[:k]:
+        for v in e.outputs:
+            namer.name(v)
+    e = program.eqns[k]
+    where = f" (traced at {e.source_info[0]}:{e.source_info[1]})" if e.source_info else ""
+    return namer.eqn(e) + where
 
 
 # ------------------------------------------------------------------------------ type checker
@@ -278,8 +320,13 @@ def eval_program(program: Program, args: list[Any] | tuple) -> list[Any]:
 
 
 def bind_eqn(e: Eqn, args: list[Any]) -> Any:
-    """Bind ``e``'s primitive on ``args`` at the current trace, under ``e``'s errstate."""
-    if e.errstate is None:
-        return e.prim.bind(*args, **e.params)
-    with np.errstate(**dict(e.errstate)):
-        return e.prim.bind(*args, **e.params)
+    """Bind ``e``'s primitive on ``args`` at the current trace, under ``e``'s errstate; a
+    staging trace that records it keeps ``e``'s source."""
+    token = replaying_source.set(e.source_info)
+    try:
+        if e.errstate is None:
+            return e.prim.bind(*args, **e.params)
+        with np.errstate(**dict(e.errstate)):
+            return e.prim.bind(*args, **e.params)
+    finally:
+        replaying_source.reset(token)

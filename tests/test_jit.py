@@ -2,6 +2,7 @@
 generated source, composition with vmap in every order, and jit's errors."""
 
 import dataclasses
+import traceback
 from typing import NamedTuple
 
 import numpy as np
@@ -632,3 +633,66 @@ def test_copies_are_dropped_only_where_nobody_can_tell():
     assert "copy" not in _eqn_names(jit(lambda x: x.copy() + 1.0), x)
     # Two equal fresh results that are both returned stay two arrays (no copy needed).
     assert _eqn_names(jit(lambda x: (x * 2.0, (x * 2.0).copy())), x) == ["multiply"] * 2
+
+
+# ----------------------------------------------------- errors raised by a compiled program
+
+
+def _singular_inverse(a):
+    b = a * 2.0
+    return np.linalg.inv(b)  # line +2
+
+
+def _index_past_the_end(x, i):
+    y = np.sin(x)
+    return y[i]  # line +2
+
+
+def _log_raising(x):
+    with np.errstate(divide="raise"):
+        return anp.log(x)  # line +2
+
+
+@pytest.mark.parametrize(
+    ("fun", "args", "error", "generated"),
+    [
+        (_singular_inverse, (np.zeros((2, 2)),), np.linalg.LinAlgError, "= f1_inv("),
+        (_index_past_the_end, (np.arange(3.0), np.int64(5)), IndexError, "= f1_index("),
+        (_log_raising, (np.zeros(2),), FloatingPointError, "= f0_log("),
+    ],
+)
+def test_runtime_errors_name_the_users_line_and_show_the_generated_source(
+    fun, args, error, generated
+):
+    where = f"{__file__}:{fun.__code__.co_firstlineno + 2}"
+    batched = vmap(jit(fun), in_axes=(0,) + (None,) * (len(args) - 1))
+    for g, g_args in ((jit(fun), args), (batched, (args[0][None], *args[1:]))):
+        for _ in range(2):  # traced, then cached: the same explanation
+            with pytest.raises(error) as info:
+                g(*g_args)
+            message = "\n".join((str(info.value), *getattr(info.value, "__notes__", ())))
+            assert "while executing " in message and f"(traced at {where})" in message, message
+            assert message.count("while executing") == 1
+            tb = "".join(traceback.format_tb(info.value.__traceback__))
+            assert "<autovec.jit " in tb and generated in tb, tb  # linecache shows the line
+
+
+def test_generated_identifiers_are_valid_whatever_things_are_called():
+    from autovec.core import Primitive, ShapedArray
+    from autovec.prims.base import FRESH, Facts
+
+    odd = Primitive(
+        "my op/v2.0 ²",
+        impl=lambda xp, x: x + 1.0,
+        shape=lambda x: ShapedArray(x.shape, x.dtype),
+        batch=None,
+        facts=Facts(FRESH),
+    )
+    table = np.arange(3.0)
+
+    def v0(x):  # the name of the first variable, and the function closes over a constant
+        return odd.bind(x) * table
+
+    for name in ("v0", "class", "f0_my_op_v2_0__", "__autovec_source_map__", "2x", "é"):
+        v0.__name__ = name
+        np.testing.assert_array_equal(jit(v0)(np.ones(3)), 2.0 * table)

@@ -19,7 +19,7 @@ from typing import Any
 from autovec.core import EVAL_TRACE, _current_trace
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.staging import StagingTrace
-from autovec.ir import Atom, Eqn, Literal, Program, Var, bind_eqn
+from autovec.ir import Atom, Eqn, Literal, Program, Var, bind_eqn, replaying_source
 from autovec.prims.shape import concatenate_p, expand_dims_p, getitem_p, moveaxis
 from autovec.prims.windows import windows_p
 
@@ -180,8 +180,12 @@ def _restage(program: Program, plans: dict) -> Program:
             if plan is None:
                 out = bind_eqn(e, [read(a) for a in e.inputs])
                 outs = out if e.prim.multiple_results else (out,)
-            else:
-                outs = (_rolled(staging, plan, producers, read),)
+            else:  # new equations say they come from the user's line that stacked the copies
+                source = replaying_source.set(e.source_info)
+                try:
+                    outs = (_rolled(staging, plan, producers, read),)
+                finally:
+                    replaying_source.reset(source)
             for v, val in zip(e.outputs, outs):
                 env[v.id] = val
         outs = [read(o) for o in program.outputs]

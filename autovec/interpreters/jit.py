@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
+import keyword
+import linecache
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,7 +24,7 @@ from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_av
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.optimize import optimize
 from autovec.interpreters.staging import StagingTrace, trace_to_program
-from autovec.ir import Literal, Program, Var, eval_program, pretty
+from autovec.ir import Literal, Program, Var, describe_eqn, eval_program, pretty
 from autovec.prims.base import FRESH, READ_ONLY_VIEW, VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
 from autovec.prims.reductions import REDUCTIONS
@@ -41,7 +44,59 @@ class Compiled:
         self.program = program
 
     def __call__(self, *args: Any) -> tuple:
-        return self.fn(*args)
+        try:
+            return self.fn(*args)
+        except Exception as exc:
+            explain_error(exc)
+            raise
+
+
+class _SourceMap:
+    """Kept in a compiled function's globals: which equation each generated line runs.
+
+    Its source stays in ``linecache`` (so tracebacks show the generated lines) while the
+    function, or a traceback through it, is alive.
+    """
+
+    __slots__ = ("filename", "program", "eqn_at_line")
+
+    def __init__(self, filename: str, program: Program, eqn_at_line: dict[int, int]):
+        self.filename = filename
+        self.program = program
+        self.eqn_at_line = eqn_at_line
+
+    def __del__(self) -> None:
+        linecache.cache.pop(self.filename, None)
+
+
+_SOURCE_MAP = "__autovec_source_map__"
+_compiled_ids = itertools.count()
+
+
+def explain_error(exc: BaseException) -> None:
+    """Say which equation of a compiled program raised ``exc``, and where the user's code
+    traced it, as torch.fx's interpreter does: ``while executing c:f64[2,2] = inv b (traced
+    at model.py:12)``. A note on Python 3.11+; on 3.10 the note ends the message. The
+    exception keeps its type."""
+    where = None
+    tb = exc.__traceback__
+    while tb is not None:  # the innermost compiled frame
+        source_map = tb.tb_frame.f_globals.get(_SOURCE_MAP)
+        if source_map is not None:
+            where = source_map, tb.tb_lineno
+        tb = tb.tb_next
+    if where is None:
+        return
+    source_map, line = where
+    k = source_map.eqn_at_line.get(line)
+    if k is None:
+        return
+    note = f"while executing {describe_eqn(source_map.program, k)}"
+    if hasattr(exc, "add_note"):
+        if note not in getattr(exc, "__notes__", ()):
+            exc.add_note(note)
+    elif len(exc.args) == 1 and isinstance(exc.args[0], str) and note not in exc.args[0]:
+        exc.args = (f"{exc.args[0]}\n{note}",)
 
 
 def _py_literal(v: Any) -> str | None:
@@ -76,10 +131,11 @@ def compile_program(program: Program, xp: Any) -> Compiled:
     for v, val in zip(program.const_vars, program.const_vals):
         glob[name(v)] = val
     args = [name(v) for v in program.in_vars]
-    lines = [f"def {_identifier(program.name)}({', '.join(args)}):"]
+    lines = ["def {fn_name}(" + ", ".join(args) + "):"]
+    eqn_at_line: dict[int, int] = {}
     reuse = _reusable_buffers(program) if xp is np else {}
     for k, e in enumerate(program.eqns):
-        fname = f"f{k}_{e.prim.name}"
+        fname = f"f{k}_{_identifier(e.prim.name)}"
         glob[fname] = _lower(e.prim, xp, e.params)
         outs = ", ".join(name(v) for v in e.outputs) + (
             "," if e.prim.multiple_results and len(e.outputs) == 1 else ""
@@ -88,12 +144,14 @@ def compile_program(program: Program, xp: Any) -> Compiled:
         if k in reuse:  # write into a dead temporary instead of allocating
             inputs.append(f"out={name(reuse[k])}")
         call = f"{outs} = {fname}({', '.join(inputs)})"
-        if e.errstate is None:
-            lines.append(f"    {call}")
-        else:  # traced inside an np.errstate block: replay it there
+        if e.errstate is not None:  # traced inside an np.errstate block: replay it there
             glob.setdefault("_errstate", np.errstate)
-            kwargs = ", ".join(f"{k}={v!r}" for k, v in e.errstate)
-            lines.append(f"    with _errstate({kwargs}):\n        {call}")
+            kwargs = ", ".join(f"{key}={v!r}" for key, v in e.errstate)
+            lines.append(f"    with _errstate({kwargs}):")
+            eqn_at_line[len(lines)] = k
+            call = f"    {call}"
+        lines.append(f"    {call}")
+        eqn_at_line[len(lines)] = k
     # Outputs that may be read-only (a broadcast, windows, or a view of one) or show a
     # constant the program keeps are copied: the caller gets arrays it can write to, and
     # writing to them cannot change what later calls return.
@@ -105,10 +163,19 @@ def compile_program(program: Program, xp: Any) -> Compiled:
         for o in program.outputs
     )
     lines.append(f"    return ({outs}{',' if len(program.outputs) == 1 else ''})")
+    # A file name of its own, registered with linecache: tracebacks show the generated line.
+    filename = f"<autovec.jit {program.name} #{next(_compiled_ids)}>"
+    glob[_SOURCE_MAP] = _SourceMap(filename, program, eqn_at_line)
+    # The function is named after the program, unless that is a name the code uses.
+    fn_name = _identifier(program.name)
+    while fn_name in glob or fn_name in names.values():
+        fn_name += "_"
+    lines[0] = lines[0].format(fn_name=fn_name)
     source = "\n".join(lines) + "\n"
-    code = compile(source, f"<autovec.jit {program.name}>", "exec")
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec")
     exec(code, glob)  # noqa: S102 - the source is generated here, from the program
-    return Compiled(glob[_identifier(program.name)], source, program)
+    return Compiled(glob[fn_name], source, program)
 
 
 def _outputs_to_copy(program: Program) -> set[int]:
@@ -193,8 +260,11 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
 
 
 def _identifier(name: str) -> str:
-    ident = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "f"
-    return ident if not ident[0].isdigit() else f"f_{ident}"
+    """A valid Python identifier made from ``name`` (ASCII letters, digits, underscores)."""
+    ident = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in name)
+    if not ident or ident[0].isdigit() or keyword.iskeyword(ident):
+        ident = f"f_{ident}"
+    return ident
 
 
 def _lower(prim: Any, xp: Any, params: dict) -> Callable[..., Any]:
@@ -219,7 +289,7 @@ def compiled_for(program: Program, xp: Any) -> Compiled:
 
 
 def _jit_impl(xp: Any, *args: Any, program: Program, name: str) -> tuple:
-    return compiled_for(program, xp)(*args)
+    return compiled_for(program, xp)(*args)  # Compiled.__call__ explains errors
 
 
 def _jit_shape(*avals: ShapedArray, program: Program, name: str) -> list[ShapedArray]:
@@ -400,11 +470,19 @@ class Jitted:
                 entry = None
                 key = None
             if entry is not None:
-                out = entry.fn(*leaves)
+                try:
+                    out = entry.fn(*leaves)
+                except Exception as exc:
+                    explain_error(exc)
+                    raise
                 return out[0] if entry.single else tree_unflatten(entry.out_def, out)
             if key is not None and None not in key:
                 entry = self._trace(args, {}, leaves, key)
-                out = entry.fn(*leaves)
+                try:
+                    out = entry.fn(*leaves)
+                except Exception as exc:
+                    explain_error(exc)
+                    raise
                 return out[0] if entry.single else tree_unflatten(entry.out_def, out)
         return self._call_slow(args, kwargs)
 
@@ -444,7 +522,11 @@ class Jitted:
         if at_eval:
             key = ("eval", treedef, static_key, *[_leaf_key(x) for x in leaves])
             entry = self._cache.get(key) or self._trace(args, kwargs, leaves, key)
-            out = entry.fn(*leaves)
+            try:
+                out = entry.fn(*leaves)
+            except Exception as exc:
+                explain_error(exc)
+                raise
             return out[0] if entry.single else tree_unflatten(entry.out_def, out)
         # Under another transformation: stage (or reuse) the program, bind the jit primitive.
         key = ("abstract", treedef, static_key, *avals)

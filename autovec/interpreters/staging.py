@@ -9,6 +9,8 @@ program inputs, so the program stays a closed, replayable function.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +26,16 @@ from autovec.core import (
     escaped_tracer_error,
     get_aval,
 )
-from autovec.ir import Eqn, Literal, Program, Var, check_program, eval_program
+from autovec.ir import (
+    Eqn,
+    Literal,
+    Program,
+    SourceInfo,
+    Var,
+    check_program,
+    eval_program,
+    replaying_source,
+)
 from autovec.tree import tree_flatten
 
 # When True (the test suite sets it), every program built is type-checked.
@@ -157,7 +168,8 @@ class StagingTrace(Trace):
         outs = [Var(a) for a in out_avals]
         err = np.geterr()
         errstate = None if err == self.base_errstate else tuple(sorted(err.items()))
-        self.eqns.append(Eqn(prim, inputs, dict(params), outs, errstate))
+        source = replaying_source.get() or user_source()
+        self.eqns.append(Eqn(prim, inputs, dict(params), outs, errstate, source))
         tracers = [StagingTracer(self, v) for v in outs]
         return tuple(tracers) if prim.multiple_results else tracers[0]
 
@@ -175,6 +187,32 @@ class StagingTrace(Trace):
         if CHECK_PROGRAMS:
             check_program(program)
         return program
+
+
+# Frames of these files are the library's own (NumPy's Python code calls back into ours
+# through __array_function__): the user's line is the first frame outside them.
+_LIBRARY_DIRS = (
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,  # autovec/
+    os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
+)
+_is_library_file: dict[str, bool] = {}
+
+
+def user_source() -> SourceInfo | None:
+    """The ``(file, line)`` of the innermost frame outside autovec and NumPy: where the
+    user's code asked for the operation being traced (JAX's source info, but one frame)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        inside = _is_library_file.get(filename)
+        if inside is None:
+            inside = _is_library_file[filename] = os.path.abspath(filename).startswith(
+                (*_LIBRARY_DIRS, "<autovec.")
+            )
+        if not inside:
+            return filename, frame.f_lineno
+        frame = frame.f_back
+    return None
 
 
 def _inline(trace: StagingTrace, program: Program, args: tuple) -> Any:
