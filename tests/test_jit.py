@@ -696,3 +696,51 @@ def test_generated_identifiers_are_valid_whatever_things_are_called():
     for name in ("v0", "class", "f0_my_op_v2_0__", "__autovec_source_map__", "2x", "é"):
         v0.__name__ = name
         np.testing.assert_array_equal(jit(v0)(np.ones(3)), 2.0 * table)
+
+
+def test_roll_up_of_a_body_that_reuses_its_values_is_one_pass(monkeypatch):
+    # z = z + z, `levels` times: as a tree the body has 2**levels leaves; as the graph it is,
+    # levels + 1 nodes. The matcher compares each node once per copy, and the rolled-up
+    # program computes each once.
+    from autovec.interpreters import fusion
+
+    visits = []
+    visit = fusion._Matcher.visit
+
+    def counting_visit(self, *args):
+        visits.append(1)
+        return visit(self, *args)
+
+    monkeypatch.setattr(fusion._Matcher, "visit", counting_visit)
+    levels, copies = 10, 6
+
+    def f(x):
+        out = []
+        for i in range(copies):
+            z = x[i : i + 3]
+            for _ in range(levels):
+                z = z + z
+            out.append(z)
+        return anp.stack(out)
+
+    x = rng.normal(size=copies + 2)
+    g = jit(f)
+    assert _eqn_names(g, x) == ["windows"] + ["add"] * levels
+    assert len(visits) <= (copies - 1) * (2 * levels + 2), len(visits)
+    np.testing.assert_allclose(g(x), f(x), rtol=1e-12)
+
+
+def test_roll_up_of_a_long_body_does_not_recurse():
+    def f(x):
+        out = []
+        for i in range(3):
+            z = x[i : i + 2]
+            for _ in range(1500):  # deeper than Python's recursion limit
+                z = z * 0.999
+            out.append(z)
+        return anp.stack(out)
+
+    x = rng.normal(size=4)
+    g = jit(f)
+    assert _eqn_names(g, x).count("multiply") == 1500
+    np.testing.assert_allclose(g(x), f(x), rtol=1e-12)

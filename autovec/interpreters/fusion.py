@@ -47,14 +47,28 @@ def _norm_item(item: Any, size: int) -> tuple[str, int, int, int] | None:
 
 
 class _Matcher:
-    """Compare the expression trees of copy 0 and copy k, node by node."""
+    """Compare the expression graphs of copy 0 and copy k, node by node.
+
+    Each node of copy 0 is compared once per copy: bodies that reuse a value (``z = z + z``)
+    are graphs with shared nodes, and walking them as trees would take exponential time.
+    """
 
     def __init__(self, producers: dict[int, Eqn]):
         self.producers = producers
         # template getitem equation id -> list over copies of the varying (kind, start, ...)
         self.varying: dict[int, list] = {}
+        # (variable of copy 0, k) -> the variable of copy k it was matched with
+        self.paired: dict[tuple[int, int], Var] = {}
 
     def match(self, a0: Atom, ak: Atom, k: int) -> None:
+        """Raise ``_Mismatch`` unless ``ak`` is computed as ``a0`` is (a loop, not recursion:
+        a long body must not exhaust Python's stack)."""
+        pending = [(a0, ak)]
+        while pending:
+            pending.extend(self.visit(*pending.pop(), k))
+
+    def visit(self, a0: Atom, ak: Atom, k: int) -> list[tuple[Atom, Atom]]:
+        """Compare one pair of nodes; return the pairs of inputs still to compare."""
         if isinstance(a0, Literal) or isinstance(ak, Literal):
             if not (
                 isinstance(a0, Literal)
@@ -63,28 +77,31 @@ class _Matcher:
                 and a0.val == ak.val
             ):
                 raise _Mismatch
-            return
+            return []
         if a0 is ak:
-            return  # shared by every copy: computed once, outside the loop
+            return []  # shared by every copy: computed once, outside the loop
+        seen = self.paired.get((a0.id, k))
+        if seen is not None:
+            if seen is not ak:  # one value in copy 0, two in copy k: not the same body
+                raise _Mismatch
+            return []
+        self.paired[(a0.id, k)] = ak
         e0, ek = self.producers.get(a0.id), self.producers.get(ak.id)
         if e0 is None or ek is None or e0.prim is not ek.prim or len(e0.inputs) != len(ek.inputs):
             raise _Mismatch
         if e0.prim is getitem_p:
-            self._match_getitem(e0, ek, k)
-            return
+            return self._match_getitem(e0, ek, k)
         if e0.params != ek.params or e0.outputs.index(a0) != ek.outputs.index(ak):
             raise _Mismatch
-        for i0, ik in zip(e0.inputs, ek.inputs):
-            self.match(i0, ik, k)
+        return list(zip(e0.inputs, ek.inputs))
 
-    def _match_getitem(self, e0: Eqn, ek: Eqn, k: int) -> None:
+    def _match_getitem(self, e0: Eqn, ek: Eqn, k: int) -> list[tuple[Atom, Atom]]:
         x0, xk = e0.inputs[0], ek.inputs[0]
         idx0, idxk = e0.params["index"], ek.params["index"]
         if len(idx0) != len(idxk):
             raise _Mismatch
         if idx0 == idxk:
-            self.match(x0, xk, k)
-            return
+            return [(x0, xk)]
         if x0 is not xk:  # the sliced array itself must be the same for every copy
             raise _Mismatch
         diffs = [p for p, (a, b) in enumerate(zip(idx0, idxk)) if a != b]
@@ -102,11 +119,13 @@ class _Matcher:
         if entry[0][0] != p:
             raise _Mismatch
         entry.append((p, axis, nk))
+        return []
 
 
-def _stack_candidates(program: Program) -> dict[int, tuple[int, list[Var]]]:
+def _stack_candidates(
+    program: Program, producers: dict[int, Eqn]
+) -> dict[int, tuple[int, list[Var]]]:
     """concatenate equations that stack (expand_dims at the concatenation axis) n values."""
-    producers = {v.id: e for e in program.eqns for v in e.outputs}
     found = {}
     for e in program.eqns:
         if e.prim is not concatenate_p or len(e.inputs) < MIN_COPIES:
@@ -123,9 +142,8 @@ def _stack_candidates(program: Program) -> dict[int, tuple[int, list[Var]]]:
     return found
 
 
-def _plan(program: Program, items: list[Var]) -> dict[int, Any] | None:
+def _plan(producers: dict[int, Eqn], items: list[Var]) -> dict[int, Any] | None:
     """For a stack of ``items``: the varying getitems of copy 0 and their progressions."""
-    producers = {v.id: e for e in program.eqns for v in e.outputs}
     matcher = _Matcher(producers)
     try:
         for k in range(1, len(items)):
@@ -150,10 +168,11 @@ def _plan(program: Program, items: list[Var]) -> dict[int, Any] | None:
 
 def roll_up_loops(program: Program) -> Program:
     """Replace stacks of offset copies of one computation by one batched computation."""
-    candidates = _stack_candidates(program)
+    producers = {v.id: e for e in program.eqns for v in e.outputs}
+    candidates = _stack_candidates(program, producers)
     plans = {}
     for eqn_id, (axis, items) in candidates.items():
-        plan = _plan(program, items)
+        plan = _plan(producers, items)
         if plan is not None:
             plans[eqn_id] = (axis, items, plan)
     if not plans:
@@ -201,8 +220,9 @@ def _rolled(staging: StagingTrace, plan: tuple, producers: dict, read: Any) -> A
     n = len(items)
     btrace = BatchTrace(staging, n)
     memo: dict[int, Any] = {}
+    by_id = {id(e): e for e in producers.values() if id(e) in varying}
     for eqn_id, (p, axis, first, step) in varying.items():
-        eqn = next(e for e in producers.values() if id(e) == eqn_id)
+        eqn = by_id[eqn_id]
         x = read(eqn.inputs[0])
         kind, start, sstep, length = first
         index = list(eqn.params["index"])
@@ -229,21 +249,35 @@ def _rolled(staging: StagingTrace, plan: tuple, producers: dict, read: Any) -> A
             bdim = p
         memo[id(eqn)] = BatchTracer(btrace, val, bdim)
 
-    def evaluate(a: Atom) -> Any:
-        if isinstance(a, Literal):
-            return a.val
-        e = producers.get(a.id)
-        if e is not None and id(e) in memo:
-            return memo[id(e)]
-        if e is None or not _depends_on_varying(a, producers, varying, {}):
-            return read(a)  # shared by every copy
-        out = bind_eqn(e, [evaluate(i) for i in e.inputs])
-        outs = out if e.prim.multiple_results else (out,)
-        return outs[e.outputs.index(a)]
+    # Copy 0's body, batched: each of its values computed once however often the body reuses
+    # it, in a loop rather than by recursion (a long body must not exhaust Python's stack).
+    values: dict[int, Any] = {}
+    depends: dict[int, bool] = {}
+
+    def value(a: Atom) -> Any:
+        return a.val if isinstance(a, Literal) else values[a.id]
 
     token = _current_trace.set(btrace)
     try:
-        result = evaluate(items[0])
+        pending: list[tuple[Atom, bool]] = [(items[0], False)]
+        while pending:
+            a, inputs_ready = pending.pop()
+            if isinstance(a, Literal) or a.id in values:
+                continue
+            e = producers.get(a.id)
+            if e is not None and id(e) in memo:
+                values[a.id] = memo[id(e)]
+            elif e is None or not _depends_on_varying(a, producers, varying, depends):
+                values[a.id] = read(a)  # shared by every copy
+            elif not inputs_ready:
+                pending.append((a, True))
+                pending.extend((i, False) for i in e.inputs)
+            else:
+                out = bind_eqn(e, [value(i) for i in e.inputs])
+                outs = out if e.prim.multiple_results else (out,)
+                for v, val in zip(e.outputs, outs):
+                    values[v.id] = val
+        result = values[items[0].id]
     finally:
         _current_trace.reset(token)
         btrace.alive = False
@@ -251,17 +285,21 @@ def _rolled(staging: StagingTrace, plan: tuple, producers: dict, read: Any) -> A
 
 
 def _depends_on_varying(a: Var, producers: dict, varying: dict, cache: dict) -> bool:
-    if a.id in cache:
-        return cache[a.id]
-    e = producers.get(a.id)
-    if e is None:
-        result = False
-    elif id(e) in varying:
-        result = True
-    else:
-        result = any(
-            isinstance(i, Var) and _depends_on_varying(i, producers, varying, cache)
-            for i in e.inputs
-        )
-    cache[a.id] = result
-    return result
+    """Whether ``a`` is computed from a varying slice; ``cache`` keeps every answer found, so
+    that all the questions about one body cost one walk of it."""
+    pending = [(a, False)]
+    while pending:
+        v, inputs_ready = pending.pop()
+        if v.id in cache:
+            continue
+        e = producers.get(v.id)
+        if e is None or id(e) in varying:
+            cache[v.id] = e is not None
+            continue
+        ins = [i for i in e.inputs if isinstance(i, Var)]
+        if inputs_ready:
+            cache[v.id] = any(cache[i.id] for i in ins)
+        else:
+            pending.append((v, True))
+            pending.extend((i, False) for i in ins if i.id not in cache)
+    return cache[a.id]
