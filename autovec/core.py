@@ -11,6 +11,7 @@ how ``vmap(vmap(f))`` and ``jit(vmap(f))`` compose.
 from __future__ import annotations
 
 import contextvars
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -92,6 +93,60 @@ def get_aval(x: Any) -> ShapedArray:
     if t in _PY_SCALAR_DTYPE:
         return ShapedArray((), _PY_SCALAR_DTYPE[t], weak_type=t is not bool)
     return ShapedArray(np.shape(x), x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype)
+
+
+# Class attributes a subclass of ndarray may define and still compute as a plain ndarray.
+_PLAIN_CLASS_ATTRS = frozenset(
+    {
+        "__module__",
+        "__qualname__",
+        "__doc__",
+        "__dict__",
+        "__weakref__",
+        "__slots__",
+        "__annotations__",
+        "__firstlineno__",
+        "__static_attributes__",
+        "__orig_bases__",
+        "__parameters__",
+        "__type_params__",
+    }
+)
+# Subclasses that compute as ndarray does: a memmap is an ndarray whose memory is a file.
+_PLAIN_SUBCLASSES = (np.memmap,)
+
+
+def plain_ndarray(x: np.ndarray, where: str = "vmap/jit") -> np.ndarray:
+    """``x`` as a plain ndarray when its subclass changes nothing NumPy computes (no method,
+    operator, protocol or attribute of its own); otherwise ``UnsupportedInputError``, since
+    tracing it with plain-ndarray rules would silently give another answer (``np.matrix``'s
+    ``*`` is a matrix product, a masked array skips masked elements)."""
+    own: set[str] = set()
+    for klass in type(x).__mro__:
+        if klass is np.ndarray:
+            break
+        if klass not in _PLAIN_SUBCLASSES:
+            own |= set(vars(klass)) - _PLAIN_CLASS_ATTRS
+    names = sorted(own, key=lambda n: (not n.startswith("__"), n))  # operators first
+    if not isinstance(x, _PLAIN_SUBCLASSES) and getattr(x, "__dict__", None):
+        names += [f"instance attribute {k!r}" for k in vars(x)]
+    if not names:
+        return x.view(np.ndarray)
+    hint = ""
+    if isinstance(x, np.matrix):
+        hint = " For matrix products of plain arrays use @ (np.matmul) instead of *."
+    elif isinstance(x, np.ma.MaskedArray):
+        hint = (
+            " Pass the data and the mask as two arrays (np.ma.getdata(x), "
+            "np.ma.getmaskarray(x)), or fill the masked elements first (x.filled(np.nan))."
+        )
+    raise errors.UnsupportedInputError(
+        f"{where} got a {type(x).__module__}.{type(x).__qualname__}, a subclass of "
+        f"numpy.ndarray with its own {', '.join(names[:5])}{', ...' if len(names) > 5 else ''}. "
+        f"Inside vmap/jit it would be computed as a plain ndarray, which can give another "
+        f"answer than the loop. Pass np.asarray(x) if plain-ndarray semantics are what you "
+        f"want.{hint}"
+    )
 
 
 # ----------------------------------------------------------------------------- primitives
@@ -266,6 +321,17 @@ class Tracer:
 
     __slots__ = ("_trace",)
     __array_priority__ = 1000  # beat ndarray in mixed binary operators
+    _numpy: Any = None  # the autovec.numpy namespace, set when it is imported
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A tracer type that redefines shape/dtype (as a plain property, for speed) gets the
+        # same assignment behaviour as the base class: x.shape = s is an error, not the
+        # built-in "property has no setter" AttributeError.
+        super().__init_subclass__(**kwargs)
+        for name in ("shape", "dtype"):
+            attr = cls.__dict__.get(name)
+            if isinstance(attr, property) and attr.fset is None:
+                setattr(cls, name, property(attr.fget, _ASSIGN[name], None, attr.__doc__))
 
     @property
     def aval(self) -> ShapedArray:
@@ -275,9 +341,17 @@ class Tracer:
     def shape(self) -> tuple[int, ...]:
         return self.aval.shape
 
+    @shape.setter
+    def shape(self, value: Any) -> None:
+        _ASSIGN["shape"](self, value)
+
     @property
     def dtype(self) -> np.dtype:
         return self.aval.dtype
+
+    @dtype.setter
+    def dtype(self, value: Any) -> None:
+        _ASSIGN["dtype"](self, value)
 
     @property
     def ndim(self) -> int:
@@ -322,17 +396,87 @@ class Tracer:
     __complex__ = _no_concrete("complex()", errors.ConcretizationTypeError, numpy_calls_it=True)
     item = _no_concrete(".item()", errors.ConcretizationTypeError)
 
-    def __format__(self, format_spec: str) -> str:
-        # f"{x}" shows the tracer; a numeric format (f"{x:.3f}") needs a concrete number.
-        if not format_spec:
-            return repr(self)
+    def __str__(self) -> str:
+        # In the loop, str(x) is the text of each example's values; one string for the whole
+        # batch would be wrong for every example, so (until the batch can split per value)
+        # this is an error.  repr(x) still shows the tracer, for debugging.
         raise errors.ConcretizationTypeError(
-            self._concretization_message(f"Formatting with {format_spec!r} (f'{{x:...}}')")
-            + " To look at values, return them from the transformed function and print "
-            "them outside."
+            self._concretization_message("str() (print, f'{x}', format)")
+            + " To look at the values, return them from the transformed function and print "
+            "them outside; print(repr(x)) shows the shape and dtype."
+        )
+
+    def __format__(self, format_spec: str) -> str:
+        raise errors.ConcretizationTypeError(
+            self._concretization_message(f"Formatting (f'{{x:{format_spec}}}', format())")
+            + " To look at the values, return them from the transformed function and print "
+            "them outside; print(repr(x)) shows the shape and dtype."
         )
 
     tolist = _no_concrete(".tolist()", errors.ConcretizationTypeError)
+    tobytes = _no_concrete(".tobytes()", errors.ConcretizationTypeError)
+    tofile = _no_concrete(".tofile()", errors.ConcretizationTypeError)
+    dump = _no_concrete(".dump()", errors.ConcretizationTypeError)
+    dumps = _no_concrete(".dumps()", errors.ConcretizationTypeError)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        # ndarray has no __round__ (round(array) is a TypeError); NumPy scalars, what the loop
+        # has for 0-d examples, round to a Python int, or to a scalar with ``ndigits``.
+        if self.ndim:
+            raise errors.UnsupportedOperationError(
+                "round() of an array: numpy.ndarray defines no __round__, so the loop raises "
+                "TypeError here too. Use np.round(x) (or x.round(decimals)) for arrays."
+            )
+        if ndigits is None:
+            raise errors.TracerIntegerConversionError(
+                self._concretization_message("round(x) (a Python int)")
+            )
+        return self.round(ndigits)  # type: ignore[attr-defined]  # installed by autovec.numpy
+
+    def __contains__(self, value: Any) -> bool:
+        # ndarray: (x == value).any(), as one Python bool, which needs a concrete value.
+        return bool((self == value).any())  # type: ignore[attr-defined]
+
+    def __copy__(self) -> Any:
+        return self.copy()  # type: ignore[attr-defined]
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        if self.dtype.kind == "O":  # ndarray deep-copies each element object
+            raise errors.UnsupportedOperationError(
+                "copy.deepcopy of an object-dtype value inside vmap/jit is not supported."
+            )
+        return self.copy()  # type: ignore[attr-defined]
+
+    def __delitem__(self, index: Any) -> None:
+        raise ValueError("cannot delete array elements")  # ndarray's error
+
+    def __reduce_ex__(self, *protocol: Any) -> Any:
+        raise errors.UnsupportedOperationError(
+            f"A value {self._trace.kind} cannot be pickled or copied by its state: return it "
+            f"from the transformed function and pickle the result."
+        )
+
+    __reduce__ = __reduce_ex__  # type: ignore[assignment]
+    __getstate__ = __reduce_ex__  # type: ignore[assignment]
+    __setstate__ = __reduce_ex__  # type: ignore[assignment]
+    __class_getitem__ = classmethod(types.GenericAlias)
+
+    @property
+    def device(self) -> str:
+        return "cpu"  # NumPy's only device (ndarray.device)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (1, 0)  # (kDLCPU, 0), as ndarray's
+
+    @property
+    def flat(self) -> FlatIter:
+        return FlatIter(self)
+
+    @flat.setter
+    def flat(self, value: Any) -> None:
+        # x.flat = v fills x with v's elements, repeated as often as needed (np.resize).
+        anp = self._numpy
+        self[...] = anp.reshape(anp.resize(value, (self.size,)), self.shape)  # type: ignore[index]
 
     def _become(self, other: Any) -> None:
         """Take ``other``'s value in place: how ``x[i] = v``, ``x += v``, ``x.sort()`` and
@@ -363,3 +507,106 @@ class Tracer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}<{self.aval.str_short()}>"
+
+
+def _no_memory(name: str, hint: str = "") -> property:
+    """An ndarray attribute about memory, which a traced value does not have.  The error is
+    also an AttributeError, so ``hasattr(x, name)`` is False and protocol probes move on."""
+
+    def get(self: Tracer, *value: Any) -> Any:
+        raise errors.UnsupportedAttributeError(
+            f"x.{name} describes an array's memory, which a value {self._trace.kind} "
+            f"({self.aval.str_short()} per example) does not have.{hint}"
+        )
+
+    return property(get, get)
+
+
+def _no_memory_method(name: str, hint: str) -> Callable[..., Any]:
+    def method(self: Tracer, *args: Any, **kwargs: Any) -> Any:
+        raise errors.UnsupportedOperationError(
+            f"x.{name}() works on an array's memory, which a value {self._trace.kind} "
+            f"({self.aval.str_short()} per example) does not have. {hint}"
+        )
+
+    method.__name__ = name
+    return method
+
+
+for _name, _hint in {
+    "base": " Whether a result is a view is not defined inside vmap/jit.",
+    "flags": " Layout and writeability are not defined inside vmap/jit.",
+    "strides": " Layout is not defined inside vmap/jit.",
+    "data": "",
+    "ctypes": "",
+    "__array_interface__": " Use autovec.numpy functions on it, or return it.",
+    "__array_struct__": " Use autovec.numpy functions on it, or return it.",
+    "__dlpack__": " Return it from the transformed function to export it.",
+    "__array_finalize__": "",
+    "__array_wrap__": "",
+}.items():
+    setattr(Tracer, _name, _no_memory(_name, _hint))
+for _name, _hint in {
+    "byteswap": "Byte order is not part of a traced value's meaning.",
+    "getfield": "Structured and reinterpreted fields are not supported inside vmap/jit.",
+    "setfield": "Structured and reinterpreted fields are not supported inside vmap/jit.",
+    "setflags": "Writeability and layout flags are not defined inside vmap/jit.",
+}.items():
+    setattr(Tracer, _name, _no_memory_method(_name, _hint))
+
+
+def _assign_shape(self: Tracer, value: Any) -> None:
+    raise errors.UnsupportedOperationError(
+        "x.shape = ... reshapes x in place, which a value inside vmap/jit cannot do (NumPy "
+        "itself refuses when the example is not contiguous). Write x = x.reshape(new_shape)."
+    )
+
+
+def _assign_dtype(self: Tracer, value: Any) -> None:
+    raise errors.UnsupportedOperationError(
+        "x.dtype = ... reinterprets x's memory, which a value inside vmap/jit does not have. "
+        "For a conversion of the values write x = x.astype(new_dtype)."
+    )
+
+
+_ASSIGN: dict[str, Callable[[Tracer, Any], None]] = {
+    "shape": _assign_shape,
+    "dtype": _assign_dtype,
+}
+
+
+class FlatIter:
+    """``x.flat`` of a traced value: indexing and assignment as ``numpy.flatiter`` does them,
+    on the flattened value (an assignment updates ``x``)."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: Tracer):
+        self.base = base
+
+    def __len__(self) -> int:
+        return self.base.size
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.base.ravel())  # type: ignore[attr-defined]
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.base.ravel()[index]  # type: ignore[attr-defined]
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        x = self.base
+        flat = x.ravel()  # type: ignore[attr-defined]
+        flat[index] = value
+        x[...] = flat.reshape(x.shape)  # type: ignore[index]
+
+    def copy(self) -> Any:
+        return self.base.ravel().copy()  # type: ignore[attr-defined]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        return self.base.__array__(dtype, copy)
+
+    def __getattr__(self, name: str) -> Any:
+        raise errors.UnsupportedOperationError(
+            f"x.flat.{name} is not supported inside vmap/jit; use x.ravel() (a flat value) "
+            f"and ordinary indexing."
+        )

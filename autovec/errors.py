@@ -22,8 +22,10 @@ class BatchSizeMismatchError(AutovecError, ValueError):
     """The mapped axes of the arguments do not all have the same size."""
 
 
-class InAxesStructureError(AutovecError, ValueError):
-    """An ``in_axes``/``out_axes`` tree does not match the arguments or outputs."""
+class InAxesStructureError(AutovecError, ValueError, TypeError):
+    """An ``in_axes``/``out_axes`` tree does not match the arguments or outputs, or one of
+    its leaves is not an int or None.  JAX raises ``ValueError`` for the first and
+    ``TypeError`` for the second (a bool, an array, a top-level dict), so this is both."""
 
 
 class AxisSizeError(AutovecError, ValueError):
@@ -60,12 +62,54 @@ class UnsupportedOperationError(AutovecError, TypeError):
     """A NumPy function or argument that autovec does not implement (yet)."""
 
 
+class UnsupportedAttributeError(UnsupportedOperationError, AttributeError):
+    """An ndarray attribute a traced value cannot have (its memory: ``.data``, ``.strides``,
+    ``.__array_interface__``, ...).  Also an ``AttributeError``, so ``hasattr`` says False and
+    protocol probes (NumPy's, other libraries') move on as they would for a missing attribute."""
+
+
+class UnsupportedInputError(UnsupportedOperationError):
+    """A vmap/jit argument whose type changes NumPy's meaning of operators or functions
+    (``np.matrix``, ``np.ma.MaskedArray``, an ndarray subclass with its own ``__mul__`` or
+    ``__array_ufunc__``): computing it with plain-ndarray rules would give a wrong answer."""
+
+
+class ForeignUfuncError(UnsupportedOperationError):
+    """A ufunc that is not NumPy's own (numba ``@vectorize``, ``scipy.special``,
+    ``np.frompyfunc``) was called on a traced value."""
+
+
+class NonHashableStaticArgumentError(UnsupportedOperationError, ValueError):
+    """A jit static argument is not hashable (JAX raises ``ValueError`` for this)."""
+
+
+class TooManyDimensionsError(AutovecError, ValueError):
+    """A batched value would need more axes than NumPy allows (64): one example may have at
+    most 63 under one vmap."""
+
+
 class BatchingRuleError(AutovecError, NotImplementedError):
     """A primitive has no batching rule for this combination of batched arguments."""
 
 
 class DataDependentShapeError(AutovecError, ValueError):
     """The result's shape depends on the values of a batched or traced argument."""
+
+
+def hashable_advice(value: object) -> str:
+    """What to pass instead of an unhashable jit static argument, by its type."""
+    if isinstance(value, dict):
+        how = "For a dict, pass tuple(sorted(d.items())) and rebuild it inside with dict(...)"
+    elif isinstance(value, (set, bytearray)):
+        how = f"Pass {'frozenset' if isinstance(value, set) else 'bytes'}(value) instead"
+    elif isinstance(value, list):
+        how = "Pass a tuple instead of a list"
+    else:
+        how = "Pass a hashable equivalent (a tuple, a number, a string)"
+    return (
+        f"{how}; or fix the value before jit sees it with functools.partial(f, name=value), "
+        f"or make it a regular (traced) argument if it holds arrays."
+    )
 
 
 __all__ = [name for name in dir() if name.endswith("Error")]

@@ -27,8 +27,9 @@ from autovec.core import (
     Tracer,
     _current_trace,
     escaped_tracer_error,
+    plain_ndarray,
 )
-from autovec.prims.shape import broadcast_batch, moveaxis
+from autovec.prims.shape import broadcast_batch, convert_element_type_p, moveaxis
 from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 
@@ -288,6 +289,8 @@ def _describe_arg(names: list[str] | None, i: int, path: str, kwarg: str | None)
 
 
 def _leaf_shape(x: Any) -> tuple[int, ...]:
+    if isinstance(x, np.ndarray):  # subclasses too: np.shape may dispatch to their override
+        return x.shape
     return tuple(np.shape(x)) if not isinstance(x, Tracer) else x.shape
 
 
@@ -433,7 +436,7 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
     parent = _current_trace.get()
     trace = BatchTrace(parent, n, axis_name)
     in_vals = [
-        leaf if ax is None else BatchTracer(trace, _as_array(leaf), ax)
+        _unbatched_input(leaf) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
         for leaf, ax in zip(leaves, norm_axes)
     ]
     n_args = args_def.num_leaves
@@ -468,9 +471,19 @@ def _output_name(path: str) -> str:
 
 
 def _as_array(x: Any) -> Any:
-    if type(x) is np.ndarray or isinstance(x, Tracer) or hasattr(x, "__array_namespace__"):
+    if type(x) is np.ndarray or isinstance(x, Tracer):
+        return x
+    if isinstance(x, np.ndarray):
+        return plain_ndarray(x, "vmap")  # a subclass: only if it changes nothing
+    if hasattr(x, "__array_namespace__"):
         return x
     return np.asarray(x)
+
+
+def _unbatched_input(x: Any) -> Any:
+    if type(x) is not np.ndarray and isinstance(x, np.ndarray):
+        return plain_ndarray(x, "vmap")
+    return x
 
 
 def _describe_leaves(names, args, kwargs) -> list[str]:
@@ -495,6 +508,33 @@ def _remember(val: np.ndarray, handed_out: set[int]) -> None:
     while b is not None:  # the array and every array it views
         handed_out.add(id(b))
         b = getattr(b, "base", None)
+
+
+def _as_stacked(val: Any, scalar_examples: bool) -> Any:
+    """The dtype the loop's ``np.stack`` gives: native byte order; and for 0-d object
+    examples (a Python object per example in the loop) the dtype NumPy infers from those
+    objects (floats give float64)."""
+    if val.dtype.kind == "O" and scalar_examples:
+        return _infer_object_dtype(val)
+    if val.dtype.isnative:
+        return val
+    return convert_element_type_p.bind(val, dtype=val.dtype.newbyteorder("="))
+
+
+def _infer_object_dtype(val: Any) -> Any:
+    if type(val) is BatchTracer:  # an outer vmap's value: convert what it holds
+        return BatchTracer(val._trace, _infer_object_dtype(val.val), val.bdim)
+    if type(val) is not np.ndarray:
+        raise errors.UnsupportedOperationError(
+            "This vmap returns one Python object per example (an object-dtype 0-d value), "
+            "and the loop's np.stack infers the dtype from those objects' values, which a "
+            "traced program (jit) does not know. Convert inside the function (for example "
+            ".astype(float)), or call the vmap without jit around it."
+        )
+    elems = [np.asarray(o) for o in val.reshape(-1)]
+    if not elems:
+        return val
+    return np.stack(elems).reshape(val.shape + elems[0].shape)
 
 
 def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any, inputs: list = ()) -> Any:
@@ -538,6 +578,8 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any, inputs: list = (
                 f"{ndim} axes, so out_axes must be in {-ndim}..{ndim - 1}."
             )
         val = moveaxis(val, bdim, ax % ndim)
+        if not val.dtype.isnative or val.dtype.kind == "O":
+            val = _as_stacked(val, ndim == 1)
         if type(val) is np.ndarray:
             # The loop's np.stack gives a fresh, writable array per output: copy a read-only
             # broadcast view, and an output that shares memory with an argument or with an

@@ -20,7 +20,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.backends import namespace_of
-from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_aval
+from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_aval, plain_ndarray
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.optimize import optimize
 from autovec.interpreters.staging import StagingTrace, trace_to_program
@@ -410,6 +410,8 @@ def _leaf_key(x: Any) -> Any:
         return None  # not at the eval trace: the slow path handles it
     if isinstance(x, np.generic):
         return (t, x.dtype)
+    if isinstance(x, np.ndarray):
+        plain_ndarray(x, "jit")  # a subclass that changes NumPy's meaning: a clear error
     if hasattr(x, "shape") and hasattr(x, "dtype"):
         return (t, tuple(x.shape), x.dtype)
     raise errors.UnsupportedOperationError(
@@ -505,10 +507,9 @@ class Jitted:
             hash(key)
         except TypeError as e:
             bad = next(s for s in statics if not _hashable(s[2]))
-            raise errors.UnsupportedOperationError(
+            raise errors.NonHashableStaticArgumentError(
                 f"jit static argument {bad[1]!r} must be hashable (it keys the cache), got a "
-                f"{type(bad[2]).__name__}. Pass a tuple instead of a list, or make it a "
-                f"regular (traced) argument."
+                f"{type(bad[2]).__name__}. {errors.hashable_advice(bad[2])}"
             ) from e
         return tuple(dyn_args), dyn_kwargs, key
 

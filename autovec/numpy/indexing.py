@@ -231,7 +231,8 @@ def fit_value(v: Any, target: tuple[int, ...]) -> Any:
 
 def _ufunc_name(ufunc: Any) -> str:
     name = ufunc if isinstance(ufunc, str) else getattr(ufunc, "__name__", None)
-    if not isinstance(getattr(np, name or "", None), np.ufunc):
+    known = getattr(np, name or "", None)
+    if not isinstance(known, np.ufunc) or not (ufunc is known or isinstance(ufunc, str)):
         raise TypeError(f"{ufunc!r} is not a NumPy ufunc")
     return name
 
@@ -407,7 +408,7 @@ class MaskedRead:
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kw: Any) -> Any:
         from autovec.numpy.ufuncs import UFUNCS
 
-        f = UFUNCS.get(ufunc.__name__)
+        f = UFUNCS.get(ufunc.__name__) if getattr(np, ufunc.__name__, None) is ufunc else None
         if method != "__call__" or kw or f is None:
             raise self._error(f"numpy.{ufunc.__name__}.{method} with {kw or 'it'}")
         outs = f(*(self._operand(i) for i in inputs))

@@ -8,18 +8,38 @@ behaviour on ``Tracer`` when ``autovec.numpy`` is imported.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy._core._exceptions import _UFuncNoLoopError as _NO_LOOP  # ==/!= fall back on it
 
 from autovec import errors
-from autovec.core import Tracer
+from autovec.core import Tracer, plain_ndarray
 from autovec.numpy._elision import bind_maybe_in_place, bind_ufunc_call_maybe_in_place
 
-# Operands an operator takes part with; anything else gets NotImplemented, so that its own
-# reflected operator can run (NumPy does the same).  Lists and tuples count as arrays.
-_OPERANDS = (Tracer, np.ndarray, np.generic, int, float, complex, bool, list, tuple)
+# Operand types an operator takes as they are (the fast path).  Any other operand is taken
+# too, converted as NumPy converts it (None, str, Fraction, range: object, string or integer
+# arrays), unless ndarray's own operator would give way to it (``_odd_operand``).
+_PLAIN = {np.ndarray, int, float, complex, bool, list, tuple}
+_MISSING = object()
+
+
+def _odd_operand(other: Any) -> bool:
+    """Whether ndarray's binary operator returns NotImplemented for ``other``, so that
+    ``other``'s reflected operator runs: NumPy's rule (NEP 13), with ndarray's priority (0),
+    since a tracer stands for the ndarray the loop would hold.  An ndarray subclass that
+    changes NumPy's meaning (``np.matrix``) raises ``UnsupportedInputError`` instead."""
+    if isinstance(other, (Tracer, np.generic)):
+        return False
+    if isinstance(other, np.ndarray):
+        plain_ndarray(other, "An operator on a traced value")
+        return False
+    array_ufunc = getattr(type(other), "__array_ufunc__", _MISSING)
+    if array_ufunc is not _MISSING:
+        return array_ufunc is None
+    return getattr(other, "__array_priority__", -1e6) > 0.0
 
 
 def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
@@ -28,28 +48,44 @@ def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
         from autovec.numpy._util import arr
 
         def op(self: Any, other: Any) -> Any:
-            if not isinstance(other, _OPERANDS):
+            if type(other) not in _PLAIN and _odd_operand(other):
                 return NotImplemented
             return bind_maybe_in_place(self, prim, self, arr(other))
 
         def rop(self: Any, other: Any) -> Any:
-            if not isinstance(other, _OPERANDS):
+            if type(other) not in _PLAIN and _odd_operand(other):
                 return NotImplemented
             return bind_maybe_in_place(self, prim, arr(other), self)
 
         return op, rop
 
     def op(self: Any, other: Any) -> Any:
-        if not isinstance(other, _OPERANDS):
+        if type(other) not in _PLAIN and _odd_operand(other):
             return NotImplemented
         return f(self, other)
 
     def rop(self: Any, other: Any) -> Any:
-        if not isinstance(other, _OPERANDS):
+        if type(other) not in _PLAIN and _odd_operand(other):
             return NotImplemented
         return f(other, self)
 
     return op, rop
+
+
+def _equality(op: Callable[[Any, Any], Any], result: bool) -> Callable[[Any, Any], Any]:
+    """``==``/``!=`` as ndarray does them: when NumPy has no loop for the two dtypes
+    (``x == "a"`` for a float ``x``), every element compares unequal, in an array of the
+    broadcast shape, instead of the ufunc's TypeError."""
+    from autovec.numpy._util import arr
+
+    def compare(self: Any, other: Any) -> Any:
+        try:
+            return op(self, other)
+        except _NO_LOOP:
+            shape = np.broadcast_shapes(self.shape, np.shape(arr(other)))
+            return np.full(shape, result)
+
+    return compare
 
 
 def _pow_shortcuts(op: Callable, u: dict) -> Callable:
@@ -113,7 +149,8 @@ def install(anp: Any) -> None:
         "eq": u["equal"],
         "ne": u["not_equal"],
     }.items():
-        setattr(Tracer, f"__{name}__", _binop(f)[0])
+        op = _binop(f)[0]
+        setattr(Tracer, f"__{name}__", _equality(op, name == "ne") if name in ("eq", "ne") else op)
     Tracer.__neg__ = lambda self: u["negative"](self)
     Tracer.__pos__ = lambda self: u["positive"](self)
     Tracer.__abs__ = lambda self: u["absolute"](self)
@@ -181,8 +218,9 @@ def install(anp: Any) -> None:
     Tracer.itemsize = property(lambda self: self.dtype.itemsize)
     Tracer.nbytes = property(lambda self: self.size * self.dtype.itemsize)
     Tracer.mT = property(lambda self: anp.matrix_transpose(self))
-    Tracer.real = property(lambda self: anp.real(self))
-    Tracer.imag = property(lambda self: anp.imag(self))
+    Tracer.real = property(lambda self: anp.real(self), _set_real)
+    Tracer.imag = property(lambda self: anp.imag(self), _set_imag)
+    Tracer._numpy = anp
     Tracer.__array_ufunc__ = _array_ufunc(anp)
     Tracer.__array_function__ = _array_function(anp)
 
@@ -214,6 +252,25 @@ def _transpose_method(anp: Any) -> Callable[..., Any]:
     return transpose
 
 
+def _set_real(self: Any, value: Any) -> None:
+    if self.dtype.kind != "c":
+        self[...] = value  # for a real array, x.real is x itself
+        return
+    raise errors.UnsupportedOperationError(
+        "x.real = v on a complex value inside vmap/jit is not supported; build the new value "
+        "instead: x = v + 1j * x.imag (exact for finite values)."
+    )
+
+
+def _set_imag(self: Any, value: Any) -> None:
+    if self.dtype.kind != "c":
+        raise TypeError("array does not have imaginary part to set")  # NumPy's error
+    raise errors.UnsupportedOperationError(
+        "x.imag = v on a complex value inside vmap/jit is not supported; build the new value "
+        "instead: x = x.real + 1j * v (exact for finite values)."
+    )
+
+
 def _no_view(self: Any, *args: Any, **kwargs: Any) -> Any:
     raise errors.UnsupportedOperationError(
         ".view() reinterprets memory, which traced values do not have; use .astype()."
@@ -238,6 +295,15 @@ def _array_ufunc(anp: Any) -> Callable[..., Any]:
         self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any
     ) -> Any:
         name = ufunc.__name__
+        if getattr(np, name, None) is not ufunc:
+            # Known by identity, never by name: numba's @vectorize, scipy.special and
+            # np.frompyfunc ufuncs may share a name with NumPy's (a numba "sign").
+            same_name = f" (NumPy's numpy.{name} is another one)" if hasattr(np, name) else ""
+            raise errors.ForeignUfuncError(
+                f"{ufunc!r} is not one of NumPy's ufuncs{same_name}, so vmap/jit cannot "
+                f"compute it on a value {self._trace.kind}. Write it with NumPy / "
+                f"autovec.numpy functions, or call it outside the transformed function."
+            )
         if method == "__call__":
             f = anp.UFUNCS.get(name) or (anp.matmul if name == "matmul" else None)
             if f is None:
@@ -278,7 +344,12 @@ def _array_function(anp: Any) -> Callable[..., Any]:
             return table[func]
         module = getattr(func, "__module__", "") or ""
         name = getattr(func, "__name__", "")
+        # Known by identity, never by name: another library's function may dispatch through
+        # __array_function__ under NumPy's module and name.
+        home = sys.modules.get(module)
         target = anp.lookup_numpy_function(module, name)
+        if getattr(home, name, None) is not func:
+            target = None
         table[func] = target
         return target
 
