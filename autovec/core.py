@@ -23,6 +23,7 @@ from autovec.backends import namespace_of
 
 # ------------------------------------------------------------------------ abstract values
 
+MAX_DIMS = 64  # NumPy's limit on the number of array axes (NPY_MAXDIMS)
 _SHORT = {"b": "bool", "i": "i", "u": "u", "f": "f", "c": "c"}
 
 
@@ -45,6 +46,12 @@ class ShapedArray:
     __slots__ = ("shape", "dtype", "weak_type")
 
     def __init__(self, shape: tuple[int, ...], dtype: Any, weak_type: bool = False):
+        if len(shape) > MAX_DIMS:  # a staged batching rule added the batch axis to a 64-d
+            raise errors.TooManyDimensionsError(
+                f"A traced value would have {len(shape)} axes, more than the {MAX_DIMS} a "
+                f"NumPy array can have. Inside vmap a value can have at most {MAX_DIMS - 1} "
+                f"axes per example (one fewer per enclosing vmap); merge axes with reshape."
+            )
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
         self.weak_type = weak_type

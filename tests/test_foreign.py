@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import operator
+import warnings
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
@@ -669,3 +670,157 @@ def test_outputs_have_native_byte_order_as_np_stack_gives(f):
     assert assert_loop_or_specific(f, big) == 3
     nested = tree_flatten(autovec.vmap(autovec.vmap(f))(big[None]))[0]
     assert [g.dtype for g in nested] == [w.dtype for w in want]
+
+
+# ------------------------------------------------------------------------------ edge shapes
+
+
+def test_argsort_of_0d_examples_sorts_one_element():
+    for f in (np.argsort, lambda x: x.argsort(), lambda x: np.argsort(x, axis=0)):
+        assert assert_loop_or_specific(f, XS[:, 0, 0]) == 3
+
+
+def test_lexsort_keys_as_numpy_reads_them():
+    keys = np.stack([XIS[:, 0], XIS[:, 1] % 2])  # (2 keys, batch, 3)
+    # A 1-d array of keys: each element is a 0-d key, NumPy returns index 0.
+    assert assert_loop_or_specific(np.lexsort, XIS[:, 0]) == 3
+    assert assert_loop_or_specific(lambda k: np.lexsort((k[0], k[1])), XIS[:, 0]) == 3
+    # 2-d keys, and a tuple of 1-d keys.
+    assert assert_loop_or_specific(np.lexsort, XIS) == 3
+    assert assert_loop_or_specific(lambda x: np.lexsort((x[0], x[1] % 2)), XIS) == 3
+    assert keys.shape == (2, 3, 3)
+    # 0-d and empty keys: NumPy's TypeError.
+    for batch in (XIS[:, 0, 0], np.zeros((3, 0), int)):
+        with pytest.raises(TypeError, match="len > 0"):
+            _loop(np.lexsort, batch)
+        with pytest.raises(TypeError, match="len > 0"):
+            autovec.vmap(np.lexsort)(batch)
+
+
+def test_polynomial_calculus_of_0d_examples_raises_numpys_error():
+    for f in (np.polyder, np.polyint):
+        with pytest.raises(TypeError, match="unsized"):
+            _loop(f, XS[:, 0, 0])
+        for transform in TRANSFORMS.values():
+            with pytest.raises(TypeError, match="unsized"):
+                transform(f)(XS[:, 0, 0])
+    assert assert_loop_or_specific(lambda p: np.polyint(p, 0), XS[:, 0, 0]) == 3
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0), (2, 0, 2)])
+@pytest.mark.parametrize(
+    "f",
+    [
+        np.nanmedian,
+        lambda x: np.nanmedian(x, axis=0),
+        lambda x: np.nanmedian(x, axis=-1, keepdims=True),
+        lambda x: np.nanquantile(x, [0.25, 0.5], axis=-1),
+        lambda x: np.nanpercentile(x, 30, axis=0, method="lower"),
+        lambda x: np.median(x, axis=0),
+    ],
+)
+def test_empty_examples_of_order_statistics(f, shape):
+    # NumPy answers an empty nan-statistic with nanmean (whatever q is), an empty median with
+    # NaN (and a warning, which is the loop's too).
+    batch = np.zeros((3, *shape), np.float32)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if isinstance(_outcome(lambda: _loop(f, batch)), Exception):
+            pytest.skip("NumPy itself raises for this axis")
+        assert assert_loop_or_specific(f, batch) == 3
+
+
+def test_ix_of_float_and_empty_examples():
+    assert assert_loop_or_specific(np.ix_, XS[:, 0]) == 3
+    assert assert_loop_or_specific(np.ix_, np.zeros((3, 0))) == 3
+
+
+def test_histogramdd_of_a_0d_example_is_one_sample():
+    assert assert_loop_or_specific(lambda x: np.histogramdd(x)[0], XS[:, 0, 0]) == 3
+
+
+STRUCTURED = np.zeros((3, 2), dtype=[("a", "f8"), ("b", "i4")])
+STRUCTURED["a"] = XS[:, 0, :2]
+STRUCTURED["b"] = [[1, 2], [3, 4], [5, 6]]
+
+
+def test_structured_dtypes_field_access_is_a_specific_error_whose_advice_works():
+    def f(x):
+        return x["a"] * x["b"]
+
+    for transform in TRANSFORMS.values():
+        with pytest.raises(errors.UnsupportedOperationError, match="x.dtype.names"):
+            transform(f)(STRUCTURED)
+    fields = {name: STRUCTURED[name] for name in STRUCTURED.dtype.names}
+    want = np.stack([f(x) for x in STRUCTURED])
+    for transform in TRANSFORMS.values():
+        np.testing.assert_array_equal(transform(f)(fields), want)
+
+    def write(x):
+        y = x.copy()
+        y["a"] = 1.0
+        return y
+
+    with pytest.raises(errors.UnsupportedOperationError, match="structured"):
+        autovec.vmap(write)(STRUCTURED)
+    # What needs no field works: indexing, copies, identity.
+    assert assert_loop_or_specific(lambda x: x[::-1].copy(), STRUCTURED) == 3
+
+
+def test_more_axes_than_numpy_allows_is_a_specific_error():
+    big = np.ones((3,) + (1,) * 63)  # 63 axes per example: the most a batch can hold
+    assert autovec.vmap(lambda x: x + 1)(big).shape == big.shape
+    assert autovec.jit(lambda x: x[..., None] + 1)(big[0]).ndim == 64  # no batch: fine
+    for f in (lambda x: x[..., None], lambda x: np.expand_dims(x, 0), lambda x: np.stack([x])):
+        for transform in (*TRANSFORMS.values(), lambda g: autovec.vmap(autovec.vmap(g))):
+            with pytest.raises(errors.TooManyDimensionsError, match="at most 63"):
+                transform(f)(big)
+    two = np.ones((2, 3) + (1,) * 62)
+    with pytest.raises(errors.TooManyDimensionsError):
+        autovec.vmap(autovec.vmap(lambda x: x[..., None]))(two)
+
+
+# A sweep: every NumPy function autovec.numpy exports, on 0-d, empty and one-element examples.
+_EDGE_BATCHES = {
+    "0-d": (3,),
+    "empty": (3, 0),
+    "empty 2-d": (3, 0, 2),
+    "one element": (3, 1),
+}
+# NumPy reads a shape argument without any hook (no __array_function__ for np.zeros and
+# friends), so a batched size gets NumPy's own TypeError there.
+_SHAPE_ARGUMENT = {"zeros", "ones", "empty", "full", "broadcast_shapes"}
+
+
+def _edge_names() -> list[str]:
+    import autovec.numpy as anp
+
+    return [n for n in anp.EXPORTED if callable(getattr(np, n, None)) and n not in ("empty",)]
+
+
+@pytest.mark.parametrize("name", _edge_names())
+def test_edge_shaped_examples_give_the_loop_result_or_a_specific_error(name):
+    f = getattr(np, name)
+    rng = np.random.default_rng(0)
+    for kind, shape in _EDGE_BATCHES.items():
+        for batch in (rng.uniform(0.1, 1, shape), rng.integers(0, 3, shape)):
+            if batch.ndim == 1 and batch.dtype.kind == "i" and name in _SHAPE_ARGUMENT:
+                continue
+            if name == "empty_like":
+                continue  # uninitialised values
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                want = _outcome(lambda: _loop(f, batch))
+                got = _outcome(lambda: autovec.vmap(f)(batch))
+            where = f"{name} {kind} {batch.dtype}: got {got!r:.200}, loop {want!r:.200}"
+            if isinstance(got, Exception):
+                assert isinstance(got, SPECIFIC) or (
+                    isinstance(want, Exception) and isinstance(got, type(want))
+                ), where
+            else:
+                assert not isinstance(want, Exception), where
+                got_leaves = tree_flatten(got)[0]
+                assert len(got_leaves) == len(want), where
+                for g, w in zip(got_leaves, want):
+                    assert (g.shape, g.dtype) == (w.shape, w.dtype), where
+                    np.testing.assert_array_equal(g, w, err_msg=where)

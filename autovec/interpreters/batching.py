@@ -21,6 +21,7 @@ import numpy as np
 from autovec import errors
 from autovec.core import (
     EVAL_TRACE,
+    MAX_DIMS,
     Primitive,
     ShapedArray,
     Trace,
@@ -235,11 +236,19 @@ def _raise_for_one_example(prim: Primitive, args: tuple, params: dict, err: Exce
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            prim.impl(np, *stand_ins, **params)
+            out = prim.impl(np, *stand_ins, **params)
     except type(err) as one_example_err:
         raise one_example_err from None
     except Exception:  # noqa: BLE001  (a different failure: keep the original error)
         return
+    rank = max(np.ndim(o) for o in (out if prim.multiple_results else (out,)))
+    if rank >= MAX_DIMS:  # fine for one example; the batch axis is one too many
+        raise errors.TooManyDimensionsError(
+            f"{prim.name} gives each example {rank} axes, and with the batch axis that is "
+            f"{rank + 1}: more than the {MAX_DIMS} a NumPy array can have. Inside vmap a value "
+            f"can have at most {MAX_DIMS - 1} axes per example (one fewer per enclosing "
+            f"vmap); merge axes with reshape, or loop over the examples without vmap."
+        ) from err
 
 
 def _plain_param(v: Any) -> bool:

@@ -80,7 +80,9 @@ class Reduced:
             self.axes = normalize_axes(axis, nd)
             keep = [i for i in range(nd) if i not in self.axes]
             self.kept = tuple(self.full_shape[i] for i in keep)
-            self.data = reshape(transpose(x, keep + list(self.axes)), (*self.kept, -1))
+            n = int(np.prod([self.full_shape[i] for i in self.axes], dtype=np.int64))
+            # (not -1: NumPy cannot infer it when a kept axis is empty)
+            self.data = reshape(transpose(x, keep + list(self.axes)), (*self.kept, n))
         self.n = shape(self.data)[-1]
 
     def same_layout(self, y: Any) -> Any:

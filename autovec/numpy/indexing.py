@@ -68,6 +68,7 @@ def _check_bounds(items: list, arrays: list, x_shape: tuple) -> None:
 def getitem(x: Any, index: Any) -> Any:
     """NumPy's indexing ``x[index]`` on a traced value (or a plain array, eagerly)."""
     x = arr(x)
+    refuse_fields(x, index)
     if not isinstance(index, tuple):
         index = (index,)
     mask = _traced_mask(index, reading=True)
@@ -312,7 +313,26 @@ def update(x: Any, index: Any, value: Any = None, ufunc: Any = None) -> Any:
 def setitem(self: Tracer, index: Any, value: Any) -> None:
     """``x[index] = value`` on a tracer (``Tracer.__setitem__``): ``x`` takes the updated
     value.  Views of ``x`` taken before keep the old values (see the module doc)."""
+    refuse_fields(self, index)
     self._become(update(self, index, value))
+
+
+def refuse_fields(x: Any, index: Any) -> None:
+    """``x['a']`` (a field of a structured dtype) on a traced value: a specific error."""
+    if (
+        isinstance(x, Tracer)
+        and x.dtype.names
+        and (
+            isinstance(index, str)
+            or (isinstance(index, list) and index and all(isinstance(i, str) for i in index))
+        )
+    ):
+        raise errors.UnsupportedOperationError(
+            f"x[{index!r}] reads a field of a structured dtype, which vmap/jit do not support. "
+            f"Pass the fields as separate arrays instead, e.g. a dict "
+            f"{{name: x[name] for name in x.dtype.names}}: the function's x[{index!r}] then "
+            f"reads the dict."
+        )
 
 
 # ------------------------------------------------------------- reading through a mask

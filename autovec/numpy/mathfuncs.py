@@ -123,6 +123,8 @@ def polyder(p: Any, m: int = 1) -> Any:
     if m < 0:
         raise ValueError("Order of derivative must be positive (see polyint)")
     p = _operand(p)
+    if not ndim(p):
+        raise TypeError("len() of unsized object")  # NumPy's error for a 0-d p
     for _ in range(m):
         n = shape(p)[0] - 1
         p = u["multiply"](getitem(p, slice(None, -1)), np.arange(n, 0, -1))
@@ -142,6 +144,8 @@ def polyint(p: Any, m: int = 1, k: Any = None) -> Any:
     if shape(k)[0] < m:
         raise ValueError("k must be a scalar or a rank-1 array of length 1 or >m.")
     p = _operand(p)
+    if m and not ndim(p):
+        raise TypeError("len() of unsized object")  # NumPy's error for a 0-d p
     for i in range(m):
         scaled = u["divide"](p, np.arange(shape(p)[0], 0, -1))
         p = concatenate((scaled, atleast_1d(getitem(k, i))))

@@ -375,8 +375,6 @@ def ix_(*args: Any) -> tuple:
                     "autovec.numpy.ix_ of a traced boolean mask: its length (the number of "
                     "True entries) differs per example. Pass integer indices instead."
                 )
-            if not np.issubdtype(seq.dtype, np.integer):
-                raise ValueError("Cross index must be 1 dimensional")  # NumPy: non-int error
         elif seq.dtype == bool:
             (seq,) = seq.nonzero()
         elif seq.size == 0:

@@ -413,8 +413,8 @@ def _dd_sample(sample: Any) -> Any:
     if isinstance(sample, (list, tuple)):
         return stack([ravel(arr(s)) for s in sample], axis=1)
     x = arr(sample)
-    if ndim(x) == 1:
-        return expand_dims(x, 1)
+    if ndim(x) <= 1:  # NumPy: np.atleast_2d(sample).T, one sample of one coordinate for 0-d
+        return reshape(x, (-1, 1))
     if ndim(x) != 2:
         raise ValueError("histogramdd: the sample must be (N, D) or a sequence of D arrays")
     return x

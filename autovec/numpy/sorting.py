@@ -18,7 +18,7 @@ from autovec import errors
 from autovec.core import Tracer
 from autovec.numpy._util import arr, concrete_int, is_traced, ndim, normalize_axis, shape
 from autovec.numpy.indexing_ops import take, take_along_axis
-from autovec.numpy.manipulation import astype, flip, ravel
+from autovec.numpy.manipulation import astype, flip, ravel, reshape
 from autovec.numpy.reductions import all as _all
 from autovec.numpy.ufuncs import UFUNCS, where
 from autovec.prims.sorting import (
@@ -70,6 +70,8 @@ def argsort(
     ``kind='stable'``/``stable=True`` keeps equal elements in order."""
     if not is_traced(a):
         return np.argsort(a, axis=axis, kind=kind, order=order, stable=stable)
+    if ndim(a) == 0 and axis is not None:  # NumPy sorts a 0-d array as a 1-element one
+        a = reshape(a, (1,))
     a, ax, kind = _sort_args("argsort", a, axis, kind, order, stable)
     return argsort_p.bind(a, axis=ax, kind=kind)
 
@@ -141,16 +143,16 @@ def lexsort(keys: Any, axis: int = -1) -> Any:
         return np.lexsort(keys, axis=axis)
     if isinstance(keys, (list, tuple)):
         key_list = [arr(k) for k in keys]
-    elif ndim(keys) == 1:
-        key_list = [keys]
-    else:
+    elif ndim(keys) == 0:
+        key_list = []
+    else:  # the first axis runs over the keys (a 1-d array: 0-d keys)
         key_list = [keys[i] for i in range(shape(keys)[0])]
+    if not key_list:
+        raise TypeError("need sequence of keys with len > 0 in lexsort")  # NumPy's error
     if len({shape(k) for k in key_list}) > 1:
         raise ValueError("all keys need to be the same shape")
-    if not key_list or ndim(key_list[0]) == 0:
-        raise errors.UnsupportedOperationError(
-            "lexsort of 0-d traced keys is not supported; give 1-d (or higher) keys."
-        )
+    if ndim(key_list[0]) == 0:  # one element to order: NumPy's answer is index 0
+        return np.intp(0)
     ax = normalize_axis(axis, ndim(key_list[0]))
     order = argsort(key_list[0], axis=ax, kind="stable")
     for key in key_list[1:]:

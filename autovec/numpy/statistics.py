@@ -633,6 +633,8 @@ def nanmedian(
         return np.nanmedian(a, axis, out, overwrite_input, keepdims)
     _reject("nanmedian", (a,), out=out)
     x = arr(a)
+    if 0 in shape(x):  # NumPy answers an empty input with nanmean
+        return nanmean(x, axis, keepdims=keepdims)
     if x.dtype.kind not in "fc":
         return median(x, axis, keepdims=_kd(keepdims))
     r = Q.Reduced(x, axis)
@@ -669,6 +671,8 @@ def _quantile(
         raise ValueError(f"{method!r} is not a valid method. Use one of: {Q.METHODS}")
     if ndim(q) > 2:
         raise ValueError("q must be a scalar or 1d")
+    if skip_nan and 0 in shape(x):  # NumPy answers an empty input with nanmean, whatever q
+        return nanmean(x, axis, keepdims=keepdims)
     r = Q.Reduced(x, axis)
     nv = Q.count_valid(r.data) if skip_nan and x.dtype.kind == "f" else None
     if weights is None:

@@ -144,7 +144,19 @@ def result_dtypes(impl: Callable[..., Any], avals: tuple, params: dict) -> tuple
 
 
 def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(np.broadcast_shapes(*shapes))
+    if max(map(len, shapes), default=0) <= 32:
+        return tuple(np.broadcast_shapes(*shapes))
+    # np.broadcast_shapes stops at 32 axes; arrays may have 64.
+    out = [1] * max(map(len, shapes))
+    for sh in shapes:
+        for i, d in enumerate(sh, len(out) - len(sh)):
+            if d != 1:
+                if out[i] not in (1, d):
+                    raise ValueError(
+                        f"shape mismatch: objects cannot be broadcast to a single shape: {shapes}"
+                    )
+                out[i] = d
+    return tuple(out)
 
 
 def ndim_of(x: Any) -> int:
