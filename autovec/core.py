@@ -298,23 +298,39 @@ def escaped_tracer_error(t: Tracer, prim: Primitive | None = None) -> errors.Une
     )
 
 
-def _no_concrete(
-    what: str, exc: type[errors.ConcretizationTypeError], numpy_calls_it: bool = False
-) -> Callable[..., Any]:
+def _no_concrete(what: str, exc: type[errors.ConcretizationTypeError]) -> Callable[..., Any]:
     def method(self: Tracer, *args: Any, **kwargs: Any) -> Any:
-        msg = self._concretization_message(what)
-        if numpy_calls_it:
-            # NumPy converts with this when a value is stored into one element of a plain
-            # ndarray (out[i] = value) and then reports only "setting an array element with
-            # a sequence", with this error as its cause: say what to do for that case too.
-            msg += (
-                " NumPy also calls it when the value is written into an element of a plain "
-                "ndarray (out[i] = value): collect the values in a list and build the array "
-                "with autovec.numpy.stack or autovec.numpy.array instead."
-            )
-        raise exc(msg)
+        err = exc(self._concretization_message(what))
+        err.tracer = (self._trace.kind, self.aval.str_short())  # for raise_numpy_write_error
+        raise err
 
     return method
+
+
+def raise_numpy_write_error(err: ValueError) -> None:
+    """``out[i] = value`` into a plain ndarray converts a 0-d tracer with ``float()`` (or
+    ``int()``, ``bool()``); NumPy then reports only "setting an array element with a
+    sequence", with our error as its cause.  At the transformation's boundary, raise the
+    specific error as the primary one, with the user's traceback; otherwise do nothing."""
+    cause = err.__cause__
+    if not (
+        isinstance(cause, errors.ConcretizationTypeError)
+        and hasattr(cause, "tracer")
+        and "setting an array element" in str(err)
+    ):
+        return
+    kind, aval = cause.tracer
+    if kind == "batched by vmap":
+        what, why = f"{aval} per example", "holds one number there, not one per example"
+    else:
+        what, why = aval, "needs a number now, and this one is known only when the program runs"
+    raise errors.TracerArrayConversionError(
+        f"A value {kind} ({what}) was written into an element of a plain numpy.ndarray "
+        f'(out[i] = value), which {why} (NumPy says "setting an array element with a '
+        f'sequence"). '
+        f"Collect the values in a list and build the array from it with "
+        f"autovec.numpy.stack(values) or autovec.numpy.array(values) instead."
+    ).with_traceback(err.__traceback__) from None
 
 
 class Tracer:
@@ -387,20 +403,19 @@ class Tracer:
             f"(an abstract {self.aval.str_short()} per example): it has no single value here. "
             f"For a choice per example use autovec.numpy.where(cond, x, y) (or np.where, "
             f"which routes to it); for a number that is the same for every example, pass it "
-            f"unbatched (in_axes=None) or as a static argument."
+            f"unbatched: in_axes=None for a positional argument, or fix it before vmap with "
+            f"functools.partial(f, name=value) (keyword arguments are always mapped)."
         )
 
     __bool__ = _no_concrete(
-        "bool() (an `if`, `while`, `and`/`or` or `not` on it)",
-        errors.TracerBoolConversionError,
-        numpy_calls_it=True,
+        "bool() (an `if`, `while`, `and`/`or` or `not` on it)", errors.TracerBoolConversionError
     )
-    __int__ = _no_concrete("int()", errors.TracerIntegerConversionError, numpy_calls_it=True)
+    __int__ = _no_concrete("int()", errors.TracerIntegerConversionError)
     __index__ = _no_concrete(
         "Using it as an index or size (operator.index)", errors.TracerIntegerConversionError
     )
-    __float__ = _no_concrete("float()", errors.ConcretizationTypeError, numpy_calls_it=True)
-    __complex__ = _no_concrete("complex()", errors.ConcretizationTypeError, numpy_calls_it=True)
+    __float__ = _no_concrete("float()", errors.ConcretizationTypeError)
+    __complex__ = _no_concrete("complex()", errors.ConcretizationTypeError)
     item = _no_concrete(".item()", errors.ConcretizationTypeError)
 
     def __str__(self) -> str:

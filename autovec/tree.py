@@ -340,7 +340,8 @@ def broadcast_prefix(prefix: Any, tree: Any, *, what: str = "in_axes") -> list[A
         if paux != taux or len(pchildren) != len(tchildren):
             raise InAxesStructureError(
                 f"{what} does not match the structure at {path or 'the top level'}: "
-                f"{what} has {_describe(p)}, the value has {_describe(t)}."
+                f"{what} has {_describe(p)}, the value has {_describe(t)}. Give one entry "
+                f"per element there, or a single int or None for all of them."
             )
         for pc, tc, k in zip(pchildren, tchildren, tkind.keys(taux, len(tchildren))):
             visit(pc, tc, path + k)

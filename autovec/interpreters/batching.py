@@ -29,6 +29,7 @@ from autovec.core import (
     _current_trace,
     escaped_tracer_error,
     plain_ndarray,
+    raise_numpy_write_error,
 )
 from autovec.prims.shape import broadcast_batch, convert_element_type_p, moveaxis
 from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
@@ -396,21 +397,29 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
         shape = leaf.shape if type(leaf) is np.ndarray else _leaf_shape(leaf)
         if not -len(shape) <= ax < len(shape):
             described = _describe_leaves(names, args, kwargs)
+            # in_axes covers positional arguments only: keyword arguments are always mapped.
+            if i >= args_def.num_leaves:
+                kw = [k for k in sorted(kwargs) for _ in tree_flatten(kwargs[k])[0]]
+                unbatched = (
+                    f"pass it positionally with in_axes=None for it, or fix it before vmap "
+                    f"with functools.partial(f, {kw[i - args_def.num_leaves]}=value) (keyword "
+                    f"arguments are always mapped)"
+                )
+            else:
+                unbatched = (
+                    "pass it with in_axes=None for that argument, or let the function close over it"
+                )
             if not _is_array_like(leaf):
                 raise errors.BatchAxisError(
                     f"vmap cannot map over {described[i]}: it is a {type(leaf).__name__} "
                     f"({_short_repr(leaf)}), not an array. vmap maps over arrays (and "
-                    f"tuples/lists/dicts of arrays); pass other values with in_axes=None for "
-                    f"that argument, or let the function close over them."
+                    f"tuples/lists/dicts of arrays); to give every example the same value, "
+                    f"{unbatched}."
                 )
             raise errors.BatchAxisError(
                 f"vmap in_axes {ax} is out of range for {described[i]} with shape {shape}: "
                 f"a {len(shape)}-d value has axes {-len(shape)}..{len(shape) - 1}"
-                + (
-                    " (none: a scalar cannot be mapped; pass it with in_axes=None)"
-                    if not shape
-                    else ""
-                )
+                + (f" (none: a scalar cannot be mapped; {unbatched})" if not shape else "")
                 + "."
             )
         ax = ax % len(shape)
@@ -458,6 +467,9 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
                 *tree_unflatten(args_def, in_vals[:n_args]),
                 **tree_unflatten(kw_def, in_vals[n_args:]),
             )
+    except ValueError as err:
+        raise_numpy_write_error(err)
+        raise
     finally:
         _current_trace.reset(token)
         trace.alive = False

@@ -28,7 +28,7 @@ from autovec.ir import Literal, Program, Var, describe_eqn, eval_program, pretty
 from autovec.prims.base import FRESH, READ_ONLY_VIEW, VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
 from autovec.prims.reductions import REDUCTIONS
-from autovec.tree import PyTreeDef, tree_flatten, tree_unflatten
+from autovec.tree import PyTreeDef, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 # ------------------------------------------------------------------------------- compiling
 
@@ -546,12 +546,13 @@ class Jitted:
     ) -> tuple[Program, PyTreeDef, list]:
         """Trace ``fun`` at ``avals`` (the dynamic leaves) and optimise the program."""
         self.trace_count += 1
-        n_dyn = len(treedef.children[0].children)
+        static = {i if i >= 0 else len(args) + i for i in self.static_argnums}
+        positions = [j for j in range(len(args)) if j not in static]
         program, out_def, lifted = trace_to_program(
             self.fun,
             avals,
             name=getattr(self.fun, "__name__", "f"),
-            labels=_labels(self._signature, treedef, n_dyn),
+            labels=_labels(self._signature, treedef, positions),
             arg_builder=self._arg_builder(args, kwargs, treedef),
         )
         return optimize(program), out_def, lifted
@@ -598,7 +599,12 @@ class Jitted:
         self._cache.clear()
 
 
-def _labels(sig: inspect.Signature | None, treedef: PyTreeDef, n_args: int) -> list[str] | None:
+def _labels(
+    sig: inspect.Signature | None, treedef: PyTreeDef, positions: list[int]
+) -> list[str] | None:
+    """One label per dynamic leaf, for error messages: the argument's name and the leaf's
+    pytree path in it (``opts['clip']``, ``xs[1]``).  ``positions`` are the dynamic
+    arguments' places in the call (static ones are left out of ``treedef``)."""
     if sig is None:
         return None
     names = [
@@ -606,17 +612,20 @@ def _labels(sig: inspect.Signature | None, treedef: PyTreeDef, n_args: int) -> l
         for p in sig.parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
-    # One label per leaf: the argument's name, with an index when it holds several leaves.
     labels: list[str] = []
-    args_def = treedef.children[0]
-    for i, child in enumerate(args_def.children):
+    args_def, kw_def = treedef.children
+    for i, child in zip(positions, args_def.children):
         base = names[i] if i < len(names) else f"arg{i}"
-        labels.extend(
-            [base] if child.num_leaves == 1 else [f"{base}[{k}]" for k in range(child.num_leaves)]
-        )
-    kw_def = treedef.children[1]
-    labels.extend(f"kwarg{k}" for k in range(kw_def.num_leaves))
+        labels.extend(base + path for path in _leaf_paths(child))
+    for path in _leaf_paths(kw_def):  # "['name']...": the keyword's name, then the path
+        key, _, rest = path[2:].partition("']")
+        labels.append(key + rest)
     return labels
+
+
+def _leaf_paths(treedef: PyTreeDef) -> list[str]:
+    placeholder = tree_unflatten(treedef, [0] * treedef.num_leaves)
+    return [path for path, _ in tree_flatten_with_path(placeholder)[0]]
 
 
 def _hashable(x: Any) -> bool:

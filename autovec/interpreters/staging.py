@@ -25,6 +25,7 @@ from autovec.core import (
     _current_trace,
     escaped_tracer_error,
     get_aval,
+    raise_numpy_write_error,
 )
 from autovec.ir import (
     Eqn,
@@ -78,12 +79,13 @@ class StagingTracer(Tracer):
 
     def _concretization_message(self, what: str) -> str:
         name = f" `{self.label}`" if self.label else ""
+        arg = f" {self.label.partition('[')[0]!r}" if self.label else ""
         return (
             f"{what} needs a concrete value, but the value{name} ({self.aval.str_short()}) is "
             f"traced by jit: only its shape and dtype are known while the function is traced. "
-            f"If it is a configuration value (a flag, a size, a mode), mark the argument static "
-            f"with jit(f, static_argnums=...) or static_argnames=...; for a per-element choice "
-            f"use autovec.numpy.where(cond, x, y)."
+            f"If it is a configuration value (a flag, a size, a mode), mark the argument{arg} "
+            f"static with jit(f, static_argnums=...) or static_argnames=...; for a "
+            f"per-element choice use autovec.numpy.where(cond, x, y)."
         )
 
 
@@ -244,7 +246,11 @@ def trace_to_program(
     args, kwargs = arg_builder(tracers) if arg_builder else (tuple(tracers), {})
     token = _current_trace.set(trace)
     try:
-        out = fun(*args, **kwargs)
+        try:
+            out = fun(*args, **kwargs)
+        except ValueError as err:
+            raise_numpy_write_error(err)
+            raise
         out_leaves, out_def = tree_flatten(out)
         for o in out_leaves:
             _check_output(o, name)

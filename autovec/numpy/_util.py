@@ -97,6 +97,7 @@ def concrete_int(x: Any, what: str) -> int:
         raise errors.ConcretizationTypeError(
             f"{what} must be a concrete integer, but it is {x._trace.kind} "
             f"({x.aval.str_short()}). Sizes and shapes must be the same for every example: "
-            f"pass it unbatched (in_axes=None) or as a static argument."
+            f"pass it unbatched (vmap: in_axes=None for it, or a closure; jit: mark it static "
+            f"with static_argnums/static_argnames)."
         )
     return operator.index(x)

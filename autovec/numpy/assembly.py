@@ -63,7 +63,9 @@ def _static_ints(value: Any, what: str) -> Any:
     if holds_tracer(value):
         raise errors.ConcretizationTypeError(
             f"{what} must be concrete (the same for every example): it decides the result's "
-            f"shape. Pass it as a Python int/sequence or an unbatched NumPy array."
+            f"shape. Pass it as a Python int/sequence or an unbatched NumPy array (vmap: "
+            f"in_axes=None for it, or a closure; jit: mark it static with static_argnums/"
+            f"static_argnames)."
         )
     return value
 

@@ -36,10 +36,12 @@ _INVERSE_RESULT = type(np.unique_inverse(np.zeros(1)))
 
 
 def _needs_size(fname: str, extra: str = "") -> errors.DataDependentShapeError:
+    # numpy.<fname> has no size argument: the advice names autovec.numpy's function.
     return errors.DataDependentShapeError(
         f"{fname}: the number of results depends on the values, which differ per example, "
-        f"but a batch needs one shape. Pass size=N (and fill_value=...) for exactly N "
-        f"results per example, padded or truncated{extra}; or keep the shape and use "
+        f"but a batch needs one shape. Call autovec.numpy.{fname}(..., size=N) (optionally "
+        f"fill_value=...; numpy.{fname} itself has no size argument) for exactly N results "
+        f"per example, padded or truncated{extra}; or keep the shape and use "
         f"autovec.numpy.where(condition, x, y) instead."
     )
 
@@ -96,9 +98,10 @@ def nonzero(a: Any, *, size: Any = None, fill_value: Any = None) -> tuple:
     elements in C order, padded with ``fill_value`` (default 0; a tuple gives one value per
     axis).  Inside vmap/jit ``size`` is required."""
     if size is None:
-        if is_traced(a):
+        if is_traced(a) and ndim(a):  # (0-d: NumPy's own error, below)
             raise _needs_size("nonzero")
-        return np.nonzero(a)
+        if not is_traced(a):
+            return np.nonzero(a)
     x = arr(a)
     if ndim(x) == 0:
         raise ValueError(

@@ -448,7 +448,8 @@ def matrix_power(a: Any, n: Any) -> Any:
     if is_traced(n):
         raise errors.ConcretizationTypeError(
             "matrix_power: the exponent n must be a concrete integer (the number of matrix "
-            "products depends on it); pass it unbatched (in_axes=None) or as a static value."
+            "products depends on it); pass it unbatched (vmap: in_axes=None for it, or a closure; "
+            "jit: mark it static with static_argnums/static_argnames)."
         )
     try:
         n = operator.index(n)

@@ -273,7 +273,9 @@ def _set_imag(self: Any, value: Any) -> None:
 
 def _no_view(self: Any, *args: Any, **kwargs: Any) -> Any:
     raise errors.UnsupportedOperationError(
-        ".view() reinterprets memory, which traced values do not have; use .astype()."
+        ".view() reinterprets memory, which traced values do not have. To convert the values "
+        "to another dtype use .astype(dtype) (a conversion, not a reinterpretation of the "
+        "bits); for the same values under another name, use x itself."
     )
 
 

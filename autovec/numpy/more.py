@@ -655,8 +655,8 @@ def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) ->
     if not isinstance(dst, Tracer):
         raise errors.UnsupportedOperationError(
             "copyto writes into dst, here a plain NumPy array, which cannot hold values that "
-            "differ per example. Make dst a traced value (e.g. autovec.numpy.copy(dst)) or "
-            "build the result with autovec.numpy.where(where, src, dst)."
+            "differ per example. Build the result instead: "
+            "dst = autovec.numpy.where(where, src, dst).astype(dst.dtype)."
         )
     src = arr(src)
     src_dtype = src.dtype if hasattr(src, "dtype") else np.result_type(dst.dtype, src)

@@ -130,7 +130,9 @@ def clip(
     if out is not None or kwargs:
         if not is_traced(a, lo, hi, out):
             return np.clip(a, lo, hi, out=out, **kwargs)
-        raise errors.UnsupportedOperationError("clip(out=...) is not supported inside vmap/jit")
+        raise errors.UnsupportedOperationError(
+            "clip(out=...) is not supported inside vmap/jit; use the return value."
+        )
     if lo is None and hi is None:
         if not is_traced(a):
             return np.clip(a, lo, hi)  # NumPy's own error or result
