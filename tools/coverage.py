@@ -151,7 +151,13 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
 }
 
 # Tracer methods that exist only to raise a clear error: not applicable, even though present.
-RAISES_BY_DESIGN = {"item", "tolist", "view"}
+RAISES_BY_DESIGN = {
+    "item",
+    "tolist",
+    "view",
+    *("dump", "dumps", "tofile", "tobytes"),  # need the values: a specific error
+    *("byteswap", "getfield", "setfield", "setflags"),  # about memory: a specific error
+}
 
 
 def rule_not_applicable(obj: Any) -> str | None:
