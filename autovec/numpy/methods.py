@@ -48,24 +48,24 @@ def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
         from autovec.numpy._util import arr
 
         def op(self: Any, other: Any) -> Any:
-            if type(other) not in _PLAIN and _odd_operand(other):
+            if type(other) not in _PLAIN and not isinstance(other, Tracer) and _odd_operand(other):
                 return NotImplemented
             return bind_maybe_in_place(self, prim, self, arr(other))
 
         def rop(self: Any, other: Any) -> Any:
-            if type(other) not in _PLAIN and _odd_operand(other):
+            if type(other) not in _PLAIN and not isinstance(other, Tracer) and _odd_operand(other):
                 return NotImplemented
             return bind_maybe_in_place(self, prim, arr(other), self)
 
         return op, rop
 
     def op(self: Any, other: Any) -> Any:
-        if type(other) not in _PLAIN and _odd_operand(other):
+        if type(other) not in _PLAIN and not isinstance(other, Tracer) and _odd_operand(other):
             return NotImplemented
         return f(self, other)
 
     def rop(self: Any, other: Any) -> Any:
-        if type(other) not in _PLAIN and _odd_operand(other):
+        if type(other) not in _PLAIN and not isinstance(other, Tracer) and _odd_operand(other):
             return NotImplemented
         return f(other, self)
 
