@@ -128,6 +128,8 @@ def plain_ndarray(x: np.ndarray, where: str = "vmap/jit") -> np.ndarray:
     operator, protocol or attribute of its own); otherwise ``UnsupportedInputError``, since
     tracing it with plain-ndarray rules would silently give another answer (``np.matrix``'s
     ``*`` is a matrix product, a masked array skips masked elements)."""
+    if namespace_of(x) is not np:  # a registered backend's array type: its namespace computes
+        return x
     own: set[str] = set()
     for klass in type(x).__mro__:
         if klass is np.ndarray:
