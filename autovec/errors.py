@@ -92,6 +92,20 @@ class BatchingRuleError(AutovecError, NotImplementedError):
     """A primitive has no batching rule for this combination of batched arguments."""
 
 
+class SplitOutputMismatchError(AutovecError, ValueError):
+    """Examples that took different paths returned outputs of different structure or shape."""
+
+
+class OptionError(AutovecError, ValueError):
+    """An option of ``vmap``/``jit`` has a value it does not accept."""
+
+
+class FallbackWarning(UserWarning):
+    """vmap continues per group of examples where NumPy offers no hook (``np.asarray`` of a
+    batched value, ``float()``, ``math.*``, writing into a plain ndarray): correct, but slower
+    than vectorised code.  The message names the line and the vectorised alternative."""
+
+
 class DataDependentShapeError(AutovecError, ValueError):
     """The result's shape depends on the values of a batched or traced argument."""
 
@@ -112,4 +126,4 @@ def hashable_advice(value: object) -> str:
     )
 
 
-__all__ = [name for name in dir() if name.endswith("Error")]
+__all__ = [name for name in dir() if name.endswith(("Error", "Warning"))]

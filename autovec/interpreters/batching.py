@@ -114,13 +114,14 @@ _OWN_REFS: int | None = None
 class BatchTrace(Trace):
     """One ``vmap`` in progress: its batch size and name."""
 
-    __slots__ = ("axis_size", "axis_name")
+    __slots__ = ("axis_size", "axis_name", "split")
     kind = "batched by vmap"
 
     def __init__(self, parent: Trace, axis_size: int, axis_name: Any = None):
         super().__init__(parent)
         self.axis_size = axis_size
         self.axis_name = axis_name
+        self.split = None  # eager vmap: the split state (autovec/interpreters/split.py)
 
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
         global ELIDE_INTO
@@ -159,8 +160,11 @@ class BatchTrace(Trace):
             if not batched:
                 return prim.bind(*vals, **params)
             out, out_dim = prim.batch(self.axis_size, tuple(vals), tuple(dims), **params)
-        except (ValueError, IndexError) as err:
-            _raise_for_one_example(prim, args, params, err)
+        except Exception as err:
+            if self.split is not None and LANE_FAILURE is not None:
+                LANE_FAILURE(self, prim, vals, dims, params, err)  # fails per lane, or splits
+            if isinstance(err, (ValueError, IndexError)):
+                _raise_for_one_example(prim, args, params, err)
             raise
         finally:
             _current_trace.reset(token)
@@ -311,6 +315,7 @@ def vmap(
     *,
     axis_size: int | None = None,
     axis_name: Any = None,
+    fallback: str = "warn",
 ) -> Callable:
     """Vectorise ``fun`` over a batch axis (JAX's ``vmap``, on NumPy arrays).
 
@@ -321,7 +326,13 @@ def vmap(
     ``axis_size`` gives the batch size when no argument is batched.
 
     The result equals ``numpy.stack([fun(x) for x in xs])`` but runs as whole-batch NumPy
-    operations.
+    operations.  Where the examples diverge (an ``if``/``while`` on a batched value,
+    ``float(x)``, ``np.asarray(x)``, an operation failing for some examples only), the batch
+    splits into groups of examples that continue separately, as the loop would (see
+    docs/semantics.md).  ``fallback`` says what happens where NumPy offers no hook and the
+    examples continue one group per distinct value (``np.asarray``, ``float``, ``.item()``,
+    ...): ``"warn"`` (one ``FallbackWarning`` per call site), ``"loop"`` (silently) or
+    ``"error"`` (raise).
 
     >>> import numpy as np, autovec, autovec.numpy as anp
     >>> def convolve(x, w):
@@ -348,11 +359,17 @@ def vmap(
         if axis_size < 0:
             raise errors.AxisSizeError(f"vmap axis_size must be non-negative, got {axis_size}.")
         axis_size = int(axis_size)
+    if fallback not in ("warn", "loop", "error"):
+        raise errors.OptionError(
+            f"vmap fallback must be 'warn', 'loop' or 'error', got {fallback!r}."
+        )
     names = _arg_names(fun)
 
     @functools.wraps(fun, updated=())
     def vmapped(*args: Any, **kwargs: Any) -> Any:
-        return _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs)
+        return _vmap_call(
+            fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs, fallback
+        )
 
     vmapped.__wrapped__ = fun
     return vmapped
@@ -384,7 +401,7 @@ def _flatten_with_axes(in_axes: Any, args: tuple, kwargs: dict) -> tuple:
     return leaves, axes, args_def, kw_def
 
 
-def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs):
+def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs, fallback="warn"):
     leaves, axes, args_def, kw_def = _flatten_with_axes(in_axes, args, kwargs)
 
     # Normalise axes, find the batch size; errors name the argument and its path.
@@ -451,22 +468,29 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
     else:
         (n,) = size_set
 
-    parent = _current_trace.get()
-    trace = BatchTrace(parent, n, axis_name)
+    n_args = args_def.num_leaves
+
+    def call(in_vals: list) -> Any:
+        if kw_def is None:
+            return fun(*tree_unflatten(args_def, in_vals))
+        return fun(
+            *tree_unflatten(args_def, in_vals[:n_args]),
+            **tree_unflatten(kw_def, in_vals[n_args:]),
+        )
+
+    return RUN_VMAP(call, leaves, norm_axes, n, axis_name, out_axes, fallback)
+
+
+def _run_unsplit(call, leaves, axes, axis_size, axis_name, out_axes, fallback) -> Any:
+    """Run ``call`` on the flat argument leaves, batched along ``axes``, once."""
+    trace = BatchTrace(_current_trace.get(), axis_size, axis_name)
     in_vals = [
         _unbatched_input(leaf) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
-        for leaf, ax in zip(leaves, norm_axes)
+        for leaf, ax in zip(leaves, axes)
     ]
-    n_args = args_def.num_leaves
     token = _current_trace.set(trace)
     try:
-        if kw_def is None:
-            out = fun(*tree_unflatten(args_def, in_vals))
-        else:
-            out = fun(
-                *tree_unflatten(args_def, in_vals[:n_args]),
-                **tree_unflatten(kw_def, in_vals[n_args:]),
-            )
+        out = call(in_vals)
     except ValueError as err:
         raise_numpy_write_error(err)
         raise
@@ -474,6 +498,12 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
         _current_trace.reset(token)
         trace.alive = False
     return _finish_outputs(trace, out, out_axes, leaves)
+
+
+# Loop-faithful vmap (batch splits, per-lane fallback, exceptions per lane) lives in
+# autovec/interpreters/split.py, which builds on this module and installs itself here.
+RUN_VMAP: Callable[..., Any] = _run_unsplit
+LANE_FAILURE: Callable[..., None] | None = None
 
 
 def _is_array_like(x: Any) -> bool:
