@@ -86,7 +86,11 @@ _KINDS: dict[str, tuple[Callable[..., Any], bool, str]] = {
     "complex": (complex, True, "complex()"),
     "item": (lambda v, *a: np.asarray(v).item(*a), True, ".item()"),
     "tolist": (lambda v: np.asarray(v).tolist(), True, ".tolist()"),
-    "array": (lambda v, *a: np.array(v), True, "np.asarray / np.array"),
+    "array": (
+        lambda v, *a: np.array(v),
+        True,
+        "np.asarray / np.array (or indexing a plain ndarray with it, or writing it into one)",
+    ),
     "value": (lambda v: v, False, "a concrete value"),  # an inner vmap asks an outer one
 }
 
@@ -95,7 +99,8 @@ _ADVICE = {
         "np.asarray, np.array, np.asanyarray and np.ascontiguousarray have no NumPy hook: "
         "call autovec.numpy.asarray / autovec.numpy.array instead (they keep batched values "
         "batched), and build buffers with autovec.numpy.zeros or collect values in a list "
-        "and autovec.numpy.stack them instead of writing into a plain ndarray"
+        "and autovec.numpy.stack them instead of writing into a plain ndarray; index a "
+        "plain table through autovec.numpy.getitem(table, i)"
     ),
     "float": (
         "keep the value an array: NumPy functions instead of math.* (np.sin(x) for "
