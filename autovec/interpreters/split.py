@@ -59,13 +59,21 @@ class SplitState:
     replays, how far it got, and (shared by every group of one call) the fallback mode and
     the call sites already warned about."""
 
-    __slots__ = ("log", "pos", "fallback", "warned")
+    __slots__ = ("log", "pos", "fallback", "warned", "request")
 
     def __init__(self, log: list, fallback: str, warned: set):
         self.log = log
         self.pos = 0
         self.fallback = fallback
         self.warned = warned
+        # Set when this run asked to split.  NumPy replaces an exception raised by
+        # __float__ (out[i] = v) with its own ValueError, and user code may catch that: the
+        # driver trusts this field, not the exception that reaches it.
+        self.request: SplitRequest | None = None
+
+    def split(self, groups: list[tuple[np.ndarray, Any]]) -> SplitRequest:
+        self.request = SplitRequest(self, groups)
+        return self.request
 
 
 _NO_ENTRY = object()  # a split on failing lanes: the groups replay nothing new there
@@ -188,6 +196,8 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
     state = t._trace.split
     if state is None:
         return _BASE_METHOD[kind](t, *args)
+    if state.request is not None:  # this run is abandoned already: stop it again
+        raise state.request
     if state.pos < len(state.log):  # replaying a decision of an earlier run
         entry = state.log[state.pos]
         state.pos += 1
@@ -208,7 +218,7 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
     if data_kind and state.fallback == "warn":
         _warn_fallback(state, kind, what, len(groups))
     entries = [(g, _convert(kind, lanes[g[0]], args)) for g in groups]
-    raise SplitRequest(state, entries)
+    raise state.split(entries)
 
 
 def _call_site() -> tuple[str, int, dict]:
@@ -307,7 +317,7 @@ def lane_failure(
     healthy = np.array([i for i in range(n) if i not in failures])
     groups = [healthy] + [np.array(lanes) for lanes in by_type.values()]
     groups.sort(key=lambda g: g[0])
-    raise SplitRequest(state, [(g, _NO_ENTRY) for g in groups])
+    raise state.split([(g, _NO_ENTRY) for g in groups])
 
 
 # ----------------------------------------------------------------------------- the driver
@@ -353,16 +363,15 @@ def run_vmap(
     token = _current_trace.set(trace)
     try:
         out = call(in_vals)
-    except SplitRequest as request:
-        if request.state is not state:
+    except BaseException:
+        if state is None or state.request is None:
             raise
-        pending = request
-    else:
-        return _finish_outputs(trace, out, out_axes, leaves)
     finally:
         _current_trace.reset(token)
         trace.alive = False
-    return _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, pending)
+    if state is None or state.request is None:
+        return _finish_outputs(trace, out, out_axes, leaves)
+    return _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, state.request)
 
 
 def _subgroups(lanes: np.ndarray, state: SplitState, request: SplitRequest) -> list:
@@ -389,22 +398,20 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
         group_state = SplitState(log, state.fallback, state.warned)
         try:
             if len(lanes) == 1:
-                leaves_out, treedef, batched = _run_one_lane(call, leaves, axes, int(lanes[0]))
+                result = _run_one_lane(call, leaves, axes, int(lanes[0]))
             else:
-                leaves_out, treedef, batched = _run_group(
-                    call, leaves, axes, lanes, axis_name, parent, group_state
-                )
-        except SplitRequest as sub:
-            if sub.state is not group_state:
+                result = _run_group(call, leaves, axes, lanes, axis_name, parent, group_state)
+        except BaseException as exc:
+            if group_state.request is None:
+                if isinstance(exc, Exception):
+                    _note(exc, f"vmap: raised for the example at index {int(lanes[0])}")
                 raise
-            for sub_lanes, sub_log in _subgroups(lanes, group_state, sub):
+        if group_state.request is not None:
+            for sub_lanes, sub_log in _subgroups(lanes, group_state, group_state.request):
                 heapq.heappush(heap, (int(sub_lanes[0]), counter, sub_lanes, sub_log))
                 counter += 1
             continue
-        except Exception as exc:
-            _note(exc, f"vmap: raised for the example at index {int(lanes[0])} of the batch")
-            raise
-        done.append((lanes, leaves_out, treedef, batched))
+        done.append((lanes, *result))
     return _merge(done, axis_size, axis_name, parent, out_axes, leaves)
 
 
@@ -463,7 +470,7 @@ def _merge(done, axis_size, axis_name, parent, out_axes, inputs) -> Any:
             )
     n_leaves = treedef.num_leaves
     trace = BatchTrace(parent, axis_size, axis_name)
-    example_out = tree_unflatten(treedef, [None] * n_leaves)
+    example_out = tree_unflatten(treedef, [0] * n_leaves)
     if out_axes is None or type(out_axes) is int:
         leaf_axes = [out_axes] * n_leaves
     else:
