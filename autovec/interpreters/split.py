@@ -22,7 +22,6 @@ every group.
 
 from __future__ import annotations
 
-import heapq
 import operator
 import os
 import sys
@@ -48,10 +47,13 @@ class SplitRequest(BaseException):
     A ``BaseException`` so that a user's ``except Exception`` does not swallow it.
     """
 
-    def __init__(self, state: SplitState, groups: list[tuple[np.ndarray, Any]]):
+    def __init__(
+        self, state: SplitState, groups: list[tuple[np.ndarray, Any]], singles: np.ndarray
+    ):
         super().__init__("vmap lanes diverged")  # never seen by users: run_vmap catches it
         self.state = state
         self.groups = groups  # (lane indices within the run, log entry or _NO_ENTRY)
+        self.singles = singles  # lanes alone in their group: they run as the loop would
 
 
 class SplitState:
@@ -71,8 +73,8 @@ class SplitState:
         # driver trusts this field, not the exception that reaches it.
         self.request: SplitRequest | None = None
 
-    def split(self, groups: list[tuple[np.ndarray, Any]]) -> SplitRequest:
-        self.request = SplitRequest(self, groups)
+    def split(self, groups: list[tuple[np.ndarray, Any]], singles: np.ndarray) -> SplitRequest:
+        self.request = SplitRequest(self, groups, singles)
         return self.request
 
 
@@ -161,16 +163,25 @@ def _group_keys(lanes: np.ndarray, kind: str) -> np.ndarray:
     return rows.view(f"V{width}").reshape(n)
 
 
-def _groups(keys: np.ndarray) -> list[np.ndarray] | None:
-    """Lane indices of each distinct key, ordered by their lowest lane; None if one group."""
+def _groups(keys: np.ndarray) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """Lane indices of each distinct key shared by several lanes, and the lanes whose key is
+    theirs alone; None when every lane has the same key."""
     if keys.size == 0 or bool((keys == keys[0]).all()):
         return None
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    order = np.argsort(inverse.reshape(-1), kind="stable")
-    counts = np.bincount(inverse.reshape(-1), minlength=len(first))
-    bounds = np.cumsum(counts)[:-1]
-    groups = np.split(order, bounds)
-    return [groups[g] for g in np.argsort(first)]
+    _, first, inverse, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
+    inverse = inverse.reshape(-1)
+    singles = np.sort(first[counts == 1])
+    shared = np.flatnonzero(counts > 1)
+    groups = []
+    if len(shared):
+        in_shared = np.isin(inverse, shared)
+        lanes = np.flatnonzero(in_shared)
+        order = np.argsort(inverse[lanes], kind="stable")
+        bounds = np.cumsum(counts[shared])[:-1]
+        groups = np.split(lanes[order], bounds)
+    return groups, singles
 
 
 def _convert(kind: str, lane: Any, args: tuple) -> tuple[bool, Any]:
@@ -207,18 +218,19 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
         return _BASE_METHOD[kind](t, *args)
     try:
         lanes = lane_values(t)
-        groups = _groups(_group_keys(lanes, kind))
+        split = _groups(_group_keys(lanes, kind))
     except _NotConcrete:
         return _BASE_METHOD[kind](t, *args)
-    if groups is None:
+    if split is None:
         entry = _convert(kind, lanes[0], args)
         state.log.append(entry)
         state.pos += 1
         return _deliver(entry, kind)
+    groups, singles = split
     if data_kind and state.fallback == "warn":
-        _warn_fallback(state, kind, what, len(groups))
+        _warn_fallback(state, kind, what, len(groups) + len(singles))
     entries = [(g, _convert(kind, lanes[g[0]], args)) for g in groups]
-    raise state.split(entries)
+    raise state.split(entries, singles)
 
 
 def _call_site() -> tuple[str, int, dict]:
@@ -316,8 +328,7 @@ def lane_failure(
         by_type.setdefault(type(exc), []).append(i)
     healthy = np.array([i for i in range(n) if i not in failures])
     groups = [healthy] + [np.array(lanes) for lanes in by_type.values()]
-    groups.sort(key=lambda g: g[0])
-    raise state.split([(g, _NO_ENTRY) for g in groups])
+    raise state.split([(g, _NO_ENTRY) for g in groups], np.zeros(0, np.intp))
 
 
 # ----------------------------------------------------------------------------- the driver
@@ -378,6 +389,9 @@ def _subgroups(lanes: np.ndarray, state: SplitState, request: SplitRequest) -> l
     prefix = state.log[: state.pos]
     out = []
     for idx, entry in request.groups:
+        if len(idx) == 1:
+            out.append((lanes[idx], None))
+            continue
         log = prefix if entry is _NO_ENTRY else [*prefix, entry]
         out.append((lanes[idx], log))
     return out
@@ -385,34 +399,98 @@ def _subgroups(lanes: np.ndarray, state: SplitState, request: SplitRequest) -> l
 
 def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, request) -> Any:
     parent = _current_trace.get()
-    heap: list = []
-    counter = 0
-    for lanes, log in _subgroups(np.arange(axis_size), state, request):
-        heapq.heappush(heap, (int(lanes[0]), counter, lanes, log))
-        counter += 1
+    stack: list = []  # (lanes, log) of the groups still to run
+    singles: list[np.ndarray] = []  # lanes that run alone, as in the loop
+
+    def take(lanes: np.ndarray, run_state: SplitState, request: SplitRequest) -> None:
+        for sub_lanes, log in _subgroups(lanes, run_state, request):
+            (singles if log is None else stack).append((sub_lanes, log))
+        if len(request.singles):
+            singles.append((lanes[request.singles], None))
+
+    take(np.arange(axis_size), state, request)
     done: list[tuple[np.ndarray, list, Any, list[bool]]] = []
-    # Groups run lowest lane first, so the first group to raise holds the lowest failing
-    # lane: the exception the loop would raise first.
-    while heap:
-        _, _, lanes, log = heapq.heappop(heap)
+    # The exception the loop raises first is the lowest failing lane's: keep the lowest,
+    # and skip the work of lanes above it.
+    failed: tuple[int, BaseException] | None = None
+    while stack:
+        lanes, log = stack.pop()
+        if failed is not None and lanes[0] > failed[0]:
+            continue
         group_state = SplitState(log, state.fallback, state.warned)
         try:
-            if len(lanes) == 1:
-                result = _run_one_lane(call, leaves, axes, int(lanes[0]))
-            else:
-                result = _run_group(call, leaves, axes, lanes, axis_name, parent, group_state)
-        except BaseException as exc:
+            result = _run_group(call, leaves, axes, lanes, axis_name, parent, group_state)
+        except Exception as exc:
             if group_state.request is None:
-                if isinstance(exc, Exception):
-                    _note(exc, f"vmap: raised for the example at index {int(lanes[0])}")
+                failed = min(failed or (axis_size, exc), (int(lanes[0]), exc), key=_first)
+                continue
+        except BaseException:
+            if group_state.request is None:
                 raise
         if group_state.request is not None:
-            for sub_lanes, sub_log in _subgroups(lanes, group_state, group_state.request):
-                heapq.heappush(heap, (int(sub_lanes[0]), counter, sub_lanes, sub_log))
-                counter += 1
+            take(lanes, group_state, group_state.request)
             continue
         done.append((lanes, *result))
+    if singles:
+        lanes = np.sort(np.concatenate([lanes for lanes, _ in singles]))
+        if failed is not None:
+            lanes = lanes[lanes < failed[0]]
+        if len(lanes):
+            result, lane_failed = _run_lanes(call, leaves, axes, lanes)
+            if lane_failed is not None:
+                failed = min(failed or lane_failed, lane_failed, key=_first)
+            elif result is not None:
+                done.append((lanes, *result))
+    if failed is not None:
+        lane, exc = failed
+        _note(exc, f"vmap: raised for the example at index {lane}")
+        raise exc
     return _merge(done, axis_size, axis_name, parent, out_axes, leaves)
+
+
+def _first(failure: tuple[int, BaseException]) -> int:
+    return failure[0]
+
+
+def _run_lanes(call, leaves, axes, lanes: np.ndarray) -> tuple:
+    """Lanes alone in their group: the function runs on each example exactly as in the
+    loop, and the outputs are stacked as the loop's ``np.stack`` would."""
+    outs = []
+    treedef = None
+    for lane in lanes.tolist():
+        example = [
+            leaf if ax is None else leaf[(slice(None),) * ax + (lane,)]
+            for leaf, ax in zip(leaves, axes)
+        ]
+        try:
+            flat, lane_def = tree_flatten(call(example))
+        except Exception as exc:
+            return None, (lane, exc)
+        if treedef is None:
+            treedef = lane_def
+        elif lane_def != treedef:
+            raise errors.SplitOutputMismatchError(
+                f"vmap: the examples returned different structures: example {lanes[0]} "
+                f"returned {treedef}, example {lane} returned {lane_def}. Every example must "
+                f"return the same structure of arrays (the Python loop could not np.stack "
+                f"them either)."
+            )
+        outs.append(flat)
+    stacked = []
+    for k in range(treedef.num_leaves):
+        column = [_as_array(o[k]) for o in outs]
+        shapes = {tuple(np.shape(c)) for c in column}
+        if len(shapes) > 1:
+            detail = "; ".join(
+                f"example {lane}: shape {np.shape(c)}" for lane, c in zip(lanes[:8], column)
+            )
+            raise errors.SplitOutputMismatchError(
+                f"vmap: output leaf {k} has different shapes for different examples "
+                f"({detail}). The Python loop could not np.stack them either; return "
+                f"arrays of one shape (pad, or reduce) for every example."
+            )
+        stacked.append(np.stack(column))
+    return (stacked, treedef, [True] * len(stacked)), None
 
 
 def _gather(leaves: list, axes: list, lanes: np.ndarray) -> list:
@@ -442,15 +520,6 @@ def _run_group(call, leaves, axes, lanes, axis_name, parent, state) -> tuple:
             vals.append(leaf)
             batched.append(False)
     return vals, treedef, batched
-
-
-def _run_one_lane(call, leaves, axes, lane: int) -> tuple:
-    """A group of one lane: the function runs on that example exactly as in the loop."""
-    example = [
-        leaf if ax is None else np.take(leaf, lane, axis=ax) for leaf, ax in zip(leaves, axes)
-    ]
-    flat, treedef = tree_flatten(call(example))
-    return [np.expand_dims(_as_array(v), 0) for v in flat], treedef, [True] * len(flat)
 
 
 def _describe_lanes(lanes: np.ndarray) -> str:
