@@ -452,44 +452,63 @@ def _first(failure: tuple[int, BaseException]) -> int:
     return failure[0]
 
 
+_PLAIN_LEAVES = frozenset(
+    (np.ndarray, float, int, bool, complex, np.float64, np.float32, np.int64, np.bool_)
+)
+
+
 def _run_lanes(call, leaves, axes, lanes: np.ndarray) -> tuple:
     """Lanes alone in their group: the function runs on each example exactly as in the
     loop, and the outputs are stacked as the loop's ``np.stack`` would."""
-    outs = []
-    treedef = None
-    for lane in lanes.tolist():
-        example = [
-            leaf if ax is None else leaf[(slice(None),) * ax + (lane,)]
-            for leaf, ax in zip(leaves, axes)
-        ]
-        try:
-            flat, lane_def = tree_flatten(call(example))
-        except Exception as exc:
-            return None, (lane, exc)
-        if treedef is None:
-            treedef = lane_def
-        elif lane_def != treedef:
-            raise errors.SplitOutputMismatchError(
-                f"vmap: the examples returned different structures: example {lanes[0]} "
-                f"returned {treedef}, example {lane} returned {lane_def}. Every example must "
-                f"return the same structure of arrays (the Python loop could not np.stack "
-                f"them either)."
-            )
-        outs.append(flat)
+    # One example of each mapped leaf, as the loop's indexing gives it.
+    rows = [
+        None if ax is None else (leaf if ax == 0 else np.moveaxis(leaf, ax, 0))
+        for leaf, ax in zip(leaves, axes)
+    ]
+    results = []
+    try:
+        if len(leaves) == 1 and rows[0] is not None:  # the common case, kept tight
+            (r,) = rows
+            for lane in lanes.tolist():
+                results.append(call([r[lane]]))
+        else:
+            for lane in lanes.tolist():
+                results.append(call([x if r is None else r[lane] for x, r in zip(leaves, rows)]))
+    except Exception as exc:
+        return None, (int(lanes[len(results)]), exc)
+    if all(type(o) in _PLAIN_LEAVES for o in results):
+        outs, treedef = [[o] for o in results], tree_flatten(results[0])[1]
+    else:
+        outs, treedef = [], None
+        for lane, o in zip(lanes.tolist(), results):
+            flat, lane_def = tree_flatten(o)
+            if treedef is None:
+                treedef = lane_def
+            elif lane_def != treedef:
+                raise errors.SplitOutputMismatchError(
+                    f"vmap: the examples returned different structures: example {lanes[0]} "
+                    f"returned {treedef}, example {lane} returned {lane_def}. Every example "
+                    f"must return the same structure of arrays (the Python loop could not "
+                    f"np.stack them either)."
+                )
+            outs.append(flat)
     stacked = []
     for k in range(treedef.num_leaves):
-        column = [_as_array(o[k]) for o in outs]
-        shapes = {tuple(np.shape(c)) for c in column}
-        if len(shapes) > 1:
+        column = [o[k] for o in outs]
+        try:
+            stacked.append(np.stack(column))
+        except ValueError:
+            shapes = [np.shape(c) for c in column]
+            if len(set(shapes)) == 1:
+                raise
             detail = "; ".join(
-                f"example {lane}: shape {np.shape(c)}" for lane, c in zip(lanes[:8], column)
+                f"example {lane}: shape {shape}" for lane, shape in zip(lanes[:8], shapes)
             )
             raise errors.SplitOutputMismatchError(
                 f"vmap: output leaf {k} has different shapes for different examples "
-                f"({detail}). The Python loop could not np.stack them either; return "
+                f"({detail}, ...). The Python loop could not np.stack them either; return "
                 f"arrays of one shape (pad, or reduce) for every example."
-            )
-        stacked.append(np.stack(column))
+            ) from None
     return (stacked, treedef, [True] * len(stacked)), None
 
 
