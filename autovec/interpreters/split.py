@@ -322,7 +322,7 @@ def lane_failure(
         return
     if len(failures) == n:
         exc = failures[0]
-        raise exc.with_traceback(None)
+        raise exc  # its traceback shows where the example failed
     by_type: dict[type, list[int]] = {}
     for i, exc in failures.items():
         by_type.setdefault(type(exc), []).append(i)
