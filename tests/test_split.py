@@ -385,3 +385,12 @@ def test_single_lane_groups_run_as_the_loop_would():
 
     check(f, RNG.normal(size=(3, 2)))
     assert np.ndarray in seen
+
+
+def test_exceptions_stay_with_their_lanes_under_nested_vmap():
+    m = RNG.normal(size=(3, 4, 2, 2))
+    m[1, 2] = 0.0
+    m[2, 0] = 0.0
+    got = vmap(vmap(safe_inverse))(m)
+    want = tuple(np.stack(k) for k in zip(*[loop(safe_inverse, row) for row in m]))
+    same(got, want)

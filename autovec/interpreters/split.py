@@ -306,18 +306,24 @@ def lane_failure(
     state = trace.split
     if state is None or isinstance(err, (errors.AutovecError, MemoryError, RecursionError)):
         return
-    if any(isinstance(v, Tracer) for v in vals):
-        return
+    nested = any(isinstance(v, Tracer) for v in vals)
     n = trace.axis_size
     failures: dict[int, Exception] = {}
-    for i in range(n):
-        lane_args = [
-            v if d is None else np.asarray(np.take(v, i, axis=d)) for v, d in zip(vals, dims)
-        ]
-        try:
-            prim.impl(np, *lane_args, **params)
-        except Exception as exc:  # noqa: BLE001  (this lane's own failure)
-            failures[i] = exc
+    token = _current_trace.set(trace.parent)
+    try:
+        for i in range(n):
+            lane_args = [v if d is None else np.take(v, i, axis=d) for v, d in zip(vals, dims)]
+            try:
+                if nested:
+                    # Values of an enclosing vmap: it runs the lane, and splits its own
+                    # batch where only some of its examples fail.
+                    prim.bind(*lane_args, **params)
+                else:
+                    prim.impl(np, *(np.asarray(a) for a in lane_args), **params)
+            except Exception as exc:  # noqa: BLE001  (this lane's own failure)
+                failures[i] = exc
+    finally:
+        _current_trace.reset(token)
     if not failures:
         return
     if len(failures) == n:
