@@ -361,8 +361,12 @@ def test_side_effects_happen_once_per_run_as_documented():
         log.append("other")
         return -x
 
-    vmap(f)(np.array([1.0, -1.0, 2.0, -3.0]))
-    # the first run stops at the split, then each of the two groups runs from the start
+    vmap(f)(np.array([-1.0, 1.0, -2.0, 3.0]))
+    # the first run stops at the split, then each of the two groups runs from the start,
+    # the group holding the lowest example first
+    assert log == ["prefix", "prefix", "other", "prefix", "positive"]
+    log.clear()
+    vmap(f)(np.array([1.0, -1.0, 2.0]))  # example 1 alone: examples alone run last
     assert log == ["prefix", "prefix", "positive", "prefix", "other"]
 
 

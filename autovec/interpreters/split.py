@@ -409,7 +409,9 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
     singles: list[np.ndarray] = []  # lanes that run alone, as in the loop
 
     def take(lanes: np.ndarray, run_state: SplitState, request: SplitRequest) -> None:
-        for sub_lanes, log in _subgroups(lanes, run_state, request):
+        # Pushed highest first: groups run in the order of their lowest example.
+        subgroups = sorted(_subgroups(lanes, run_state, request), key=lambda g: -g[0][0])
+        for sub_lanes, log in subgroups:
             (singles if log is None else stack).append((sub_lanes, log))
         if len(request.singles):
             singles.append((lanes[request.singles], None))
