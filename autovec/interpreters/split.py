@@ -32,9 +32,15 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.core import EVAL_TRACE, Primitive, Tracer, _current_trace
+from autovec.core import EVAL_TRACE, Primitive, Tracer, _current_trace, raise_numpy_write_error
 from autovec.interpreters import batching
-from autovec.interpreters.batching import BatchTrace, BatchTracer, _as_array, _finish_outputs
+from autovec.interpreters.batching import (
+    BatchTrace,
+    BatchTracer,
+    _as_array,
+    _finish_outputs,
+    _unbatched_input,
+)
 from autovec.prims.shape import broadcast_batch, moveaxis
 from autovec.tree import broadcast_prefix, tree_flatten, tree_unflatten
 
@@ -374,14 +380,16 @@ def run_vmap(
     trace = BatchTrace(parent, axis_size, axis_name)
     trace.split = state
     in_vals = [
-        leaf if ax is None else BatchTracer(trace, _as_array(leaf), ax)
+        _unbatched_input(leaf) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
         for leaf, ax in zip(leaves, axes)
     ]
     token = _current_trace.set(trace)
     try:
         out = call(in_vals)
-    except BaseException:
+    except BaseException as err:
         if state is None or state.request is None:
+            if isinstance(err, ValueError):
+                raise_numpy_write_error(err)  # out[i] = v under fallback="error" or jit
             raise
     finally:
         _current_trace.reset(token)
@@ -528,7 +536,7 @@ def _run_group(call, leaves, axes, lanes, axis_name, parent, state) -> tuple:
     trace = BatchTrace(parent, len(lanes), axis_name)
     trace.split = state
     in_vals = [
-        leaf if ax is None else BatchTracer(trace, _as_array(leaf), ax)
+        _unbatched_input(leaf) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
         for leaf, ax in zip(_gather(leaves, axes, lanes), axes)
     ]
     token = _current_trace.set(trace)
