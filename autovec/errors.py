@@ -100,6 +100,14 @@ class OptionError(AutovecError, ValueError):
     """An option of ``vmap``/``jit`` has a value it does not accept."""
 
 
+class RandomnessError(AutovecError, RuntimeError):
+    """A random draw inside ``vmap(..., randomness="error")``."""
+
+
+class RandomUnderJitError(UnsupportedOperationError):
+    """A random draw while jit traces: the compiled program could not draw at run time."""
+
+
 class FallbackWarning(UserWarning):
     """vmap continues per group of examples where NumPy offers no hook (``np.asarray`` of a
     batched value, ``float()``, ``math.*``, writing into a plain ndarray): correct, but slower

@@ -316,6 +316,7 @@ def vmap(
     axis_size: int | None = None,
     axis_name: Any = None,
     fallback: str = "warn",
+    randomness: str = "loop",
 ) -> Callable:
     """Vectorise ``fun`` over a batch axis (JAX's ``vmap``, on NumPy arrays).
 
@@ -332,7 +333,10 @@ def vmap(
     docs/semantics.md).  ``fallback`` says what happens where NumPy offers no hook and the
     examples continue one group per distinct value (``np.asarray``, ``float``, ``.item()``,
     ...): ``"warn"`` (one ``FallbackWarning`` per call site), ``"loop"`` (silently) or
-    ``"error"`` (raise).
+    ``"error"`` (raise).  ``randomness`` says what draws from a ``numpy.random`` generator
+    the function reaches give: ``"loop"`` (each example draws what the loop would, and the
+    generator ends in the loop's state), ``"same"`` (one draw shared by every example) or
+    ``"error"`` (``RandomnessError``); see docs/semantics.md.
 
     >>> import numpy as np, autovec, autovec.numpy as anp
     >>> def convolve(x, w):
@@ -363,12 +367,16 @@ def vmap(
         raise errors.OptionError(
             f"vmap fallback must be 'warn', 'loop' or 'error', got {fallback!r}."
         )
+    if randomness not in ("loop", "same", "error"):
+        raise errors.OptionError(
+            f"vmap randomness must be 'loop', 'same' or 'error', got {randomness!r}."
+        )
     names = _arg_names(fun)
 
     @functools.wraps(fun, updated=())
     def vmapped(*args: Any, **kwargs: Any) -> Any:
         return _vmap_call(
-            fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs, fallback
+            fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs, fallback, randomness
         )
 
     vmapped.__wrapped__ = fun
@@ -401,7 +409,18 @@ def _flatten_with_axes(in_axes: Any, args: tuple, kwargs: dict) -> tuple:
     return leaves, axes, args_def, kw_def
 
 
-def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs, fallback="warn"):
+def _vmap_call(
+    fun,
+    in_axes,
+    out_axes,
+    axis_size,
+    axis_name,
+    names,
+    args,
+    kwargs,
+    fallback="warn",
+    randomness="loop",
+):
     leaves, axes, args_def, kw_def = _flatten_with_axes(in_axes, args, kwargs)
 
     # Normalise axes, find the batch size; errors name the argument and its path.
@@ -478,10 +497,12 @@ def _vmap_call(fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs
             **tree_unflatten(kw_def, in_vals[n_args:]),
         )
 
-    return RUN_VMAP(call, leaves, norm_axes, n, axis_name, out_axes, fallback)
+    return RUN_VMAP(call, leaves, norm_axes, n, axis_name, out_axes, fallback, randomness, fun)
 
 
-def _run_unsplit(call, leaves, axes, axis_size, axis_name, out_axes, fallback) -> Any:
+def _run_unsplit(
+    call, leaves, axes, axis_size, axis_name, out_axes, fallback, randomness="loop", fun=None
+) -> Any:
     """Run ``call`` on the flat argument leaves, batched along ``axes``, once."""
     trace = BatchTrace(_current_trace.get(), axis_size, axis_name)
     in_vals = [

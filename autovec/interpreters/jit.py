@@ -23,6 +23,7 @@ from autovec.backends import namespace_of
 from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_aval, plain_ndarray
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.optimize import optimize
+from autovec.interpreters.randomness import hooked
 from autovec.interpreters.staging import StagingTrace, trace_to_program
 from autovec.ir import Literal, Program, Var, describe_eqn, eval_program, pretty
 from autovec.prims.base import FRESH, READ_ONLY_VIEW, VIEW, Arg, Sample, declare
@@ -548,13 +549,15 @@ class Jitted:
         self.trace_count += 1
         static = {i if i >= 0 else len(args) + i for i in self.static_argnums}
         positions = [j for j in range(len(args)) if j not in static]
-        program, out_def, lifted = trace_to_program(
-            self.fun,
-            avals,
-            name=getattr(self.fun, "__name__", "f"),
-            labels=_labels(self._signature, treedef, positions),
-            arg_builder=self._arg_builder(args, kwargs, treedef),
-        )
+        # Draws from generators the function reaches raise while tracing (randomness.py).
+        with hooked(self.fun):
+            program, out_def, lifted = trace_to_program(
+                self.fun,
+                avals,
+                name=getattr(self.fun, "__name__", "f"),
+                labels=_labels(self._signature, treedef, positions),
+                arg_builder=self._arg_builder(args, kwargs, treedef),
+            )
         return optimize(program), out_def, lifted
 
     def _arg_builder(

@@ -34,6 +34,7 @@ import numpy as np
 from autovec import errors
 from autovec.core import EVAL_TRACE, Primitive, Tracer, _current_trace, raise_numpy_write_error
 from autovec.interpreters import batching
+from autovec.interpreters import randomness as randomness_mod
 from autovec.interpreters.batching import (
     BatchTrace,
     BatchTracer,
@@ -67,10 +68,11 @@ class SplitState:
     replays, how far it got, and (shared by every group of one call) the fallback mode and
     the call sites already warned about."""
 
-    __slots__ = ("log", "pos", "fallback", "warned", "request")
+    __slots__ = ("log", "pos", "fallback", "warned", "request", "random")
 
-    def __init__(self, log: list, fallback: str, warned: set):
+    def __init__(self, log: list, fallback: str, warned: set, random: Any = None):
         self.log = log
+        self.random = random  # the call's RandomRun (autovec/interpreters/randomness.py)
         self.pos = 0
         self.fallback = fallback
         self.warned = warned
@@ -371,14 +373,41 @@ def run_vmap(
     axis_name: Any,
     out_axes: Any,
     fallback: str,
+    randomness: str = "loop",
+    fun: Any = None,
 ) -> Any:
     """Run ``call`` (the function on flat argument leaves) over the batch, splitting it
-    where lanes diverge; the result is laid out by ``out_axes``."""
+    where lanes diverge; the result is laid out by ``out_axes``.  ``fun`` (the user's
+    function) tells which random generators it reaches (randomness.py)."""
+    run = randomness_mod.RandomRun(randomness)
+    with randomness_mod.hooked(fun, leaves) as leaves:
+        try:
+            return _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run)
+        except randomness_mod._RunAsLoop as exc:
+            if exc.run is not run:
+                raise
+        # The draws cannot be vectorised: every example runs as the loop, from the
+        # generators' states before this call's first draw (restored by to_loop).
+        run.looping = True
+        parent = _current_trace.get()
+        lanes = np.arange(axis_size)
+        result, failed = _run_lanes(call, leaves, axes, lanes) if axis_size else (None, None)
+        if failed is not None:
+            lane, exc = failed
+            _note(exc, f"vmap: raised for the example at index {lane}")
+            raise exc
+        if result is None:
+            return _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run)
+        return _merge([(lanes, *result)], axis_size, axis_name, parent, out_axes, leaves)
+
+
+def _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run) -> Any:
     parent = _current_trace.get()
     splittable = _splittable(parent)
-    state = SplitState([], fallback, set()) if splittable else None
+    state = SplitState([], fallback, set(), run) if splittable else None
     trace = BatchTrace(parent, axis_size, axis_name)
     trace.split = state
+    run.first_trace = trace
     in_vals = [
         _unbatched_input(leaf) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
         for leaf, ax in zip(leaves, axes)
@@ -396,6 +425,9 @@ def run_vmap(
         trace.alive = False
     if state is None or state.request is None:
         return _finish_outputs(trace, out, out_axes, leaves)
+    if run.draws:
+        # The groups would re-run a block draw made for the whole batch: run the loop.
+        raise run.to_loop()
     return _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, state.request)
 
 
@@ -433,7 +465,7 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
         lanes, log = stack.pop()
         if failed is not None and lanes[0] > failed[0]:
             continue
-        group_state = SplitState(log, state.fallback, state.warned)
+        group_state = SplitState(log, state.fallback, state.warned, state.random)
         try:
             result = _run_group(call, leaves, axes, lanes, axis_name, parent, group_state)
         except Exception as exc:
