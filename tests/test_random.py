@@ -189,3 +189,12 @@ def test_jit_refuses_to_replay_draws():
     with pytest.raises(errors.RandomUnderJitError):
         autovec.jit(lambda x: x + np.random.normal())(1.0)
     assert _state(RNG) == before
+
+
+def test_legacy_function_imported_by_name():
+    from numpy.random import standard_normal
+
+    def f(x):
+        return x + standard_normal()
+
+    _vs_loop_closed(f, np.random.mtrand._rand, lambda: np.random.seed(6))

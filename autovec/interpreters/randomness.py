@@ -303,8 +303,11 @@ for _name in _LEGACY_FUNCTIONS:
     setattr(HookedRandomState, _name, _hooked_method(_name))
 
 
+_RAND = np.random.mtrand._rand
+
+
 def _legacy_function(name: str) -> Callable[..., Any]:
-    rand = np.random.mtrand._rand
+    rand = _RAND
 
     def function(*args: Any, **kwargs: Any) -> Any:
         return draw(rand, name, args, kwargs)
@@ -341,8 +344,8 @@ _LEGACY_HOOKS: dict[str, Any] = {
     and getattr(getattr(np.random, name), "__self__", None) is np.random.mtrand._rand
 }
 # (classes stay: isinstance checks inside NumPy and user code need them)
-_SEEDING = {"default_rng": np.random.default_rng}
 _LEGACY_HOOKS["default_rng"] = _seeding(np.random.default_rng)
+_LEGACY_ORIGINALS = {name: np.random.__dict__[name] for name in _LEGACY_HOOKS}
 
 
 def _stand_in(gen: Any) -> Any:
@@ -369,13 +372,16 @@ def _code_names(code: types.CodeType) -> tuple[str, ...]:
     return names
 
 
-def _slots(fun: Any, depth: int = 2) -> list[tuple[Any, Any]]:
+def _slots(fun: Any, depth: int = 2) -> tuple[list[tuple[Any, Any]], bool]:
     """(container, key) of every generator ``fun`` can reach by name: closure cells (key
-    None), module globals and object attributes (a dict and a key)."""
+    None), module globals and object attributes (a dict and a key); and whether its code
+    names ``random`` (``np.random.normal(...)``: the legacy functions need hooking)."""
     found: list[tuple[Any, Any]] = []
     seen: set[int] = set()
+    legacy = False
 
     def visit(obj: Any, level: int) -> None:
+        nonlocal legacy
         if id(obj) in seen or level > depth:
             return
         seen.add(id(obj))
@@ -398,22 +404,29 @@ def _slots(fun: Any, depth: int = 2) -> list[tuple[Any, Any]]:
                 value = cell.cell_contents
             except ValueError:
                 continue
-            if isinstance(value, _GENERATOR_TYPES):
+            if isinstance(value, _GENERATOR_TYPES) or (
+                getattr(value, "__self__", None) is _RAND
+                and getattr(value, "__name__", None) in _LEGACY_HOOKS
+            ):
                 found.append((cell, None))
             elif callable(value):
                 visit(value, level + 1)
         module_globals = obj.__globals__
         for name in _code_names(obj.__code__):
             value = module_globals.get(name)
+            if name == "random" or name == "default_rng":
+                legacy = True
             if value is None:
                 continue
             if isinstance(value, _GENERATOR_TYPES):
                 found.append((module_globals, name))
+            elif getattr(value, "__self__", None) is _RAND and name in _LEGACY_HOOKS:
+                found.append((module_globals, name))  # from numpy.random import normal
             elif isinstance(value, (types.FunctionType, types.MethodType)):
                 visit(value, level + 1)
 
     visit(fun, 0)
-    return found
+    return found, legacy
 
 
 _LEGACY_LOCK = threading.Lock()
@@ -427,8 +440,7 @@ def _legacy_hooked() -> Iterator[None]:
     global _legacy_users
     with _LEGACY_LOCK:
         if _legacy_users == 0:
-            for name, hook in _LEGACY_HOOKS.items():
-                setattr(np.random, name, hook)
+            np.random.__dict__.update(_LEGACY_HOOKS)  # (setattr on a module is 20x slower)
         _legacy_users += 1
     try:
         yield
@@ -436,9 +448,7 @@ def _legacy_hooked() -> Iterator[None]:
         with _LEGACY_LOCK:
             _legacy_users -= 1
             if _legacy_users == 0:
-                rand = np.random.mtrand._rand
-                for name in _LEGACY_HOOKS:
-                    setattr(np.random, name, _SEEDING.get(name) or getattr(rand, name))
+                np.random.__dict__.update(_LEGACY_ORIGINALS)
 
 
 @contextlib.contextmanager
@@ -446,11 +456,15 @@ def hooked(fun: Any, leaves: list | None = None) -> Iterator[list | None]:
     """While the block runs, every generator ``fun`` reaches (and every generator among
     ``leaves``) draws through :func:`draw`.  Yields the leaves with stand-ins."""
     swapped: list[tuple[Any, Any, Any, Any]] = []
-    for container, key in _slots(fun):
+    slots, legacy = _slots(fun)
+    for container, key in slots:
         original = container.cell_contents if key is None else container[key]
         if isinstance(original, (HookedGenerator, HookedRandomState)):
             continue
-        stand_in = _stand_in(original)
+        if getattr(original, "__self__", None) is _RAND:
+            stand_in = _LEGACY_HOOKS[original.__name__]
+        else:
+            stand_in = _stand_in(original)
         if stand_in is None:
             continue
         if key is None:
@@ -464,7 +478,10 @@ def hooked(fun: Any, leaves: list | None = None) -> Iterator[list | None]:
             for x in leaves
         ]
     try:
-        with _legacy_hooked():
+        if legacy:
+            with _legacy_hooked():
+                yield leaves
+        else:
             yield leaves
     finally:
         for container, key, original, stand_in in swapped:
