@@ -17,28 +17,42 @@ from autovec.interpreters.batching import vmap
 from autovec.interpreters.jit import jit
 from autovec.tree import tree_flatten, tree_unflatten
 
-# name -> (make batched function from (fun, in_axes)); jit adds its compositions here.
-TRANSFORMS: dict[str, Callable[[Callable, tuple], Callable]] = {
-    "vmap": lambda f, in_axes: vmap(f, in_axes=in_axes),
-    "jit_vmap": lambda f, in_axes: jit(vmap(f, in_axes=in_axes)),
-    "vmap_jit": lambda f, in_axes: vmap(jit(f), in_axes=in_axes),
+# name -> make the batched function from (fun, jitted, in_axes), where ``jitted`` is
+# ``jit(fun)``, built once per ``check_vmap`` call so that its trace cache is shared by every
+# in_axes combination and batch size.
+TRANSFORMS: dict[str, Callable[[Callable, Callable, tuple], Callable]] = {
+    "vmap": lambda f, jitted, in_axes: vmap(f, in_axes=in_axes),
+    "jit_vmap": lambda f, jitted, in_axes: jit(vmap(f, in_axes=in_axes)),
+    "vmap_jit": lambda f, jitted, in_axes: vmap(jitted, in_axes=in_axes),
 }
-# Transformations applied twice (an outer batch of examples, each itself a batch).
-NESTED_TRANSFORMS: dict[str, Callable[[Callable, tuple, tuple], Callable]] = {
-    "vmap_vmap": lambda f, inner, outer: vmap(vmap(f, in_axes=inner), in_axes=outer),
-    "jit_vmap_vmap": lambda f, inner, outer: jit(vmap(vmap(f, in_axes=inner), in_axes=outer)),
-    "vmap_jit_vmap": lambda f, inner, outer: vmap(jit(vmap(f, in_axes=inner)), in_axes=outer),
-    "vmap_vmap_jit": lambda f, inner, outer: vmap(vmap(jit(f), in_axes=inner), in_axes=outer),
+# Transformations applied twice (an outer batch of examples, each itself a batch), made from
+# (fun, jitted, inner in_axes, outer in_axes).
+NESTED_TRANSFORMS: dict[str, Callable[[Callable, Callable, tuple, tuple], Callable]] = {
+    "vmap_vmap": lambda f, jitted, inner, outer: vmap(vmap(f, in_axes=inner), in_axes=outer),
+    "jit_vmap_vmap": lambda f, jitted, inner, outer: jit(
+        vmap(vmap(f, in_axes=inner), in_axes=outer)
+    ),
+    "vmap_jit_vmap": lambda f, jitted, inner, outer: vmap(
+        jit(vmap(f, in_axes=inner)), in_axes=outer
+    ),
+    "vmap_vmap_jit": lambda f, jitted, inner, outer: vmap(
+        vmap(jitted, in_axes=inner), in_axes=outer
+    ),
 }
 
 
 def axis_choices(example: Any) -> list[int | None]:
-    """The batch-axis positions tried for one argument: None, 0, its last axis, negative."""
+    """The batch-axis positions tried for one argument, each position once: None
+    (unbatched), 0, and for an argument of one or more dimensions its last axis, spelled
+    ``-1`` (for a 0-d argument axis 0 is already the last).  ``check_vmap`` also tries the
+    other spelling of the last axis (``ndim``, or ``-1`` for a 0-d argument) once."""
+    return [None, 0, -1] if np.ndim(example) > 0 else [None, 0]
+
+
+def _other_spelling(example: Any) -> int:
+    """The last batch-axis position spelled the way ``axis_choices`` does not spell it."""
     nd = np.ndim(example)
-    choices: list[int | None] = [None, 0, -1]
-    if nd > 0:
-        choices.insert(2, nd)
-    return choices
+    return nd if nd > 0 else -1
 
 
 def in_axes_combinations(
@@ -92,11 +106,12 @@ def _assert_same(got: Any, want: Any, rtol: float, atol: float, context: str) ->
         if g.dtype != w.dtype:
             raise AssertionError(f"{where}: dtype {g.dtype} != loop's {w.dtype}")
         if g.dtype.kind in "fc":
-            # Compare in the widest precision: a float16 tolerance product can underflow, and
-            # the caller's np.errstate must not turn the comparison itself into an error.
+            # Exactly equal is the common case and cheap to see; otherwise compare in the
+            # widest precision: a float16 tolerance product can underflow, and the caller's
+            # np.errstate must not turn the comparison itself into an error.
             wide = np.complex128 if g.dtype.kind == "c" else np.float64
             with np.errstate(all="ignore"):
-                ok = np.allclose(
+                ok = bool((g == w).all()) or np.allclose(
                     g.astype(wide), w.astype(wide), rtol=rtol, atol=atol, equal_nan=True
                 )
         else:
@@ -130,7 +145,7 @@ def check_vmap(
     in_axes: Iterable[tuple] | None = None,
     batch_sizes: Sequence[int] = (0, 1, 3),
     transforms: Sequence[str] = ("vmap",),
-    nested: bool = True,
+    nested: bool | Sequence[str] = True,
     batchable: Sequence[bool] | None = None,
     make_example: Callable[[np.random.Generator], tuple] | None = None,
     rtol: float = 1e-7,
@@ -139,51 +154,75 @@ def check_vmap(
 ) -> int:
     """Check ``vmap(fun, in_axes)`` against the stacked loop; return the number of cases.
 
-    ``args`` is one example's arguments.  For every ``in_axes`` combination (each argument
-    ``None``, ``0``, its last axis and a negative axis; by default all combinations except
-    all-``None``), every batch size and every transformation in ``transforms`` (names from
-    ``TRANSFORMS``: ``"vmap"``, and ``"jit_vmap"``/``"vmap_jit"`` once jit is loaded), the
-    batched call must give the loop's shapes, dtypes and values (integers and booleans
-    exactly, floats to ``rtol``/``atol``), as NumPy arrays.  With ``nested=True`` the same
-    holds for ``vmap(vmap(fun))`` over a batch of batches.
+    ``args`` is one example's arguments.  For every ``in_axes`` combination, every batch size
+    in ``batch_sizes`` and every transformation named in ``transforms``, the batched call must
+    give the loop's shapes, dtypes and values (integers and booleans exactly, floats to
+    ``rtol``/``atol``), as NumPy arrays.
 
-    Other examples of the batch come from ``make_example(rng)`` (a tuple of arguments) or, by
-    default, by shuffling the elements of ``args`` (``perturb``).  ``batchable[i]=False``
-    keeps argument ``i`` unbatched.
+    - ``in_axes``: the combinations to try; by default every combination of ``axis_choices``
+      (each argument unbatched, batched on axis 0 or on its last axis, each position once)
+      except all-unbatched, plus the last axis in its other spelling (``ndim`` rather than
+      ``-1``) once, at the largest batch size.
+    - ``transforms``: names from ``TRANSFORMS``: ``"vmap"``, ``"jit_vmap"`` (``jit(vmap(f))``)
+      and ``"vmap_jit"`` (``vmap(jit(f))``).
+    - ``nested``: for every combination, a batch of 2 batches of 3 through the transformations
+      of ``NESTED_TRANSFORMS`` (``vmap(vmap(f))`` and its three jit compositions); ``True``
+      runs them all, ``False`` none, a sequence of names those.
+
+    One ``jit(fun)`` serves every combination and batch size, so ``fun`` is traced once and
+    the later calls check jit's cached program.  Other examples of the batch come from
+    ``make_example(rng)`` (a tuple of arguments) or, by default, by shuffling the elements of
+    ``args`` (``perturb``).  ``batchable[i]=False`` keeps argument ``i`` unbatched.
 
     >>> import numpy as np
     >>> check_vmap(lambda x, y: np.sin(x) * y, np.ones(3), 2.0) > 0
     True
     """
     rng = np.random.default_rng(seed)
-    combos = list(in_axes) if in_axes is not None else in_axes_combinations(args, batchable)
+    combos = (
+        [tuple(c) for c in in_axes]
+        if in_axes is not None
+        else in_axes_combinations(args, batchable)
+    )
+    nested_names = list(NESTED_TRANSFORMS) if nested is True else list(nested) if nested else []
+    jitted = jit(fun)
 
     def new_example() -> tuple:
         if make_example is not None:
             return tuple(make_example(rng))
         return tuple(perturb(a, rng) for a in args)
 
+    def check(axes: tuple, n: int, made: dict[str, Callable]) -> int:
+        lanes = [tuple(args)] + [new_example() for _ in range(n - 1)] if n else []
+        batched = [
+            _stack_lanes([lane[i] for lane in lanes], ax, a) if n else _empty_batch(a, ax)
+            for i, (a, ax) in enumerate(zip(args, axes))
+        ]
+        lane_args = [
+            tuple(lane[i] if ax is not None else args[i] for i, ax in enumerate(axes))
+            for lane in lanes
+        ]
+        want = _loop(fun, lane_args) if n else _empty_like_loop(fun, tuple(args))
+        for name, batched_fun in made.items():
+            context = f"{_name(fun)} {name} in_axes={axes} batch={n}"
+            _assert_same(batched_fun(*batched), want, rtol, atol, context)
+        return len(made)
+
     count = 0
     for axes in combos:
-        axes = tuple(axes)
+        # Built once per combination and shared by the batch sizes.
+        made = {name: TRANSFORMS[name](fun, jitted, axes) for name in transforms}
         for n in batch_sizes:
-            lanes = [tuple(args)] + [new_example() for _ in range(n - 1)] if n else []
-            batched = [
-                _stack_lanes([lane[i] for lane in lanes], ax, a) if n else _empty_batch(a, ax)
-                for i, (a, ax) in enumerate(zip(args, axes))
-            ]
-            lane_args = [
-                tuple(lane[i] if ax is not None else args[i] for i, ax in enumerate(axes))
-                for lane in lanes
-            ]
-            want = _loop(fun, lane_args) if n else _empty_like_loop(fun, tuple(args))
-            for name in transforms:
-                context = f"{_name(fun)} {name} in_axes={axes} batch={n}"
-                got = TRANSFORMS[name](fun, axes)(*batched)
-                _assert_same(got, want, rtol, atol, context)
-                count += 1
-        if nested:
-            count += _check_nested(fun, args, axes, new_example, rtol, atol)
+            count += check(axes, n, made)
+        if nested_names:
+            count += _check_nested(fun, jitted, args, axes, new_example, nested_names, rtol, atol)
+    if in_axes is None and combos and batch_sizes:
+        # vmap normalises the axis: the other spelling of the last position, once.
+        axes = tuple(
+            _other_spelling(a) if batchable is None or batchable[i] else None
+            for i, a in enumerate(args)
+        )
+        count += check(axes, max(batch_sizes), {"vmap": vmap(fun, in_axes=axes)})
     return count
 
 
@@ -195,7 +234,14 @@ def _empty_batch(a: Any, ax: int | None) -> Any:
 
 
 def _check_nested(
-    fun: Callable, args: tuple, axes: tuple, new_example: Callable, rtol: float, atol: float
+    fun: Callable,
+    jitted: Callable,
+    args: tuple,
+    axes: tuple,
+    new_example: Callable,
+    names: Sequence[str],
+    rtol: float,
+    atol: float,
 ) -> int:
     """A batch of 2 batches of 3; the outer batch axis is 0 for the arguments batched inside."""
     outer_n, inner_n = 2, 3
@@ -223,8 +269,8 @@ def _check_nested(
         treedef, [np.stack([w[k] for w in want_leaves]) for k in range(len(want_leaves[0]))]
     )
     count = 0
-    for name, make in NESTED_TRANSFORMS.items():
-        got = make(fun, axes, outer_axes)(*batched)
+    for name in names:
+        got = NESTED_TRANSFORMS[name](fun, jitted, axes, outer_axes)(*batched)
         _assert_same(got, want, rtol, atol, f"{_name(fun)} {name} in_axes={axes}")
         count += 1
     return count

@@ -8,27 +8,47 @@ arguments.  ``run_case`` checks, for each case:
 1. eager: ``fun(autovec.numpy, *args)`` equals ``fun(numpy, *args)`` exactly (shape, dtype,
    values) -- autovec.numpy outside a transformation is NumPy;
 2. ``check_vmap`` of the autovec.numpy version under every transformation in ``TRANSFORMS``
-   (vmap, and jit compositions once loaded), every in_axes combination, batch sizes 0/1/3,
-   and nested vmap;
-3. the same with the plain-NumPy version (``np.f`` on tracers routes to autovec.numpy),
-   unless ``plain_numpy=False`` (NumPy offers no hook for, e.g., ``np.zeros`` or
-   ``np.array``).
+   (vmap, ``jit(vmap(f))``, ``vmap(jit(f))``), every in_axes combination and batch sizes
+   0/1/3;
+3. the same under vmap with the plain-NumPy version (``np.f`` on tracers routes to
+   autovec.numpy), unless ``plain_numpy=False`` (NumPy offers no hook for, e.g.,
+   ``np.zeros`` or ``np.array``);
+4. for the first case of each name in a module's ``CASES`` (the id ending ``-0``), also the
+   nested compositions (``NESTED_TRANSFORMS``: ``vmap(vmap(f))`` and its jit forms) for both
+   versions, with every program jit builds type-checked.  The nested forms add no new
+   per-function fact beyond the first case: every primitive a function stages is checked
+   nested in ``tests/test_prims.py``, and the nesting machinery itself is the same for
+   every function.
 
 ``tests/test_completeness.py`` fails when an exported name has no case.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Sequence
+import inspect
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
 import autovec.numpy as anp
+from autovec.interpreters import staging
 from autovec.prims.base import Arg
-from autovec.testing import TRANSFORMS, check_vmap, make_arg
+from autovec.testing import NESTED_TRANSFORMS, TRANSFORMS, check_vmap, make_arg
 from autovec.tree import tree_flatten
+
+
+@contextlib.contextmanager
+def checking_programs(on: bool = True) -> Iterator[None]:
+    """Type-check every program jit and make_ir build (``staging.CHECK_PROGRAMS``) inside."""
+    before = staging.CHECK_PROGRAMS
+    staging.CHECK_PROGRAMS = on or before
+    try:
+        yield
+    finally:
+        staging.CHECK_PROGRAMS = before
 
 
 def example_maker(seed: int, low: float = -2.0, high: float = 2.0) -> Callable[..., Any]:
@@ -56,19 +76,27 @@ class Case(NamedTuple):
     batchable: Sequence[bool] | None = None
     rtol: float = 1e-7
     atol: float = 1e-9
-    nested: bool = True
+    nested: bool = True  # the nested compositions, on the first case of this name
 
     def id(self) -> str:
         return self.name
 
 
+# The first case of each name in each module's CASES, by identity (filled by ``case_ids``,
+# which every module calls on its CASES): these run the nested compositions.
+_FIRST_OF_NAME: dict[int, Case] = {}
+
+
 def case_ids(cases: Sequence[Case]) -> list[str]:
+    """``name-k``, the k-th case of that name; marks each ``name-0`` for the compositions."""
     seen: dict[str, int] = {}
     ids = []
     for c in cases:
         k = seen.get(c.name, 0)
         seen[c.name] = k + 1
         ids.append(f"{c.name}-{k}")
+        if k == 0:
+            _FIRST_OF_NAME[id(c)] = c
     return ids
 
 
@@ -90,13 +118,24 @@ def assert_identical(got: Any, want: Any, context: str = "") -> None:
         )
 
 
+def _bind_namespace(case: Case, xp: Any, name: str) -> Callable[..., Any]:
+    """``case.fun`` with ``xp`` bound.  Its signature is computed once and stored: vmap and
+    jit read it on every construction (for argument names in errors), and working it out
+    for a ``functools.partial`` each time cost about a tenth of the suite."""
+    fun = functools.partial(case.fun, xp)
+    fun.__name__ = name  # type: ignore[attr-defined]
+    fun.__signature__ = inspect.signature(fun)  # type: ignore[attr-defined]
+    return fun
+
+
 def run_case(case: Case) -> None:
-    ours = functools.partial(case.fun, anp)
-    ours.__name__ = case.name  # type: ignore[attr-defined]
-    theirs = functools.partial(case.fun, np)
-    theirs.__name__ = f"np.{case.name}"  # type: ignore[attr-defined]
+    ours = _bind_namespace(case, anp, case.name)
+    theirs = _bind_namespace(case, np, f"np.{case.name}")
     assert_identical(ours(*case.args), theirs(*case.args), f"eager {case.name}")
-    kw = dict(batchable=case.batchable, rtol=case.rtol, atol=case.atol, nested=case.nested)
-    assert check_vmap(ours, *case.args, transforms=tuple(TRANSFORMS), **kw) > 0
-    if case.plain_numpy:
-        assert check_vmap(theirs, *case.args, transforms=("vmap",), **kw) > 0
+    first = _FIRST_OF_NAME.get(id(case)) is case
+    nested = (tuple(NESTED_TRANSFORMS) if first else ("vmap_vmap",)) if case.nested else ()
+    kw = dict(batchable=case.batchable, rtol=case.rtol, atol=case.atol, nested=nested)
+    with checking_programs(first):
+        assert check_vmap(ours, *case.args, transforms=tuple(TRANSFORMS), **kw) > 0
+        if case.plain_numpy:
+            assert check_vmap(theirs, *case.args, transforms=("vmap",), **kw) > 0
