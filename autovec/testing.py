@@ -337,6 +337,7 @@ def _name(fun: Callable) -> str:
 
 __all__ = [
     "check_vmap",
+    "axis_choices",
     "check_primitive",
     "make_arg",
     "in_axes_combinations",
