@@ -9,16 +9,17 @@ arguments.  ``run_case`` checks, for each case:
    values) -- autovec.numpy outside a transformation is NumPy;
 2. ``check_vmap`` of the autovec.numpy version under every transformation in ``TRANSFORMS``
    (vmap, ``jit(vmap(f))``, ``vmap(jit(f))``), every in_axes combination and batch sizes
-   0/1/3;
-3. the same under vmap with the plain-NumPy version (``np.f`` on tracers routes to
-   autovec.numpy), unless ``plain_numpy=False`` (NumPy offers no hook for, e.g.,
+   0/1/3, and nested ``vmap(vmap(f))``;
+3. the same under vmap and nested vmap with the plain-NumPy version (``np.f`` on tracers
+   routes to autovec.numpy), unless ``plain_numpy=False`` (NumPy offers no hook for, e.g.,
    ``np.zeros`` or ``np.array``);
 4. for the first case of each name in a module's ``CASES`` (the id ending ``-0``), also the
-   nested compositions (``NESTED_TRANSFORMS``: ``vmap(vmap(f))`` and its jit forms) for both
-   versions, with every program jit builds type-checked.  The nested forms add no new
-   per-function fact beyond the first case: every primitive a function stages is checked
-   nested in ``tests/test_prims.py``, and the nesting machinery itself is the same for
-   every function.
+   jit forms of the nested compositions (the rest of ``NESTED_TRANSFORMS``) for both
+   versions, with every program jit builds type-checked.  On the other cases they would add
+   no fact of their own: each is the composition of two facts checked on every case
+   (nested vmap, and jit of a vmap / vmap of a jit), every primitive is checked under all of
+   them on every sample in ``tests/test_prims.py``, and the machinery that nests them is the
+   same for every function.
 
 ``tests/test_completeness.py`` fails when an exported name has no case.
 """
@@ -76,7 +77,7 @@ class Case(NamedTuple):
     batchable: Sequence[bool] | None = None
     rtol: float = 1e-7
     atol: float = 1e-9
-    nested: bool = True  # the nested compositions, on the first case of this name
+    nested: bool = True  # nested vmap (and, on the first case of this name, its jit forms)
 
     def id(self) -> str:
         return self.name
