@@ -12,7 +12,10 @@ array([ 1., 13., 41.])
 from __future__ import annotations
 
 from autovec import errors, numpy, prims  # noqa: F401  (importing declares the primitives)
-from autovec.interpreters import split  # noqa: F401  (installs loop-faithful vmap)
+from autovec.interpreters import (
+    shared,  # noqa: F401  (in_axes=None values: SharedTracer)
+    split,  # noqa: F401  (installs loop-faithful vmap)
+)
 from autovec.interpreters.batching import vmap
 from autovec.interpreters.jit import jit, make_ir
 from autovec.tree import (

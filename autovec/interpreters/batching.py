@@ -13,6 +13,7 @@ import functools
 import inspect
 import sys
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -86,11 +87,38 @@ class BatchTracer(Tracer):
             )
         if isinstance(other, Tracer) and not other._trace.alive:
             raise escaped_tracer_error(other)
+        if type(other) is SharedTracer and other._trace is trace:
+            other = other.val
         token = _current_trace.set(trace.parent)
         try:
             self.val, self.bdim = broadcast_batch(other, trace.axis_size), 0
         finally:
             _current_trace.reset(token)
+
+
+class SharedTracer(BatchTracer):
+    """A value every example of a vmap shares (an ``in_axes=None`` array argument, and what
+    is computed from such values alone): ``val`` is the plain value, with no batch axis
+    (``bdim`` is None).  Operations on shared values alone run as NumPy runs them, once
+    (autovec/interpreters/shared.py); mixed with batched values they batch like any unbatched
+    operand, so ``table[i]`` with a batched ``i`` is one vectorised gather."""
+
+    __slots__ = ()
+
+    def __init__(self, trace: BatchTrace, val: Any):
+        BatchTracer.__init__(self, trace, val, None)  # type: ignore[arg-type]
+
+    @property
+    def aval(self) -> ShapedArray:
+        return ShapedArray(self.val.shape, self.val.dtype)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.val.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.val.ndim
 
 
 # Set (only for the duration of one bind) by an operator whose left operand is a dead
@@ -145,20 +173,26 @@ class BatchTrace(Trace):
         vals = []
         dims = []
         batched = False
+        shared = False
         for a in args:
             if type(a) is BatchTracer and a._trace is self:
                 vals.append(a.val)
                 dims.append(a.bdim)
                 batched = True
             else:
-                if isinstance(a, Tracer) and not a._trace.alive:
-                    raise escaped_tracer_error(a, prim)
+                if isinstance(a, Tracer):
+                    if type(a) is SharedTracer and a._trace is self:
+                        a = a.val
+                        shared = True
+                    elif not a._trace.alive:
+                        raise escaped_tracer_error(a, prim)
                 vals.append(a)
                 dims.append(None)
         token = _current_trace.set(self.parent)
         try:
             if not batched:
-                return prim.bind(*vals, **params)
+                out = prim.bind(*vals, **params)
+                return _keep_shared(self, out, prim) if shared else out
             out, out_dim = prim.batch(self.axis_size, tuple(vals), tuple(dims), **params)
         except Exception as err:
             if self.split is not None and LANE_FAILURE is not None:
@@ -219,6 +253,20 @@ class BatchTrace(Trace):
             return None
         ufunc(*vals, out=v)
         return BatchTracer(self, v, d)
+
+
+def _keep_shared(trace: BatchTrace, out: Any, prim: Primitive) -> Any:
+    """A result computed from shared values alone is shared too: it stays a tracer so that
+    indexing it with a batched value later (``logp[label]``) is vectorised."""
+    if prim.multiple_results:
+        return tuple(shared_value(trace, o) for o in out)
+    return shared_value(trace, out)
+
+
+def shared_value(trace: BatchTrace, x: Any) -> Any:
+    """``x`` (a plain value every example of ``trace`` shares) as a ``SharedTracer`` when it
+    is an ndarray; other values (NumPy scalars, outer tracers) as they are."""
+    return SharedTracer(trace, x) if type(x) is np.ndarray else x
 
 
 def _raise_for_one_example(prim: Primitive, args: tuple, params: dict, err: Exception) -> None:
@@ -506,7 +554,7 @@ def _run_unsplit(
     """Run ``call`` on the flat argument leaves, batched along ``axes``, once."""
     trace = BatchTrace(_current_trace.get(), axis_size, axis_name)
     in_vals = [
-        _unbatched_input(leaf) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
+        _unbatched_input(leaf, trace) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
         for leaf, ax in zip(leaves, axes)
     ]
     token = _current_trace.set(trace)
@@ -552,9 +600,19 @@ def _as_array(x: Any) -> Any:
     return np.asarray(x)
 
 
-def _unbatched_input(x: Any) -> Any:
+# The in_axes=None arrays of each vmap run (the caller's: writes must not reach them).
+SHARED_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _unbatched_input(x: Any, trace: BatchTrace | None = None) -> Any:
     if type(x) is not np.ndarray and isinstance(x, np.ndarray):
-        return plain_ndarray(x, "vmap")
+        x = plain_ndarray(x, "vmap")
+    if trace is not None and type(x) is np.ndarray:
+        inputs = SHARED_INPUTS.get(trace)
+        if inputs is None:
+            SHARED_INPUTS[trace] = inputs = []
+        inputs.append(x)
+        return SharedTracer(trace, x)  # the same for every example, and indexable by them
     return x
 
 
@@ -623,6 +681,8 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any, inputs: list = (
     results: list = []
     handed_out: set[int] = set()
     for i, (leaf, ax) in enumerate(zip(leaves, axes)):
+        if type(leaf) is SharedTracer and leaf._trace is trace:
+            leaf = leaf.val  # the same for every example: broadcast (or returned as is)
         batched = type(leaf) is BatchTracer and leaf._trace is trace
         if ax is None:
             if batched:

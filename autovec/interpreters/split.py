@@ -22,6 +22,7 @@ every group.
 
 from __future__ import annotations
 
+import dis
 import operator
 import os
 import sys
@@ -38,6 +39,7 @@ from autovec.interpreters import randomness as randomness_mod
 from autovec.interpreters.batching import (
     BatchTrace,
     BatchTracer,
+    SharedTracer,
     _as_array,
     _finish_outputs,
     _unbatched_input,
@@ -118,7 +120,8 @@ _ADVICE = {
         "call autovec.numpy.asarray / autovec.numpy.array instead (they keep batched values "
         "batched), and build buffers with autovec.numpy.zeros or collect values in a list "
         "and autovec.numpy.stack them instead of writing into a plain ndarray; index a "
-        "plain table through autovec.numpy.getitem(table, i)"
+        "plain table through autovec.numpy.getitem(table, i) or pass it to vmap as an "
+        "argument with in_axes=None"
     ),
     "float": (
         "keep the value an array: NumPy functions instead of math.* (np.sin(x) for "
@@ -129,6 +132,32 @@ _ADVICE = {
     "item": "keep the value an array: drop .item() (NumPy operations accept 0-d arrays)",
     "tolist": "keep the value an array: drop .tolist() and use NumPy operations on it",
 }
+
+_ADVICE["subscript"] = (
+    "pass the array to vmap as an argument with in_axes=None (table[i] is then one "
+    "vectorised gather), or index it with autovec.numpy.take(table, i, axis=0) (or "
+    "autovec.numpy.getitem(table, i))"
+)
+_SUBSCRIPT = "Indexing a plain array that the function closes over (table[i]) with one integer"
+_SUBSCRIPT_OPS = frozenset(
+    dis.opmap[name]
+    for name in ("BINARY_SUBSCR", "STORE_SUBSCR", "DELETE_SUBSCR")
+    if name in dis.opmap
+)
+
+
+def _subscript_site() -> bool:
+    """Whether the user's line asking for an index is a subscript (``table[i]``): the
+    instruction its frame is executing."""
+    skip = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(np.__file__))
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(skip):
+        frame = frame.f_back
+    if frame is None:
+        return False
+    code = frame.f_code.co_code
+    return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] in _SUBSCRIPT_OPS
+
 
 _BASE_METHOD = {
     "bool": Tracer.__bool__,
@@ -222,6 +251,12 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
         state.pos += 1
         return _deliver(entry, kind)
     _, data_kind, what = _KINDS[kind]
+    if kind == "index" and t.ndim:  # operator.index of an array fails in every example
+        raise TypeError("only integer scalar arrays can be converted to a scalar index")
+    advice = kind
+    if kind == "index" and state.fallback != "loop" and _subscript_site():
+        # table[i] on a plain (closed-over) array: NumPy asks the index for one integer.
+        data_kind, what, advice = True, _SUBSCRIPT, "subscript"
     if data_kind and state.fallback == "error":
         return _BASE_METHOD[kind](t, *args)
     try:
@@ -236,7 +271,7 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
         return _deliver(entry, kind)
     groups, singles = split
     if data_kind and state.fallback == "warn":
-        _warn_fallback(state, kind, what, len(groups) + len(singles))
+        _warn_fallback(state, advice, what, len(groups) + len(singles))
     entries = [(g, _convert(kind, lanes[g[0]], args)) for g in groups]
     raise state.split(entries, singles)
 
@@ -409,7 +444,7 @@ def _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run)
     trace.split = state
     run.first_trace = trace
     in_vals = [
-        _unbatched_input(leaf) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
+        _unbatched_input(leaf, trace) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
         for leaf, ax in zip(leaves, axes)
     ]
     token = _current_trace.set(trace)
@@ -568,7 +603,7 @@ def _run_group(call, leaves, axes, lanes, axis_name, parent, state) -> tuple:
     trace = BatchTrace(parent, len(lanes), axis_name)
     trace.split = state
     in_vals = [
-        _unbatched_input(leaf) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
+        _unbatched_input(leaf, trace) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
         for leaf, ax in zip(_gather(leaves, axes, lanes), axes)
     ]
     token = _current_trace.set(trace)
@@ -580,6 +615,8 @@ def _run_group(call, leaves, axes, lanes, axis_name, parent, state) -> tuple:
     flat, treedef = tree_flatten(out)
     vals, batched = [], []
     for leaf in flat:
+        if type(leaf) is SharedTracer and leaf._trace is trace:
+            leaf = leaf.val
         if type(leaf) is BatchTracer and leaf._trace is trace:
             vals.append(moveaxis(leaf.val, leaf.bdim, 0))
             batched.append(True)
