@@ -111,7 +111,12 @@ _KINDS: dict[str, tuple[Callable[..., Any], bool, str]] = {
         True,
         "np.asarray / np.array (or indexing a plain ndarray with it, or writing it into one)",
     ),
-    "value": (lambda v: v, False, "a concrete value"),  # an inner vmap asks an outer one
+    "value": (lambda v: v, False, "a concrete value"),
+    "shape": (
+        lambda v: np.array(v),
+        True,
+        "A result whose size depends on the values (np.nonzero, np.unique, x[mask], ...)",
+    ),  # an inner vmap asks an outer one
 }
 
 _ADVICE = {
@@ -133,6 +138,11 @@ _ADVICE = {
     "tolist": "keep the value an array: drop .tolist() and use NumPy operations on it",
 }
 
+_ADVICE["shape"] = (
+    "give the size statically with autovec.numpy.nonzero / flatnonzero / argwhere / unique "
+    "(..., size=N), or keep the shape: np.where(mask, x, fill) and reductions with the mask "
+    "(x[mask].sum() and x[mask].mean() stay vectorised; (x * mask).sum(), ...)"
+)
 _ADVICE["subscript"] = (
     "pass the array to vmap as an argument with in_axes=None (table[i] is then one "
     "vectorised gather), or index it with autovec.numpy.take(table, i, axis=0) (or "
@@ -168,6 +178,7 @@ _BASE_METHOD = {
     "item": Tracer.item,
     "tolist": Tracer.tolist,
     "array": Tracer.__array__,
+    "shape": Tracer.__array__,
 }
 
 
@@ -233,7 +244,7 @@ def _deliver(entry: tuple[bool, Any], kind: str) -> Any:
     ok, value = entry
     if not ok:
         raise value
-    if kind == "array":
+    if kind == "array" or kind == "shape":
         return np.array(value)  # a fresh copy: the caller may write into it
     return value
 
@@ -274,6 +285,30 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
         _warn_fallback(state, advice, what, len(groups) + len(singles))
     entries = [(g, _convert(kind, lanes[g[0]], args)) for g in groups]
     raise state.split(entries, singles)
+
+
+def per_example(*values: Any) -> list | None:
+    """The concrete values of ``values`` for the examples of this run, for an operation whose
+    result size depends on them: the batch splits by value (lanes with equal values stay
+    together), as the loop continues example by example.  None where that is not possible
+    (under jit, or with ``fallback="error"``): the caller raises its own error."""
+    out = []
+    for v in values:
+        if isinstance(v, Tracer):
+            if type(v) is SharedTracer:
+                v = v.val
+            elif type(v) is not BatchTracer or v._trace.split is None:
+                return None
+            elif v._trace.split.fallback == "error" and v._trace.split.pos >= len(
+                v._trace.split.log
+            ):
+                return None
+            else:
+                v = concretize(v, "shape")
+                if isinstance(v, Tracer):
+                    return None
+        out.append(v)
+    return out
 
 
 def _call_site() -> tuple[str, int, dict]:

@@ -46,6 +46,17 @@ def _needs_size(fname: str, extra: str = "") -> errors.DataDependentShapeError:
     )
 
 
+def _per_example(fname: str, x: Any) -> Any:
+    """``x``'s concrete value in eager vmap, where the batch splits by value and each group
+    continues as the loop would (autovec/interpreters/split.py); else the size advice."""
+    from autovec.interpreters.split import per_example
+
+    values = per_example(x)
+    if values is None:
+        raise _needs_size(fname)
+    return values[0]
+
+
 def _static_size(size: Any) -> int:
     n = concrete_int(size, "size")
     if n < 0:
@@ -99,7 +110,7 @@ def nonzero(a: Any, *, size: Any = None, fill_value: Any = None) -> tuple:
     axis).  Inside vmap/jit ``size`` is required."""
     if size is None:
         if is_traced(a) and ndim(a):  # (0-d: NumPy's own error, below)
-            raise _needs_size("nonzero")
+            a = _per_example("nonzero", a)
         if not is_traced(a):
             return np.nonzero(a)
     x = arr(a)
@@ -117,7 +128,7 @@ def flatnonzero(a: Any, *, size: Any = None, fill_value: Any = None) -> Any:
     (``size``/``fill_value`` as in ``nonzero``)."""
     if size is None:
         if is_traced(a):
-            raise _needs_size("flatnonzero")
+            a = _per_example("flatnonzero", a)
         return np.flatnonzero(a)
     return nonzero(ravel(arr(a)), size=size, fill_value=fill_value)[0]
 
@@ -127,7 +138,7 @@ def argwhere(a: Any, *, size: Any = None, fill_value: Any = None) -> Any:
     ``size=``, padded with ``fill_value``)."""
     if size is None:
         if is_traced(a):
-            raise _needs_size("argwhere")
+            a = _per_example("argwhere", a)
         return np.argwhere(a)
     x = arr(a)
     n = _static_size(size)
@@ -246,7 +257,7 @@ def unique(
     inverse has the input's shape, as in NumPy.  ``axis`` works eagerly only."""
     if size is None:
         if is_traced(ar):
-            raise _needs_size("unique")
+            ar = _per_example("unique", ar)
         return np.unique(
             ar,
             return_index,

@@ -437,27 +437,44 @@ class MaskedRead:
         return self._wrap(outs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        raise self._error(f"numpy.{getattr(func, '__name__', func)}")
+        name = getattr(func, "__name__", func)
+        if func in (np.sum, np.mean) and len(args) == 1 and args[0] is self:
+            return _masked_reduction(self, name, **kwargs)
+        selected = self._selected(f"numpy.{name}")
+        args = tuple(selected if a is self else a for a in args)
+        return func(*args, **kwargs)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        raise self._error("turning it into an array")
+        return self._selected("turning it into an array").__array__(dtype)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):  # protocol probes (copy, pickle, ...) find nothing
             raise AttributeError(name)
-        raise self._error(f".{name}")
+        if name in ("sum", "mean"):
+            return functools.partial(_masked_reduction, self, name)
+        return getattr(self._selected(f".{name}"), name)
+
+    def _selected(self, what: str) -> Any:
+        """``x[mask]`` itself where the batch can split by mask value (eager vmap: lanes
+        with equal masks continue together, as the loop would); else the error."""
+        from autovec.interpreters.split import per_example
+
+        masks = per_example(self.mask)
+        if masks is None:
+            raise self._error(what)
+        return getitem(self.full, masks[0])
 
     def __len__(self) -> int:
-        raise self._error("len()")
+        return len(self._selected("len()"))
 
     def __iter__(self) -> Any:
-        raise self._error("iterating over it")
+        return iter(self._selected("iterating over it"))
 
     def __bool__(self) -> bool:
-        raise self._error("bool()")
+        return bool(self._selected("bool()"))
 
     def __getitem__(self, index: Any) -> Any:
-        raise self._error("indexing it")
+        return self._selected("indexing it")[index]
 
     def __neg__(self) -> MaskedRead:
         return self._wrap(-self.full)
@@ -470,6 +487,35 @@ class MaskedRead:
 
     def __invert__(self) -> MaskedRead:
         return self._wrap(~self.full)
+
+
+def _masked_reduction(m: MaskedRead, name: str, **kwargs: Any) -> Any:
+    """``x[mask].sum()`` / ``.mean()`` over all selected values, vectorised: the masked-out
+    entries count as zero (and not at all in the mean's count).  Other arguments: per
+    example (``_selected``)."""
+    if kwargs:
+        return getattr(m._selected(f".{name}"), name)(**kwargs)
+    from autovec.numpy import astype, divide, reshape, where
+    from autovec.numpy import sum as total
+
+    ms = shape(m.mask)
+    rows = m.shape_of_x[len(ms) :]
+    wide = reshape(m.mask, ms + (1,) * len(rows))
+    dtype = m.full.dtype
+    if name == "sum":
+        return total(where(wide, m.full, 0), dtype=np.sum(np.zeros(1, dtype)).dtype)
+    out_dtype = np.mean(np.zeros(1, dtype)).dtype
+    acc = out_dtype if dtype.kind in "biu" else None
+    s = total(where(wide, m.full, 0), dtype=acc)
+    n = total(m.mask, dtype=np.intp) * int(np.prod(rows, dtype=np.int64))
+    counts = getattr(n, "val", None)
+    if isinstance(counts, np.ndarray) and not counts.all():
+        import warnings
+
+        warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = divide(s, n)
+    return astype(r, out_dtype) if r.dtype != out_dtype else r
 
 
 def _masked_binop(name: str) -> tuple[Callable, Callable, Callable]:
