@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import struct
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,6 +42,11 @@ class Literal:
     def __repr__(self) -> str:
         return f"Literal({self.val!r})"
 
+    def key(self) -> Any:
+        """What two literals must share to be interchangeable: type and bits (``0.0`` and
+        ``-0.0`` differ; a NaN equals a NaN of the same bits)."""
+        return exact_key(self.val)
+
     def spell(self) -> str:
         v = self.val
         if isinstance(v, np.generic):
@@ -49,6 +55,25 @@ class Literal:
 
 
 Atom = Var | Literal
+
+
+def exact_key(v: Any) -> Any:
+    """A hashable key for a scalar or a (nested) tuple of them that tells apart what ``==``
+    does not: the type (``1``, ``1.0``, ``True``, ``np.float32(1)``) and the bits of floats
+    (``0.0`` and ``-0.0``; NaNs of equal bits compare equal). Other hashable values key as
+    themselves, with their type."""
+    t = type(v)
+    if t is float:
+        return (t, struct.pack("<d", v))
+    if t is complex:
+        return (t, exact_key(v.real), exact_key(v.imag))
+    if isinstance(v, np.generic):
+        return (t, v.dtype.str, v.tobytes())
+    if t is tuple:
+        return (t, *(exact_key(x) for x in v))
+    if t is dict:
+        return (t, *((k, exact_key(x)) for k, x in sorted(v.items())))
+    return (t, v)
 
 
 # Where in the user's code an equation was traced: (file name, line number).
@@ -64,9 +89,10 @@ replaying_source: contextvars.ContextVar[SourceInfo | None] = contextvars.Contex
 class Eqn:
     """``outputs = prim[params](*inputs)``.
 
-    ``errstate`` is the NumPy floating-point error state the equation was traced under, when
-    it differs from the caller's (an ``np.errstate`` block inside the traced function): the
-    equation is replayed under it, so warnings behave as they would eagerly.
+    ``errstate`` is what the ``np.errstate`` blocks of the traced function set around the
+    equation (sorted ``(category, mode)`` pairs, perhaps ``("call", handler)``), or None: it
+    is replayed over the caller's state at call time, so warnings behave as they would
+    eagerly (the categories the function did not set follow the caller).
     ``source_info`` is the user's ``(file, line)`` that traced it, for error messages.
     """
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from autovec.core import EVAL_TRACE, _current_trace
 from autovec.interpreters.batching import BatchTrace, BatchTracer
-from autovec.interpreters.staging import StagingTrace
-from autovec.ir import Atom, Eqn, Literal, Program, Var, bind_eqn, replaying_source
+from autovec.interpreters.staging import StagingTrace, recording_errstate
+from autovec.ir import Atom, Eqn, Literal, Program, Var, bind_eqn, exact_key, replaying_source
 from autovec.prims.shape import concatenate_p, expand_dims_p, getitem_p, moveaxis
 from autovec.prims.windows import windows_p
 
@@ -70,12 +70,8 @@ class _Matcher:
     def visit(self, a0: Atom, ak: Atom, k: int) -> list[tuple[Atom, Atom]]:
         """Compare one pair of nodes; return the pairs of inputs still to compare."""
         if isinstance(a0, Literal) or isinstance(ak, Literal):
-            if not (
-                isinstance(a0, Literal)
-                and isinstance(ak, Literal)
-                and type(a0.val) is type(ak.val)
-                and a0.val == ak.val
-            ):
+            # Compared by type and bits: a copy adding -0.0 is not one adding 0.0.
+            if not (isinstance(a0, Literal) and isinstance(ak, Literal) and a0.key() == ak.key()):
                 raise _Mismatch
             return []
         if a0 is ak:
@@ -91,7 +87,11 @@ class _Matcher:
             raise _Mismatch
         if e0.prim is getitem_p:
             return self._match_getitem(e0, ek, k)
-        if e0.params != ek.params or e0.outputs.index(a0) != ek.outputs.index(ak):
+        if (
+            exact_key(e0.params) != exact_key(ek.params)
+            or e0.errstate != ek.errstate  # one batched equation runs under one errstate
+            or e0.outputs.index(a0) != ek.outputs.index(ak)
+        ):
             raise _Mismatch
         return list(zip(e0.inputs, ek.inputs))
 
@@ -194,21 +194,22 @@ def _restage(program: Program, plans: dict) -> Program:
 
     token = _current_trace.set(staging)
     try:
-        for e in program.eqns:
-            plan = plans.get(id(e))
-            if plan is None:
-                out = bind_eqn(e, [read(a) for a in e.inputs])
-                outs = out if e.prim.multiple_results else (out,)
-            else:  # new equations say they come from the user's line that stacked the copies
-                source = replaying_source.set(e.source_info)
-                try:
-                    outs = (_rolled(staging, plan, producers, read),)
-                finally:
-                    replaying_source.reset(source)
-            for v, val in zip(e.outputs, outs):
-                env[v.id] = val
-        outs = [read(o) for o in program.outputs]
-        return staging.finish(outs, program.name)
+        with recording_errstate(staging):  # the function's errstate blocks, as traced
+            for e in program.eqns:
+                plan = plans.get(id(e))
+                if plan is None:
+                    out = bind_eqn(e, [read(a) for a in e.inputs])
+                    outs = out if e.prim.multiple_results else (out,)
+                else:  # new equations say they come from the user's line that stacked the copies
+                    source = replaying_source.set(e.source_info)
+                    try:
+                        outs = (_rolled(staging, plan, producers, read),)
+                    finally:
+                        replaying_source.reset(source)
+                for v, val in zip(e.outputs, outs):
+                    env[v.id] = val
+            outs = [read(o) for o in program.outputs]
+            return staging.finish(outs, program.name)
     finally:
         _current_trace.reset(token)
         staging.alive = False

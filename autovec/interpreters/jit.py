@@ -24,7 +24,7 @@ from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_av
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.optimize import optimize
 from autovec.interpreters.randomness import hooked
-from autovec.interpreters.staging import StagingTrace, trace_to_program
+from autovec.interpreters.staging import StagingTrace, recording_errstate, trace_to_program
 from autovec.ir import Literal, Program, Var, describe_eqn, eval_program, pretty
 from autovec.prims.base import FRESH, READ_ONLY_VIEW, VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
@@ -147,7 +147,10 @@ def compile_program(program: Program, xp: Any) -> Compiled:
         call = f"{outs} = {fname}({', '.join(inputs)})"
         if e.errstate is not None:  # traced inside an np.errstate block: replay it there
             glob.setdefault("_errstate", np.errstate)
-            kwargs = ", ".join(f"{key}={v!r}" for key, v in e.errstate)
+            kwargs = ", ".join(
+                f"{key}={v!r}" if key != "call" else f"call={_global(glob, v, f'h{k}')}"
+                for key, v in e.errstate
+            )
             lines.append(f"    with _errstate({kwargs}):")
             eqn_at_line[len(lines)] = k
             call = f"    {call}"
@@ -177,6 +180,11 @@ def compile_program(program: Program, xp: Any) -> Compiled:
     code = compile(source, filename, "exec")
     exec(code, glob)  # noqa: S102 - the source is generated here, from the program
     return Compiled(glob[fn_name], source, program)
+
+
+def _global(glob: dict[str, Any], value: Any, name: str) -> str:
+    glob[name] = value
+    return name
 
 
 def _outputs_to_copy(program: Program) -> set[int]:
@@ -317,7 +325,8 @@ def batch_program(program: Program, dims: tuple, axis_size: int) -> tuple[Progra
     args = [t if d is None else BatchTracer(btrace, t, d) for t, d in zip(in_tracers, dims)]
     token = _current_trace.set(btrace)
     try:
-        outs = eval_program(program, args)
+        with recording_errstate(staging):
+            outs = eval_program(program, args)
     finally:
         _current_trace.reset(token)
         btrace.alive = False

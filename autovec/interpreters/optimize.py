@@ -9,6 +9,7 @@ roll-up may change floating-point summation order (as vmap may).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from autovec.core import EVAL_TRACE, _current_trace
 from autovec.interpreters import staging
 from autovec.interpreters.fusion import roll_up_loops
-from autovec.ir import Atom, Eqn, Literal, Program, Var, bind_eqn, check_program
+from autovec.ir import Atom, Eqn, Literal, Program, Var, bind_eqn, check_program, exact_key
 from autovec.prims.base import FRESH
 
 # Constant folding never materialises more than this many elements at compile time.
@@ -65,8 +66,23 @@ def _rebuild(
     )
 
 
+_NOT_FOLDED = object()
+
+
+def _fold(e: Eqn, values: list) -> Any:
+    """``e`` evaluated now, or ``_NOT_FOLDED`` if that warns or raises: such an equation stays
+    in the program, so that it warns or raises on every call, under the caller's state."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="raise"):
+            warnings.simplefilter("error")
+            return bind_eqn(e, values)  # under e's own errstate blocks, raising otherwise
+    except Exception:
+        return _NOT_FOLDED
+
+
 def fold_constants(program: Program) -> Program:
-    """Evaluate equations whose inputs are all known now (literals and constants)."""
+    """Evaluate equations whose inputs are all known now (literals and constants), except
+    those that warn or raise (they do so at call time, as eagerly)."""
     known: dict[int, Any] = {v.id: val for v, val in zip(program.const_vars, program.const_vals)}
     const_vars, const_vals = list(program.const_vars), list(program.const_vals)
     eqns: list[Eqn] = []
@@ -84,8 +100,10 @@ def fold_constants(program: Program) -> Program:
                 else:
                     break
             else:
+                out = _NOT_FOLDED
                 if all(int(np.prod(v.aval.shape)) <= _FOLD_LIMIT for v in e.outputs):
-                    out = bind_eqn(e, values)
+                    out = _fold(e, values)
+                if out is not _NOT_FOLDED:
                     outs = out if e.prim.multiple_results else (out,)
                     for v, val in zip(e.outputs, outs):
                         known[v.id] = val
@@ -150,18 +168,14 @@ def remove_noops(program: Program) -> Program:
 
 
 def _atom_key(a: Atom) -> Any:
-    if isinstance(a, Var):
-        return ("v", a.id)
-    return (
-        "l",
-        type(a.val),
-        a.val if not isinstance(a.val, np.generic) else (a.val.dtype, a.val.item()),
-    )
+    # Literals by type and bits: x * 0.0 and x * -0.0 are two computations.
+    return ("v", a.id) if isinstance(a, Var) else ("l", a.key())
 
 
 def eliminate_common_subexpressions(program: Program) -> Program:
-    """Compute each (primitive, inputs, params) once; but two fresh results that outputs
-    show stay two arrays, as they are eagerly (``return x + 1, x + 1``)."""
+    """Compute each (primitive, inputs, params, errstate) once, literals and params compared
+    by type and bits; but two fresh results that outputs show stay two arrays, as they are
+    eagerly (``return x + 1, x + 1``)."""
     shown = _shown_by_outputs(program)
     seen: dict[Any, list[Var]] = {}
     subst: dict[int, Atom] = {}
@@ -169,7 +183,12 @@ def eliminate_common_subexpressions(program: Program) -> Program:
     for e in program.eqns:
         inputs = [_substitute(a, subst) for a in e.inputs]
         try:
-            key = (e.prim, tuple(_atom_key(a) for a in inputs), tuple(sorted(e.params.items())))
+            key = (
+                e.prim,
+                tuple(_atom_key(a) for a in inputs),
+                exact_key(e.params),
+                e.errstate,  # the same operation under another errstate may warn or raise
+            )
             hash(key)
         except TypeError:  # an unhashable param: keep the equation as it is
             eqns.append(e.replace(inputs))

@@ -9,9 +9,11 @@ program inputs, so the program stays a closed, replayable function.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -101,6 +103,7 @@ class StagingTrace(Trace):
         "lifted",
         "lifted_vars",
         "base_errstate",
+        "relay",
     )
     kind = "traced by jit"
 
@@ -113,9 +116,11 @@ class StagingTrace(Trace):
         self._const_ids: dict[int, Var] = {}
         self.lifted: list[Any] = []  # tracers of enclosing transformations, in order
         self.lifted_vars: list[Var] = []
-        # The caller's floating-point error state; equations traced under another one (an
-        # np.errstate block in the function) remember theirs.
+        # The caller's floating-point error state. While ``recording_errstate`` runs, the
+        # state is the relay's marker instead, and what differs from it is what the
+        # function's own np.errstate blocks set.
         self.base_errstate = np.geterr()
+        self.relay: _ErrorRelay | None = None
 
     def new_arg(self, aval: ShapedArray, label: str | None = None) -> StagingTracer:
         v = Var(aval)
@@ -168,12 +173,30 @@ class StagingTrace(Trace):
         out_aval = prim.shape(*(a.aval for a in inputs), **params)
         out_avals = out_aval if prim.multiple_results else [out_aval]
         outs = [Var(a) for a in out_avals]
-        err = np.geterr()
-        errstate = None if err == self.base_errstate else tuple(sorted(err.items()))
         source = replaying_source.get() or user_source()
-        self.eqns.append(Eqn(prim, inputs, dict(params), outs, errstate, source))
+        self.eqns.append(Eqn(prim, inputs, dict(params), outs, self.errstate_set(), source))
         tracers = [StagingTracer(self, v) for v in outs]
         return tuple(tracers) if prim.multiple_results else tracers[0]
+
+    def errstate_set(self) -> tuple | None:
+        """What the traced function's ``np.errstate`` blocks set here: sorted ``(category,
+        mode)`` pairs (with ``("call", handler)`` if they set one), or None.
+
+        Under ``recording_errstate`` every category the function did not set still reads
+        ``"log"`` to the relay, whatever the caller's state: so a block is recorded even
+        where it sets what the caller had set too, and the caller's state at call time
+        applies to the rest, as it would eagerly.
+        """
+        err = np.geterr()
+        relay = self.relay
+        if relay is None:  # not recording: the state that differs from the caller's
+            return None if err == self.base_errstate else tuple(sorted(err.items()))
+        call = np.geterrcall()
+        if call is relay:
+            changed = tuple(sorted((k, m) for k, m in err.items() if m != "log"))
+            return changed or None
+        # The function installed its own handler: every category it may reach is its own.
+        return (*sorted(err.items()), ("call", call))
 
     def finish(self, outs: list[Any], name: str) -> Program:
         """The program: lifted tracers' variables come first among the inputs."""
@@ -189,6 +212,60 @@ class StagingTrace(Trace):
         if CHECK_PROGRAMS:
             check_program(program)
         return program
+
+
+_CATEGORIES = {
+    "divide by zero": ("divide", 1),
+    "overflow": ("over", 2),
+    "underflow": ("under", 4),
+    "invalid value": ("invalid", 8),
+}
+
+
+class _ErrorRelay:
+    """The floating-point error handler while a function is traced.
+
+    Every category is set to ``"log"`` with this object as the handler, so that the
+    categories the function's own ``np.errstate`` blocks set stand out (they read other
+    than ``"log"``). NumPy code that runs on concrete values at trace time still gets the
+    caller's treatment: each message is handled here as the caller's state says.
+    """
+
+    __slots__ = ("state", "call")
+
+    def __init__(self, state: dict[str, str], call: Any):
+        self.state = state
+        self.call = call
+
+    def write(self, message: str) -> None:
+        text = message.strip()
+        if text.startswith("Warning: "):
+            text = text[len("Warning: ") :]
+        what = text.split(" encountered", 1)[0]
+        category, flag = _CATEGORIES.get(what, ("invalid", 8))
+        mode = self.state.get(category, "warn")
+        if mode == "warn":
+            warnings.warn(text, RuntimeWarning, stacklevel=2)
+        elif mode == "raise":
+            raise FloatingPointError(text)
+        elif mode == "print":
+            print(message.strip())
+        elif mode == "call" and self.call is not None:
+            self.call(what, flag)
+        elif mode == "log" and self.call is not None:
+            self.call.write(message)
+
+
+@contextlib.contextmanager
+def recording_errstate(trace: StagingTrace) -> Iterator[None]:
+    """Trace under the relay's marker state (see ``_ErrorRelay``), so that ``trace`` records
+    exactly what the function's ``np.errstate`` blocks set."""
+    trace.relay = _ErrorRelay(np.geterr(), np.geterrcall())
+    try:
+        with np.errstate(all="log", call=trace.relay):
+            yield
+    finally:
+        trace.relay = None
 
 
 # Frames of these files are the library's own (NumPy's Python code calls back into ours
@@ -246,14 +323,15 @@ def trace_to_program(
     args, kwargs = arg_builder(tracers) if arg_builder else (tuple(tracers), {})
     token = _current_trace.set(trace)
     try:
-        try:
-            out = fun(*args, **kwargs)
-        except ValueError as err:
-            raise_numpy_write_error(err)
-            raise
-        out_leaves, out_def = tree_flatten(out)
-        for o in out_leaves:
-            _check_output(o, name)
+        with recording_errstate(trace):
+            try:
+                out = fun(*args, **kwargs)
+            except ValueError as err:
+                raise_numpy_write_error(err)
+                raise
+            out_leaves, out_def = tree_flatten(out)
+            for o in out_leaves:
+                _check_output(o, name)
         program = trace.finish(out_leaves, name)
     finally:
         _current_trace.reset(token)
