@@ -153,3 +153,21 @@ def test_folding_never_hides_a_warning_or_error_of_a_later_call():
     assert [e.prim.name for e in jit(lambda x: x + anp.log(np.ones(2))).lower(x).program.eqns] == [
         "add"
     ]
+
+
+# ------------------------------------------------------------------------ static arguments
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_static_arguments_are_keyed_by_type_and_bits(order):
+    g = jit(lambda x, s: x * s, static_argnums=1)
+    x = np.ones(2, np.float32)
+    values = [1, 1.0, True, np.float32(1), np.float64(1), -0.0, 0.0]
+    for s in values if order == 0 else values[::-1]:
+        got, want = g(x, s), x * s
+        assert got.dtype == want.dtype, s
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    assert g._cache_size() == len(values)
+    h = jit(lambda x, s: x * s[0], static_argnames="s")
+    assert h(x, s=(np.float64(2),)).dtype == np.float64
+    assert h(x, s=(2.0,)).dtype == np.float32

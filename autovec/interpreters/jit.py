@@ -25,7 +25,7 @@ from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.optimize import optimize
 from autovec.interpreters.randomness import hooked
 from autovec.interpreters.staging import StagingTrace, recording_errstate, trace_to_program
-from autovec.ir import Literal, Program, Var, describe_eqn, eval_program, pretty
+from autovec.ir import Literal, Program, Var, describe_eqn, eval_program, exact_key, pretty
 from autovec.prims.base import FRESH, READ_ONLY_VIEW, VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
 from autovec.prims.reductions import REDUCTIONS
@@ -512,15 +512,17 @@ class Jitted:
                 statics.append(("kw", k, dyn_kwargs.pop(k)))
         drop = {j for kind, j, _ in statics if kind == "pos"}
         dyn_args = [a for j, a in enumerate(args) if j not in drop]
-        key = tuple(statics)
         try:
-            hash(key)
+            hash(tuple(statics))
         except TypeError as e:
             bad = next(s for s in statics if not _hashable(s[2]))
             raise errors.NonHashableStaticArgumentError(
                 f"jit static argument {bad[1]!r} must be hashable (it keys the cache), got a "
                 f"{type(bad[2]).__name__}. {errors.hashable_advice(bad[2])}"
             ) from e
+        # Keyed by type and bits as well as by value, as in JAX: 1, 1.0, True and
+        # np.float32(1) are equal but promote differently; 0.0 and -0.0 differ in sign.
+        key = tuple((kind, j, exact_key(v)) for kind, j, v in statics)
         return tuple(dyn_args), dyn_kwargs, key
 
     def _call_slow(self, args: tuple, kwargs: dict) -> Any:
