@@ -171,3 +171,105 @@ def test_static_arguments_are_keyed_by_type_and_bits(order):
     h = jit(lambda x, s: x * s[0], static_argnames="s")
     assert h(x, s=(np.float64(2),)).dtype == np.float64
     assert h(x, s=(2.0,)).dtype == np.float32
+
+
+# ---------------------------------------------------------------------------------- aliasing
+
+_TRANSFORMS = {
+    "vmap": lambda f, **kw: vmap(f, **kw),
+    "jit_vmap": lambda f, **kw: jit(vmap(f, **kw)),
+    "vmap_jit": lambda f, **kw: vmap(jit(f), **kw),
+    "jit_vmap_vmap": lambda f, **kw: jit(vmap(vmap(f), **kw)),
+}
+
+_FRESH_CASES = {
+    "identity": lambda x: x,
+    "copy": lambda x: x.copy(),
+    "np.copy": lambda x: np.copy(x),
+    "astype to the same dtype": lambda x: x.astype(x.dtype),
+    "flatten": lambda x: x.flatten(),
+    "a view": lambda x: x[::-1],
+    "an input twice": lambda x: (x, x),
+    "an input and its copy": lambda x: (x, x.copy()),
+    "a temporary twice": lambda x: (lambda y: (y, y, y.T))(x * 2.0),
+    "a temporary and its copy": lambda x: (lambda y: (y, y.copy()))(x * 2.0),
+}
+
+
+@pytest.mark.parametrize("transform", sorted(_TRANSFORMS))
+@pytest.mark.parametrize("name", sorted(_FRESH_CASES))
+@pytest.mark.parametrize("in_axes", [0, 1])
+def test_vmap_outputs_are_fresh_under_every_composition(transform, name, in_axes):
+    # The loop's np.stack gives fresh, writeable arrays: no output shares memory with the
+    # input or with another output, whether vmap runs eagerly or staged inside jit.
+    f = _FRESH_CASES[name]
+    xs = np.arange(24.0).reshape(2, 3, 4) if transform == "jit_vmap_vmap" else np.ones((3, 4))
+    g = _TRANSFORMS[transform](f, in_axes=in_axes)
+    outs = g(xs)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    for k, o in enumerate(outs):
+        assert not np.shares_memory(o, xs), f"output {k} shares memory with the input"
+        assert o.flags.writeable
+        for j in range(k):
+            assert not np.shares_memory(o, outs[j]), f"outputs {j} and {k} share memory"
+
+
+def test_vmap_of_copy_is_a_copy_that_jit_drops_only_where_nobody_can_tell():
+    x = np.ones((2, 3))
+    assert "copy" in _eqn_names(jit(vmap(lambda x: x.copy())), x)
+    assert "copy" not in _eqn_names(jit(vmap(lambda x: x.copy() + 1.0)), x)
+    assert "copy" not in _eqn_names(jit(vmap(lambda x: x * 2.0)), x)
+    assert "copy" not in _eqn_names(jit(vmap(lambda x: x * 2.0, out_axes=1)), x)
+    # (y, y): one of the two outputs may be y itself, the other is a copy.
+    assert _eqn_names(jit(vmap(lambda x: (lambda y: (y, y))(x * 2.0))), x) == [
+        "multiply",
+        "copy",
+    ]
+
+
+def _eqn_names(g, *args):
+    return [e.prim.name for e in g.lower(*args).program.eqns]
+
+
+_G = np.arange(3.0)
+
+
+def test_closed_over_arrays_are_captured_at_trace_time_whatever_the_expression():
+    g = _G.copy()
+    direct = jit(lambda x: x + g)
+    folded = jit(lambda x: x + g * 2)
+    x = np.zeros(3)
+    np.testing.assert_array_equal(direct(x), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(folded(x), [0.0, 2.0, 4.0])
+    g[:] = 100.0  # later in-place changes are seen by neither (as in JAX)
+    np.testing.assert_array_equal(direct(x), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(folded(x), [0.0, 2.0, 4.0])
+
+
+def test_the_cache_does_not_keep_arrays_read_at_trace_time_alive():
+    import gc
+    import weakref
+
+    holder = {"table": np.arange(1000.0)}
+    f = jit(lambda x: x + holder["table"])
+    f(np.ones(1000))
+    f(np.ones(1000, np.float32))
+    ref = weakref.ref(holder["table"])
+    holder["table"] = None  # the function no longer reaches it: only the cache could
+    gc.collect()
+    assert ref() is None
+    np.testing.assert_array_equal(f(np.zeros(1000)), np.arange(1000.0))
+
+
+def test_constants_come_back_fresh_and_writeable_on_each_call():
+    f = jit(lambda x: (x, np.array(2.0), np.ones(3), anp.asarray(_G)))
+    x = np.ones(1)
+    first = f(x)
+    for k, o in enumerate(first[1:], 1):
+        assert type(o) is np.ndarray and o.flags.writeable, k
+        o[...] = -1.0
+    second = f(x)
+    assert second[1].shape == () and second[1] == 2.0
+    np.testing.assert_array_equal(second[2], np.ones(3))
+    np.testing.assert_array_equal(second[3], _G)
+    np.testing.assert_array_equal(_G, np.arange(3.0))

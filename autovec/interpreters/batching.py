@@ -32,6 +32,7 @@ from autovec.core import (
     plain_ndarray,
     raise_numpy_write_error,
 )
+from autovec.prims.scatter import copy_p
 from autovec.prims.shape import broadcast_batch, convert_element_type_p, moveaxis
 from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
 
@@ -720,5 +721,9 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any, inputs: list = (
             if not val.flags.writeable or _aliases(val, inputs, results, handed_out):
                 val = val.copy()
             _remember(val, handed_out)
+        elif isinstance(val, Tracer) and not isinstance(val, BatchTracer):
+            # Staged (jit(vmap(f))): whether it aliases is known only to jit, which drops
+            # this copy where nobody can tell (a temporary nothing else reads).
+            val = copy_p.bind(val)
         results.append(val)
     return tree_unflatten(out_def, results)

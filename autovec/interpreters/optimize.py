@@ -135,20 +135,30 @@ def remove_noops(program: Program) -> Program:
     """
     shown = _shown_by_outputs(program)
     readers: dict[int, int] = {}
+    copiers: dict[int, int] = {}  # how many of those readers copy it
     for e in program.eqns:
         for a in e.inputs:
             if isinstance(a, Var):
                 readers[a.id] = readers.get(a.id, 0) + 1
+                if e.prim.facts.copies:
+                    copiers[a.id] = copiers.get(a.id, 0) + 1
     producers = {v.id: e for e in program.eqns for v in e.outputs}
     subst: dict[int, Atom] = {}
+    copied_away: set[int] = set()  # values one dropped copy already stands for
 
-    def private(a: Atom) -> bool:
-        """Only one equation reads ``a``, no output shows it, and its memory is a fresh
-        temporary's (or views of such) that nothing else reads either."""
+    def private(a: Atom, copied: bool = False) -> bool:
+        """No output shows ``a``, and its memory is a fresh temporary's (or views of such)
+        that nothing else reads. ``copied``: ``a`` is what a copy reads, and may be read by
+        other copies too (``return y, y`` under vmap), as long as only one copy goes."""
         if isinstance(a, Literal):
             return True
         e = producers.get(a.id)
-        if e is None or a.id in subst or readers[a.id] != 1 or a.id in shown:
+        if e is None or a.id in subst or a.id in shown:
+            return False
+        if copied:
+            if readers[a.id] != copiers.get(a.id, 0) or a.id in copied_away:
+                return False
+        elif readers[a.id] != 1:
             return False
         return e.prim.facts.output == FRESH or all(private(i) for i in e.inputs)
 
@@ -159,8 +169,10 @@ def remove_noops(program: Program) -> Program:
         if (
             isinstance(x, Var)
             and facts.is_noop([a.aval for a in e.inputs], [v.aval for v in e.outputs], e.params)
-            and (not facts.copies or e.outputs[0].id not in shown or private(x))
+            and (not facts.copies or e.outputs[0].id not in shown or private(x, copied=True))
         ):
+            if facts.copies:
+                copied_away.add(x.id)
             subst[e.outputs[0].id] = x
         else:
             eqns.append(e)

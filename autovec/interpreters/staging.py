@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -91,6 +92,24 @@ class StagingTracer(Tracer):
         )
 
 
+# Constants already captured (by id; the value holds while the array lives): re-staging a
+# program (vmap of jit, loop roll-up) reads them again and need not copy them again.
+_snapshots: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _snapshot(x: Any) -> Any:
+    """A read-only copy of the array ``x`` (NumPy or another array library)."""
+    if _snapshots.get(id(x)) is x:
+        return x
+    if isinstance(x, np.ndarray) or not hasattr(x, "shape"):
+        out = np.array(x, copy=True)
+        out.flags.writeable = False
+        _snapshots[id(out)] = out
+        return out
+    copy = getattr(x, "copy", None)
+    return copy() if callable(copy) else x
+
+
 class StagingTrace(Trace):
     """Records equations for the program under construction."""
 
@@ -113,7 +132,7 @@ class StagingTrace(Trace):
         self.eqns: list[Eqn] = []
         self.const_vars: list[Var] = []
         self.const_vals: list[Any] = []
-        self._const_ids: dict[int, Var] = {}
+        self._const_ids: dict[int, tuple[Var, Any]] = {}
         self.lifted: list[Any] = []  # tracers of enclosing transformations, in order
         self.lifted_vars: list[Var] = []
         # The caller's floating-point error state. While ``recording_errstate`` runs, the
@@ -147,14 +166,22 @@ class StagingTrace(Trace):
         return StagingTracer(self, atom)
 
     def _const(self, x: Any) -> Var:
-        v = self._const_ids.get(id(x))
-        if v is None:
-            if not hasattr(x, "shape"):
-                x = np.asarray(x)
-            v = Var(get_aval(x))
-            self._const_ids[id(x)] = v
-            self.const_vars.append(v)
-            self.const_vals.append(x)
+        """The program constant for the array ``x``: a read-only copy taken now.
+
+        jit captures arrays met while tracing (globals, closed-over arrays) as they are at
+        trace time, as JAX does: later in-place changes of ``x`` are not seen, whether the
+        program reads ``x`` itself or something folded from it, and the cache keeps the
+        copy alive, not ``x``.
+        """
+        hit = self._const_ids.get(id(x))
+        if hit is not None:
+            return hit[0]
+        snapshot = _snapshot(x)
+        v = Var(get_aval(snapshot))
+        # x stays referenced while tracing, so that its id cannot be reused meanwhile.
+        self._const_ids[id(x)] = (v, x)
+        self.const_vars.append(v)
+        self.const_vals.append(snapshot)
         return v
 
     def _lift(self, t: Tracer) -> Var:
@@ -200,7 +227,12 @@ class StagingTrace(Trace):
 
     def finish(self, outs: list[Any], name: str) -> Program:
         """The program: lifted tracers' variables come first among the inputs."""
-        out_atoms = [self.to_atom(o) for o in outs]
+        # A 0-d array returned as it is stays an array (a constant the caller gets a copy of),
+        # not a scalar literal.
+        out_atoms = [
+            self._const(o) if type(o) is np.ndarray and o.ndim == 0 else self.to_atom(o)
+            for o in outs
+        ]
         program = Program(
             self.const_vars,
             self.const_vals,

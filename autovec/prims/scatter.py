@@ -103,12 +103,12 @@ copy_p = declare(
     "copy",
     impl=lambda xp, x: xp.array(x, copy=True),
     shape=lambda x: ShapedArray(x.shape, x.dtype),
-    # The batched value is shared, not copied: traced values are never written in place, and
-    # the new tracer this makes is all an update of one name needs to leave the other alone.
     output=FRESH,
     copies=True,
     noop=lambda x: True,
-    batch=lambda n, args, dims: (args[0], dims[0]),
+    # A copy of the whole batch, as the loop copies each example: what vmap returns never
+    # shares memory with its inputs (jit drops the copies nobody could tell from a view).
+    batch=lambda n, args, dims: (copy_p.bind(args[0]), dims[0]),
     samples=[Sample((Arg((2, 3)),)), Sample((Arg((), "int64", 0, 5),))],
     doc="A new array with ``x``'s values (NumPy's ``copy``).",
 )
