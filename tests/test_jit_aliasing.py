@@ -273,3 +273,51 @@ def test_constants_come_back_fresh_and_writeable_on_each_call():
     np.testing.assert_array_equal(second[2], np.ones(3))
     np.testing.assert_array_equal(second[3], _G)
     np.testing.assert_array_equal(_G, np.arange(3.0))
+
+
+# ---------------------------------------------------------------------------------- memory
+
+
+def _peak_bytes(fn, x):
+    import tracemalloc
+
+    fn(x)  # traced and compiled outside the measurement
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        fn(x)
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def _where_chain(x):
+    for _ in range(20):
+        x = np.where(x > 0.5, x * 0.9, x + 0.1)
+    return x
+
+
+def test_intermediates_are_freed_after_their_last_use():
+    x = np.linspace(0.0, 1.0, 100_000)
+    eager, staged = _peak_bytes(_where_chain, x), _peak_bytes(jit(_where_chain), x)
+    assert staged <= 1.1 * eager, (staged, eager)
+    source = jit(_where_chain).lower(x).as_python()
+    assert source.count("del ") >= 19
+
+
+def test_jit_of_vmap_of_a_recurrence_holds_memory_linear_in_its_length():
+    def one(x):
+        y = x.copy()
+        for i in range(1, x.shape[0]):
+            y[i] = 0.5 * y[i - 1] + x[i]
+        return y
+
+    xs = np.linspace(0.0, 1.0, 40 * 200).reshape(40, 200)
+    peak = _peak_bytes(jit(vmap(one)), xs)
+    assert peak < 6 * xs.nbytes, peak / xs.nbytes  # one step's array, not all 200 of them
+    np.testing.assert_allclose(jit(vmap(one))(xs), np.stack([one(x) for x in xs]))
+
+
+def test_a_buffer_written_by_out_keeps_its_name():
+    src = jit(lambda x: np.tanh(np.sin(x) + 1.0)).lower(np.ones(3)).as_python()
+    assert "v1 = f1_add(v1, 1.0, out=v1)" in src and "v1 = f2_tanh(v1, out=v1)" in src

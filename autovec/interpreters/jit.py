@@ -113,10 +113,11 @@ def compile_program(program: Program, xp: Any) -> Compiled:
     """Generate straight-line Python source for ``program`` with ``xp`` and ``exec`` it."""
     names: dict[int, str] = {}
     glob: dict[str, Any] = {}
+    fresh_names = (f"v{i}" for i in itertools.count())
 
     def name(v: Var) -> str:
         if v.id not in names:
-            names[v.id] = f"v{len(names)}"
+            names[v.id] = next(fresh_names)
         return names[v.id]
 
     def atom(a: Any) -> str:
@@ -135,15 +136,17 @@ def compile_program(program: Program, xp: Any) -> Compiled:
     lines = ["def {fn_name}(" + ", ".join(args) + "):"]
     eqn_at_line: dict[int, int] = {}
     reuse = _reusable_buffers(program) if xp is np else {}
+    dead_after = _dead_after(program, reuse)
     for k, e in enumerate(program.eqns):
         fname = f"f{k}_{_identifier(e.prim.name)}"
         glob[fname] = _lower(e.prim, xp, e.params)
+        inputs = [atom(a) for a in e.inputs]
+        if k in reuse:  # write into a dead temporary instead of allocating, under its name
+            inputs.append(f"out={name(reuse[k])}")
+            names[e.outputs[0].id] = name(reuse[k])
         outs = ", ".join(name(v) for v in e.outputs) + (
             "," if e.prim.multiple_results and len(e.outputs) == 1 else ""
         )
-        inputs = [atom(a) for a in e.inputs]
-        if k in reuse:  # write into a dead temporary instead of allocating
-            inputs.append(f"out={name(reuse[k])}")
         call = f"{outs} = {fname}({', '.join(inputs)})"
         if e.errstate is not None:  # traced inside an np.errstate block: replay it there
             glob.setdefault("_errstate", np.errstate)
@@ -156,6 +159,8 @@ def compile_program(program: Program, xp: Any) -> Compiled:
             call = f"    {call}"
         lines.append(f"    {call}")
         eqn_at_line[len(lines)] = k
+        if k in dead_after:  # free each temporary after its last use, as eagerly
+            lines.append(f"    del {', '.join(name(v) for v in dead_after[k])}")
     # Outputs that may be read-only (a broadcast, windows, or a view of one) or show a
     # constant the program keeps are copied: the caller gets arrays it can write to, and
     # writing to them cannot change what later calls return.
@@ -180,6 +185,26 @@ def compile_program(program: Program, xp: Any) -> Compiled:
     code = compile(source, filename, "exec")
     exec(code, glob)  # noqa: S102 - the source is generated here, from the program
     return Compiled(glob[fn_name], source, program)
+
+
+def _dead_after(program: Program, reuse: dict[int, Var]) -> dict[int, list[Var]]:
+    """Equation index -> the temporaries (not 0-d) that no later equation reads nor the
+    program returns: the generated code deletes them there, so that a long chain holds no
+    more memory than eager code, which drops each temporary when its name is reused. (A
+    temporary written over by ``out=`` passes its name on instead.)"""
+    last_use: dict[int, int] = {}
+    for k, e in enumerate(program.eqns):
+        for a in e.inputs:
+            if isinstance(a, Var):
+                last_use[a.id] = k
+    returned = {o.id for o in program.outputs if isinstance(o, Var)}
+    returned.update(v.id for v in reuse.values())
+    dead: dict[int, list[Var]] = {}
+    for k, e in enumerate(program.eqns):
+        for v in e.outputs:
+            if v.id not in returned and v.aval.shape:
+                dead.setdefault(last_use.get(v.id, k), []).append(v)
+    return dead
 
 
 def _global(glob: dict[str, Any], value: Any, name: str) -> str:
