@@ -17,7 +17,7 @@ from autovec.interpreters import (
     split,  # noqa: F401  (installs loop-faithful vmap)
 )
 from autovec.interpreters.batching import vmap
-from autovec.interpreters.jit import jit, make_ir
+from autovec.interpreters.jit import clear_caches, jit, make_ir
 from autovec.tree import (
     register_pytree_node,
     tree_flatten,
@@ -30,6 +30,7 @@ from autovec.tree import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "clear_caches",
     "errors",
     "jit",
     "make_ir",

@@ -321,3 +321,45 @@ def test_jit_of_vmap_of_a_recurrence_holds_memory_linear_in_its_length():
 def test_a_buffer_written_by_out_keeps_its_name():
     src = jit(lambda x: np.tanh(np.sin(x) + 1.0)).lower(np.ones(3)).as_python()
     assert "v1 = f1_add(v1, 1.0, out=v1)" in src and "v1 = f2_tanh(v1, out=v1)" in src
+
+
+# ----------------------------------------------------------------------------------- cache
+
+
+def test_the_cache_keeps_the_most_recently_used_signatures():
+    f = jit(lambda x: x + 1, cache_size=2)
+    a, b, c = np.ones(1), np.ones(2), np.ones(3)
+    f(a), f(b), f(a), f(c)  # b is the least recently used when c arrives
+    assert f._cache_size() == 2 and f.trace_count == 3
+    f(a)
+    assert f.trace_count == 3
+    f(b)
+    assert f.trace_count == 4 and f._cache_size() == 2
+
+
+def test_cache_size_is_checked_and_clear_caches_empties_every_cache():
+    import autovec
+    from autovec.interpreters import jit as jit_module
+
+    with pytest.raises(ValueError, match="cache_size"):
+        jit(lambda x: x, cache_size=0)
+    f = jit(lambda x: x * 2)
+    assert f.cache_size == jit_module.DEFAULT_CACHE_SIZE
+    for n in range(1, 200):
+        f(np.ones(n))
+    assert f._cache_size() == jit_module.DEFAULT_CACHE_SIZE
+    g = jit(static_argnums=1, cache_size=3)(lambda x, n: x * n)
+    g(np.ones(2), 1), g(np.ones(2), 2)
+    autovec.clear_caches()
+    assert f._cache_size() == g._cache_size() == 0
+
+
+def test_vmap_of_jit_keeps_a_bounded_number_of_batched_programs():
+    from autovec.interpreters import jit as jit_module
+
+    f = jit(lambda x: x * 2.0)
+    for n in range(1, jit_module.BATCHED_CACHE_SIZE + 10):
+        vmap(f)(np.ones((n, 2)))
+    (entry,) = f._cache.values()
+    batched = [k for k in entry.program._cache if k[0] == "batched"]
+    assert len(batched) == jit_module.BATCHED_CACHE_SIZE

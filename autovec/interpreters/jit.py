@@ -13,6 +13,8 @@ import inspect
 import itertools
 import keyword
 import linecache
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,6 +32,12 @@ from autovec.prims.base import FRESH, READ_ONLY_VIEW, VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
 from autovec.prims.reductions import REDUCTIONS
 from autovec.tree import PyTreeDef, tree_flatten, tree_flatten_with_path, tree_unflatten
+
+# How many argument signatures a jitted function keeps compiled (least recently used go
+# first); ``jit(f, cache_size=...)`` sets it per function.
+DEFAULT_CACHE_SIZE = 128
+# How many batched versions (batch axes and size) of one program vmap(jit(f)) keeps.
+BATCHED_CACHE_SIZE = 32
 
 # ------------------------------------------------------------------------------- compiling
 
@@ -334,8 +342,9 @@ def batch_program(program: Program, dims: tuple, axis_size: int) -> tuple[Progra
     """``program`` vectorised over a batch axis at ``dims`` (None: unbatched input); returns
     the new program and each output's batch axis (None where an output is unbatched)."""
     key = ("batched", dims, axis_size)
-    hit = program._cache.get(key)
+    hit = program._cache.pop(key, None)
     if hit is not None:
+        program._cache[key] = hit  # most recently used last
         return hit
     staging = StagingTrace(EVAL_TRACE)
     in_tracers = []
@@ -364,6 +373,9 @@ def batch_program(program: Program, dims: tuple, axis_size: int) -> tuple[Progra
         _current_trace.reset(token)
         staging.alive = False
     program._cache[key] = (batched, out_dims)
+    batched_keys = [k for k in program._cache if k[0] == "batched"]
+    for old in batched_keys[: max(0, len(batched_keys) - BATCHED_CACHE_SIZE)]:
+        del program._cache[old]  # the least recently used batch layouts and sizes
     return batched, out_dims
 
 
@@ -467,11 +479,21 @@ class Jitted:
     """The function ``jit(fun)`` returns: callable, with ``lower`` and cache inspection."""
 
     def __init__(
-        self, fun: Callable, static_argnums: tuple[int, ...], static_argnames: tuple[str, ...]
+        self,
+        fun: Callable,
+        static_argnums: tuple[int, ...],
+        static_argnames: tuple[str, ...],
+        cache_size: int | None = None,
     ):
         self.fun = fun
-        self._cache: dict[Any, _Entry] = {}
+        # Least recently used first; a hit moves its entry to the end.
+        self._cache: OrderedDict[Any, _Entry] = OrderedDict()
+        size = DEFAULT_CACHE_SIZE if cache_size is None else cache_size
+        if type(size) is not int or size < 1:
+            raise ValueError(f"jit cache_size must be a positive int, got {size!r}")
+        self.cache_size = size
         self.trace_count = 0
+        _all_jitted.add(self)
         try:
             self._signature: inspect.Signature | None = inspect.signature(fun)
         except (TypeError, ValueError):
@@ -507,6 +529,8 @@ class Jitted:
                 entry = None
                 key = None
             if entry is not None:
+                if len(self._cache) > 1:
+                    self._cache.move_to_end(key)
                 try:
                     out = entry.fn(*leaves)
                 except Exception as exc:
@@ -559,7 +583,7 @@ class Jitted:
         )
         if at_eval:
             key = ("eval", treedef, static_key, *[_leaf_key(x) for x in leaves])
-            entry = self._cache.get(key) or self._trace(args, kwargs, leaves, key)
+            entry = self._lookup(key) or self._trace(args, kwargs, leaves, key)
             try:
                 out = entry.fn(*leaves)
             except Exception as exc:
@@ -568,13 +592,13 @@ class Jitted:
             return out[0] if entry.single else tree_unflatten(entry.out_def, out)
         # Under another transformation: stage (or reuse) the program, bind the jit primitive.
         key = ("abstract", treedef, static_key, *avals)
-        entry = self._cache.get(key)
+        entry = self._lookup(key)
         lifted: list = []
         if entry is None:
             program, out_def, lifted = self._stage(args, kwargs, treedef, avals)
             entry = _Entry(None, out_def, program)  # type: ignore[arg-type]
             if not lifted:  # a closure over an enclosing tracer cannot be reused later
-                self._cache[key] = entry
+                self._store(key, entry)
         outs = jit_p.bind(*lifted, *leaves, program=entry.program, name=entry.program.name)
         return tree_unflatten(entry.out_def, list(outs))
 
@@ -620,8 +644,19 @@ class Jitted:
         treedef = tree_flatten((dyn_args, dyn_kwargs))[1]
         program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
         entry = _Entry(compiled_for(program, namespace_of(*leaves)).fn, out_def, program)
-        self._cache[key] = entry
+        self._store(key, entry)
         return entry
+
+    def _lookup(self, key: Any) -> _Entry | None:
+        entry = self._cache.get(key)
+        if entry is not None:
+            self._cache.move_to_end(key)
+        return entry
+
+    def _store(self, key: Any, entry: _Entry) -> None:
+        self._cache[key] = entry
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)  # the least recently used signature
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """Trace and optimise for these arguments (JAX's ``jit(f).lower(...)``)."""
@@ -631,11 +666,22 @@ class Jitted:
         return Lowered(program, out_def)
 
     def _cache_size(self) -> int:
-        """How many signatures have been traced and cached (JAX's spelling)."""
+        """How many signatures are cached now (JAX's spelling); at most ``cache_size``."""
         return len(self._cache)
 
     def clear_cache(self) -> None:
+        """Forget every traced signature (and the constants their programs hold)."""
         self._cache.clear()
+
+
+# Every jitted function alive, for clear_caches (weakly: they go when their owner drops them).
+_all_jitted: weakref.WeakSet[Jitted] = weakref.WeakSet()
+
+
+def clear_caches() -> None:
+    """Clear the cache of every jitted function (JAX's ``jax.clear_caches``)."""
+    for jitted in list(_all_jitted):
+        jitted.clear_cache()
 
 
 def _labels(
@@ -680,13 +726,17 @@ def jit(
     *,
     static_argnums: int | Sequence[int] = (),
     static_argnames: str | Sequence[str] = (),
+    cache_size: int | None = None,
 ) -> Any:
     """Trace ``fun`` once per argument signature and replay the compiled program.
 
     The cache is keyed on the arguments' tree structure, shapes, dtypes (Python scalars by
-    type: they stay weakly typed, as in NumPy) and the values of static arguments, which
-    must be hashable. ``jit(f).lower(*args)`` shows the optimised program
-    (``.as_text()``) and the generated Python source (``.as_python()``).
+    type: they stay weakly typed, as in NumPy) and the types and values of static arguments,
+    which must be hashable. It keeps the ``cache_size`` most recently used signatures
+    (default ``autovec.interpreters.jit.DEFAULT_CACHE_SIZE``, 128); ``clear_cache()``
+    empties it, ``autovec.clear_caches()`` empties every jitted function's.
+    ``jit(f).lower(*args)`` shows the optimised program (``.as_text()``) and the generated
+    Python source (``.as_python()``).
 
     >>> import numpy as np, autovec
     >>> f = autovec.jit(lambda x: x * x + 1)
@@ -700,7 +750,10 @@ def jit(
     """
     if fun is None:
         return functools.partial(
-            jit, static_argnums=static_argnums, static_argnames=static_argnames
+            jit,
+            static_argnums=static_argnums,
+            static_argnames=static_argnames,
+            cache_size=cache_size,
         )
     if not callable(fun):
         raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
@@ -708,7 +761,7 @@ def jit(
         static_argnums = (static_argnums,)
     if isinstance(static_argnames, str):
         static_argnames = (static_argnames,)
-    return Jitted(fun, tuple(static_argnums), tuple(static_argnames))
+    return Jitted(fun, tuple(static_argnums), tuple(static_argnames), cache_size)
 
 
 def make_ir(
