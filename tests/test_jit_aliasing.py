@@ -363,3 +363,75 @@ def test_vmap_of_jit_keeps_a_bounded_number_of_batched_programs():
     (entry,) = f._cache.values()
     batched = [k for k in entry.program._cache if k[0] == "batched"]
     assert len(batched) == jit_module.BATCHED_CACHE_SIZE
+
+
+# ---------------------------------------------------------------------------------- layout
+
+_LAYOUT_CASES = {
+    "ravel A": lambda x: x.ravel(order="A"),
+    "ravel K": lambda x: np.ravel(x, order="K"),
+    "reshape A": lambda x: x.reshape((x.shape[1], x.shape[0]), order="A"),
+    "flatten A": lambda x: x.flatten(order="A"),
+    "flatten K": lambda x: x.flatten(order="K"),
+    "transpose, ravel K": lambda x: x.T.ravel(order="K"),
+    "reversed, ravel K": lambda x: x[::-1].ravel(order="K"),
+    "temporary, ravel A": lambda x: (x * 2.0).ravel(order="A"),
+    "C copy, ravel K": lambda x: x.copy().ravel(order="K"),
+    "F copy, ravel K": lambda x: np.copy(x, order="F").ravel(order="K"),
+    "K copy, ravel A": lambda x: np.copy(x).ravel(order="A"),
+}
+
+
+def _layouts(shape=(3, 4)):
+    c = np.arange(float(np.prod(shape))).reshape(shape)
+    return {"C": c, "F": np.asfortranarray(c), "strided": np.arange(24.0).reshape(3, 8)[:, ::2]}
+
+
+@pytest.mark.parametrize("name", sorted(_LAYOUT_CASES))
+def test_layout_dependent_operations_follow_each_inputs_layout_under_jit(name):
+    f = _LAYOUT_CASES[name]
+    g = jit(f)
+    for layout, x in _layouts().items():  # one trace serves every layout
+        want, got = f(x), g(x)
+        np.testing.assert_array_equal(got, want, err_msg=f"{layout} input")
+        assert got.flags.c_contiguous == want.flags.c_contiguous, layout
+        assert got.flags.f_contiguous == want.flags.f_contiguous, layout
+    assert g._cache_size() == 1
+
+
+@pytest.mark.parametrize("name", sorted(_LAYOUT_CASES))
+def test_layout_dependent_operations_under_vmap_equal_the_loop(name):
+    f = _LAYOUT_CASES[name]
+    base = np.arange(2 * 3 * 4.0).reshape(2, 3, 4)
+    batches = {  # each example is a C array, then a Fortran one
+        "C, in_axes=0": (base, 0),
+        "F, in_axes=-1": (np.asfortranarray(np.moveaxis(base, 0, -1)), -1),
+    }
+    for label, (xs, ax) in batches.items():
+        want = np.stack([f(x) for x in np.moveaxis(xs, ax, 0)])
+        for transform in (vmap, lambda h, **kw: jit(vmap(h, **kw))):
+            got = transform(f, in_axes=ax)(xs)
+            np.testing.assert_array_equal(got, want, err_msg=label)
+
+
+def test_copy_orders_are_numpys():
+    x = np.asfortranarray(np.ones((3, 4)))
+    for g in (jit(lambda x: x.copy()), jit(lambda x: x.copy(order="C"))):
+        assert g(x).flags.c_contiguous
+    for g in (jit(lambda x: np.copy(x)), jit(lambda x: x.copy(order="F"))):
+        assert g(x).flags.f_contiguous and not g(x).flags.c_contiguous
+
+
+def test_ravel_shares_memory_exactly_where_numpys_does():
+    base = np.arange(24.0)
+    for x in (
+        base,
+        base[::2],
+        base.reshape(4, 6),
+        base.reshape(4, 6)[:, ::2],
+        base.reshape(4, 6).T,
+    ):
+        for order in "CAK":
+            g = jit(lambda x, order=order: x.ravel(order=order))
+            assert np.shares_memory(g(x), x) == np.shares_memory(np.ravel(x, order), x)
+            np.testing.assert_array_equal(g(x), np.ravel(x, order))

@@ -84,7 +84,8 @@ def copy(a: Any, order: str = "K", subok: bool = False) -> Any:
     """NumPy's ``copy``: a new value that later in-place updates (``y[i] = v``) of either the
     copy or the original do not reach."""
     if isinstance(a, Tracer):
-        return copy_p.bind(a)
+        # "A" is "K" for C and Fortran arrays (a strided one keeps its axis order here).
+        return copy_p.bind(a) if order in ("K", "A") else copy_p.bind(a, order=order)
     return np.copy(a, order=order, subok=subok)
 
 

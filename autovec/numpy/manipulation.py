@@ -17,6 +17,8 @@ from autovec.prims.shape import (
     convert_element_type_p,
     expand_dims_p,
     flip_p,
+    ravel_p,
+    reshape_by_layout_p,
     reshape_p,
     squeeze_p,
     transpose_p,
@@ -61,6 +63,8 @@ def reshape(
         raise ValueError("order must be one of 'C', 'F', 'A'")
     if new == _shape(a):
         return a
+    if order == "A":  # the order depends on a's layout: read when the program runs
+        return reshape_by_layout_p.bind(a, new_sizes=new, batch_dims=0)
     return reshape_p.bind(a, new_sizes=new)
 
 
@@ -70,7 +74,13 @@ def _shape(a: Any) -> tuple[int, ...]:
 
 def ravel(a: Any, order: str = "C") -> Any:
     """NumPy's ``ravel``: a flat copy or view."""
-    return reshape(a, (-1,), order=order)
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError("order must be one of 'C', 'F', 'A', or 'K'")
+    if order == "F":
+        return reshape(a, (-1,), order="F")
+    # NumPy's own ravel: a copy unless a is contiguous in that order (so a result never
+    # shares memory with a where NumPy's would not); "A" and "K" read a's layout at run time.
+    return ravel_p.bind(arr(a), order=order, batch_dims=0)
 
 
 def transpose(a: Any, axes: Any = None) -> Any:

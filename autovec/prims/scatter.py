@@ -99,16 +99,35 @@ scatter_p = declare(
 
 # --------------------------------------------------------------------------------- copy
 
-copy_p = declare(
-    "copy",
-    impl=lambda xp, x: xp.array(x, copy=True),
-    shape=lambda x: ShapedArray(x.shape, x.dtype),
-    output=FRESH,
-    copies=True,
-    noop=lambda x: True,
+
+def _copy_batch(axis_size: int, args: tuple, dims: tuple, *, order: str = "K") -> tuple:
     # A copy of the whole batch, as the loop copies each example: what vmap returns never
     # shares memory with its inputs (jit drops the copies nobody could tell from a view).
-    batch=lambda n, args, dims: (copy_p.bind(args[0]), dims[0]),
-    samples=[Sample((Arg((2, 3)),)), Sample((Arg((), "int64", 0, 5),))],
-    doc="A new array with ``x``'s values (NumPy's ``copy``).",
+    # Each example is laid out as its own copy would be: the batch axis goes in front of a C
+    # copy and behind a Fortran one; "K" keeps every axis's place.
+    (x,), (d,) = args, dims
+    if order == "K":
+        return copy_p.bind(x), d
+    d_new = 0 if order == "C" else ndim_of(x) - 1
+    return copy_p.bind(moveaxis(x, d, d_new), order=order), d_new
+
+
+copy_p = declare(
+    "copy",
+    impl=lambda xp, x, *, order="K": xp.array(x, copy=True, order=order),
+    shape=lambda x, *, order="K": ShapedArray(x.shape, x.dtype),
+    output=FRESH,
+    copies=True,
+    # Only a copy that keeps the layout may go: a C or Fortran copy decides what later
+    # layout-dependent operations (ravel(order="K"), reshape(order="A")) read.
+    noop=lambda x, *, order="K": order == "K",
+    batch=_copy_batch,
+    samples=[
+        Sample((Arg((2, 3)),)),
+        Sample((Arg((), "int64", 0, 5),)),
+        Sample((Arg((2, 3)),), {"order": "C"}),
+        Sample((Arg((3, 2)),), {"order": "F"}),
+    ],
+    doc="A new array with ``x``'s values (NumPy's ``copy``), laid out in ``order`` "
+    "(``'K'``: as ``x``; ``'C'`` or ``'F'``).",
 )

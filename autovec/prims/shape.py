@@ -89,6 +89,115 @@ reshape_p = declare(
     doc="Row-major reshape to ``new_sizes`` (no -1: the numpy layer resolves it).",
 )
 
+# ----------------------------------------------------- reshape in the input's memory order
+
+
+def _contiguous(shape: tuple, strides: tuple, itemsize: int, fortran: bool) -> bool:
+    """NumPy's C (or Fortran) contiguity of an array of this shape and strides."""
+    if 0 in shape:
+        return True
+    expected = itemsize
+    axes = range(len(shape)) if fortran else reversed(range(len(shape)))
+    for ax in axes:
+        if shape[ax] != 1:
+            if strides[ax] != expected:
+                return False
+            expected *= shape[ax]
+    return True
+
+
+def _in_example_order(xp, x, new_sizes, order, batch_dims):
+    """``x`` reshaped to its leading ``batch_dims`` axes + ``new_sizes``, each example (the
+    other axes) read in NumPy's ``order`` ("C", "A" or "K") for its own strides, which are
+    read now, at run time: those of each example's array in a batch of views."""
+    lead = tuple(range(batch_dims))
+    shape, strides = x.shape[batch_dims:], x.strides[batch_dims:]
+    out_shape = x.shape[:batch_dims] + tuple(new_sizes)
+    c = _contiguous(shape, strides, x.itemsize, fortran=False)
+    f = _contiguous(shape, strides, x.itemsize, fortran=True)
+    nd = len(shape)
+    if order == "C" or c or (order == "A" and not f):
+        return xp.reshape(x, out_shape)
+    if f:  # Fortran order: reverse the example's axes, reshape, reverse back
+        rev = tuple(range(batch_dims + nd - 1, batch_dims - 1, -1))
+        y = xp.reshape(xp.transpose(x, lead + rev), x.shape[:batch_dims] + tuple(new_sizes)[::-1])
+        back = tuple(range(batch_dims + len(new_sizes) - 1, batch_dims - 1, -1))
+        return xp.transpose(y, lead + back)
+    # "K" of a strided example: its axes by decreasing stride length (NumPy keeps each
+    # axis's direction; ties keep C order).
+    perm = sorted(range(nd), key=lambda a: -abs(strides[a]))
+    return xp.reshape(xp.transpose(x, lead + tuple(batch_dims + a for a in perm)), out_shape)
+
+
+def _front_batch(prim):
+    """The batching rule of a primitive whose impl takes ``batch_dims`` leading batch axes:
+    the new batch axis joins them (a view: each example keeps its strides)."""
+
+    def batch(axis_size, args, dims, *, batch_dims, **params):
+        (x,), (d,) = args, dims
+        return prim().bind(moveaxis(x, d, 0), batch_dims=batch_dims + 1, **params), 0
+
+    return batch
+
+
+def _reshape_by_layout_impl(xp, x, *, new_sizes, batch_dims):
+    x = xp.asarray(x)
+    if batch_dims == 0:
+        return xp.reshape(x, new_sizes, order="A")
+    return _in_example_order(xp, x, new_sizes, "A", batch_dims)
+
+
+reshape_by_layout_p = declare(
+    "reshape_by_layout",
+    impl=_reshape_by_layout_impl,
+    shape=lambda x, *, new_sizes, batch_dims: ShapedArray(
+        tuple(x.shape[:batch_dims]) + tuple(new_sizes), x.dtype
+    ),
+    output=VIEW,
+    noop=lambda x, *, new_sizes, batch_dims: tuple(new_sizes) == x.shape[batch_dims:],
+    batch=_front_batch(lambda: reshape_by_layout_p),
+    samples=[
+        Sample((Arg((2, 6)),), {"new_sizes": (3, 4), "batch_dims": 0}),
+        Sample((Arg((2, 6)),), {"new_sizes": (3, 2), "batch_dims": 1}),
+    ],
+    doc=(
+        "NumPy's ``reshape(x, new_sizes, order='A')`` of each example (the axes after the "
+        "first ``batch_dims``): Fortran order for a Fortran-contiguous example, C order "
+        "otherwise, decided at run time from its strides, so jit and vmap follow the layout "
+        "each array actually has."
+    ),
+)
+
+
+def _ravel_impl(xp, x, *, order, batch_dims):
+    x = xp.asarray(x)
+    if batch_dims == 0:  # NumPy's own: a view only where x is contiguous in that order
+        return xp.ravel(x, order=order)
+    size = int(np.prod(x.shape[batch_dims:], dtype=np.int64))
+    return _in_example_order(xp, x, (size,), order, batch_dims)
+
+
+ravel_p = declare(
+    "ravel",
+    impl=_ravel_impl,
+    shape=lambda x, *, order, batch_dims: ShapedArray(
+        (*x.shape[:batch_dims], int(np.prod(x.shape[batch_dims:], dtype=np.int64))), x.dtype
+    ),
+    output=VIEW,  # a view where x is contiguous in that order, else a copy: never a no-op
+    batch=_front_batch(lambda: ravel_p),
+    samples=[
+        Sample((Arg((3, 2, 2)),), {"order": "K", "batch_dims": 0}),
+        Sample((Arg((2, 3)),), {"order": "A", "batch_dims": 0}),
+        Sample((Arg((4,)),), {"order": "C", "batch_dims": 0}),
+        Sample((Arg((2, 3, 2)),), {"order": "K", "batch_dims": 1}),
+    ],
+    doc=(
+        "NumPy's ``ravel(x, order)`` of each example (the axes after the first "
+        "``batch_dims``), ``order`` one of 'C', 'A', 'K': the last two read the example's "
+        "layout at run time, so jit and vmap follow the layout each array actually has."
+    ),
+)
+
 # ------------------------------------------------------------------- expand_dims / squeeze
 
 
