@@ -435,3 +435,60 @@ def test_ravel_shares_memory_exactly_where_numpys_does():
             g = jit(lambda x, order=order: x.ravel(order=order))
             assert np.shares_memory(g(x), x) == np.shares_memory(np.ravel(x, order), x)
             np.testing.assert_array_equal(g(x), np.ravel(x, order))
+
+
+# -------------------------------------------------------------------- writing in place
+
+
+def _scatter_lines(g, *args):
+    import re
+
+    lines = [ln.strip() for ln in g.lower(*args).as_python().splitlines() if "_scatter(" in ln]
+    return [re.match(r"(\w+) = \w+\((\w+)", ln).groups() for ln in lines]
+
+
+def test_an_update_of_a_dead_temporary_is_written_in_place():
+    def one(x):
+        y = x.copy()
+        for i in range(1, x.shape[0]):
+            y[i] = 0.5 * y[i - 1] + x[i]  # y[i - 1] is a view of y, dead before the write
+        return y
+
+    xs = np.linspace(0.0, 1.0, 4 * 6).reshape(4, 6)
+    g = jit(vmap(one))
+    pairs = _scatter_lines(g, xs)
+    assert len(pairs) == 5 and all(out == operand for out, operand in pairs)
+    np.testing.assert_array_equal(g(xs), np.stack([one(x) for x in xs]))
+    np.testing.assert_array_equal(xs, np.linspace(0.0, 1.0, 4 * 6).reshape(4, 6))
+
+
+def test_no_update_in_place_of_a_value_still_read_or_returned():
+    def later_read(x):
+        y = x * 2.0
+        t = y[0:2]  # a view of y, read after the write below
+        y[1] = 5.0
+        return y, t * 3.0
+
+    def an_input(x):
+        x[0] = 9.0
+        return x
+
+    x = np.arange(4.0)
+    for f in (later_read, an_input):
+        assert all(out != operand for out, operand in _scatter_lines(jit(f), x)), f.__name__
+    y, t3 = jit(later_read)(x)
+    np.testing.assert_array_equal(y, [0.0, 5.0, 4.0, 6.0])
+    assert t3[0] == 0.0  # (t[1] is y[1]: eagerly the write shows through the view)
+    np.testing.assert_array_equal(jit(an_input)(x), [9.0, 1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x, np.arange(4.0))
+
+
+def test_a_temporary_whose_views_are_dead_is_reused():
+    def f(x):
+        a = np.exp(x)
+        s = a[::-1].sum()  # a view of a, dead after the sum
+        return np.sin(a) + s
+
+    x = np.linspace(0.0, 1.0, 5)
+    assert "v1 = f3_sin(v1, out=v1)" in jit(f).lower(x).as_python()
+    np.testing.assert_array_equal(jit(f)(x), f(x))

@@ -150,7 +150,10 @@ def compile_program(program: Program, xp: Any) -> Compiled:
         glob[fname] = _lower(e.prim, xp, e.params)
         inputs = [atom(a) for a in e.inputs]
         if k in reuse:  # write into a dead temporary instead of allocating, under its name
-            inputs.append(f"out={name(reuse[k])}")
+            if e.prim.facts.in_place is not None and not _is_ufunc_call(e):
+                glob[fname] = functools.partial(e.prim.facts.in_place, xp, **e.params)
+            else:
+                inputs.append(f"out={name(reuse[k])}")
             names[e.outputs[0].id] = name(reuse[k])
         outs = ", ".join(name(v) for v in e.outputs) + (
             "," if e.prim.multiple_results and len(e.outputs) == 1 else ""
@@ -260,44 +263,62 @@ def _reusable_buffers(program: Program) -> dict[int, Var]:
     """Equation index -> a dead temporary of the output's shape and dtype it can write into.
 
     NumPy itself elides temporaries in expressions like ``(a - b) ** 2``; a program knows
-    exactly when each value dies, so it can do the same for every elementwise step: the
-    output of a ufunc may overwrite an input that (a) was freshly allocated by this program,
-    (b) is not read by any later equation nor returned, nor by anything that may have made a
-    view of it, and (c) has the output's shape and dtype. Which equations give fresh outputs
-    and which may make views is each primitive's ``output`` fact.
+    exactly when each value dies, so it can do the same for every elementwise step (a ufunc
+    writes into the temporary with ``out=``) and every update of an array (a primitive with
+    an ``in_place`` form, such as ``scatter``, writes into its input 0). The temporary (a)
+    was freshly allocated by this program, (b) is read by no later equation and no output,
+    (c) is shown by no view that is still to be read, by an output, or by another input of
+    the same equation, and (d) has the output's shape and dtype. Which equations give fresh
+    outputs and which may make views is each primitive's ``output`` fact.
     """
     last_use: dict[int, int] = {}
-    # A value read by anything that may return a view of it (a transpose, a slice, a
-    # reshape, ...) is never overwritten: the view would see the new contents.
-    viewed: set[int] = set()
     for k, e in enumerate(program.eqns):
         for a in e.inputs:
             if isinstance(a, Var):
                 last_use[a.id] = k
-                if e.prim.facts.output != FRESH:
-                    viewed.add(a.id)
     returned = {o.id for o in program.outputs if isinstance(o, Var)}
+    # For each fresh temporary, the values that may show its memory (itself and its views).
+    shown_by: dict[int, list[int]] = {}
+    shows: dict[int, set[int]] = {}  # value -> the fresh temporaries it may show
     fresh: set[int] = set()
     reuse: dict[int, Var] = {}
+
+    def free_at(a: Var, k: int, e: Any) -> bool:
+        if (
+            a.id not in fresh
+            or a.id in returned
+            or last_use.get(a.id) != k
+            or a.aval.shape != e.outputs[0].aval.shape
+            or a.aval.dtype != e.outputs[0].aval.dtype
+            or not a.aval.shape
+        ):
+            return False
+        others = {b.id for b in e.inputs if isinstance(b, Var) and b is not a}
+        return all(
+            u not in returned and u not in others and last_use.get(u, -1) < k
+            for u in shown_by.get(a.id, ())
+        )
+
     for k, e in enumerate(program.eqns):
+        facts = e.prim.facts
         if _is_ufunc_call(e):
-            out = e.outputs[0].aval
             for a in e.inputs:
-                if (
-                    isinstance(a, Var)
-                    and a.id in fresh
-                    and a.id not in returned
-                    and a.id not in viewed
-                    and last_use.get(a.id) == k
-                    and a.aval.shape == out.shape
-                    and a.aval.dtype == out.dtype
-                    and out.shape
-                ):
+                if isinstance(a, Var) and free_at(a, k, e):
                     reuse[k] = a
-                    fresh.discard(a.id)
                     break
-        if e.prim.facts.output == FRESH:
+        elif facts.in_place is not None and isinstance(e.inputs[0], Var):
+            if free_at(e.inputs[0], k, e):
+                reuse[k] = e.inputs[0]
+        if k in reuse:
+            fresh.discard(reuse[k].id)
+        if facts.output == FRESH:
             fresh.update(v.id for v in e.outputs if v.aval.shape)
+        else:  # a view shows what its inputs show
+            roots = set().union(*(shows.get(a.id, {a.id}) for a in e.inputs if isinstance(a, Var)))
+            for v in e.outputs:
+                shows[v.id] = roots
+                for r in roots:
+                    shown_by.setdefault(r, []).append(v.id)
     return reuse
 
 

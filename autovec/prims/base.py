@@ -60,12 +60,17 @@ class Facts:
       reads input 0 instead (a copy, only where nobody can tell).
     - ``inline``: staging does not record a call but replays the program in
       ``params["program"]`` (the ``jit`` primitive), so programs stay flat.
+    - ``in_place(xp, *arrays, **params)``: the impl, allowed to write its result into input
+      0 (of the output's shape and dtype), which the caller no longer needs: jit calls it
+      where input 0 is a temporary nothing reads afterwards (``scatter``: ``y[i] = v`` in a
+      loop costs one element per step, not one array).
     """
 
     output: str
     copies: bool = False
     noop: Callable[..., bool] | None = None
     inline: bool = False
+    in_place: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUT_KINDS:
@@ -91,13 +96,14 @@ def declare(
     copies: bool = False,
     noop: Callable[..., bool] | None = None,
     inline: bool = False,
+    in_place: Callable[..., Any] | None = None,
     samples: tuple = (),
     multiple_results: bool = False,
     doc: str = "",
     xp_function: str | None = None,
 ) -> Primitive:
     """Declare and register a primitive: one place for all of its rules and facts
-    (``output``, ``copies``, ``noop``, ``inline``: see ``Facts``)."""
+    (``output``, ``copies``, ``noop``, ``inline``, ``in_place``: see ``Facts``)."""
     return register_primitive(
         Primitive(
             name,
@@ -108,7 +114,7 @@ def declare(
             multiple_results=multiple_results,
             doc=doc,
             xp_function=xp_function,
-            facts=Facts(output, copies, noop, inline),
+            facts=Facts(output, copies, noop, inline, in_place),
         )
     )
 

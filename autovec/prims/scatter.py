@@ -25,7 +25,19 @@ from autovec.prims.shape import bdim_to_front, expand_to_rank, moveaxis
 
 def _scatter_impl(xp: Any, x: Any, pos: Any, *v: Any, ufunc: str | None) -> Any:
     # A C-ordered copy, so that its flat reshape is a view we can write through.
-    out = xp.array(x, copy=True, order="C")
+    return _scatter_into(xp, xp.array(x, copy=True, order="C"), pos, *v, ufunc=ufunc)
+
+
+def _scatter_in_place(xp: Any, x: Any, pos: Any, *v: Any, ufunc: str | None) -> Any:
+    """The update written into ``x`` itself, which jit hands over only when nothing reads it
+    afterwards (a copy still, where x cannot be written through a flat view)."""
+    flags = getattr(x, "flags", None)
+    if flags is None or not (flags.c_contiguous and flags.writeable):
+        return _scatter_impl(xp, x, pos, *v, ufunc=ufunc)
+    return _scatter_into(xp, x, pos, *v, ufunc=ufunc)
+
+
+def _scatter_into(xp: Any, out: Any, pos: Any, *v: Any, ufunc: str | None) -> Any:
     flat = xp.reshape(out, (-1,))
     pos = xp.asarray(pos)
     # One flat, C-ordered index: with repeated positions NumPy's 1-d assignment keeps the last
@@ -77,6 +89,7 @@ scatter_p = declare(
     impl=_scatter_impl,
     shape=_scatter_shape,
     output=FRESH,
+    in_place=_scatter_in_place,
     batch=_scatter_batch,
     samples=[
         Sample((Arg((4, 3)), Arg((5,), "int64", 0, 12), Arg((5,))), {"ufunc": None}),
