@@ -89,7 +89,12 @@ def _stack_lanes(lanes: list, axis: int | None, example: Any) -> Any:
     return np.moveaxis(arr, 0, axis if axis >= 0 else arr.ndim + axis)
 
 
-def _assert_same(got: Any, want: Any, rtol: float, atol: float, context: str) -> None:
+def _assert_same(
+    got: Any, want: Any, rtol: float, atol: float, context: str, inputs: Sequence[Any] = ()
+) -> None:
+    """``got`` is what the loop's ``np.stack`` gives (``want``): the same structure, shapes,
+    dtypes (byte order included) and values, in fresh writeable arrays that share memory
+    with none of ``inputs`` (the batched arguments) and none of the other outputs."""
     got_leaves, got_def = tree_flatten(got)
     want_leaves, want_def = tree_flatten(want)
     if got_def != want_def:
@@ -103,6 +108,8 @@ def _assert_same(got: Any, want: Any, rtol: float, atol: float, context: str) ->
         w = np.asarray(w)
         if g.shape != w.shape:
             raise AssertionError(f"{where}: shape {g.shape} != loop's {w.shape}")
+        if g.dtype.isnative != w.dtype.isnative:  # np.stack gives native byte order
+            raise AssertionError(f"{where}: byte order {g.dtype.str} != loop's {w.dtype.str}")
         if g.dtype != w.dtype:
             raise AssertionError(f"{where}: dtype {g.dtype} != loop's {w.dtype}")
         if g.dtype.kind in "fc":
@@ -120,6 +127,16 @@ def _assert_same(got: Any, want: Any, rtol: float, atol: float, context: str) ->
             raise AssertionError(
                 f"{where}: values differ from the loop's\n got: {g!r}\nwant: {w!r}"
             )
+        # np.stack gives a new, writeable array: so must every transformation.
+        if not g.flags.writeable:
+            raise AssertionError(f"{where}: read-only, the loop's result is writeable")
+        for i, x in enumerate(inputs):
+            if isinstance(x, np.ndarray) and np.may_share_memory(g, x) and np.shares_memory(g, x):
+                raise AssertionError(f"{where}: shares memory with argument {i}")
+        for j in range(k):
+            other = got_leaves[j]
+            if np.may_share_memory(g, other) and np.shares_memory(g, other):
+                raise AssertionError(f"{where}: shares memory with output leaf {j}")
 
 
 def _loop(fun: Callable, lane_args: list[tuple]) -> Any:
@@ -205,7 +222,7 @@ def check_vmap(
         want = _loop(fun, lane_args) if n else _empty_like_loop(fun, tuple(args))
         for name, batched_fun in made.items():
             context = f"{_name(fun)} {name} in_axes={axes} batch={n}"
-            _assert_same(batched_fun(*batched), want, rtol, atol, context)
+            _assert_same(batched_fun(*batched), want, rtol, atol, context, batched)
         return len(made)
 
     count = 0
@@ -271,7 +288,7 @@ def _check_nested(
     count = 0
     for name in names:
         got = NESTED_TRANSFORMS[name](fun, jitted, axes, outer_axes)(*batched)
-        _assert_same(got, want, rtol, atol, f"{_name(fun)} {name} in_axes={axes}")
+        _assert_same(got, want, rtol, atol, f"{_name(fun)} {name} in_axes={axes}", batched)
         count += 1
     return count
 

@@ -492,3 +492,25 @@ def test_a_temporary_whose_views_are_dead_is_reused():
     x = np.linspace(0.0, 1.0, 5)
     assert "v1 = f3_sin(v1, out=v1)" in jit(f).lower(x).as_python()
     np.testing.assert_array_equal(jit(f)(x), f(x))
+
+
+# ------------------------------------------------------------- the checker checks aliasing
+
+
+def test_check_vmap_compares_writeability_byte_order_and_aliasing():
+    from autovec.testing import _assert_same
+
+    x = np.arange(6.0).reshape(2, 3)
+    want = x.copy()
+    _assert_same(x.copy(), want, 0, 0, "fresh", (x,))
+    read_only = x.copy()
+    read_only.flags.writeable = False
+    cases = {
+        "shares memory with argument 0": ((x[:, :],), (want,), (x,)),
+        "shares memory with output leaf 0": ((want.copy(),) * 2, (want, want), ()),
+        "read-only": ((read_only,), (want,), ()),
+        "byte order": ((x.astype(">f8"),), (want,), ()),
+    }
+    for message, (got, expected, inputs) in cases.items():
+        with pytest.raises(AssertionError, match=message):
+            _assert_same(got, expected, 0, 0, "case", inputs)
