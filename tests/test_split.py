@@ -173,8 +173,11 @@ def test_outputs_of_different_shapes_across_groups_raise_naming_lanes():
     def f(x):
         return x[:2] if x[0] > 0 else x
 
-    with pytest.raises(errors.SplitOutputMismatchError, match=r"examples 0, 2: shape \(2,\)"):
-        vmap(f)(np.array([[1.0, 2, 3], [-1, 2, 3], [1, 2, 3]]))
+    x = np.array([[1.0, 2, 3], [-1, 2, 3]] * 4)  # groups of 4: replayed, not run one by one
+    with pytest.raises(errors.SplitOutputMismatchError, match=r"examples 0, 2, 4, 6: shape \(2,\)"):
+        vmap(f)(x)
+    with pytest.raises(errors.SplitOutputMismatchError, match=r"example 0: shape \(2,\)"):
+        vmap(f)(x[:3])  # groups too small to replay run one by one, as the loop
 
 
 def test_dtypes_promote_as_np_stack_does():
@@ -346,8 +349,9 @@ def test_an_uncaught_lane_error_is_the_loops_first():
 
 # ----------------------------------------------------------------------- side effects
 
-# docs/semantics.md: every group re-runs the function from its start, so effects before a
-# split happen once for the first run plus once per group; effects after it once per group.
+# docs/semantics.md: the first attempt stops at the first split; a continuing run then goes
+# from the start with the group of the lowest example; groups left behind run later from the
+# start (lowest example first); groups too small to replay run last, one example at a time.
 
 
 def test_side_effects_happen_once_per_run_as_documented():
@@ -355,19 +359,24 @@ def test_side_effects_happen_once_per_run_as_documented():
 
     def f(x):
         log.append("prefix")
-        if x > 0:
+        if x.sum() > 0:
             log.append("positive")
             return x
         log.append("other")
         return -x
 
-    vmap(f)(np.array([-1.0, 1.0, -2.0, 3.0]))
-    # the first run stops at the split, then each of the two groups runs from the start,
-    # the group holding the lowest example first
+    x = np.array([[-1.0, 0.0], [1.0, 0.0]] * 4)  # two groups of 4 examples each
+    vmap(f)(x)
+    # the first attempt stops at the split; the continuing run goes on with example 0's
+    # group; then the other group runs from the start
     assert log == ["prefix", "prefix", "other", "prefix", "positive"]
     log.clear()
-    vmap(f)(np.array([1.0, -1.0, 2.0]))  # example 1 alone: examples alone run last
-    assert log == ["prefix", "prefix", "positive", "prefix", "other"]
+    vmap(f)(x[::-1])
+    # f split last time: no first attempt; example 0 is now in the positive group
+    assert log == ["prefix", "positive", "prefix", "other"]
+    log.clear()
+    vmap(f)(x[:3])  # groups of 1 and 2 examples: run one by one, as the loop
+    assert log[-6:] == ["prefix", "other", "prefix", "positive", "prefix", "other"]
 
 
 def test_print_in_a_split_function(capsys):
@@ -376,7 +385,9 @@ def test_print_in_a_split_function(capsys):
         return x if x > 0 else -x
 
     vmap(f)(np.array([1.0, -1.0, 2.0]))
-    assert capsys.readouterr().out == "calling f\n" * 3
+    # the first attempt, then each example on its own (scalar examples in groups of fewer
+    # than 64 run one by one: cheaper than replaying)
+    assert capsys.readouterr().out == "calling f\n" * 4
 
 
 def test_single_lane_groups_run_as_the_loop_would():

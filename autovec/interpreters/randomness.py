@@ -157,7 +157,7 @@ def _draw_at(trace: Any, gen: Any, name: str, args: tuple, kwargs: dict, block: 
         if not block:
             return getattr(gen, name)(*args, **kwargs)
         return _block_draw(gen, name, args, kwargs, block)
-    if type(trace) is not BatchTrace:
+    if not isinstance(trace, BatchTrace):  # (a continuing run is a BatchTrace subclass)
         raise errors.RandomUnderJitError(
             f"{type(gen).__name__}.{name} draws random numbers inside a jit-traced function: "
             f"a compiled program replays what was traced, so every call would return the "

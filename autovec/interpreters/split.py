@@ -1,32 +1,43 @@
 """Loop-faithful vmap: the batch splits where examples diverge.
 
-Where code needs ONE concrete value of a batched value (``bool``, ``int``, ``operator.index``,
-``float``, ``complex``, ``.item()``, ``.tolist()``, ``np.asarray``), the lanes are grouped by
-their value at that point.  When every lane agrees the value is simply returned (the fast
-path).  Otherwise the run is abandoned (``SplitRequest``) and ``run_vmap`` runs the function
-again once per group, on that group's lanes only, with a *decision log*: the concrete values
-of the earlier points, replayed in order, so that each group follows its own path.  A group
-that is a single lane runs the function as the loop would (no tracer at all).  The groups'
-outputs are put back in lane order.
+Where code needs ONE concrete value of a batched value (``bool``, ``int``,
+``operator.index``, ``float``, ``complex``, ``.item()``, ``.tolist()``, ``str``, ``format``,
+``np.asarray``), the lanes are grouped by their value at that point.  When every lane agrees
+the value is simply returned (the fast path).  Otherwise:
+
+* the first (plain) run of the call stops there (``SplitRequest``);
+* a *continuing run* starts the function again over every lane, replaying the decisions
+  made so far (a decision log).  At each split it keeps going with ONE group (the one holding
+  the lowest example among groups large enough to replay) and narrows every batched value
+  lazily to that group's lanes; the other groups wait;
+* each waiting group then runs the function from its start, replaying the decision log and
+  the continuing run's record of batched operations (the arithmetic of the shared prefix is
+  not redone), and continues the same way at its own splits;
+* groups too small to be worth a replay, and examples alone, run last, one by one, exactly
+  as the loop does (no tracer at all).
+
+The groups' outputs are put back in lane order.  A function that split on its last call
+starts the next call with the continuing run (no first attempt).
 
 A batched operation that fails for some lanes only (``np.linalg.inv`` with one singular
 example, ``FloatingPointError`` under ``np.errstate``) is re-run per lane to find the failing
 lanes; healthy and failing lanes then become groups, so ``try``/``except`` inside the function
 sees what each example sees in the loop.
 
-Cost model (docs/semantics.md): every group re-runs the function from the start, replaying
-the log without recomputing the decisions; the prefix before a split is batched work on the
-group's own lanes.  Functions are assumed pure: side effects of the prefix happen again for
-every group.
+Cost model and side effects: docs/semantics.md.  Functions are assumed pure: the code before
+a split runs again for every group that runs separately.
 """
 
 from __future__ import annotations
 
 import dis
+import heapq
+import math
 import operator
 import os
 import sys
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -65,23 +76,76 @@ class SplitRequest(BaseException):
         self.singles = singles  # lanes alone in their group: they run as the loop would
 
 
+SOLO_BELOW_SCALAR = 64  # every example a scalar: one example's operations are cheap
+SOLO_BELOW = 4
+
+
+class _Call:
+    """What every run of one vmapped call shares: the fallback mode, the call sites already
+    warned about, and the bytes the runs' op records hold."""
+
+    __slots__ = ("fallback", "warned", "memo_ops", "solo_below", "random", "key")
+
+    def __init__(
+        self, fallback: str, scalar_examples: bool = False, random: Any = None, key: Any = None
+    ):
+        self.fallback = fallback
+        self.random = random  # the call's RandomRun (autovec/interpreters/randomness.py)
+        self.key = key  # the user's function's code (see _SPLIT_LAST_TIME)
+        self.warned: set = set()
+        self.memo_ops = 0
+        # A group smaller than this runs example by example (as the loop) rather than
+        # replaying the run: a replayed operation costs about a microsecond or two, an
+        # operation on one scalar example a few dozen nanoseconds.
+        self.solo_below = SOLO_BELOW_SCALAR if scalar_examples else SOLO_BELOW
+
+
 class SplitState:
     """What one run of a vmapped function knows about splitting: the decision log it
-    replays, how far it got, and (shared by every group of one call) the fallback mode and
-    the call sites already warned about."""
+    replays and how far it got; for a continuing run (one that keeps going with one group
+    at a split) also its active lanes, the lane sets its older values are over, the record
+    of its batched operations, and the groups left for later runs."""
 
-    __slots__ = ("log", "pos", "fallback", "warned", "request", "random")
+    __slots__ = (
+        "log",
+        "pos",
+        "call",
+        "request",
+        "continuing",
+        "lanes",
+        "positions",
+        "steps",
+        "cache",
+        "memo",
+        "memo_src",
+        "memo_len",
+        "memo_pos",
+        "hitting",
+        "recording",
+        "pending",
+    )
 
-    def __init__(self, log: list, fallback: str, warned: set, random: Any = None):
+    def __init__(self, log: list, call: _Call):
         self.log = log
-        self.random = random  # the call's RandomRun (autovec/interpreters/randomness.py)
         self.pos = 0
-        self.fallback = fallback
-        self.warned = warned
+        self.call = call
         # Set when this run asked to split.  NumPy replaces an exception raised by
         # __float__ (out[i] = v) with its own ValueError, and user code may catch that: the
         # driver trusts this field, not the exception that reaches it.
         self.request: SplitRequest | None = None
+        self.continuing = False
+
+    @property
+    def fallback(self) -> str:
+        return self.call.fallback
+
+    @property
+    def warned(self) -> set:
+        return self.call.warned
+
+    @property
+    def random(self) -> Any:
+        return self.call.random
 
     def split(self, groups: list[tuple[np.ndarray, Any]], singles: np.ndarray) -> SplitRequest:
         self.request = SplitRequest(self, groups, singles)
@@ -111,12 +175,14 @@ _KINDS: dict[str, tuple[Callable[..., Any], bool, str]] = {
         True,
         "np.asarray / np.array (or indexing a plain ndarray with it, or writing it into one)",
     ),
-    "value": (lambda v: v, False, "a concrete value"),
+    "str": (str, True, "str() (print, f'{x}')"),
+    "format": (format, True, "format() (f'{x:.3f}')"),
+    "value": (lambda v: v, False, "a concrete value"),  # an inner vmap asks an outer one
     "shape": (
         lambda v: np.array(v),
         True,
         "A result whose size depends on the values (np.nonzero, np.unique, x[mask], ...)",
-    ),  # an inner vmap asks an outer one
+    ),
 }
 
 _ADVICE = {
@@ -136,7 +202,12 @@ _ADVICE = {
     "complex": "keep the value an array: no complex(x); NumPy functions instead of cmath.*",
     "item": "keep the value an array: drop .item() (NumPy operations accept 0-d arrays)",
     "tolist": "keep the value an array: drop .tolist() and use NumPy operations on it",
+    "str": (
+        "return the value from the function and print or format it outside vmap "
+        "(print(repr(x)) inside shows the shape and dtype without splitting)"
+    ),
 }
+_ADVICE["format"] = _ADVICE["str"]
 
 _ADVICE["shape"] = (
     "give the size statically with autovec.numpy.nonzero / flatnonzero / argwhere / unique "
@@ -178,6 +249,8 @@ _BASE_METHOD = {
     "item": Tracer.item,
     "tolist": Tracer.tolist,
     "array": Tracer.__array__,
+    "str": Tracer.__str__,
+    "format": Tracer.__format__,
     "shape": Tracer.__array__,
 }
 
@@ -214,6 +287,15 @@ def _group_keys(lanes: np.ndarray, kind: str) -> np.ndarray:
 def _groups(keys: np.ndarray) -> tuple[list[np.ndarray], np.ndarray] | None:
     """Lane indices of each distinct key shared by several lanes, and the lanes whose key is
     theirs alone; None when every lane has the same key."""
+    if keys.dtype == bool:  # an if/while: two groups, no sort needed
+        true = np.flatnonzero(keys)
+        if len(true) == 0 or len(true) == len(keys):
+            return None
+        false = np.flatnonzero(~keys)
+        both = (false, true) if false[0] < true[0] else (true, false)
+        groups = [g for g in both if len(g) > 1]
+        singles = [g for g in both if len(g) == 1]
+        return groups, np.sort(np.concatenate(singles)) if singles else np.zeros(0, np.intp)
     if keys.size == 0 or bool((keys == keys[0]).all()):
         return None
     _, first, inverse, counts = np.unique(
@@ -270,11 +352,24 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
         data_kind, what, advice = True, _SUBSCRIPT, "subscript"
     if data_kind and state.fallback == "error":
         return _BASE_METHOD[kind](t, *args)
-    try:
-        lanes = lane_values(t)
-        split = _groups(_group_keys(lanes, kind))
-    except _NotConcrete:
-        return _BASE_METHOD[kind](t, *args)
+    if state.continuing:
+        t = _narrow(t._trace, state, t)
+    val = t.val
+    if kind == "bool" and type(val) is np.ndarray and val.dtype == bool and val.ndim == 1:
+        # An if/while on a comparison (the common case): count instead of grouping.
+        n_true = int(np.count_nonzero(val))
+        if n_true == 0 or n_true == len(val):
+            entry = (True, n_true > 0)
+            state.log.append(entry)
+            state.pos += 1
+            return entry[1]
+        lanes, split = val, _groups(val)
+    else:
+        try:
+            lanes = lane_values(t)
+            split = _groups(_group_keys(lanes, kind))
+        except _NotConcrete:
+            return _BASE_METHOD[kind](t, *args)
     if split is None:
         entry = _convert(kind, lanes[0], args)
         state.log.append(entry)
@@ -284,6 +379,12 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
     if data_kind and state.fallback == "warn":
         _warn_fallback(state, advice, what, len(groups) + len(singles))
     entries = [(g, _convert(kind, lanes[g[0]], args)) for g in groups]
+    if state.continuing:
+        entry = _continue_with_one_group(t._trace, state, entries, singles)
+        if entry is not None:
+            state.log.append(entry)
+            state.pos += 1
+            return _deliver(entry, kind)
     raise state.split(entries, singles)
 
 
@@ -361,12 +462,312 @@ def _install_conversions() -> None:
     BatchTracer.__complex__ = conversion("complex")
     BatchTracer.item = conversion("item")
     BatchTracer.tolist = conversion("tolist")
+    BatchTracer.__str__ = conversion("str")
+    BatchTracer.__format__ = conversion("format")
 
     def __array__(self: BatchTracer, dtype: Any = None, copy: Any = None) -> np.ndarray:
         out = concretize(self, "array")
         return out if dtype is None else out.astype(dtype, copy=False)
 
     BatchTracer.__array__ = __array__
+
+
+# --------------------------------------------------------------- continuing runs
+#
+# A continuing run keeps going at a split with ONE group (the one holding the lowest
+# example that is not alone); the other groups are left for later runs, which replay the
+# decision log.  Narrowing is lazy: a batched value keeps the lanes it was computed on and
+# is gathered to the active lanes when an operation next uses it.  Lane sets only shrink
+# within a run's lineage, so a value's batch size says which lane set it is over.
+#
+# A continuing run records its batched operations (the primitive, its parameters, which
+# values it read, what it produced).  A later run of a group that left at a split repeats
+# the same operations up to that point: each is answered from the record, so a group pays
+# for its shared prefix only Python's dispatch, not the arithmetic.  An operation is
+# answered only when it is the same primitive with the same parameters on the very same
+# input values (or equal small constants); the first difference ends the replay and the
+# run computes from there on.  The record holds its arrays weakly (keeping every
+# intermediate alive would cost memory and fresh pages on every operation); a group that
+# leaves keeps alive the recorded values still alive at that moment, which are all it can
+# use later.  Should it need a value that is gone, it starts again without the record.
+
+# Past this many recorded operations per call, later groups recompute the rest.
+MEMO_LIMIT_OPS = 200_000
+
+_MISS = object()
+
+
+class ContinuingBatchTrace(BatchTrace):
+    """A vmap run that continues with one group at a split (see above)."""
+
+    __slots__ = ()
+
+    def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        batched = stale = False
+        size = self.axis_size
+        for a in args:
+            if type(a) is BatchTracer and a._trace is self:
+                batched = True
+                val = a.val
+                if type(val) is _Gone or val.shape[a.bdim] != size:
+                    stale = True
+        if not batched:
+            return BatchTrace.process_primitive(self, prim, args, params)
+        state = self.split
+        if state.hitting:
+            out = _replay(self, state, prim, args, params)
+            if out is not _MISS:
+                return out
+        narrowed = tuple(_narrow(self, state, a) for a in args) if stale else args
+        try:
+            out = BatchTrace.process_primitive(self, prim, narrowed, params)
+        except SplitRequest as request:
+            # Some lanes fail here (lane_failure): continue with one group, then retry.
+            if request is not state.request or not request.groups:
+                raise
+            if _continue_with_one_group(self, state, request.groups, request.singles) is None:
+                raise  # no group large enough to continue: every lane runs alone
+            state.request = None
+            return self.process_primitive(prim, args, params)
+        if state.recording:
+            _record(self, state, prim, params, args, out)
+        return out
+
+
+def _narrow(trace: BatchTrace, state: SplitState, t: Any) -> Any:
+    """``t`` over the active lanes (a gather when it was computed on an earlier lane set)."""
+    if type(t) is not BatchTracer or t._trace is not trace:
+        return t
+    val = t.val
+    if type(val) is _Gone:
+        raise _Restart
+    size = val.shape[t.bdim]
+    if size == trace.axis_size:
+        return t
+    cached = state.cache.get(id(val))
+    if cached is None or cached[0] is not val:
+        positions = _positions(state, size)
+        if positions is None:  # not a lane set of this run's lineage (a broadcast axis)
+            return t
+        token = _current_trace.set(trace.parent)
+        try:
+            cached = (val, np.take(val, positions, axis=t.bdim))
+        finally:
+            _current_trace.reset(token)
+        state.cache[id(val)] = cached
+    return BatchTracer(trace, cached[1], t.bdim)
+
+
+def _positions(state: SplitState, size: int) -> np.ndarray | None:
+    """Where the active lanes are in the earlier lane set of ``size`` lanes (None when no
+    lane set of this run's lineage has that size).
+
+    ``state.steps`` holds each narrowing (the kept positions within the lane set before
+    it); ``state.positions[size]`` is (positions within that set of the lanes after
+    narrowing number ``version``, or None for all of them; ``version``).  Composing the
+    steps from the newest keeps every index as small as the active lane set."""
+    entry = state.positions.get(size)
+    if entry is None:
+        return None
+    base, version = entry
+    steps = state.steps
+    if version == len(steps):
+        return base
+    q = steps[-1]
+    for k in range(len(steps) - 2, version - 1, -1):
+        q = steps[k][q]
+    q = q if base is None else base[q]
+    state.positions[size] = (q, len(steps))
+    return q
+
+
+def _memo_view(state: SplitState) -> tuple[list, int]:
+    """The record a group leaving now may replay: this run's operations so far."""
+    if state.hitting:
+        return state.memo_src, state.memo_pos
+    return state.memo, len(state.memo)
+
+
+def _continue_with_one_group(
+    trace: BatchTrace, state: SplitState, entries: list, singles: np.ndarray
+) -> Any:
+    """Narrow the run to the group holding the lowest example among the groups of several
+    examples; leave the others (and the examples alone) for later runs.  Returns the
+    continuing group's log entry, or None when no group is large enough to continue
+    (the caller then abandons the run)."""
+    solo_below = state.call.solo_below
+    large = [e for e in entries if len(e[0]) >= solo_below]
+    if not large:
+        return None
+    keep, keep_entry = min(large, key=lambda e: e[0][0])
+    prefix = state.log[: state.pos]
+    memo, memo_len = _memo_view(state)
+    pins = (
+        _pin(memo, memo_len)
+        if any(len(idx) >= solo_below and idx is not keep for idx, _ in entries)
+        else None
+    )
+    size = trace.axis_size
+    for idx, entry in entries:
+        if idx is keep:
+            continue
+        lanes = state.lanes[idx]
+        if len(idx) < solo_below:  # cheaper run example by example than replayed
+            state.pending.append((lanes, None, None, 0, None, None))
+            continue
+        positions = dict(state.positions)
+        positions[size] = (None, len(state.steps))
+        log = prefix if entry is _NO_ENTRY else [*prefix, entry]
+        state.pending.append((lanes, log, memo, memo_len, (positions, [*state.steps, idx]), pins))
+    if len(singles):
+        state.pending.append((state.lanes[singles], None, None, 0, None, None))
+    state.positions[size] = (None, len(state.steps))
+    state.steps.append(keep)
+    state.lanes = state.lanes[keep]
+    state.cache = {}
+    trace.axis_size = len(keep)
+    return keep_entry
+
+
+def _same_constant(a: Any, b: Any) -> bool:
+    """``a`` and ``b`` (unbatched inputs of one operation in two runs) give the same result."""
+    if a is b:
+        return True
+    ta = type(a)
+    if ta is not type(b):
+        return False
+    if ta is float:  # -0.0 is not 0.0 (x * -0.0 differs from x * 0.0)
+        return a == b and (a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b))
+    if ta is complex:
+        return repr(a) == repr(b)
+    if ta is int or ta is bool or ta is str or a is None:
+        return a == b
+    if ta is np.ndarray or isinstance(a, np.generic):
+        return (
+            a.dtype == b.dtype
+            and a.shape == b.shape
+            and a.size <= 64
+            and a.dtype.kind != "O"
+            and a.tobytes() == b.tobytes()
+        )
+    if ta is np.dtype:
+        return a == b
+    return False
+
+
+def _replay(trace: BatchTrace, state: SplitState, prim: Primitive, args: tuple, params: dict):
+    """The recorded output of this operation, or _MISS (which ends the replay)."""
+    pos = state.memo_pos
+    if pos < state.memo_len:
+        rprim, rparams, keys, outs = state.memo_src[pos]
+        if rprim is prim and len(keys) == len(args) and _same_params(rparams, params):
+            for a, (batched, key, bdim) in zip(args, keys):
+                if type(a) is BatchTracer and a._trace is trace:
+                    val = a.val
+                    if type(val) is np.ndarray:
+                        val = weakref.ref(val)
+                    elif type(val) is _Gone:
+                        val = val.ref
+                    if val is not key or not batched or a.bdim != bdim:
+                        break
+                elif batched or not _same_constant(
+                    a.val if type(a) is SharedTracer and a._trace is trace else a, key
+                ):
+                    break
+            else:
+                state.memo_pos = pos + 1
+                if prim.multiple_results:
+                    return tuple(_replayed(trace, *o) for o in outs)
+                key, bdim, shape, dtype = outs[0]
+                if bdim is not None and type(key) is weakref.ref:  # the common case
+                    val = key()
+                    return BatchTracer(
+                        trace, _Gone(key, shape, dtype) if val is None else val, bdim
+                    )
+                return _replayed(trace, key, bdim, shape, dtype)
+    state.hitting = False
+    state.memo = state.memo_src[:pos]
+    state.memo_src = None
+    return _MISS
+
+
+def _same_params(a: dict, b: dict) -> bool:
+    if a is b or (not a and not b):
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001  (parameters that do not compare: recompute)
+        return False
+
+
+def _replayed(trace: BatchTrace, key: Any, bdim: int | None, shape: Any, dtype: Any) -> Any:
+    if bdim is None:  # an unbatched result, kept as it was
+        return key.copy() if type(key) is np.ndarray else key  # the caller may write into it
+    if type(key) is weakref.ref:
+        val = key()
+        return BatchTracer(trace, _Gone(key, shape, dtype) if val is None else val, bdim)
+    return BatchTracer(trace, key, bdim)
+
+
+def _key(val: Any) -> Any:
+    """What identifies a batched value in the record: a weak reference to its array."""
+    if type(val) is np.ndarray:
+        return weakref.ref(val)
+    if type(val) is _Gone:
+        return val.ref
+    return val  # a value of an enclosing transformation: held (no weak references)
+
+
+class _Gone:
+    """A recorded value no longer alive: its shape and dtype, for the tracer that holds it."""
+
+    __slots__ = ("ref", "shape", "dtype")
+
+    def __init__(self, ref: Any, shape: tuple, dtype: np.dtype):
+        self.ref, self.shape, self.dtype = ref, shape, dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+class _Restart(BaseException):
+    """A group replaying the record needs a value that is gone: run it again, computing."""
+
+
+def _record(trace: BatchTrace, state: SplitState, prim, params, args, out) -> None:
+    keys = []
+    for a in args:
+        if type(a) is BatchTracer and a._trace is trace:
+            keys.append((True, _key(a.val), a.bdim))
+        elif type(a) is SharedTracer and a._trace is trace:
+            keys.append((False, a.val, None))  # the same plain value in every run
+        else:
+            keys.append((False, a, None))
+    outs = []
+    for o in out if prim.multiple_results else (out,):
+        if type(o) is BatchTracer and o._trace is trace:
+            v = o.val
+            outs.append((_key(v), o.bdim, v.shape, v.dtype))
+        else:
+            outs.append((o.copy() if type(o) is np.ndarray else o, None, None, None))
+    state.memo.append((prim, params, tuple(keys), tuple(outs)))
+    call = state.call
+    call.memo_ops += 1
+    if call.memo_ops >= MEMO_LIMIT_OPS:
+        state.recording = False
+
+
+def _pin(memo: list, memo_len: int) -> list:
+    """The recorded values alive now (a group leaving keeps them for its run)."""
+    pins = []
+    for i in range(memo_len):
+        for key, bdim, _, _ in memo[i][3]:
+            if bdim is not None and type(key) is weakref.ref:
+                v = key()
+                if v is not None:
+                    pins.append(v)
+    return pins
 
 
 # -------------------------------------------------------------- exceptions per lane
@@ -450,9 +851,10 @@ def run_vmap(
     where lanes diverge; the result is laid out by ``out_axes``.  ``fun`` (the user's
     function) tells which random generators it reaches (randomness.py)."""
     run = randomness_mod.RandomRun(randomness)
+    key = getattr(fun, "__code__", None)  # which function: see _SPLIT_LAST_TIME
     with randomness_mod.hooked(fun, leaves) as leaves:
         try:
-            return _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run)
+            return _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run, key)
         except randomness_mod._RunAsLoop as exc:
             if exc.run is not run:
                 raise
@@ -467,14 +869,20 @@ def run_vmap(
             _note(exc, f"vmap: raised for the example at index {lane}")
             raise exc
         if result is None:
-            return _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run)
+            return _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run, key)
         return _merge([(lanes, *result)], axis_size, axis_name, parent, out_axes, leaves)
 
 
-def _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run) -> Any:
+def _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run, key) -> Any:
     parent = _current_trace.get()
     splittable = _splittable(parent)
-    state = SplitState([], fallback, set(), run) if splittable else None
+    state = None
+    if splittable:
+        scalar = all(ax is None or np.ndim(leaf) == 1 for leaf, ax in zip(leaves, axes))
+        state = SplitState([], _Call(fallback, scalar, run, key))
+        if key is not None and _SPLIT_LAST_TIME.get(key):
+            # This function split the last time: start with the continuing run.
+            return _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, None)
     trace = BatchTrace(parent, axis_size, axis_name)
     trace.split = state
     run.first_trace = trace
@@ -501,56 +909,81 @@ def _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run)
     return _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, state.request)
 
 
-def _subgroups(lanes: np.ndarray, state: SplitState, request: SplitRequest) -> list:
-    prefix = state.log[: state.pos]
-    out = []
-    for idx, entry in request.groups:
-        if len(idx) == 1:
-            out.append((lanes[idx], None))
-            continue
-        log = prefix if entry is _NO_ENTRY else [*prefix, entry]
-        out.append((lanes[idx], log))
-    return out
+# A run still to do: (its lanes, the decision log it replays, the record it may replay and
+# how much of it, where its lanes are in the earlier lane sets of its lineage (see
+# _positions), the recorded values it keeps alive).  A run whose log is None is examples
+# alone (or in groups too small to replay): they run one by one as the loop would.
+Job = tuple
 
 
 def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, request) -> Any:
+    """The first (plain) run stopped where its examples diverged: run the groups.
+
+    With a group of several examples, the function runs again from the start as a
+    continuing run over every example (see ContinuingBatchTrace); the groups it leaves
+    behind run afterwards in the order of their lowest example, each continuing likewise.
+    Examples alone in their group run last, one after the other, as in the loop."""
     parent = _current_trace.get()
-    stack: list = []  # (lanes, log) of the groups still to run
-    singles: list[np.ndarray] = []  # lanes that run alone, as in the loop
+    arrays = [
+        _unbatched_input(leaf) if ax is None else _as_array(leaf) for leaf, ax in zip(leaves, axes)
+    ]
+    heap: list = []
+    counter = iter(range(1 << 62))
+    singles: list[np.ndarray] = []
 
-    def take(lanes: np.ndarray, run_state: SplitState, request: SplitRequest) -> None:
-        # Pushed highest first: groups run in the order of their lowest example.
-        subgroups = sorted(_subgroups(lanes, run_state, request), key=lambda g: -g[0][0])
-        for sub_lanes, log in subgroups:
-            (singles if log is None else stack).append((sub_lanes, log))
-        if len(request.singles):
-            singles.append((lanes[request.singles], None))
+    def schedule(job: Job) -> None:
+        if job[1] is None:
+            singles.append(job[0])
+        else:
+            heapq.heappush(heap, (int(job[0][0]), next(counter), job))
 
-    take(np.arange(axis_size), state, request)
+    key = state.call.key
+    if request is None or any(len(idx) >= state.call.solo_below for idx, _ in request.groups):
+        schedule((np.arange(axis_size), state.log[: state.pos], None, 0, ({}, []), None))
+    else:  # every example alone (np.asarray of real data): the loop itself
+        singles.append(np.arange(axis_size))
     done: list[tuple[np.ndarray, list, Any, list[bool]]] = []
     # The exception the loop raises first is the lowest failing lane's: keep the lowest,
     # and skip the work of lanes above it.
     failed: tuple[int, BaseException] | None = None
-    while stack:
-        lanes, log = stack.pop()
-        if failed is not None and lanes[0] > failed[0]:
+    while heap:
+        _, _, job = heapq.heappop(heap)
+        if failed is not None and job[0][0] > failed[0]:
             continue
-        group_state = SplitState(log, state.fallback, state.warned, state.random)
+        run_state = SplitState(job[1], state.call)
         try:
-            result = _run_group(call, leaves, axes, lanes, axis_name, parent, group_state)
+            try:
+                result = _run_job(call, arrays, axes, job, axis_name, parent, run_state)
+            except _Restart:
+                run_state = SplitState(job[1], state.call)
+                job = (*job[:2], None, 0, *job[4:])
+                result = _run_job(call, arrays, axes, job, axis_name, parent, run_state)
         except Exception as exc:
-            if group_state.request is None:
-                failed = min(failed or (axis_size, exc), (int(lanes[0]), exc), key=_first)
-                continue
+            result = None
+            if run_state.request is None:
+                lane = int(run_state.lanes[0])
+                failed = min(failed or (axis_size, exc), (lane, exc), key=_first)
         except BaseException:
-            if group_state.request is None:
+            if run_state.request is None:
                 raise
-        if group_state.request is not None:
-            take(lanes, group_state, group_state.request)
+            result = None
+        if job[2] is None and key is not None:  # the first continuing run: did it split?
+            split_now = bool(run_state.pending) or run_state.request is not None
+            if split_now or _SPLIT_LAST_TIME.get(key):
+                _SPLIT_LAST_TIME[key] = split_now
+        for pending in run_state.pending:
+            schedule(pending)
+        request = run_state.request
+        if request is not None:  # abandoned: every example left is alone in its group
+            for idx, _ in request.groups:
+                singles.append(run_state.lanes[idx])
+            if len(request.singles):
+                singles.append(run_state.lanes[request.singles])
             continue
-        done.append((lanes, *result))
+        if result is not None:
+            done.append((run_state.lanes, *result))
     if singles:
-        lanes = np.sort(np.concatenate([lanes for lanes, _ in singles]))
+        lanes = np.sort(np.concatenate(singles))
         if failed is not None:
             lanes = lanes[lanes < failed[0]]
         if len(lanes):
@@ -564,6 +997,12 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
         _note(exc, f"vmap: raised for the example at index {lane}")
         raise exc
     return _merge(done, axis_size, axis_name, parent, out_axes, leaves)
+
+
+# Functions whose last vmap call split into groups large enough to replay: their next call
+# starts with the continuing run, without the first (plain) attempt that would stop at
+# the first split.  Keyed weakly by the function's code; only a hint for speed.
+_SPLIT_LAST_TIME: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _first(failure: tuple[int, BaseException]) -> int:
@@ -627,19 +1066,35 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray) -> tuple:
                 f"({detail}, ...). The Python loop could not np.stack them either; return "
                 f"arrays of one shape (pad, or reduce) for every example."
             ) from None
-    return (stacked, treedef, [True] * len(stacked)), None
+    return (stacked, treedef, [_ROWS] * len(stacked)), None
 
 
-def _gather(leaves: list, axes: list, lanes: np.ndarray) -> list:
-    return [leaf if ax is None else np.take(leaf, lanes, axis=ax) for leaf, ax in zip(leaves, axes)]
+_ROWS = "rows"  # an output stacked from examples run one by one (batched, but maybe equal)
 
 
-def _run_group(call, leaves, axes, lanes, axis_name, parent, state) -> tuple:
-    trace = BatchTrace(parent, len(lanes), axis_name)
+def _run_job(call, arrays, axes, job: Job, axis_name, parent, state: SplitState) -> tuple:
+    """One continuing run over ``job``'s lanes; its outputs (lane axis first) over the lanes
+    it still held at the end (``state.lanes``)."""
+    lanes, log, memo, memo_len, (positions, steps), _ = job  # (the pins only stay alive)
+    trace = ContinuingBatchTrace(parent, len(lanes), axis_name)
     trace.split = state
+    state.continuing = True
+    state.lanes = lanes
+    state.positions = dict(positions)  # see _positions
+    state.steps = list(steps)
+    state.cache = {}
+    state.memo = []
+    state.memo_src = memo
+    state.memo_len = memo_len
+    state.memo_pos = 0
+    state.hitting = memo is not None
+    state.recording = state.call.memo_ops < MEMO_LIMIT_OPS
+    state.pending = []
+    # Every run starts from the same input arrays, so that recorded operations on them
+    # are recognised; a group's inputs are gathered to its lanes on first use.
     in_vals = [
-        _unbatched_input(leaf, trace) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
-        for leaf, ax in zip(_gather(leaves, axes, lanes), axes)
+        _unbatched_input(x, trace) if ax is None else BatchTracer(trace, x, ax)
+        for x, ax in zip(arrays, axes)
     ]
     token = _current_trace.set(trace)
     try:
@@ -653,6 +1108,7 @@ def _run_group(call, leaves, axes, lanes, axis_name, parent, state) -> tuple:
         if type(leaf) is SharedTracer and leaf._trace is trace:
             leaf = leaf.val
         if type(leaf) is BatchTracer and leaf._trace is trace:
+            leaf = _narrow(trace, state, leaf)
             vals.append(moveaxis(leaf.val, leaf.bdim, 0))
             batched.append(True)
         else:
@@ -693,9 +1149,12 @@ def _merge(done, axis_size, axis_name, parent, out_axes, inputs) -> Any:
     merged = []
     for j in range(n_leaves):
         parts = [(lanes, vals[j], batched[j]) for lanes, vals, _, batched in done]
-        if leaf_axes[j] is None and not any(b for _, _, b in parts):
-            first = parts[0][1]
-            if all(_same_value(first, v) for _, v, _ in parts[1:]):
+        if leaf_axes[j] is None and not any(b is True for _, _, b in parts):
+            # out_axes=None: every example must have returned the same value.
+            values = [v for _, v, b in parts if not b]
+            values += [row for _, v, b in parts if b for row in v]
+            first = values[0]
+            if all(_same_value(first, v) for v in values[1:]):
                 merged.append(first)
                 continue
         arrays = []

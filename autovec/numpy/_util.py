@@ -92,7 +92,18 @@ def reject_traced_kwargs(fname: str, args: tuple, **kwargs: Any) -> None:
         )
 
 
+def split_value(x: Any) -> Any:
+    """``x`` itself; under eager vmap, for a batched ``x``, the one value it has for the
+    examples that continue here (the batch splits by its value, as the loop would)."""
+    if isinstance(x, Tracer) and getattr(x._trace, "split", None) is not None:
+        from autovec.interpreters.split import concretize  # numpy builds on interpreters
+
+        return concretize(x, "value")
+    return x
+
+
 def concrete_int(x: Any, what: str) -> int:
+    x = split_value(x)
     if isinstance(x, Tracer):
         raise errors.ConcretizationTypeError(
             f"{what} must be a concrete integer, but it is {x._trace.kind} "

@@ -10,7 +10,15 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import Tracer
-from autovec.numpy._util import arr, concrete_int, holds_tracer, is_traced, ndim, shape
+from autovec.numpy._util import (
+    arr,
+    concrete_int,
+    holds_tracer,
+    is_traced,
+    ndim,
+    shape,
+    split_value,
+)
 from autovec.numpy.manipulation import (
     astype,
     broadcast_to,
@@ -207,7 +215,9 @@ def arange(
     device: Any = None,
     like: Any = None,
 ) -> np.ndarray:
-    """NumPy's ``arange``; its arguments must be concrete (the length must not vary)."""
+    """NumPy's ``arange``; its arguments must be concrete (the length must not vary), or
+    batched under eager vmap (the examples then split by their values)."""
+    start, stop, step = (split_value(v) for v in (start, stop, step))
     for v in (start, stop, step):
         if isinstance(v, Tracer):
             raise errors.ConcretizationTypeError(
