@@ -878,7 +878,9 @@ def _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run,
     splittable = _splittable(parent)
     state = None
     if splittable:
-        scalar = all(ax is None or np.ndim(leaf) == 1 for leaf, ax in zip(leaves, axes))
+        scalar = all(
+            ax is None or getattr(leaf, "ndim", None) == 1 for leaf, ax in zip(leaves, axes)
+        )
         state = SplitState([], _Call(fallback, scalar, run, key))
         if key is not None and _SPLIT_LAST_TIME.get(key):
             # This function split the last time: start with the continuing run.
