@@ -386,7 +386,7 @@ def test_print_in_a_split_function(capsys):
 
     vmap(f)(np.array([1.0, -1.0, 2.0]))
     # the first attempt, then each example on its own (scalar examples in groups of fewer
-    # than 64 run one by one: cheaper than replaying)
+    # than 32 run one by one: cheaper than replaying)
     assert capsys.readouterr().out == "calling f\n" * 4
 
 

@@ -76,7 +76,7 @@ class SplitRequest(BaseException):
         self.singles = singles  # lanes alone in their group: they run as the loop would
 
 
-SOLO_BELOW_SCALAR = 64  # every example a scalar: one example's operations are cheap
+SOLO_BELOW_SCALAR = 32  # every example a scalar: one example's operations are cheap
 SOLO_BELOW = 4
 
 
