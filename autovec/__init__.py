@@ -12,6 +12,7 @@ array([ 1., 13., 41.])
 from __future__ import annotations
 
 from autovec import errors, numpy, prims  # noqa: F401  (importing declares the primitives)
+from autovec.explain import explain
 from autovec.interpreters import (
     shared,  # noqa: F401  (in_axes=None values: SharedTracer)
     split,  # noqa: F401  (installs loop-faithful vmap)
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "clear_caches",
     "errors",
+    "explain",
     "jit",
     "make_ir",
     "numpy",

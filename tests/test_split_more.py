@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import autovec
+import autovec.numpy as anp
 from autovec import vmap
 from autovec.interpreters import split
 
@@ -127,3 +128,74 @@ def test_side_effects_follow_the_documented_order(n):
     seen.clear()
     autovec.vmap(f)(x)
     assert len(seen) == 2
+
+
+# ------------------------------------------------- str()/format() and autovec.numpy sizes
+
+
+def test_str_and_format_split_by_value_as_the_loop():
+    x = np.array([1.5, 2.25, 1.5, 0.1, 7.0, 2.25])
+    check(lambda v: len(str(v)) + float(f"{v:.1f}"), x)
+    check(lambda v: str(v), x)  # one string per example, stacked as the loop's np.stack
+    check(lambda v: f"{v[0]:.2f}|{v[1]}", RNG.integers(0, 3, (12, 2)))
+
+
+def test_str_under_jit_or_fallback_error_keeps_its_error():
+    x = np.array([1.5, 2.25])
+    with pytest.raises(autovec.errors.ConcretizationTypeError, match="repr"):
+        vmap(lambda v: str(v), fallback="error")(x)
+    with pytest.raises(autovec.errors.ConcretizationTypeError):
+        autovec.jit(vmap(lambda v: f"{v:.1f}"))(x)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: anp.zeros(n).sum() + n,
+        lambda n: anp.ones((n, 2)).sum(),
+        lambda n: anp.arange(n).sum(),
+        lambda n: anp.arange(1, n + 1, 2).sum(),
+        lambda n: anp.linspace(0.0, 1.0, n).sum(),
+        lambda n: anp.eye(n).sum(),
+        lambda n: np.zeros(n).sum() + np.arange(n).sum(),
+    ],
+)
+def test_sizes_given_to_autovec_numpy_split_by_value(make):
+    check(make, np.array([2, 3, 2, 5, 3, 2, 4, 4]))
+
+
+# ------------------------------------------------------------------------ autovec.explain
+
+
+def test_explain_reports_splits_fallbacks_and_exceptions():
+    a = RNG.uniform(1.0, 1e6, 2000)
+    report = autovec.explain(newton_sqrt, a)
+    np.testing.assert_array_equal(report.output, loop(newton_sqrt, a))
+    (site,) = report.sites
+    assert site.category == "split" and site.lineno == newton_sqrt.__code__.co_firstlineno + 2
+    assert site.filename == __file__ and site.splits >= 3 and site.groups == 2
+    assert 0 < site.share <= 1 and "np.where" in site.advice
+    assert f"test_split_more.py:{site.lineno}" in str(report)
+    assert "% of the time" in str(report) and "% of the time" not in report.format(times=False)
+
+    def library(x):
+        x = np.asarray(x)
+        return x.sum()
+
+    report = autovec.explain(library, RNG.normal(size=(20, 3)))
+    (site,) = report.sites
+    assert site.category == "fallback" and site.examples_alone == 20
+    assert "autovec.numpy.asarray" in site.advice
+
+    m = RNG.normal(size=(30, 2, 2))
+    m[::4] = 0.0
+    report = autovec.explain(safe_inverse, m)
+    (site,) = report.sites
+    assert site.category == "exception" and "LinAlgError" in site.what
+    np.testing.assert_array_equal(report.output, loop(safe_inverse, m))
+
+
+def test_explain_of_vectorised_code():
+    report = autovec.explain(lambda x: x * 2, np.ones((4, 3)))
+    assert report.vectorised and report.sites == [] and report.batch_size == 4
+    assert str(report) == "vmap ran all 4 examples vectorised: nothing split."

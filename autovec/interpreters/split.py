@@ -36,6 +36,7 @@ import math
 import operator
 import os
 import sys
+import time
 import warnings
 import weakref
 from collections.abc import Callable
@@ -378,6 +379,8 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
     groups, singles = split
     if data_kind and state.fallback == "warn":
         _warn_fallback(state, advice, what, len(groups) + len(singles))
+    if EXPLAIN is not None:
+        EXPLAIN.split_at(advice, what, data_kind, len(groups) + len(singles), state.continuing)
     entries = [(g, _convert(kind, lanes[g[0]], args)) for g in groups]
     if state.continuing:
         entry = _continue_with_one_group(t._trace, state, entries, singles)
@@ -612,6 +615,8 @@ def _continue_with_one_group(
         if idx is keep:
             continue
         lanes = state.lanes[idx]
+        if EXPLAIN is not None:
+            EXPLAIN.spawned(lanes)
         if len(idx) < solo_below:  # cheaper run example by example than replayed
             state.pending.append((lanes, None, None, 0, None, None))
             continue
@@ -621,6 +626,8 @@ def _continue_with_one_group(
         state.pending.append((lanes, log, memo, memo_len, (positions, [*state.steps, idx]), pins))
     if len(singles):
         state.pending.append((state.lanes[singles], None, None, 0, None, None))
+        if EXPLAIN is not None:
+            EXPLAIN.spawned(state.pending[-1][0])
     state.positions[size] = (None, len(state.steps))
     state.steps.append(keep)
     state.lanes = state.lanes[keep]
@@ -813,6 +820,10 @@ def lane_failure(
         by_type.setdefault(type(exc), []).append(i)
     healthy = np.array([i for i in range(n) if i not in failures])
     groups = [healthy] + [np.array(lanes) for lanes in by_type.values()]
+    if EXPLAIN is not None:
+        names = ", ".join(sorted({type(e).__name__ for e in failures.values()}))
+        what = f"{prim.name} raising {names}"
+        EXPLAIN.split_at("exception", what, False, len(groups), state.continuing)
     raise state.split([(g, _NO_ENTRY) for g in groups], np.zeros(0, np.intp))
 
 
@@ -850,6 +861,8 @@ def run_vmap(
     """Run ``call`` (the function on flat argument leaves) over the batch, splitting it
     where lanes diverge; the result is laid out by ``out_axes``.  ``fun`` (the user's
     function) tells which random generators it reaches (randomness.py)."""
+    if EXPLAIN is not None and EXPLAIN.batch_size is None:
+        EXPLAIN.batch_size = axis_size
     run = randomness_mod.RandomRun(randomness)
     key = getattr(fun, "__code__", None)  # which function: see _SPLIT_LAST_TIME
     with randomness_mod.hooked(fun, leaves) as leaves:
@@ -944,6 +957,9 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
         schedule((np.arange(axis_size), state.log[: state.pos], None, 0, ({}, []), None))
     else:  # every example alone (np.asarray of real data): the loop itself
         singles.append(np.arange(axis_size))
+        if EXPLAIN is not None:
+            EXPLAIN.count_last()
+            EXPLAIN.spawned(singles[-1])
     done: list[tuple[np.ndarray, list, Any, list[bool]]] = []
     # The exception the loop raises first is the lowest failing lane's: keep the lowest,
     # and skip the work of lanes above it.
@@ -953,6 +969,7 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
         if failed is not None and job[0][0] > failed[0]:
             continue
         run_state = SplitState(job[1], state.call)
+        started = time.perf_counter()
         try:
             try:
                 result = _run_job(call, arrays, axes, job, axis_name, parent, run_state)
@@ -981,6 +998,12 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
                 singles.append(run_state.lanes[idx])
             if len(request.singles):
                 singles.append(run_state.lanes[request.singles])
+            if EXPLAIN is not None:
+                for lanes in singles[-len(request.groups) - bool(len(request.singles)) :]:
+                    EXPLAIN.spawned(lanes)
+        if EXPLAIN is not None:
+            EXPLAIN.ran(job[0], time.perf_counter() - started)
+        if request is not None:
             continue
         if result is not None:
             done.append((run_state.lanes, *result))
@@ -989,7 +1012,10 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
         if failed is not None:
             lanes = lanes[lanes < failed[0]]
         if len(lanes):
+            started = time.perf_counter()
             result, lane_failed = _run_lanes(call, leaves, axes, lanes)
+            if EXPLAIN is not None:
+                EXPLAIN.ran_alone(singles, time.perf_counter() - started)
             if lane_failed is not None:
                 failed = min(failed or lane_failed, lane_failed, key=_first)
             elif result is not None:
@@ -999,6 +1025,11 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
         _note(exc, f"vmap: raised for the example at index {lane}")
         raise exc
     return _merge(done, axis_size, axis_name, parent, out_axes, leaves)
+
+
+# Set by autovec.explain for the duration of one call: told where the batch splits and how
+# long each group ran (autovec/explain.py).
+EXPLAIN: Any = None
 
 
 # Functions whose last vmap call split into groups large enough to replay: their next call
