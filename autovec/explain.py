@@ -161,7 +161,7 @@ def explain(f: Callable, *args: Any, **vmap_options: Any) -> Explanation:
     recorder = _Recorder()
     key = getattr(f, "__code__", None)
     if key is not None:  # report the first attempt too, as a first call would make it
-        split_mod._SPLIT_LAST_TIME.pop(key, None)
+        split_mod._SPLIT_LAST_TIME.pop(id(key), None)
     split_mod.EXPLAIN = recorder
     started = time.perf_counter()
     try:

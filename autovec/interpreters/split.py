@@ -85,20 +85,29 @@ class _Call:
     """What every run of one vmapped call shares: the fallback mode, the call sites already
     warned about, and the bytes the runs' op records hold."""
 
-    __slots__ = ("fallback", "warned", "memo_ops", "solo_below", "random", "key")
+    __slots__ = ("fallback", "warned", "memo_ops", "random", "key", "leaves", "axes", "_solo")
 
     def __init__(
-        self, fallback: str, scalar_examples: bool = False, random: Any = None, key: Any = None
+        self, fallback: str, random: Any = None, key: Any = None, leaves: Any = (), axes: Any = ()
     ):
         self.fallback = fallback
         self.random = random  # the call's RandomRun (autovec/interpreters/randomness.py)
         self.key = key  # the user's function's code (see _SPLIT_LAST_TIME)
+        self.leaves, self.axes = leaves, axes  # the call's arguments and their batch axes
         self.warned: set = set()
         self.memo_ops = 0
-        # A group smaller than this runs example by example (as the loop) rather than
-        # replaying the run: a replayed operation costs about a microsecond or two, an
-        # operation on one scalar example a few dozen nanoseconds.
-        self.solo_below = SOLO_BELOW_SCALAR if scalar_examples else SOLO_BELOW
+        self._solo = 0
+
+    @property
+    def solo_below(self) -> int:
+        """A group smaller than this runs example by example (as the loop) rather than
+        replaying the run: a replayed operation costs about a microsecond or two, an
+        operation on one scalar example a few dozen nanoseconds."""
+        if not self._solo:
+            pairs = zip(self.leaves, self.axes)
+            scalar = all(ax is None or getattr(x, "ndim", None) == 1 for x, ax in pairs)
+            self._solo = SOLO_BELOW_SCALAR if scalar else SOLO_BELOW
+        return self._solo
 
 
 class SplitState:
@@ -891,11 +900,8 @@ def _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run,
     splittable = _splittable(parent)
     state = None
     if splittable:
-        scalar = all(
-            ax is None or getattr(leaf, "ndim", None) == 1 for leaf, ax in zip(leaves, axes)
-        )
-        state = SplitState([], _Call(fallback, scalar, run, key))
-        if key is not None and _SPLIT_LAST_TIME.get(key):
+        state = SplitState([], _Call(fallback, run, key, leaves, axes))
+        if key is not None and _split_last_time(key):
             # This function split the last time: start with the continuing run.
             return _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, None)
     trace = BatchTrace(parent, axis_size, axis_name)
@@ -988,8 +994,10 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
             result = None
         if job[2] is None and key is not None:  # the first continuing run: did it split?
             split_now = bool(run_state.pending) or run_state.request is not None
-            if split_now or _SPLIT_LAST_TIME.get(key):
-                _SPLIT_LAST_TIME[key] = split_now
+            if split_now:
+                _SPLIT_LAST_TIME[id(key)] = weakref.ref(key)
+            else:
+                _SPLIT_LAST_TIME.pop(id(key), None)
         for pending in run_state.pending:
             schedule(pending)
         request = run_state.request
@@ -1034,8 +1042,14 @@ EXPLAIN: Any = None
 
 # Functions whose last vmap call split into groups large enough to replay: their next call
 # starts with the continuing run, without the first (plain) attempt that would stop at
-# the first split.  Keyed weakly by the function's code; only a hint for speed.
-_SPLIT_LAST_TIME: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# the first split.  id(code) -> a weak reference to the function's code; only a hint for
+# speed (a plain dict: looked up on every eager vmap call).
+_SPLIT_LAST_TIME: dict[int, Any] = {}
+
+
+def _split_last_time(code: Any) -> bool:
+    ref = _SPLIT_LAST_TIME.get(id(code))
+    return ref is not None and ref() is code
 
 
 def _first(failure: tuple[int, BaseException]) -> int:
