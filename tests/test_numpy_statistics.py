@@ -11,7 +11,7 @@ from _cases import Case, case_ids, run_case
 import autovec
 import autovec.numpy as anp
 from autovec import errors
-from autovec.numpy._quantile import METHODS
+from autovec.numpy.quantiles import METHODS
 
 _RNG = np.random.default_rng(11)
 

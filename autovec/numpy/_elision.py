@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from autovec.interpreters import batching
-from autovec.numpy._util import arr
+from autovec.numpy._convert import arr
 
 # The reference count a temporary left operand shows inside an operator method (and inside
 # ``__array_ufunc__``, for ``np.exp(t)``-style calls); None until measured; 0 when elision is

@@ -1,40 +1,48 @@
-"""Array creation.  Values that hold no batched or traced input are plain NumPy arrays (the
-same for every example: they stay unbatched); ``array``/``asarray`` of lists that hold
-batched values stack them; ``full``/``linspace`` with batched arguments broadcast."""
+"""Array creation (NumPy's "Array creation routines"): from shape or value, from existing
+data, numerical ranges and grids.
+
+Values that hold no batched or traced input are plain NumPy arrays (the same for every
+example: they stay unbatched); ``array``/``asarray`` of lists that hold batched values stack
+them; ``full``/``linspace``/``logspace``/``geomspace`` with batched arguments broadcast.
+Functions whose result depends only on shapes (``zeros``, ``eye``, ``indices``, ...) return
+NumPy constants: shapes are the same for every example."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from autovec import errors
 from autovec.core import Tracer
+from autovec.numpy._convert import arr, as_array, stack_nested
 from autovec.numpy._util import (
-    arr,
     concrete_int,
+    concrete_value,
     holds_tracer,
     is_traced,
     ndim,
     shape,
     split_value,
 )
+from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
     astype,
+    broadcast_arrays,
     broadcast_to,
+    concatenate,
+    expand_dims,
+    moveaxis,
     reshape,
     stack,
 )
-from autovec.numpy.ufuncs import UFUNCS
+from autovec.numpy.reductions import any as _any
+from autovec.numpy.selection import slice_axis
+from autovec.numpy.ufuncs import UFUNCS, where
 from autovec.prims.scatter import copy_p
 
-
-def _stack_nested(obj: Any) -> Any:
-    if isinstance(obj, (list, tuple)):
-        if not obj:
-            return np.array(obj)
-        return stack([_stack_nested(o) for o in obj])
-    return obj if isinstance(obj, Tracer) else np.asarray(obj)
+u = UFUNCS
 
 
 def array(
@@ -56,7 +64,7 @@ def array(
     """
     if not holds_tracer(object):
         return np.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin)
-    out = _stack_nested(object)
+    out = stack_nested(object)
     if out is object:  # array(tracer) copies, as np.array does: a new value, not an alias
         out = copy_p.bind(out)
     if dtype is not None:
@@ -78,13 +86,15 @@ def asarray(
     """NumPy's ``asarray``; a batched/traced value (or a list holding them) stays traced."""
     if not holds_tracer(a):
         return np.asarray(a, dtype=dtype, order=order, copy=copy)
-    out = a if isinstance(a, Tracer) else _stack_nested(a)
+    out = a if isinstance(a, Tracer) else stack_nested(a)
     if dtype is not None and np.dtype(dtype) != out.dtype:
         out = astype(out, dtype)
     return out
 
 
 asanyarray = asarray
+
+
 ascontiguousarray = asarray
 
 
@@ -95,6 +105,69 @@ def copy(a: Any, order: str = "K", subok: bool = False) -> Any:
         # "A" is "K" for C and Fortran arrays (a strided one keeps its axis order here).
         return copy_p.bind(a) if order in ("K", "A") else copy_p.bind(a, order=order)
     return np.copy(a, order=order, subok=subok)
+
+
+def asfortranarray(a: Any, dtype: Any = None, *, like: Any = None) -> Any:
+    """NumPy's ``asfortranarray`` (at least 1-d, Fortran order).  Traced values have no
+    memory layout: the value itself (cast to ``dtype``), made at least 1-d."""
+    if not is_traced(a):
+        return np.asfortranarray(a, dtype=dtype)
+    out = asarray(a, dtype=dtype)
+    return reshape(out, (1,)) if ndim(out) == 0 else out
+
+
+def require(a: Any, dtype: Any = None, requirements: Any = None, *, like: Any = None) -> Any:
+    """NumPy's ``require``.  Traced values have no memory flags to satisfy, so the value
+    itself (cast to ``dtype``) is returned."""
+    if not is_traced(a):
+        return np.require(a, dtype=dtype, requirements=requirements)
+    return asarray(a, dtype=dtype)
+
+
+def asarray_chkfinite(a: Any, dtype: Any = None, order: Any = None) -> Any:
+    """NumPy's ``asarray_chkfinite``: ``asarray``, raising ``ValueError`` when ``a`` holds an
+    inf or NaN.
+
+    Inside vmap/jit the check would have to raise for some examples and not others, which a
+    transformation cannot do, so a traced ``a`` raises ``UnsupportedOperationError`` (rather
+    than silently skipping the check).
+    """
+    if not is_traced(a):
+        return np.asarray_chkfinite(a, dtype=dtype, order=order)
+    raise errors.UnsupportedOperationError(
+        "autovec.numpy.asarray_chkfinite: the finiteness check cannot raise per example inside "
+        "vmap/jit. Use autovec.numpy.asarray(a) inside the function and check "
+        "numpy.isfinite(result).all() on the result outside the transformation."
+    )
+
+
+def fromiter(iter: Any, dtype: Any, count: int = -1, *, like: Any = None) -> Any:  # noqa: A002
+    """NumPy's ``fromiter``; the items may be traced values (0-d per example, or of the
+    sub-array shape of ``dtype``), which are stacked."""
+    import itertools
+
+    count = concrete_int(count, "fromiter count")
+    items = list(itertools.islice(iter, None if count < 0 else count))
+    if count >= 0 and len(items) < count:
+        raise ValueError(
+            f"iterator too short: Expected {count} but iterator had only {len(items)} items."
+        )
+    if not is_traced(*items):
+        return np.fromiter(items, dtype=dtype, count=count)
+
+    return astype(stack([arr(i) for i in items]), dtype)
+
+
+def fromfunction(
+    function: Callable[..., Any], shape: Any, *, dtype: Any = float, like: Any = None, **kwargs
+) -> Any:
+    """NumPy's ``fromfunction``: ``function(*indices(shape, dtype), **kwargs)`` (``shape``
+    must be concrete; ``function`` may close over batched values)."""
+    shp = tuple(concrete_int(s, "fromfunction shape") for s in shape)
+    return function(*indices(shp, dtype=dtype), **kwargs)
+
+
+# ------------------------------------------------------------------ from shape or value
 
 
 def _shape_arg(shp: Any, what: str) -> tuple[int, ...]:
@@ -206,6 +279,34 @@ def full_like(
     return full(_like_shape(a, shape), fill_value, dtype=_like_dtype(a, dtype))
 
 
+def eye(
+    N: int,
+    M: Any = None,
+    k: int = 0,
+    dtype: Any = float,
+    order: str = "C",
+    *,
+    device: Any = None,
+    like: Any = None,
+) -> np.ndarray:
+    """NumPy's ``eye`` (a constant)."""
+    return np.eye(
+        concrete_int(N, "eye N"),
+        None if M is None else concrete_int(M, "eye M"),
+        k=concrete_int(k, "eye k"),
+        dtype=dtype,
+        order=order,
+    )
+
+
+def identity(n: int, dtype: Any = None, *, like: Any = None) -> np.ndarray:
+    """NumPy's ``identity`` (a constant)."""
+    return np.identity(concrete_int(n, "identity n"), dtype=dtype)
+
+
+# --------------------------------------------------------------------- numerical ranges
+
+
 def arange(
     start: Any,
     stop: Any = None,
@@ -254,7 +355,6 @@ def linspace(
         )
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
-    from autovec.numpy.assembly import linspace_exact  # NumPy's algorithm, step for step
 
     y = linspace_exact(start, stop, num, endpoint=endpoint, dtype=dtype, axis=axis)
     if not retstep:
@@ -264,29 +364,138 @@ def linspace(
     return y, (UFUNCS["divide"](delta, div) if div > 0 else np.nan)
 
 
-def eye(
-    N: int,
-    M: Any = None,
-    k: int = 0,
-    dtype: Any = float,
-    order: str = "C",
-    *,
-    device: Any = None,
-    like: Any = None,
-) -> np.ndarray:
-    """NumPy's ``eye`` (a constant)."""
-    return np.eye(
-        concrete_int(N, "eye N"),
-        None if M is None else concrete_int(M, "eye M"),
-        k=concrete_int(k, "eye k"),
-        dtype=dtype,
-        order=order,
+def linspace_exact(
+    start: Any, stop: Any, num: int, *, endpoint: bool = True, dtype: Any = None, axis: int = 0
+) -> Any:
+    """NumPy's ``linspace`` step for step, for traced endpoints: its working dtype (that of
+    the endpoints and a Python float), its scaling by ``delta / div`` -- or, when any step of
+    the array is 0, ``y / div * delta``, a choice made per array, so per example here -- and
+    its exact last point."""
+    u = UFUNCS
+
+    start = u["multiply"](as_array(start), 1.0)
+    stop = u["multiply"](as_array(stop), 1.0)
+    dt = np.result_type(start.dtype, stop.dtype, float(num))
+    dtype = dt if dtype is None else np.dtype(dtype)
+    delta = u["subtract"](stop, start, dtype=dt)
+    y = np.arange(0, num, dtype=dt).reshape((-1,) + (1,) * ndim(delta))
+    div = num - 1 if endpoint else num
+    if div > 0:
+        step = u["divide"](delta, div)
+        any_zero = _any(u["equal"](step, 0))
+        y = where(any_zero, u["multiply"](u["divide"](y, div), delta), u["multiply"](y, step))
+    else:
+        y = u["multiply"](y, delta)
+    y = u["add"](y, start)
+    if endpoint and num > 1:
+        last = astype(broadcast_to(stop, shape(y)[1:]), y.dtype)
+        y = concatenate([slice_axis(y, 0, num - 1, 0), expand_dims(last, 0)], axis=0)
+    if axis != 0:
+        y = moveaxis(y, 0, axis)
+    if np.issubdtype(dtype, np.integer):
+        y = u["floor"](y)
+    return astype(y, dtype)
+
+
+def logspace(
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    base: Any = 10.0,
+    dtype: Any = None,
+    axis: int = 0,
+) -> Any:
+    """NumPy's ``logspace``: ``base ** linspace(start, stop, num)``; ``start``, ``stop`` and
+    ``base`` may be batched (``num`` must be concrete)."""
+    num = concrete_int(num, "logspace num")
+    if not is_traced(start, stop, base):
+        return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype, axis=axis)
+
+    start, stop, base = (arr(v) if is_traced(v) else np.asarray(v) for v in (start, stop, base))
+    nd = max(ndim(start), ndim(stop), ndim(base))
+    start, stop, base = (
+        reshape(v, (1,) * (nd - ndim(v)) + shape(v)) if ndim(v) < nd else v
+        for v in (start, stop, base)
     )
+    y = linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
+    base = expand_dims(base, axis)
+    out = u["power"](base, y)
+    return out if dtype is None else astype(out, dtype)
 
 
-def identity(n: int, dtype: Any = None, *, like: Any = None) -> np.ndarray:
-    """NumPy's ``identity`` (a constant)."""
-    return np.identity(concrete_int(n, "identity n"), dtype=dtype)
+def geomspace(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
+) -> Any:
+    """NumPy's ``geomspace``: a geometric progression from ``start`` to ``stop`` (exact
+    endpoints); ``start``/``stop`` may be batched (``num`` must be concrete).
+
+    NumPy raises ``ValueError`` for a zero endpoint; inside vmap/jit that check cannot raise
+    per example, so the lanes with a zero endpoint hold NaN (and a complex traced endpoint
+    raises ``UnsupportedOperationError``).
+    """
+    num = concrete_int(num, "geomspace num")
+    if not is_traced(start, stop):
+        return np.geomspace(start, stop, num, endpoint=endpoint, dtype=dtype, axis=axis)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    start, stop = (
+        u["multiply"](arr(v) if is_traced(v) else np.asarray(v), 1.0) for v in (start, stop)
+    )
+    dt = np.result_type(start.dtype, stop.dtype, float(num), np.zeros((), dtype).dtype)
+    if np.issubdtype(dt, np.complexfloating):
+        raise errors.UnsupportedOperationError(
+            "autovec.numpy.geomspace with complex endpoints is not supported inside vmap/jit."
+        )
+    sign = u["sign"](start)
+    start, stop = u["divide"](start, sign), u["divide"](stop, sign)
+    y = logspace(u["log10"](start), u["log10"](stop), num, endpoint=endpoint, dtype=dt)
+    # The exact endpoints, as NumPy sets them.
+    rest = shape(y)[1:]
+    pieces = []
+    if num > 0:
+        pieces.append(expand_dims(astype(broadcast_to(start, rest), dt), 0))
+    mid_end = num - 1 if (endpoint and num > 1) else num
+    if mid_end > 1:
+        pieces.append(getitem(y, slice(1, mid_end)))
+    if endpoint and num > 1:
+        pieces.append(expand_dims(astype(broadcast_to(stop, rest), dt), 0))
+    y = concatenate(pieces, axis=0) if pieces else y
+    y = u["multiply"](y, sign)
+    if axis != 0:
+        y = moveaxis(y, 0, axis)
+    if dtype is None:
+        return y
+    if np.issubdtype(np.dtype(dtype), np.integer):
+        y = u["floor"](y)
+    return astype(y, dtype)
+
+
+# -------------------------------------------------------------------------------- grids
+
+
+def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> Any:
+    """NumPy's ``meshgrid`` (a tuple of arrays; ``sparse=True, copy=False`` gives a list,
+    as NumPy does)."""
+    if not holds_tracer(xi):
+        return np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing)
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    n = len(xi)
+    ones = (1,) * n
+    out = [reshape(arr(x), ones[:i] + (-1,) + ones[i + 1 :]) for i, x in enumerate(xi)]
+    if indexing == "xy" and n > 1:
+        out[0] = reshape(out[0], (1, -1) + ones[2:])
+        out[1] = reshape(out[1], (-1, 1) + ones[2:])
+    if not sparse:
+        out = broadcast_arrays(*out)
+    return tuple(out) if copy else out
+
+
+def indices(dimensions: Any, dtype: Any = int, sparse: bool = False) -> Any:
+    """NumPy's ``indices``: the grid of positions of a static shape (a constant)."""
+    concrete_value(dimensions, "indices: dimensions")
+    return np.indices(dimensions, dtype=dtype, sparse=sparse)
 
 
 __all__ = [
@@ -295,6 +504,11 @@ __all__ = [
     "asanyarray",
     "ascontiguousarray",
     "copy",
+    "asfortranarray",
+    "require",
+    "asarray_chkfinite",
+    "fromiter",
+    "fromfunction",
     "zeros",
     "ones",
     "empty",
@@ -303,8 +517,12 @@ __all__ = [
     "ones_like",
     "empty_like",
     "full_like",
-    "arange",
-    "linspace",
     "eye",
     "identity",
+    "arange",
+    "linspace",
+    "logspace",
+    "geomspace",
+    "meshgrid",
+    "indices",
 ]

@@ -1,5 +1,5 @@
 """Cumulative functions and differences with NumPy's signatures: ``cumsum``, ``cumprod``,
-``nancumsum``, ``nancumprod``, ``cumulative_sum``, ``cumulative_prod``, ``diff``,
+``cumulative_sum``, ``cumulative_prod``, ``diff``,
 ``ediff1d``, ``gradient``, ``trapezoid``, ``interp``.
 
 The running sums and products are the ``accumulate`` primitive; the rest are compositions of
@@ -15,11 +15,20 @@ from typing import Any
 import numpy as np
 
 from autovec.core import Tracer
-from autovec.numpy._util import arr, is_traced, ndim, normalize_axis, reject_out, shape
-from autovec.numpy.indexing_ops import take
+from autovec.numpy._convert import arr
+from autovec.numpy._util import (
+    is_traced,
+    ndim,
+    normalize_axis,
+    normalize_axis_tuple,
+    reject_out,
+    shape,
+)
 from autovec.numpy.manipulation import astype, broadcast_to, concatenate, ravel, reshape
 from autovec.numpy.reductions import sum as _sum
-from autovec.numpy.sorting import argsort, searchsorted
+from autovec.numpy.searching import searchsorted
+from autovec.numpy.selection import take
+from autovec.numpy.sorting import argsort
 from autovec.numpy.ufuncs import UFUNCS, clip, where
 from autovec.prims.cumulative import accumulate_p
 
@@ -50,7 +59,7 @@ def ufunc_accumulate(
     return accumulate_p.bind(a, ufunc=ufunc.__name__, axis=ax, dtype=dt)
 
 
-def _cumulative(np_name: str, ufunc: str, a: Any, axis: Any, dtype: Any) -> Any:
+def accumulate_along(np_name: str, ufunc: str, a: Any, axis: Any, dtype: Any) -> Any:
     a = arr(a)
     if axis is None:
         a, axis = ravel(a), 0
@@ -64,7 +73,7 @@ def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     if not is_traced(a):
         return np.cumsum(a, axis=axis, dtype=dtype, out=out)
     reject_out("cumsum", out)
-    return _cumulative("cumsum", "add", a, axis, dtype)
+    return accumulate_along("cumsum", "add", a, axis, dtype)
 
 
 def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
@@ -72,30 +81,7 @@ def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any
     if not is_traced(a):
         return np.cumprod(a, axis=axis, dtype=dtype, out=out)
     reject_out("cumprod", out)
-    return _cumulative("cumprod", "multiply", a, axis, dtype)
-
-
-def _nan_to(a: Any, value: float) -> Any:
-    a = arr(a)
-    if np.dtype(a.dtype).kind not in "fc":
-        return a  # no NaN to replace (NumPy passes other dtypes through)
-    return where(UFUNCS["isnan"](a), np.asarray(value, a.dtype), a)
-
-
-def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
-    """NumPy's ``nancumsum``: ``cumsum`` with NaNs counted as zero."""
-    if not is_traced(a):
-        return np.nancumsum(a, axis=axis, dtype=dtype, out=out)
-    reject_out("nancumsum", out)
-    return _cumulative("cumsum", "add", _nan_to(a, 0), axis, dtype)
-
-
-def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
-    """NumPy's ``nancumprod``: ``cumprod`` with NaNs counted as one."""
-    if not is_traced(a):
-        return np.nancumprod(a, axis=axis, dtype=dtype, out=out)
-    reject_out("nancumprod", out)
-    return _cumulative("cumprod", "multiply", _nan_to(a, 1), axis, dtype)
+    return accumulate_along("cumprod", "multiply", a, axis, dtype)
 
 
 def _array_api_cumulative(
@@ -109,7 +95,7 @@ def _array_api_cumulative(
             )
         x, axis = ravel(x), 0
     ax = normalize_axis(axis, ndim(x))
-    out = _cumulative(fname, "add" if identity == 0 else "multiply", x, ax, dtype)
+    out = accumulate_along(fname, "add" if identity == 0 else "multiply", x, ax, dtype)
     if not include_initial:
         return out
     first = list(shape(out))
@@ -314,16 +300,6 @@ def _gradient_axis(f: Any, dx: Any, axis: int, edge_order: int, otype: np.dtype)
     return concatenate(pieces, axis=axis)
 
 
-def _axes_in_order(axis: Any, nd: int) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(nd))
-    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    out = tuple(normalize_axis(a, nd) for a in axes)
-    if len(set(out)) != len(out):
-        raise ValueError("repeated axis")
-    return out
-
-
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
     """NumPy's ``gradient``: second-order central differences inside, first- or second-order
     one-sided differences at the edges (``edge_order``), for unit spacing, a scalar spacing
@@ -331,7 +307,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     if not is_traced(f, *varargs):
         return np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
     f = arr(f)
-    axes = _axes_in_order(axis, ndim(f))
+    axes = tuple(range(ndim(f))) if axis is None else normalize_axis_tuple(axis, ndim(f))
     dxs = _spacings(f, varargs, axes)
     if edge_order > 2:
         raise ValueError("'edge_order' greater than 2 not supported")
@@ -436,8 +412,6 @@ def _interp(x: Any, xp: Any, fp: Any, left: Any, right: Any, period: Any) -> Any
 __all__ = [
     "cumsum",
     "cumprod",
-    "nancumsum",
-    "nancumprod",
     "cumulative_sum",
     "cumulative_prod",
     "diff",

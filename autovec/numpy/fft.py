@@ -16,15 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from autovec.numpy._util import (
-    arr,
-    concrete_int,
-    is_traced,
-    ndim,
-    normalize_axis,
-    reject_out,
-    shape,
-)
+from autovec.numpy._convert import arr
+from autovec.numpy._util import concrete_int, is_traced, ndim, normalize_axis, reject_out, shape
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import concatenate
 from autovec.numpy.ufuncs import UFUNCS

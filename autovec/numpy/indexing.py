@@ -28,11 +28,19 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import Tracer, get_aval
-from autovec.numpy._util import PY_SCALARS, arr, holds_tracer, is_traced, ndim, shape
+from autovec.interpreters.split import per_example
+from autovec.numpy._convert import arr
+from autovec.numpy._util import PY_SCALARS, holds_tracer, is_traced, ndim, shape
+from autovec.numpy.manipulation import astype, reshape
+from autovec.numpy.reductions import argmax
+from autovec.numpy.reductions import sum as total
+from autovec.numpy.ufuncs import UFUNCS, clip, divide, where
 from autovec.prims.base import dummy_of
+from autovec.prims.cumulative import accumulate_p
 from autovec.prims.elementwise import where_p
 from autovec.prims.scatter import copy_p, scatter_p
 from autovec.prims.shape import ARRAY, convert_element_type_p, getitem_p, index_p, reshape_p
+from autovec.prims.sorting import searchsorted_p
 
 _FULL = (None, None, None)
 
@@ -264,8 +272,6 @@ def _masked_update(x: Any, mask: Any, value: Any, ufunc: str | None, whole: bool
     new = value
     if ufunc is not None:
         args = (x,) if value is None else (x, value)
-        from autovec.numpy.ufuncs import UFUNCS
-
         new = UFUNCS[ufunc](*args)
     if not isinstance(new, Tracer):
         new = np.asarray(new)
@@ -366,14 +372,12 @@ class MaskedRead:
             raise IndexError(
                 f"boolean index did not match indexed array: array shape {xs}, mask shape {ms}"
             )
-        from autovec.numpy import argmax, reshape, take, where
-
         rows = xs[len(ms) :]
         count = int(np.prod(ms, dtype=np.int64))
         if count == 0:
             return cls(mask, x, xs)
         # One selected row of each example (its first; the first row when none is).
-        first = take(reshape(x, (count, *rows)), argmax(reshape(mask, (count,))), axis=0)
+        first = getitem(reshape(x, (count, *rows)), argmax(reshape(mask, (count,))))
         m = reshape(mask, ms + (1,) * len(rows))
         return cls(mask, where(m, x, first), xs)
 
@@ -391,15 +395,14 @@ class MaskedRead:
             )
         if mask is self.mask and shape_of_x == self.shape_of_x:
             return self.full
-        from autovec.numpy import clip, cumsum, reshape, searchsorted, take
-
         n_to, n_from = (int(np.prod(shape(m), dtype=np.int64)) for m in (mask, self.mask))
         if n_from == 0:
             return np.zeros(shape_of_x, self.full.dtype)
-        rank = cumsum(reshape(mask, (n_to,)))  # 1 + rank of each true entry among them
-        seen = cumsum(reshape(self.mask, (n_from,)))
-        source = clip(searchsorted(seen, rank), 0, n_from - 1)
-        picked = take(reshape(self.full, (n_from, *rows)), source, axis=0)
+        rank = _running_count(reshape(mask, (n_to,)))  # 1 + rank of each true entry among them
+        seen = _running_count(reshape(self.mask, (n_from,)))
+        found = searchsorted_p.bind(seen, rank, side="left", batch_dims=0)
+        source = clip(found, 0, n_from - 1)
+        picked = getitem(reshape(self.full, (n_from, *rows)), source)
         return reshape(picked, shape_of_x)
 
     def _wrap(self, full: Any) -> MaskedRead:
@@ -426,8 +429,6 @@ class MaskedRead:
         )
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kw: Any) -> Any:
-        from autovec.numpy.ufuncs import UFUNCS
-
         f = UFUNCS.get(ufunc.__name__) if getattr(np, ufunc.__name__, None) is ufunc else None
         if method != "__call__" or kw or f is None:
             raise self._error(f"numpy.{ufunc.__name__}.{method} with {kw or 'it'}")
@@ -457,8 +458,6 @@ class MaskedRead:
     def _selected(self, what: str) -> Any:
         """``x[mask]`` itself where the batch can split by mask value (eager vmap: lanes
         with equal masks continue together, as the loop would); else the error."""
-        from autovec.interpreters.split import per_example
-
         masks = per_example(self.mask)
         if masks is None:
             raise self._error(what)
@@ -495,9 +494,6 @@ def _masked_reduction(m: MaskedRead, name: str, **kwargs: Any) -> Any:
     example (``_selected``)."""
     if kwargs:
         return getattr(m._selected(f".{name}"), name)(**kwargs)
-    from autovec.numpy import astype, divide, reshape, where
-    from autovec.numpy import sum as total
-
     ms = shape(m.mask)
     rows = m.shape_of_x[len(ms) :]
     wide = reshape(m.mask, ms + (1,) * len(rows))
@@ -516,6 +512,11 @@ def _masked_reduction(m: MaskedRead, name: str, **kwargs: Any) -> Any:
     with np.errstate(invalid="ignore", divide="ignore"):
         r = divide(s, n)
     return astype(r, out_dtype) if r.dtype != out_dtype else r
+
+
+def _running_count(mask: Any) -> Any:
+    """``cumsum`` of a 1-d boolean mask (intp): 1 + the rank of each true entry."""
+    return accumulate_p.bind(mask, ufunc="add", axis=0, dtype=np.dtype(np.intp))
 
 
 def _masked_binop(name: str) -> tuple[Callable, Callable, Callable]:

@@ -5,7 +5,7 @@ Outside any transformation every function here IS NumPy's (the call goes straigh
 
 - the stacked routines (``solve``, ``inv``, ``det``, ``slogdet``, ``cholesky``, ``eig``,
   ``eigh``, ``eigvals``, ``eigvalsh``, ``svd``, ``svdvals``, ``qr``) bind one primitive each
-  (``autovec.prims.decompositions``): a batch is one more stack axis for NumPy's own loop;
+  (``autovec.numpy._decompositions``): a batch is one more stack axis for NumPy's own loop;
 - the rest are compositions in NumPy's own order of operations: ``norm`` and friends from
   reductions, ``pinv``/``matrix_rank``/``lstsq`` from the SVD, ``cond`` from the SVD or from
   ``inv`` and ``norm``, ``multi_dot`` from ``dot`` in NumPy's chain order.
@@ -14,14 +14,11 @@ Data-dependent results stay per example: ``matrix_rank``/``pinv``/``lstsq`` thre
 taken from each example's own singular values, ``cond`` of a singular example is ``inf`` for
 that example only.  Two things differ from the loop, both documented on the function:
 ``eig``/``eigvals`` are always complex, and ``lstsq``'s residuals always have their full-rank
-shape.
-"""
+shape."""
 
 from __future__ import annotations
 
-import functools
 import operator
-import warnings
 from typing import Any
 
 import numpy as np
@@ -29,263 +26,65 @@ import numpy as np
 from autovec import errors
 from autovec.numpy import products as _products
 from autovec.numpy import reductions as _red
-from autovec.numpy._util import arr, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._convert import arr
+from autovec.numpy._decompositions import (  # the stacked routines, re-exported
+    LinAlgError,
+    assert_stacked_2d,
+    assert_stacked_square,
+    cholesky,
+    det,
+    eig,
+    eigh,
+    eigvals,
+    eigvalsh,
+    inv,
+    qr,
+    real_dtype,
+    slogdet,
+    solve,
+    solve_types,
+    svd,
+    svdvals,
+)
+from autovec.numpy._norms import (  # re-exported
+    matrix_norm,
+    max_or_zero,
+    norm,
+    vector_norm,
+)
+from autovec.numpy._util import is_traced, ndim, normalize_axis, shape
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
     astype,
     broadcast_to,
     expand_dims,
-    moveaxis,
     reshape,
     squeeze,
-    stack,
     transpose,
 )
 from autovec.numpy.manipulation import matrix_transpose as _matrix_transpose
-from autovec.numpy.ufuncs import UFUNCS, imag, real, where
-from autovec.prims.decompositions import (
-    cholesky_p,
-    det_p,
-    eig_p,
-    eigh_p,
-    eigvals_p,
-    eigvalsh_p,
-    inv_p,
-    qr_p,
-    slogdet_p,
-    solve_p,
-    svd_p,
-    svdvals_p,
-)
+from autovec.numpy.ufuncs import UFUNCS, real, where
+from autovec.prims.decompositions import inv_p, slogdet_p, svd_p
 from autovec.prims.linalg import einsum_p
 
-LinAlgError = np.linalg.LinAlgError
-
-# NumPy's result types (named tuples); the loop returns these, so vmap must too.
-EigResult = type(np.linalg.eig(np.ones((1, 1))))
-EighResult = type(np.linalg.eigh(np.ones((1, 1))))
-SVDResult = type(np.linalg.svd(np.ones((1, 1))))
-SlogdetResult = type(np.linalg.slogdet(np.ones((1, 1))))
-QRResult = type(np.linalg.qr(np.ones((1, 1))))
-
 _abs, _sqrt, _conj = UFUNCS["absolute"], UFUNCS["sqrt"], UFUNCS["conjugate"]
+
+
 _mul, _div, _sub = UFUNCS["multiply"], UFUNCS["divide"], UFUNCS["subtract"]
+
+
 _gt, _isnan = UFUNCS["greater"], UFUNCS["isnan"]
-
-# --------------------------------------------------------------------------- checks
-
-
-def _assert_stacked_2d(a: Any) -> None:
-    if ndim(a) < 2:
-        raise LinAlgError(
-            f"{ndim(a)}-dimensional array given. Array must be at least two-dimensional"
-        )
-
-
-def _assert_stacked_square(a: Any) -> None:
-    _assert_stacked_2d(a)
-    m, n = shape(a)[-2:]
-    if m != n:
-        raise LinAlgError("Last 2 dimensions of the array must be square")
-
-
-def _check_uplo(UPLO: str) -> str:
-    uplo = UPLO.upper()
-    if uplo not in ("L", "U"):
-        raise ValueError("UPLO argument must be 'L' or 'U'")
-    return uplo
-
-
-@functools.lru_cache(maxsize=256)
-def _solve_types(*dtypes: np.dtype) -> tuple[np.dtype, np.dtype]:
-    """(computation type, result type) of NumPy's linalg for these input dtypes: computation
-    is always double precision, the result keeps single precision (NumPy's ``_commonType``)."""
-    ones = [np.ones((1, 1), d) for d in dtypes]
-    result = (np.linalg.solve(*ones) if len(ones) == 2 else np.linalg.inv(ones[0])).dtype
-    return np.dtype(np.complex128 if result.kind == "c" else np.float64), result
-
-
-def _real_dtype(dtype: np.dtype) -> np.dtype:
-    return np.finfo(dtype).dtype  # complex128 -> float64, float32 -> float32
 
 
 def _eye_like(m: int, dtype: Any) -> np.ndarray:
     return np.eye(m, dtype=dtype)
 
 
-# ------------------------------------------------------------------ stacked routines
-
-
-def solve(a: Any, b: Any) -> Any:
-    """NumPy's ``linalg.solve``: ``x`` with ``a @ x = b``; ``b`` is a vector only when 1-D.
-
-    Batched: one stacked LAPACK call.  When only ``b`` is batched, every example's right-hand
-    side becomes a column of one right-hand side, so ``a`` is factorised once.
-    """
-    if not is_traced(a, b):
-        return np.linalg.solve(a, b)
-    a, b = arr(a), arr(b)
-    _assert_stacked_square(a)
-    m = shape(a)[-1]
-    if ndim(b) == 0:
-        raise ValueError("solve: Input operand 1 does not have enough dimensions")
-    vector = ndim(b) == 1
-    if shape(b)[0 if vector else -2] != m:
-        raise ValueError(
-            f"solve: Input operand 1 has a mismatch in its core dimension 0 (size "
-            f"{shape(b)[0 if vector else -2]} is different from {m})"
-        )
-    return solve_p.bind(a, b, vector=vector)
-
-
-def inv(a: Any) -> Any:
-    """NumPy's ``linalg.inv`` of each matrix of a stack."""
-    if not is_traced(a):
-        return np.linalg.inv(a)
-    a = arr(a)
-    _assert_stacked_square(a)
-    return inv_p.bind(a)
-
-
-def det(a: Any) -> Any:
-    """NumPy's ``linalg.det`` (int input gives float64)."""
-    if not is_traced(a):
-        return np.linalg.det(a)
-    a = arr(a)
-    _assert_stacked_square(a)
-    return det_p.bind(a)
-
-
-def slogdet(a: Any) -> Any:
-    """NumPy's ``linalg.slogdet``: ``(sign, logabsdet)`` as NumPy's named tuple."""
-    if not is_traced(a):
-        return np.linalg.slogdet(a)
-    a = arr(a)
-    _assert_stacked_square(a)
-    return SlogdetResult(*slogdet_p.bind(a))
-
-
-def cholesky(a: Any, /, *, upper: bool = False) -> Any:
-    """NumPy's ``linalg.cholesky`` (lower factor, or upper with ``upper=True``).
-
-    A batch containing a matrix that is not positive definite raises ``LinAlgError``, as the
-    loop would."""
-    if not is_traced(a):
-        return np.linalg.cholesky(a, upper=upper)
-    a = arr(a)
-    _assert_stacked_square(a)
-    return cholesky_p.bind(a, upper=bool(upper))
-
-
-def eig(a: Any) -> Any:
-    """NumPy's ``linalg.eig``: eigenvalues and right eigenvectors (an ``EigResult``).
-
-    NumPy returns real arrays when every eigenvalue of the whole input stack is real and
-    complex ones otherwise: the dtype depends on the data.  Under ``vmap``/``jit`` the dtype
-    must be known before the data, so the result is always complex (complex64 for float32
-    input, complex128 otherwise), as in JAX.  The values are NumPy's: for an example whose
-    eigenvalues are all real, they are NumPy's real results with a zero imaginary part, so
-    ``vmap(eig)(xs)`` equals the loop cast to complex.  Use ``eigh`` for symmetric matrices
-    (real eigenvalues, real dtype) or take ``.real`` where you know the spectrum is real.
-    """
-    if not is_traced(a):
-        return np.linalg.eig(a)
-    a = arr(a)
-    _assert_stacked_square(a)
-    return EigResult(*eig_p.bind(a))
-
-
-def eigvals(a: Any) -> Any:
-    """NumPy's ``linalg.eigvals``; always complex under a transformation (see ``eig``)."""
-    if not is_traced(a):
-        return np.linalg.eigvals(a)
-    a = arr(a)
-    _assert_stacked_square(a)
-    return eigvals_p.bind(a)
-
-
-def eigh(a: Any, UPLO: str = "L") -> Any:
-    """NumPy's ``linalg.eigh``: ascending real eigenvalues and eigenvectors of Hermitian
-    matrices, from the ``UPLO`` triangle (an ``EighResult``)."""
-    uplo = _check_uplo(UPLO)
-    if not is_traced(a):
-        return np.linalg.eigh(a, UPLO=UPLO)
-    a = arr(a)
-    _assert_stacked_square(a)
-    return EighResult(*eigh_p.bind(a, UPLO=uplo))
-
-
-def eigvalsh(a: Any, UPLO: str = "L") -> Any:
-    """NumPy's ``linalg.eigvalsh``: ascending real eigenvalues of Hermitian matrices."""
-    uplo = _check_uplo(UPLO)
-    if not is_traced(a):
-        return np.linalg.eigvalsh(a, UPLO=UPLO)
-    a = arr(a)
-    _assert_stacked_square(a)
-    return eigvalsh_p.bind(a, UPLO=uplo)
-
-
-def svd(
-    a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
-) -> Any:
-    """NumPy's ``linalg.svd``: ``SVDResult(U, S, Vh)``, or ``S`` when ``compute_uv=False``."""
-    if not is_traced(a):
-        return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
-    a = arr(a)
-    _assert_stacked_2d(a)
-    if hermitian:
-        _assert_stacked_square(a)
-    if not compute_uv:
-        return svdvals_p.bind(a, hermitian=bool(hermitian))
-    u, s, vh = svd_p.bind(a, full_matrices=bool(full_matrices), hermitian=bool(hermitian))
-    return SVDResult(u, s, vh)
-
-
-def svdvals(x: Any, /) -> Any:
-    """NumPy's ``linalg.svdvals``: the singular values, descending."""
-    if not is_traced(x):
-        return np.linalg.svdvals(x)
-    return svd(x, compute_uv=False)
-
-
-def qr(a: Any, mode: str = "reduced") -> Any:
-    """NumPy's ``linalg.qr`` with modes 'reduced', 'complete', 'r' and 'raw'."""
-    if not is_traced(a):
-        return np.linalg.qr(a, mode=mode)
-    if mode in ("f", "full", "e", "economic"):
-        warnings.warn(f"The {mode!r} option of qr is deprecated.", DeprecationWarning, 2)
-        mode = "reduced" if mode in ("f", "full") else "economic"
-    elif mode not in ("reduced", "complete", "r", "raw"):
-        raise ValueError(f"Unrecognized mode '{mode}'")
-    a = arr(a)
-    _assert_stacked_2d(a)
-    if mode == "economic":  # LAPACK's packed factorisation, untransposed
-        return _matrix_transpose(qr_p.bind(a, mode="raw")[0])
-    outs = qr_p.bind(a, mode=mode)
-    if mode == "r":
-        return outs[0]
-    if mode == "raw":
-        return tuple(outs)
-    return QRResult(*outs)
-
-
-# ------------------------------------------------------------------------ compositions
+# ------------------------------------------------------------------------- compositions
 
 
 def _matmul(a: Any, b: Any) -> Any:
     return _products.matmul(a, b)
-
-
-def _max0(x: Any, axis: int, keepdims: bool = False) -> Any:
-    """``x.max(axis, initial=0)``: zero over an empty axis (NumPy's ``initial=0``)."""
-    if shape(x)[axis] == 0:
-        out_shape = list(shape(x))
-        if keepdims:
-            out_shape[axis] = 1
-        else:
-            del out_shape[axis]
-        return np.zeros(out_shape, x.dtype)
-    return _red.max(x, axis=axis, keepdims=keepdims)
 
 
 def _svd_threshold_inverse(s: Any, cutoff: Any) -> tuple[Any, Any]:
@@ -302,7 +101,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
     if not is_traced(a, rcond, rtol):
         return np.linalg.pinv(a, rcond, hermitian, rtol=rtol)
     a = arr(a)
-    _assert_stacked_2d(a)
+    assert_stacked_2d(a)
     if rcond is None:
         if rtol is np._NoValue:
             rcond = 1e-15
@@ -340,7 +139,7 @@ def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any =
             rtol = max(shape(A)[-2:]) * np.finfo(S.dtype).eps
         else:
             rtol = expand_dims(arr(rtol), -1)
-        tol = _mul(_max0(S, -1, keepdims=True), rtol)
+        tol = _mul(max_or_zero(S, -1, keepdims=True), rtol)
     else:
         tol = expand_dims(arr(tol), -1)
     return _red.sum(_gt(S, tol), axis=-1, dtype=np.intp)
@@ -375,8 +174,8 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
     (m, n), m2 = shape(a), shape(b)[0]
     if m != m2:
         raise LinAlgError("Incompatible dimensions")
-    t, result_t = _solve_types(np.dtype(a.dtype), np.dtype(b.dtype))
-    real_t = _real_dtype(result_t)
+    t, result_t = solve_types(np.dtype(a.dtype), np.dtype(b.dtype))
+    real_t = real_dtype(result_t)
     eps = np.finfo(t).eps
     if rcond is None:
         rcond = eps * max(n, m)
@@ -420,8 +219,8 @@ def cond(x: Any, p: Any = None) -> Any:
             first, last = getitem(s, (Ellipsis, 0)), getitem(s, (Ellipsis, -1))
             r = _div(last, first) if p == -2 else _div(first, last)
         else:
-            _assert_stacked_square(x)
-            real_t = _real_dtype(_solve_types(np.dtype(x.dtype))[1])
+            assert_stacked_square(x)
+            real_t = real_dtype(solve_types(np.dtype(x.dtype))[1])
             # Exactly singular examples (LU finds a zero pivot: slogdet's sign is 0) would
             # make a stacked inv raise for the whole batch; NumPy gives them inf.  Invert an
             # identity in their place and mark their result NaN, turned into inf below.
@@ -444,7 +243,7 @@ def matrix_power(a: Any, n: Any) -> Any:
     if not is_traced(a, n):
         return np.linalg.matrix_power(a, n)
     a = arr(a)
-    _assert_stacked_square(a)
+    assert_stacked_square(a)
     if is_traced(n):
         raise errors.ConcretizationTypeError(
             "matrix_power: the exponent n must be a concrete integer (the number of matrix "
@@ -473,131 +272,6 @@ def matrix_power(a: Any, n: Any) -> Any:
         if bit:
             result = z if result is None else _matmul(result, z)
     return result
-
-
-# ------------------------------------------------------------------------------ norms
-
-
-def _vector_norm_1axis(x: Any, ord: Any, axis: int, keepdims: bool) -> Any:
-    if ord == np.inf:
-        return _max0(_abs(x), axis, keepdims)
-    if ord == -np.inf:
-        return _red.min(_abs(x), axis=axis, keepdims=keepdims)
-    if ord == 0:
-        nonzero = UFUNCS["not_equal"](x, 0)
-        return _red.sum(astype(nonzero, _real_dtype(x.dtype)), axis=axis, keepdims=keepdims)
-    if ord == 1:
-        return _red.sum(_abs(x), axis=axis, keepdims=keepdims)
-    if ord is None or ord == 2:
-        return _sqrt(_red.sum(real(_mul(_conj(x), x)), axis=axis, keepdims=keepdims))
-    if isinstance(ord, str):
-        raise ValueError(f"Invalid norm order '{ord}' for vectors")
-    ret = _red.sum(UFUNCS["power"](_abs(x), ord), axis=axis, keepdims=keepdims)
-    return UFUNCS["power"](ret, np.reciprocal(ord, dtype=ret.dtype))
-
-
-def _svd_norm(x: Any, row: int, col: int, op: str) -> Any:
-    s = svd(moveaxis(x, (row, col), (-2, -1)), compute_uv=False)
-    if op == "max":
-        return _max0(s, -1)
-    return _red.min(s, axis=-1) if op == "min" else _red.sum(s, axis=-1)
-
-
-def _matrix_norm_2axes(x: Any, ord: Any, row: int, col: int) -> Any:
-    if ord == 2:
-        return _svd_norm(x, row, col, "max")
-    if ord == -2:
-        return _svd_norm(x, row, col, "min")
-    if ord in (1, -1):  # column sums, then the extreme over the columns
-        sums = _red.sum(_abs(x), axis=row)
-        c = col - (col > row)
-        return _max0(sums, c) if ord == 1 else _red.min(sums, axis=c)
-    if ord in (np.inf, -np.inf):  # row sums, then the extreme over the rows
-        sums = _red.sum(_abs(x), axis=col)
-        r = row - (row > col)
-        return _max0(sums, r) if ord == np.inf else _red.min(sums, axis=r)
-    if ord in (None, "fro", "f"):
-        return _sqrt(_red.sum(real(_mul(_conj(x), x)), axis=(row, col)))
-    if ord == "nuc":
-        return _svd_norm(x, row, col, "sum")
-    raise ValueError("Invalid norm order for matrices.")
-
-
-def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    """NumPy's ``linalg.norm``: vector norms over one axis, matrix norms over two, the
-    flattened 2-norm by default; integer input is computed in float64."""
-    if not is_traced(x):
-        return np.linalg.norm(x, ord, axis, keepdims)
-    x = arr(x)
-    if x.dtype.kind not in "fc":
-        x = astype(x, np.float64)
-    nd = ndim(x)
-    if axis is None and (
-        ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1)
-    ):
-        flat = reshape(x, (-1,))
-        if x.dtype.kind == "c":
-            re, im = real(flat), imag(flat)
-            sq = UFUNCS["add"](_products.dot(re, re), _products.dot(im, im))
-        else:
-            sq = _products.dot(flat, flat)
-        ret = _sqrt(sq)
-        return reshape(ret, (1,) * nd) if keepdims else ret
-    if axis is None:
-        axis = tuple(range(nd))
-    elif not isinstance(axis, tuple):
-        try:
-            axis = (int(axis),)
-        except Exception as e:
-            raise TypeError("'axis' must be None, an integer or a tuple of integers") from e
-    if len(axis) == 1:
-        return _vector_norm_1axis(x, ord, normalize_axis(axis[0], nd), keepdims)
-    if len(axis) != 2:
-        raise ValueError("Improper number of dimensions to norm.")
-    row, col = normalize_axis(axis[0], nd), normalize_axis(axis[1], nd)
-    if row == col:
-        raise ValueError("Duplicate axes given.")
-    ret = _matrix_norm_2axes(x, ord, row, col)
-    if keepdims:
-        kept = list(shape(x))
-        kept[row] = kept[col] = 1
-        ret = reshape(ret, tuple(kept))
-    return ret
-
-
-def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
-    """NumPy's ``linalg.matrix_norm``: ``norm`` over the last two axes."""
-    if not is_traced(x):
-        return np.linalg.matrix_norm(x, keepdims=keepdims, ord=ord)
-    return norm(x, axis=(-2, -1), keepdims=keepdims, ord=ord)
-
-
-def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:
-    """NumPy's ``linalg.vector_norm``: a vector norm over ``axis`` (None: all elements; a
-    tuple: those axes taken together as one vector)."""
-    if not is_traced(x):
-        return np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
-    x = arr(x)
-    full = list(shape(x))
-    if axis is None:
-        x, ax = reshape(x, (-1,)), 0
-    elif isinstance(axis, tuple):
-        axes = tuple(normalize_axis(a, len(full)) for a in axis)
-        if len(set(axes)) != len(axes):
-            raise ValueError("repeated axis")
-        rest = tuple(i for i in range(len(full)) if i not in axes)
-        size = int(np.prod([full[i] for i in axes], dtype=np.int64))
-        x = reshape(transpose(x, axes + rest), (size, *(full[i] for i in rest)))
-        ax = 0
-    else:
-        ax = axis
-    res = norm(x, axis=ax, ord=ord)
-    if keepdims:
-        kept = range(len(full)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
-        for i in kept:
-            full[normalize_axis(i, len(full))] = 1
-        res = reshape(res, tuple(full))
-    return res
 
 
 # ----------------------------------------------------------------- products and tensors
@@ -719,8 +393,7 @@ def outer(x1: Any, x2: Any, /) -> Any:
 
 
 def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
-    """NumPy's ``linalg.cross`` of 3-element vectors along ``axis`` (broadcasting the rest),
-    with NumPy's formula, so integer results are exact and float results bit-identical."""
+    """NumPy's ``linalg.cross``: ``numpy.cross`` of 3-element vectors along ``axis``."""
     if not is_traced(x1, x2):
         return np.linalg.cross(x1, x2, axis=axis)
     a, b = arr(x1), arr(x2)
@@ -730,19 +403,7 @@ def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
             "Both input arrays must be (arrays of) 3-dimensional vectors, "
             f"but they are {na} and {nb} dimensional instead."
         )
-    dtype = np.promote_types(a.dtype, b.dtype)
-    a, b = astype(moveaxis(a, axis, -1), dtype), astype(moveaxis(b, axis, -1), dtype)
-    a0, a1, a2 = (getitem(a, (Ellipsis, i)) for i in range(3))
-    b0, b1, b2 = (getitem(b, (Ellipsis, i)) for i in range(3))
-    cp = stack(
-        [
-            _sub(_mul(a1, b2), _mul(a2, b1)),
-            _sub(_mul(a2, b0), _mul(a0, b2)),
-            _sub(_mul(a0, b1), _mul(a1, b0)),
-        ],
-        axis=-1,
-    )
-    return moveaxis(cp, -1, normalize_axis(axis, ndim(cp)))
+    return _products.cross(a, b, axis=axis)
 
 
 def diagonal(x: Any, /, *, offset: int = 0) -> Any:
@@ -786,21 +447,10 @@ def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
 
 
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
-    """NumPy's ``linalg.vecdot``: ``sum(conj(x1) * x2)`` over ``axis``, broadcasting the rest."""
+    """NumPy's ``linalg.vecdot``: ``numpy.vecdot`` over ``axis``."""
     if not is_traced(x1, x2):
         return np.linalg.vecdot(x1, x2, axis=axis)
-    a, b = arr(x1), arr(x2)
-    if ndim(a) == 0 or ndim(b) == 0:
-        raise ValueError("vecdot: Input operand does not have enough dimensions")
-    a, b = moveaxis(a, axis, -1), moveaxis(b, axis, -1)
-    if shape(a)[-1] != shape(b)[-1]:
-        raise ValueError(
-            f"vecdot: Input operand 1 has a mismatch in its core dimension 0 (size "
-            f"{shape(b)[-1]} is different from {shape(a)[-1]})"
-        )
-    if a.dtype.kind == "c":
-        a = _conj(a)
-    return einsum_p.bind(a, b, subscripts="...i,...i->...", optimize=False)
+    return _products.vecdot(x1, x2, axis=axis)
 
 
 def matrix_transpose(x: Any, /) -> Any:

@@ -9,7 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from autovec.numpy._util import arr, is_traced, ndim, normalize_axes, normalize_axis, shape
+from autovec.numpy._convert import arr
+from autovec.numpy._util import (
+    holds_tracer,
+    is_traced,
+    ndim,
+    normalize_axes,
+    normalize_axis,
+    normalize_axis_tuple,
+    reject_traced_kwargs,
+    shape,
+)
 from autovec.prims.scatter import copy_p
 from autovec.prims.shape import (
     broadcast_to_p,
@@ -104,8 +114,8 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     """NumPy's ``moveaxis``."""
     a = arr(a)
     nd = ndim(a)
-    src = normalize_axes_ordered(source, nd)
-    dst = normalize_axes_ordered(destination, nd)
+    src = normalize_axis_tuple(source, nd)
+    dst = normalize_axis_tuple(destination, nd)
     if len(src) != len(dst):
         raise ValueError(
             "`source` and `destination` arguments must have the same number of elements"
@@ -114,14 +124,6 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
     return transpose(a, order)
-
-
-def normalize_axes_ordered(axis: Any, nd: int) -> list[int]:
-    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
-    out = [normalize_axis(x, nd) for x in axes]
-    if len(set(out)) != len(out):
-        raise ValueError("repeated axis")
-    return out
 
 
 def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
@@ -193,7 +195,6 @@ def concatenate(
     if out is not None:
         if not is_traced(*arrays):
             return np.concatenate(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
-        from autovec.numpy._util import reject_traced_kwargs
 
         reject_traced_kwargs("concatenate", tuple(arrays), out=out)
     if not arrays:
@@ -287,6 +288,120 @@ def size_of(a: Any, axis: Any = None) -> int:
     return shp[normalize_axis(axis, len(shp))]
 
 
+# -------------------------------------------------------- changing number of dimensions
+
+
+def with_ndmin(x: Any, nd: int) -> Any:
+    """``x`` with leading size-1 axes up to ``nd`` axes (NumPy's ``ndmin``)."""
+    x = arr(x)
+    if ndim(x) < nd:
+        x = reshape(x, (1,) * (nd - ndim(x)) + shape(x))
+    return x
+
+
+def _atleast(arys: tuple, fn: Any) -> Any:
+    res = [fn(arr(a)) for a in arys]
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def ensure_1d(x: Any) -> Any:
+    return reshape(x, (1,)) if ndim(x) == 0 else x
+
+
+def ensure_2d(x: Any) -> Any:
+    if ndim(x) == 0:
+        return reshape(x, (1, 1))
+    return expand_dims(x, 0) if ndim(x) == 1 else x
+
+
+def ensure_3d(x: Any) -> Any:
+    if ndim(x) == 0:
+        return reshape(x, (1, 1, 1))
+    if ndim(x) == 1:
+        return expand_dims(x, (0, 2))
+    return expand_dims(x, 2) if ndim(x) == 2 else x
+
+
+def atleast_1d(*arys: Any) -> Any:
+    """NumPy's ``atleast_1d``: scalars become shape (1,); one argument gives one array."""
+    if not holds_tracer(arys):
+        return np.atleast_1d(*arys)
+    return _atleast(arys, ensure_1d)
+
+
+def atleast_2d(*arys: Any) -> Any:
+    """NumPy's ``atleast_2d``: (N,) becomes (1, N)."""
+    if not holds_tracer(arys):
+        return np.atleast_2d(*arys)
+    return _atleast(arys, ensure_2d)
+
+
+def atleast_3d(*arys: Any) -> Any:
+    """NumPy's ``atleast_3d``: (N,) becomes (1, N, 1) and (M, N) becomes (M, N, 1)."""
+    if not holds_tracer(arys):
+        return np.atleast_3d(*arys)
+    return _atleast(arys, ensure_3d)
+
+
+# ------------------------------------------------------------------------------ joining
+
+
+def concat_pieces(pieces: list, axis: int) -> Any:
+    """The pieces that are not None, concatenated along ``axis``."""
+    pieces = [p for p in pieces if p is not None]
+    return pieces[0] if len(pieces) == 1 else concatenate(pieces, axis=axis)
+
+
+concat = concatenate
+
+
+# ----------------------------------------------------------------------- transpose-like
+
+
+def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
+    """NumPy's ``rollaxis``: move ``axis`` so that it lies before position ``start``."""
+    if not is_traced(a):
+        return np.rollaxis(a, axis, start)
+    a = arr(a)
+    n = ndim(a)
+    axis = normalize_axis(axis, n)
+    start = operator.index(start)
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:
+        raise np.exceptions.AxisError(f"'start' arg requires {-n} <= start < {n + 1}")
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a
+    axes = [i for i in range(n) if i != axis]
+    axes.insert(start, axis)
+    return transpose(a, tuple(axes))
+
+
+# -------------------------------------------------------------------- shapes and dtypes
+
+
+def broadcast_shapes(*args: Any) -> tuple[int, ...]:
+    """NumPy's ``broadcast_shapes``: the shape the given shapes broadcast to (shapes are
+    concrete, so this is NumPy's own)."""
+    return np.broadcast_shapes(*args)
+
+
+def result_type(*arrays_and_dtypes: Any) -> np.dtype:
+    """NumPy's ``result_type``; traced values count by their dtype."""
+    # Dtypes, scalar types and strings pass as they are (``np.int16`` has a ``dtype``
+    # attribute too, but it is a descriptor, not a dtype); Python scalars stay weak.
+    return np.result_type(
+        *(
+            a
+            if isinstance(a, (type, np.dtype, str, int, float, complex))
+            else getattr(a, "dtype", a)
+            for a in arrays_and_dtypes
+        )
+    )
+
+
 __all__ = [
     "reshape",
     "ravel",
@@ -305,4 +420,11 @@ __all__ = [
     "fliplr",
     "flipud",
     "astype",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "concat",
+    "rollaxis",
+    "broadcast_shapes",
+    "result_type",
 ]

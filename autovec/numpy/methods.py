@@ -17,7 +17,14 @@ from numpy._core._exceptions import _UFuncNoLoopError as _NO_LOOP  # ==/!= fall 
 
 from autovec import errors
 from autovec.core import Tracer, plain_ndarray
+from autovec.numpy._convert import arr
 from autovec.numpy._elision import bind_maybe_in_place, bind_ufunc_call_maybe_in_place
+from autovec.numpy._util import shape
+from autovec.numpy.cumulative import ufunc_accumulate
+from autovec.numpy.index_tricks import dims_of
+from autovec.numpy.indexing import getitem
+from autovec.numpy.manipulation import concatenate, ravel, reshape
+from autovec.numpy.updates import ufunc_at_inplace
 
 # Operand types an operator takes as they are (the fast path).  Any other operand is taken
 # too, converted as NumPy converts it (None, str, Fraction, range: object, string or integer
@@ -45,7 +52,6 @@ def _odd_operand(other: Any) -> bool:
 def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
     prim = getattr(f, "prim", None)
     if prim is not None:  # a ufunc: bind its primitive directly (the hot path of x * y)
-        from autovec.numpy._util import arr
 
         def op(self: Any, other: Any) -> Any:
             if type(other) not in _PLAIN and not isinstance(other, Tracer) and _odd_operand(other):
@@ -76,7 +82,6 @@ def _equality(op: Callable[[Any, Any], Any], result: bool) -> Callable[[Any, Any
     """``==``/``!=`` as ndarray does them: when NumPy has no loop for the two dtypes
     (``x == "a"`` for a float ``x``), every element compares unequal, in an array of the
     broadcast shape, instead of the ufunc's TypeError."""
-    from autovec.numpy._util import arr
 
     def compare(self: Any, other: Any) -> Any:
         try:
@@ -207,8 +212,8 @@ def install(anp: Any) -> None:
     # result, and they return None.
     for name, method in anp.indexing.ndarray_inplace_methods(anp).items():
         setattr(Tracer, name, method)
-    Tracer.resize = anp._more.resize_method  # ndarray.resize: in place, zero-padded
-    Tracer.to_device = anp._more.to_device_method
+    Tracer.resize = resize_method  # ndarray.resize: in place, zero-padded
+    Tracer.to_device = to_device_method
     if hasattr(anp, "compress"):  # ndarray.compress(condition, ...) puts the array first
         Tracer.compress = lambda self, condition, axis=None, out=None: anp.compress(
             condition, self, axis, out
@@ -290,9 +295,6 @@ _REDUCE_METHODS = {
 
 
 def _array_ufunc(anp: Any) -> Callable[..., Any]:
-    from autovec.numpy.cumulative import ufunc_accumulate
-    from autovec.numpy.indexing_ops import ufunc_at_inplace
-
     def __array_ufunc__(
         self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any
     ) -> Any:
@@ -367,3 +369,41 @@ def _array_function(anp: Any) -> Callable[..., Any]:
         return f(*args, **kwargs)
 
     return __array_function__
+
+
+# ------------------------------------------------------------- ndarray.resize and to_device
+
+
+def _resized(a: Any, new_shape: tuple[int, ...]) -> Any:
+    """``ndarray.resize``'s new value: the C-order elements, cut or padded with zeros."""
+    if any(d < 0 for d in new_shape):
+        raise ValueError("negative dimensions not allowed")
+    n = int(np.prod(new_shape, dtype=np.int64))
+    flat = ravel(a)
+    size = shape(flat)[0]
+    if n <= size:
+        flat = getitem(flat, slice(0, n))
+    else:
+        flat = concatenate([flat, np.zeros(n - size, a.dtype)])
+    return reshape(flat, new_shape)
+
+
+def resize_method(self: Any, *new_shape: Any, refcheck: bool = True) -> None:
+    """``ndarray.resize`` for traced values: in place (the value takes the new one; views
+    taken earlier keep the old value), C order, padded with zeros; returns None."""
+    if len(new_shape) == 1 and not isinstance(new_shape[0], (int, np.integer)):
+        new_shape = new_shape[0]
+    if new_shape is None or new_shape == ():
+        return None
+    shp = dims_of(new_shape, "resize new_shape")
+    self._become(_resized(self, shp))
+    return None
+
+
+def to_device_method(self: Any, device: Any, /, *, stream: Any = None) -> Any:
+    """``ndarray.to_device``: NumPy arrays live on ``"cpu"`` only, and so do traced values."""
+    if device != "cpu":
+        raise ValueError(f"Unsupported device {device!r}: NumPy arrays live on 'cpu'")
+    if stream is not None:
+        raise ValueError("The stream argument in to_device() is not supported")
+    return self

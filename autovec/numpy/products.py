@@ -3,24 +3,32 @@ written as ``dot_general``/``einsum`` primitives with NumPy's argument conventio
 
 from __future__ import annotations
 
+import builtins
 import operator
 import string
+import warnings
 from typing import Any
 
 import numpy as np
 
 from autovec import errors
-from autovec.numpy._util import PY_SCALARS, arr, is_traced, ndim, normalize_axis, shape
-from autovec.numpy.manipulation import broadcast_to, ravel, transpose
+from autovec.numpy._convert import arr, as_array
+from autovec.numpy._util import is_traced, ndim, normalize_axis, shape
+from autovec.numpy.manipulation import (
+    astype,
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    moveaxis,
+    ravel,
+    reshape,
+    transpose,
+    with_ndmin,
+)
 from autovec.numpy.ufuncs import UFUNCS
 from autovec.prims.linalg import dot_general_p, einsum_p
 
-
-def _strong(x: Any) -> Any:
-    """NumPy's products (unlike its ufuncs) turn Python scalars into arrays before they
-    compute, so a Python float times a float32 array gives float64 here: no weak typing."""
-    x = arr(x)
-    return np.asarray(x) if type(x) in PY_SCALARS else x
+u = UFUNCS
 
 
 def _dg(a: Any, b: Any, lc: tuple, rc: tuple, lb: tuple = (), rb: tuple = ()) -> Any:
@@ -38,7 +46,7 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
     if not is_traced(a, b):
         # Eagerly NumPy's own routine: its summation order (and scalar type) exactly.
         return np.dot(a, b, out=out)
-    a, b = _strong(a), _strong(b)
+    a, b = as_array(a), as_array(b)
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
         return UFUNCS["multiply"](a, b)
@@ -80,7 +88,7 @@ def vdot(a: Any, b: Any, /) -> Any:
     """NumPy's ``vdot``: flatten both, conjugate the first, dot."""
     if not is_traced(a, b):
         return np.vdot(a, b)
-    a, b = ravel(_strong(a)), ravel(_strong(b))
+    a, b = ravel(as_array(a)), ravel(as_array(b))
     if np.issubdtype(np.result_type(getattr(a, "dtype", a)), np.complexfloating):
         a = UFUNCS["conjugate"](a)
     return _dg(a, b, (0,), (0,))
@@ -90,7 +98,7 @@ def inner(a: Any, b: Any, /) -> Any:
     """NumPy's ``inner``: contract the last axes."""
     if not is_traced(a, b):
         return np.inner(a, b)
-    a, b = _strong(a), _strong(b)
+    a, b = as_array(a), as_array(b)
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
         return UFUNCS["multiply"](a, b)
@@ -101,8 +109,7 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
     """NumPy's ``outer`` of the flattened inputs."""
     if not is_traced(a, b):
         return np.outer(a, b, out=out)
-    a, b = ravel(_strong(a)), ravel(_strong(b))
-    from autovec.numpy.manipulation import expand_dims
+    a, b = ravel(as_array(a)), ravel(as_array(b))
 
     return UFUNCS["multiply"](expand_dims(a, 1), expand_dims(b, 0))
 
@@ -111,7 +118,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """NumPy's ``tensordot``."""
     if not is_traced(a, b):
         return np.tensordot(a, b, axes)
-    a, b = _strong(a), _strong(b)
+    a, b = as_array(a), as_array(b)
     na, nb = ndim(a), ndim(b)
     try:
         n = operator.index(axes)
@@ -181,4 +188,192 @@ def einsum(
     return einsum_p.bind(*ops, subscripts=sub, optimize=opt)
 
 
-__all__ = ["dot", "matmul", "vdot", "inner", "outer", "tensordot", "einsum"]
+# ----------------------------------------------------------------------- kron and cross
+
+
+def kron(a: Any, b: Any) -> Any:
+    """NumPy's ``kron``: the Kronecker product, as one broadcast multiply and a reshape."""
+    if not is_traced(a, b):
+        return np.kron(a, b)
+    b = arr(b)
+    a = with_ndmin(a, ndim(b))
+    na, nb = ndim(a), ndim(b)
+    if na == 0 or nb == 0:
+        return UFUNCS["multiply"](a, b)
+    nd = builtins.max(na, nb)
+    sa = shape(a)
+    sb = (1,) * (na - nb) + shape(b)
+    b = reshape(b, sb)
+    a2 = expand_dims(a, tuple(range(1, 2 * nd, 2)))
+    b2 = expand_dims(b, tuple(range(0, 2 * nd, 2)))
+    return reshape(UFUNCS["multiply"](a2, b2), tuple(p * q for p, q in zip(sa, sb)))
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None):
+    """NumPy's ``cross`` of 3-vectors (and NumPy 2's deprecated 2-vectors, which warn)."""
+    if not is_traced(a, b):
+        return np.cross(a, b, axisa, axisb, axisc, axis)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = arr(a), arr(b)
+    if ndim(a) < 1 or ndim(b) < 1:
+        raise ValueError("At least one array has zero dimension")
+    a = moveaxis(a, normalize_axis(axisa, ndim(a)), -1)
+    b = moveaxis(b, normalize_axis(axisb, ndim(b)), -1)
+    na, nb = shape(a)[-1], shape(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
+    if na == 2 or nb == 2:
+        warnings.warn(
+            "Arrays of 2-dimensional vectors are deprecated. Use arrays of 3-dimensional "
+            "vectors instead. (deprecated in NumPy 2.0)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    dtype = np.promote_types(a.dtype, b.dtype)
+    a, b = astype(a, dtype), astype(b, dtype)
+    mul, sub, neg = UFUNCS["multiply"], UFUNCS["subtract"], UFUNCS["negative"]
+    ac = [a[..., i] for i in range(na)]
+    bc = [b[..., i] for i in range(nb)]
+    if na == 2 and nb == 2:
+        return sub(mul(ac[0], bc[1]), mul(ac[1], bc[0]))
+    if na == 2:
+        comps = [
+            mul(ac[1], bc[2]),
+            neg(mul(ac[0], bc[2])),
+            sub(mul(ac[0], bc[1]), mul(ac[1], bc[0])),
+        ]
+    elif nb == 2:
+        comps = [
+            neg(mul(ac[2], bc[1])),
+            mul(ac[2], bc[0]),
+            sub(mul(ac[0], bc[1]), mul(ac[1], bc[0])),
+        ]
+    else:
+        comps = [
+            sub(mul(ac[1], bc[2]), mul(ac[2], bc[1])),
+            sub(mul(ac[2], bc[0]), mul(ac[0], bc[2])),
+            sub(mul(ac[0], bc[1]), mul(ac[1], bc[0])),
+        ]
+    bshape = np.broadcast_shapes(*(shape(c) for c in comps))
+    out = concatenate([expand_dims(broadcast_to(c, bshape), -1) for c in comps], -1)
+    return moveaxis(out, -1, normalize_axis(axisc, len(bshape) + 1))
+
+
+# -------------------------------------------------------- the vector and matrix gufuncs
+
+
+def _gufunc_args(fname: str, out: Any, kwargs: dict) -> None:
+    if out is not None:
+        raise errors.UnsupportedOperationError(
+            f"autovec.numpy.{fname}(out=...) is not supported inside vmap/jit; use the return "
+            f"value."
+        )
+    bad = {k: v for k, v in kwargs.items() if v is not None}
+    if bad:
+        raise errors.UnsupportedOperationError(
+            f"autovec.numpy.{fname}: the argument(s) {', '.join(bad)} are not supported inside "
+            f"vmap/jit."
+        )
+
+
+def _conj(x: Any) -> Any:
+    return u["conjugate"](x) if np.issubdtype(x.dtype, np.complexfloating) else x
+
+
+def _cast(out: Any, dtype: Any, x1: Any, x2: Any) -> Any:
+    want = np.result_type(x1.dtype, x2.dtype) if dtype is None else np.dtype(dtype)
+    return out if out.dtype == want else astype(out, want)
+
+
+def vecdot(
+    x1: Any,
+    x2: Any,
+    /,
+    out: Any = None,
+    *,
+    axis: Any = None,
+    axes: Any = None,
+    dtype: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """NumPy's ``vecdot`` gufunc ``(n),(n)->()``: ``sum(conj(x1) * x2)`` over the last axis
+    (or ``axis``), broadcasting the others."""
+    if not is_traced(x1, x2):
+        kw = {k: v for k, v in dict(axis=axis, axes=axes, dtype=dtype).items() if v is not None}
+        return np.vecdot(x1, x2, out=out, **kw, **kwargs)
+    _gufunc_args("vecdot", out, dict(axes=axes, **kwargs))
+    x1, x2 = (arr(x) if is_traced(x) else np.asarray(x) for x in (x1, x2))
+    if axis is not None:
+        x1 = moveaxis(x1, normalize_axis(axis, ndim(x1)), -1)
+        x2 = moveaxis(x2, normalize_axis(axis, ndim(x2)), -1)
+    if ndim(x1) == 0 or ndim(x2) == 0:
+        raise ValueError("vecdot: Input operand does not have enough dimensions")
+    if shape(x1)[-1] != shape(x2)[-1]:
+        raise ValueError(
+            f"vecdot: Input operand 1 has a mismatch in its core dimension 0, with gufunc "
+            f"signature (n),(n)->() (size {shape(x2)[-1]} is different from {shape(x1)[-1]})"
+        )
+    return _cast(einsum("...i,...i->...", _conj(x1), x2), dtype, x1, x2)
+
+
+def matvec(
+    x1: Any, x2: Any, /, out: Any = None, *, axes: Any = None, dtype: Any = None, **kwargs: Any
+) -> Any:
+    """NumPy's ``matvec`` gufunc ``(m,n),(n)->(m)``: matrix times vector, broadcasting the
+    leading axes."""
+    if not is_traced(x1, x2):
+        kw = {k: v for k, v in dict(axes=axes, dtype=dtype).items() if v is not None}
+        return np.matvec(x1, x2, out=out, **kw, **kwargs)
+    _gufunc_args("matvec", out, dict(axes=axes, **kwargs))
+    x1, x2 = (arr(x) if is_traced(x) else np.asarray(x) for x in (x1, x2))
+    if ndim(x1) < 2 or ndim(x2) < 1:
+        raise ValueError("matvec: Input operand does not have enough dimensions")
+    if shape(x1)[-1] != shape(x2)[-1]:
+        raise ValueError(
+            f"matvec: Input operand 1 has a mismatch in its core dimension 0, with gufunc "
+            f"signature (m,n),(n)->(m) (size {shape(x2)[-1]} is different from "
+            f"{shape(x1)[-1]})"
+        )
+    return _cast(einsum("...mn,...n->...m", x1, x2), dtype, x1, x2)
+
+
+def vecmat(
+    x1: Any, x2: Any, /, out: Any = None, *, axes: Any = None, dtype: Any = None, **kwargs: Any
+) -> Any:
+    """NumPy's ``vecmat`` gufunc ``(n),(n,m)->(m)``: ``conj(x1)`` times a matrix,
+    broadcasting the leading axes."""
+    if not is_traced(x1, x2):
+        kw = {k: v for k, v in dict(axes=axes, dtype=dtype).items() if v is not None}
+        return np.vecmat(x1, x2, out=out, **kw, **kwargs)
+    _gufunc_args("vecmat", out, dict(axes=axes, **kwargs))
+    x1, x2 = (arr(x) if is_traced(x) else np.asarray(x) for x in (x1, x2))
+    if ndim(x1) < 1 or ndim(x2) < 2:
+        raise ValueError("vecmat: Input operand does not have enough dimensions")
+    if shape(x1)[-1] != shape(x2)[-2]:
+        raise ValueError(
+            f"vecmat: Input operand 1 has a mismatch in its core dimension 0, with gufunc "
+            f"signature (n),(n,m)->(m) (size {shape(x2)[-2]} is different from "
+            f"{shape(x1)[-1]})"
+        )
+    return _cast(einsum("...n,...nm->...m", _conj(x1), x2), dtype, x1, x2)
+
+
+# np.vecdot(tracer, w) arrives through __array_ufunc__, which looks ufuncs up by name here.
+UFUNCS.update(vecdot=vecdot, matvec=matvec, vecmat=vecmat)
+
+
+__all__ = [
+    "dot",
+    "matmul",
+    "vdot",
+    "inner",
+    "outer",
+    "tensordot",
+    "einsum",
+    "kron",
+    "cross",
+    "vecdot",
+    "matvec",
+    "vecmat",
+]

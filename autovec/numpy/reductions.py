@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from autovec.numpy._util import arr, is_traced, ndim, normalize_axes, normalize_axis
+from autovec.numpy._convert import arr
+from autovec.numpy._util import is_traced, ndim, normalize_axes, normalize_axis
 from autovec.numpy._util import reject_traced_kwargs as _reject
 from autovec.prims.reductions import REDUCTIONS, argmax_p, argmin_p
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from autovec.numpy._util import arr, ndim, shape
+from autovec.numpy._convert import arr
+from autovec.numpy._util import ndim, shape
 from autovec.prims.signal import convolve_p, correlate_p
 
 
@@ -37,4 +38,7 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
     return correlate_p.bind(a, v, mode=mode)
 
 
-__all__ = ["convolve", "correlate"]
+__all__ = [
+    "convolve",
+    "correlate",
+]

@@ -1,35 +1,23 @@
-"""Sorting and searching with NumPy's signatures: ``sort``, ``argsort``, ``partition``,
-``argpartition``, ``sort_complex``, ``lexsort``, ``searchsorted``, ``digitize``,
-``nanargmax``, ``nanargmin``.
+"""Sorting (NumPy's "Sorting"): ``sort``, ``argsort``, ``partition``, ``argpartition``,
+``sort_complex``, ``lexsort``.
 
 Results equal NumPy's per example exactly, including the order of ties for the unstable
 kinds and the order of partition's two sides, which NumPy leaves unspecified: the batched call
-runs NumPy's own kernel on each example's lane.
-"""
+runs NumPy's own kernel on each example's lane."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from autovec import errors
 from autovec.core import Tracer
-from autovec.numpy._util import arr, concrete_int, is_traced, ndim, normalize_axis, shape
-from autovec.numpy.indexing_ops import take, take_along_axis
-from autovec.numpy.manipulation import astype, flip, ravel, reshape
-from autovec.numpy.reductions import all as _all
-from autovec.numpy.ufuncs import UFUNCS, where
-from autovec.prims.sorting import (
-    argpartition_p,
-    argsort_p,
-    nanargmax_p,
-    nanargmin_p,
-    partition_p,
-    searchsorted_p,
-    sort_p,
-)
+from autovec.numpy._convert import arr
+from autovec.numpy._util import concrete_int, is_traced, ndim, normalize_axis, shape
+from autovec.numpy.manipulation import astype, ravel, reshape
+from autovec.numpy.selection import take_along_axis
+from autovec.prims.sorting import argpartition_p, argsort_p, partition_p, sort_p
 
 _KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
 
@@ -161,78 +149,6 @@ def lexsort(keys: Any, axis: int = -1) -> Any:
     return order
 
 
-def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
-    """NumPy's ``searchsorted``: where ``v``'s elements would go in the sorted 1-d ``a`` to
-    keep it sorted.  ``a`` and ``v`` may both be batched; ``a`` must be sorted (as NumPy
-    requires; NaN last), or ``a[sorter]`` with ``sorter`` given."""
-    if not is_traced(a, v, sorter):
-        return np.searchsorted(a, v, side=side, sorter=sorter)
-    if side not in ("left", "right"):
-        raise ValueError(f"search side must be 'left' or 'right' (got {side!r})")
-    a, v = arr(a), arr(v)
-    if ndim(a) != 1:
-        raise ValueError("object too deep for desired array")
-    if sorter is not None:
-        a = take(a, sorter)
-    return searchsorted_p.bind(a, v, side=side, batch_dims=0)
-
-
-def digitize(x: Any, bins: Any, right: bool = False) -> Any:
-    """NumPy's ``digitize``: the index of the bin each element of ``x`` falls in, for
-    monotonically increasing or decreasing ``bins``.  NumPy rejects non-monotonic bins; that
-    check needs concrete bins, so with batched bins their direction is read per example
-    (increasing when every step is >= 0) and nothing else is checked."""
-    if not is_traced(x, bins):
-        return np.digitize(x, bins, right=right)
-    x, bins = arr(x), arr(bins)
-    if not isinstance(x, Tracer):
-        x = np.asarray(x)
-    if x.dtype.kind == "c":
-        raise TypeError("x may not be complex")
-    if ndim(bins) != 1:
-        raise ValueError("object too deep for desired array")
-    side = "left" if right else "right"
-    n = shape(bins)[0]
-    if not isinstance(bins, Tracer):
-        bins = np.asarray(bins)
-        diffs = np.diff(bins)
-        if np.all(diffs >= 0):
-            return searchsorted(bins, x, side=side)
-        if np.all(diffs <= 0):
-            return UFUNCS["subtract"](n, searchsorted(bins[::-1], x, side=side))
-        raise ValueError("bins must be monotonically increasing or decreasing")
-    up = searchsorted(bins, x, side=side)
-    down = UFUNCS["subtract"](n, searchsorted(flip(bins), x, side=side))
-    increasing = _all(UFUNCS["greater_equal"](bins[1:], bins[:-1]))
-    return where(increasing, up, down)
-
-
-def _make_nanarg(name: str, prim: Any) -> Callable[..., Any]:
-    np_func = getattr(np, name)
-
-    def nanarg(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
-        if not is_traced(a):
-            return np_func(a, axis=axis, out=out, keepdims=keepdims)
-        if out is not None:
-            raise errors.UnsupportedOperationError(
-                f"autovec.numpy.{name}(out=...) is not supported inside vmap/jit; use the "
-                f"return value."
-            )
-        a = arr(a)
-        ax = None if axis is None else normalize_axis(axis, ndim(a))
-        return prim.bind(a, axis=ax, keepdims=bool(keepdims))
-
-    nanarg.__name__ = nanarg.__qualname__ = name
-    nanarg.__doc__ = (
-        f"NumPy's ``{name}``: like ``{name[3:]}`` but ignoring NaNs; an all-NaN slice raises "
-        f"NumPy's ValueError (for any example)."
-    )
-    return nanarg
-
-
-nanargmax = _make_nanarg("nanargmax", nanargmax_p)
-nanargmin = _make_nanarg("nanargmin", nanargmin_p)
-
 __all__ = [
     "sort",
     "argsort",
@@ -240,8 +156,4 @@ __all__ = [
     "partition",
     "argpartition",
     "lexsort",
-    "searchsorted",
-    "digitize",
-    "nanargmax",
-    "nanargmin",
 ]

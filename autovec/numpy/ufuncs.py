@@ -9,7 +9,8 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import Primitive
-from autovec.numpy._util import arr, is_traced
+from autovec.numpy._convert import arr
+from autovec.numpy._util import is_traced
 from autovec.prims.elementwise import BINARY, MULTI, UNARY, clip_p, where_p
 
 
@@ -41,14 +42,110 @@ def _make(name: str, prim: Primitive, nin: int) -> Callable[..., Any]:
 
 
 UFUNCS: dict[str, Callable[..., Any]] = {}
-for _name, _prim in UNARY.items():
-    if _name in ("real", "imag"):
-        continue  # functions, not ufuncs: below
-    UFUNCS[_name] = _make(_name, _prim, 1)
-for _name, _prim in BINARY.items():
-    UFUNCS[_name] = _make(_name, _prim, 2)
-for _name, _prim in MULTI.items():
-    UFUNCS[_name] = _make(_name, _prim, 2 if _name == "divmod" else 1)
+
+
+def _ufunc(name: str) -> Callable[..., Any]:
+    """NumPy's ufunc ``name`` on its primitive, registered in ``UFUNCS`` (which
+    ``__array_ufunc__`` and the operators read)."""
+    if name in UNARY:
+        prim, nin = UNARY[name], 1
+    elif name in BINARY:
+        prim, nin = BINARY[name], 2
+    else:
+        prim, nin = MULTI[name], 2 if name == "divmod" else 1
+    UFUNCS[name] = _make(name, prim, nin)
+    return UFUNCS[name]
+
+
+# One line each, so that IDEs and type checkers see every name (tests/test_exports.py checks
+# the lines against the primitives' tables).
+negative = _ufunc("negative")
+positive = _ufunc("positive")
+absolute = _ufunc("absolute")
+fabs = _ufunc("fabs")
+sign = _ufunc("sign")
+exp = _ufunc("exp")
+exp2 = _ufunc("exp2")
+expm1 = _ufunc("expm1")
+sin = _ufunc("sin")
+cos = _ufunc("cos")
+tan = _ufunc("tan")
+arctan = _ufunc("arctan")
+sinh = _ufunc("sinh")
+cosh = _ufunc("cosh")
+tanh = _ufunc("tanh")
+arcsinh = _ufunc("arcsinh")
+floor = _ufunc("floor")
+ceil = _ufunc("ceil")
+trunc = _ufunc("trunc")
+rint = _ufunc("rint")
+square = _ufunc("square")
+cbrt = _ufunc("cbrt")
+reciprocal = _ufunc("reciprocal")
+deg2rad = _ufunc("deg2rad")
+rad2deg = _ufunc("rad2deg")
+degrees = _ufunc("degrees")
+radians = _ufunc("radians")
+isnan = _ufunc("isnan")
+isinf = _ufunc("isinf")
+isfinite = _ufunc("isfinite")
+signbit = _ufunc("signbit")
+spacing = _ufunc("spacing")
+conjugate = _ufunc("conjugate")
+logical_not = _ufunc("logical_not")
+log = _ufunc("log")
+log2 = _ufunc("log2")
+log10 = _ufunc("log10")
+log1p = _ufunc("log1p")
+sqrt = _ufunc("sqrt")
+arcsin = _ufunc("arcsin")
+arccos = _ufunc("arccos")
+arctanh = _ufunc("arctanh")
+arccosh = _ufunc("arccosh")
+invert = _ufunc("invert")
+bitwise_count = _ufunc("bitwise_count")
+
+add = _ufunc("add")
+subtract = _ufunc("subtract")
+multiply = _ufunc("multiply")
+divide = _ufunc("divide")
+maximum = _ufunc("maximum")
+minimum = _ufunc("minimum")
+fmax = _ufunc("fmax")
+fmin = _ufunc("fmin")
+arctan2 = _ufunc("arctan2")
+hypot = _ufunc("hypot")
+copysign = _ufunc("copysign")
+nextafter = _ufunc("nextafter")
+logaddexp = _ufunc("logaddexp")
+logaddexp2 = _ufunc("logaddexp2")
+heaviside = _ufunc("heaviside")
+equal = _ufunc("equal")
+not_equal = _ufunc("not_equal")
+less = _ufunc("less")
+less_equal = _ufunc("less_equal")
+greater = _ufunc("greater")
+greater_equal = _ufunc("greater_equal")
+logical_and = _ufunc("logical_and")
+logical_or = _ufunc("logical_or")
+logical_xor = _ufunc("logical_xor")
+floor_divide = _ufunc("floor_divide")
+remainder = _ufunc("remainder")
+fmod = _ufunc("fmod")
+power = _ufunc("power")
+float_power = _ufunc("float_power")
+ldexp = _ufunc("ldexp")
+gcd = _ufunc("gcd")
+lcm = _ufunc("lcm")
+bitwise_and = _ufunc("bitwise_and")
+bitwise_or = _ufunc("bitwise_or")
+bitwise_xor = _ufunc("bitwise_xor")
+left_shift = _ufunc("left_shift")
+right_shift = _ufunc("right_shift")
+
+divmod = _ufunc("divmod")  # noqa: A001
+modf = _ufunc("modf")
+frexp = _ufunc("frexp")
 
 # NumPy's own aliases of the same ufuncs.
 ALIASES = {
@@ -69,10 +166,23 @@ ALIASES = {
     "bitwise_left_shift": "left_shift",
     "bitwise_right_shift": "right_shift",
 }
-for _alias, _target in ALIASES.items():
-    UFUNCS[_alias] = UFUNCS[_target]
-
-globals().update(UFUNCS)
+abs = absolute  # noqa: A001
+conj = conjugate
+mod = remainder
+true_divide = divide
+bitwise_not = invert
+bitwise_invert = invert
+acos = arccos
+acosh = arccosh
+asin = arcsin
+asinh = arcsinh
+atan = arctan
+atanh = arctanh
+atan2 = arctan2
+pow = power  # noqa: A001
+bitwise_left_shift = left_shift
+bitwise_right_shift = right_shift
+UFUNCS.update({alias: UFUNCS[target] for alias, target in ALIASES.items()})
 
 
 def real(val: Any) -> Any:
@@ -144,4 +254,111 @@ def clip(
     return clip_p.bind(arr(a), arr(lo), arr(hi))
 
 
-__all__ = [*UFUNCS, "real", "imag", "angle", "where", "clip"]
+__all__ = [
+    "negative",
+    "positive",
+    "absolute",
+    "fabs",
+    "sign",
+    "exp",
+    "exp2",
+    "expm1",
+    "sin",
+    "cos",
+    "tan",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsinh",
+    "floor",
+    "ceil",
+    "trunc",
+    "rint",
+    "square",
+    "cbrt",
+    "reciprocal",
+    "deg2rad",
+    "rad2deg",
+    "degrees",
+    "radians",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "signbit",
+    "spacing",
+    "conjugate",
+    "logical_not",
+    "log",
+    "log2",
+    "log10",
+    "log1p",
+    "sqrt",
+    "arcsin",
+    "arccos",
+    "arctanh",
+    "arccosh",
+    "invert",
+    "bitwise_count",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "maximum",
+    "minimum",
+    "fmax",
+    "fmin",
+    "arctan2",
+    "hypot",
+    "copysign",
+    "nextafter",
+    "logaddexp",
+    "logaddexp2",
+    "heaviside",
+    "equal",
+    "not_equal",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "floor_divide",
+    "remainder",
+    "fmod",
+    "power",
+    "float_power",
+    "ldexp",
+    "gcd",
+    "lcm",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "left_shift",
+    "right_shift",
+    "divmod",
+    "modf",
+    "frexp",
+    "abs",
+    "conj",
+    "mod",
+    "true_divide",
+    "bitwise_not",
+    "bitwise_invert",
+    "acos",
+    "acosh",
+    "asin",
+    "asinh",
+    "atan",
+    "atanh",
+    "atan2",
+    "pow",
+    "bitwise_left_shift",
+    "bitwise_right_shift",
+    "real",
+    "imag",
+    "angle",
+    "where",
+    "clip",
+]

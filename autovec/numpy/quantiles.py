@@ -1,5 +1,5 @@
-"""Order statistics on traced values: ``median`` and NumPy's thirteen ``quantile`` methods,
-with and without NaN skipping, with and without weights.
+"""Order statistics on traced values: ``median``, ``percentile``, ``quantile`` (NumPy's
+thirteen methods, and weights) and their ``nan*`` forms.
 
 Layout: the reduced axes are merged into the LAST axis of ``data`` (``kept + (n,)``) and
 sorted there with the ``sort`` primitive (NaN sorts last, as in NumPy); every statistic is
@@ -13,7 +13,8 @@ ufuncs so that it runs on concrete arrays and on tracers alike:
   the same values element by element;
 - for the ``nan*`` forms each slice has its own count ``nv`` of non-NaN values, so positions
   are per slice, and NumPy's "-1: the last valid value" becomes ``nv - 1``.
-"""
+
+NumPy's warnings about values (empty slices, all-NaN slices) are not raised for a batch."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from autovec.numpy._util import arr, is_traced, ndim, normalize_axes, shape
+from autovec.numpy._convert import arr
+from autovec.numpy._util import NO_VALUE, flag, is_traced, ndim, normalize_axes, shape
+from autovec.numpy._util import reject_traced_kwargs as _reject
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
     astype,
@@ -33,13 +36,172 @@ from autovec.numpy.manipulation import (
     stack,
     transpose,
 )
+from autovec.numpy.nanfunctions import nanmean
 from autovec.numpy.reductions import mean as _mean
 from autovec.numpy.reductions import sum as _sum
+from autovec.numpy.statistics import axis_tuple, weights_along
 from autovec.numpy.ufuncs import UFUNCS, where
 from autovec.prims.cumulative import accumulate_p
 from autovec.prims.sorting import argsort_p, searchsorted_p, sort_p
 
 u = UFUNCS
+
+
+def median(
+    a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims=False
+) -> Any:
+    """NumPy's ``median``: the mean of the middle value(s) of each sorted slice (NaN if the
+    slice holds a NaN)."""
+    if not is_traced(a):
+        return np.median(a, axis, out, overwrite_input, keepdims)
+    _reject("median", (a,), out=out)
+    r = Reduced(arr(a), axis)
+    return r.finish(median_sorted(sort_last(r.data)), (), bool(keepdims))
+
+
+def nanmedian(
+    a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims=NO_VALUE
+) -> Any:
+    """NumPy's ``nanmedian``: the median of the non-NaN values of each slice."""
+    if not is_traced(a):
+        return np.nanmedian(a, axis, out, overwrite_input, keepdims)
+    _reject("nanmedian", (a,), out=out)
+    x = arr(a)
+    if 0 in shape(x):  # NumPy answers an empty input with nanmean
+        return nanmean(x, axis, keepdims=keepdims)
+    if x.dtype.kind not in "fc":
+        return median(x, axis, keepdims=flag(keepdims))
+    r = Reduced(x, axis)
+    res = median_sorted(sort_last(r.data), count_valid(r.data))
+    return r.finish(res, (), flag(keepdims))
+
+
+def _quantile(
+    name: str,
+    a: Any,
+    q: Any,
+    axis: Any,
+    out: Any,
+    method: str,
+    keepdims: Any,
+    weights: Any,
+    *,
+    percent: bool,
+    skip_nan: bool,
+) -> Any:
+    _reject(name, (a, q, weights), out=out)
+    x = arr(a)
+    if x.dtype.kind == "c":
+        raise TypeError("a must be an array of real numbers")
+    weak_q = type(q) in (int, float)  # NumPy: Python scalars promote weakly at the end
+    if is_traced(q):
+        q = u["divide"](q, 100) if percent else arr(q)
+    else:
+        q = np.true_divide(q, 100, out=...) if percent else np.asanyarray(q)
+        if q.size and not (q.min() >= 0 and q.max() <= 1):
+            what = "Percentiles must be in the range [0, 100]" if percent else ""
+            raise ValueError(what or "Quantiles must be in the range [0, 1]")
+    if method not in METHODS:
+        raise ValueError(f"{method!r} is not a valid method. Use one of: {METHODS}")
+    if ndim(q) > 2:
+        raise ValueError("q must be a scalar or 1d")
+    if skip_nan and 0 in shape(x):  # NumPy answers an empty input with nanmean, whatever q
+        return nanmean(x, axis, keepdims=keepdims)
+    r = Reduced(x, axis)
+    nv = count_valid(r.data) if skip_nan and x.dtype.kind == "f" else None
+    if weights is None:
+        res = quantile_sorted(sort_last(r.data), q, method, weak_q, nv)
+    else:
+        if method != "inverted_cdf":
+            raise ValueError(f"Only method 'inverted_cdf' supports weights. Got: {method}.")
+        w = weights_along(x, weights, axis_tuple(axis, ndim(x)))
+        if not is_traced(w) and np.any(np.asarray(w) < 0):
+            raise ValueError("Weights must be non-negative.")
+        order = argsort_last(r.data)
+        res = weighted_inverted_cdf(order, r.data, r.same_layout(w), q, nv)
+    return r.finish(res, shape(q), flag(keepdims))
+
+
+def quantile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    *,
+    weights: Any = None,
+) -> Any:
+    """NumPy's ``quantile``: every ``method``, ``q`` a scalar or array (which may be
+    batched), ``weights`` with ``method='inverted_cdf'``."""
+    if not is_traced(a, q, weights):
+        return np.quantile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
+    return _quantile(
+        "quantile", a, q, axis, out, method, keepdims, weights, percent=False, skip_nan=False
+    )
+
+
+def percentile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    *,
+    weights: Any = None,
+) -> Any:
+    """NumPy's ``percentile``: ``quantile`` of ``q / 100``."""
+    if not is_traced(a, q, weights):
+        return np.percentile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
+    return _quantile(
+        "percentile", a, q, axis, out, method, keepdims, weights, percent=True, skip_nan=False
+    )
+
+
+def nanquantile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: Any = NO_VALUE,
+    *,
+    weights: Any = None,
+) -> Any:
+    """NumPy's ``nanquantile``: ``quantile`` of the non-NaN values of each slice."""
+    if not is_traced(a, q, weights):
+        return np.nanquantile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
+    return _quantile(
+        "nanquantile", a, q, axis, out, method, keepdims, weights, percent=False, skip_nan=True
+    )
+
+
+def nanpercentile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: Any = NO_VALUE,
+    *,
+    weights: Any = None,
+) -> Any:
+    """NumPy's ``nanpercentile``: ``percentile`` of the non-NaN values of each slice."""
+    if not is_traced(a, q, weights):
+        return np.nanpercentile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
+    return _quantile(
+        "nanpercentile", a, q, axis, out, method, keepdims, weights, percent=True, skip_nan=True
+    )
+
+
+# ------------------------------------------------------------------------ the machinery
+
+
 METHODS = (
     "inverted_cdf",
     "averaged_inverted_cdf",
@@ -55,8 +217,11 @@ METHODS = (
     "midpoint",
     "nearest",
 )
+
+
 _DISCRETE = ("inverted_cdf", "closest_observation", "lower", "higher", "nearest")
-# (alpha, beta) of the continuous methods written with NumPy's general virtual-index formula.
+
+
 _ALPHA_BETA = {
     "interpolated_inverted_cdf": (0, 1),
     "hazen": (0.5, 0.5),
@@ -122,9 +287,6 @@ def take_last(s: Any, idx: Any, nq: int, per_slice: bool) -> Any:
         for i, k in enumerate(kept)
     )
     return getitem(s, (*grids, idx))
-
-
-# ---------------------------------------------------------------------------- quantile
 
 
 def _as_count(n: Any, q: Any) -> Any:
@@ -310,9 +472,6 @@ def argsort_last(data: Any) -> Any:
     return argsort_p.bind(data, axis=ndim(data) - 1, kind=None)
 
 
-# ------------------------------------------------------------------------------ median
-
-
 def median_sorted(s: Any, nv: Any = None) -> Any:
     """NumPy's median of each sorted slice: the mean of the middle one or two values."""
     n = shape(s)[-1]
@@ -331,3 +490,13 @@ def median_sorted(s: Any, nv: Any = None) -> Any:
     pair = take_last(s, stack([lo_i, hi_i]), 1, True)  # (2,) + kept
     result = _mean(pair, axis=0)
     return where(u["equal"](nv, 0), astype(np.asarray(np.nan), result.dtype), result)
+
+
+__all__ = [
+    "median",
+    "nanmedian",
+    "quantile",
+    "percentile",
+    "nanquantile",
+    "nanpercentile",
+]

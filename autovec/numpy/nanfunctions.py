@@ -1,0 +1,278 @@
+"""Functions that ignore NaN (NumPy's ``nanfunctions``): ``nansum``, ``nanprod``,
+``nanmean``, ``nanvar``, ``nanstd``, ``nanmax``, ``nanmin``, ``nanargmax``, ``nanargmin``,
+``nancumsum``, ``nancumprod``.  (``nanmedian``, ``nanquantile`` and ``nanpercentile`` share
+the sorting machinery of ``quantiles``.)
+
+Each replaces NaN by the operation's neutral value and reduces, in NumPy's order of
+operations; an all-NaN slice gives NaN (``nanargmax``/``nanargmin``: NumPy's ValueError)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autovec import errors
+from autovec.numpy._convert import arr
+from autovec.numpy._util import NO_VALUE, flag, given, is_traced, ndim, normalize_axis, reject_out
+from autovec.numpy._util import reject_traced_kwargs as _reject
+from autovec.numpy.cumulative import accumulate_along
+from autovec.numpy.manipulation import astype, squeeze
+from autovec.numpy.reductions import all as _all
+from autovec.numpy.reductions import max as _amax
+from autovec.numpy.reductions import mean as _mean
+from autovec.numpy.reductions import min as _amin
+from autovec.numpy.reductions import prod
+from autovec.numpy.reductions import sum as _sum
+from autovec.numpy.reductions import var as _var
+from autovec.numpy.ufuncs import UFUNCS, real, where
+from autovec.numpy.ufuncs import where as _select
+from autovec.prims.sorting import nanargmax_p, nanargmin_p
+
+u = UFUNCS
+
+
+def _divide_by_count(total: Any, count: Any) -> Any:
+    """NumPy's ``total / count`` written back into ``total``'s dtype (0/0 gives NaN)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return astype(u["divide"](total, count), total.dtype)
+
+
+def _nan_filled(x: Any, value: Any) -> Any:
+    return _select(u["isnan"](x), value, x) if x.dtype.kind in "fc" else x
+
+
+def nansum(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = NO_VALUE,
+    initial: Any = NO_VALUE,
+    where: Any = NO_VALUE,
+) -> Any:
+    """NumPy's ``nansum``: the sum treating NaN as zero."""
+    if not is_traced(a, given(where)):
+        return np.nansum(a, axis, dtype, out, keepdims, initial, where)
+    _reject("nansum", (a,), out=out, initial=given(initial), where=given(where))
+    return _sum(_nan_filled(arr(a), 0), axis=axis, dtype=dtype, keepdims=flag(keepdims))
+
+
+def nanprod(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = NO_VALUE,
+    initial: Any = NO_VALUE,
+    where: Any = NO_VALUE,
+) -> Any:
+    """NumPy's ``nanprod``: the product treating NaN as one."""
+    if not is_traced(a, given(where)):
+        return np.nanprod(a, axis, dtype, out, keepdims, initial, where)
+    _reject("nanprod", (a,), out=out, initial=given(initial), where=given(where))
+
+    return prod(_nan_filled(arr(a), 1), axis=axis, dtype=dtype, keepdims=flag(keepdims))
+
+
+def _check_inexact_dtype(dtype: Any) -> None:
+    if dtype is not None and not issubclass(np.dtype(dtype).type, np.inexact):
+        raise TypeError("If a is inexact, then dtype must be inexact")
+
+
+def nanmean(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = NO_VALUE,
+    *,
+    where=NO_VALUE,
+) -> Any:
+    """NumPy's ``nanmean``: the mean of the non-NaN values (NaN for an all-NaN slice)."""
+    if not is_traced(a, given(where)):
+        return np.nanmean(a, axis, dtype, out, keepdims, where=where)
+    _reject("nanmean", (a,), out=out, where=given(where))
+    x = arr(a)
+    if x.dtype.kind not in "fc":
+        return _mean(x, axis=axis, dtype=dtype, keepdims=flag(keepdims))
+    _check_inexact_dtype(dtype)
+    mask = u["isnan"](x)
+    cnt = _sum(u["logical_not"](mask), axis=axis, dtype=np.intp, keepdims=flag(keepdims))
+    tot = _sum(_select(mask, 0, x), axis=axis, dtype=dtype, keepdims=flag(keepdims))
+    return _divide_by_count(tot, cnt)
+
+
+def nanvar(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = NO_VALUE,
+    *,
+    where: Any = NO_VALUE,
+    mean: Any = NO_VALUE,
+    correction: Any = NO_VALUE,
+) -> Any:
+    """NumPy's ``nanvar``: the variance of the non-NaN values, ``ddof``/``correction``."""
+    if not is_traced(a, given(where), given(mean)):
+        return np.nanvar(
+            a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction
+        )
+    _reject("nanvar", (a,), out=out, where=given(where), mean=given(mean))
+    if correction is not NO_VALUE:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        ddof = correction
+    x = arr(a)
+    kd = flag(keepdims)
+    if x.dtype.kind not in "fc":
+        return _var(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=kd)
+    _check_inexact_dtype(dtype)
+    mask = u["isnan"](x)
+    zeroed = _select(mask, 0, x)
+    cnt = _sum(u["logical_not"](mask), axis=axis, dtype=np.intp, keepdims=True)
+    avg = _divide_by_count(_sum(zeroed, axis=axis, dtype=dtype, keepdims=True), cnt)
+    dev = _select(mask, 0, astype(u["subtract"](zeroed, avg), x.dtype))
+    if x.dtype.kind == "c":
+        sqr = real(u["multiply"](dev, u["conjugate"](dev)))
+    else:
+        sqr = u["multiply"](dev, dev)
+    var = _sum(sqr, axis=axis, dtype=dtype, keepdims=kd)
+    if ndim(var) < ndim(cnt):
+        cnt = squeeze(cnt, axis)
+    dof = u["subtract"](cnt, ddof)
+    var = _divide_by_count(var, dof)
+    return _select(u["less_equal"](dof, 0), np.nan, var)
+
+
+def nanstd(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = NO_VALUE,
+    *,
+    where: Any = NO_VALUE,
+    mean: Any = NO_VALUE,
+    correction: Any = NO_VALUE,
+) -> Any:
+    """NumPy's ``nanstd``: the square root of ``nanvar``."""
+    if not is_traced(a, given(where), given(mean)):
+        return np.nanstd(
+            a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction
+        )
+    var = nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
+    return u["sqrt"](var)
+
+
+def _nan_extreme(name: str, a: Any, axis: Any, out: Any, keepdims: Any, initial: Any, where_):
+    _reject(name, (a,), out=out, initial=given(initial), where=given(where_))
+    x = arr(a)
+    reduce = _amax if name == "nanmax" else _amin
+    kd = flag(keepdims)
+    if x.dtype.kind not in "fc":
+        return reduce(x, axis=axis, keepdims=kd)
+    # NumPy's fmax/fmin reduction skips NaN: NaN loses to every value, including -inf (or
+    # inf for nanmin), and an all-NaN slice stays NaN.
+    mask = u["isnan"](x)
+    best = reduce(_select(mask, -np.inf if name == "nanmax" else np.inf, x), axis=axis, keepdims=kd)
+    return _select(_all(mask, axis=axis, keepdims=kd), np.nan, best)
+
+
+def nanmax(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = NO_VALUE,
+    initial=NO_VALUE,
+    where=NO_VALUE,
+) -> Any:
+    """NumPy's ``nanmax``: the maximum ignoring NaN (NaN for an all-NaN slice)."""
+    if not is_traced(a, given(where)):
+        return np.nanmax(a, axis, out, keepdims, initial, where)
+    return _nan_extreme("nanmax", a, axis, out, keepdims, initial, where)
+
+
+def nanmin(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = NO_VALUE,
+    initial=NO_VALUE,
+    where=NO_VALUE,
+) -> Any:
+    """NumPy's ``nanmin``: the minimum ignoring NaN (NaN for an all-NaN slice)."""
+    if not is_traced(a, given(where)):
+        return np.nanmin(a, axis, out, keepdims, initial, where)
+    return _nan_extreme("nanmin", a, axis, out, keepdims, initial, where)
+
+
+def _make_nanarg(name: str, prim: Any) -> Callable[..., Any]:
+    np_func = getattr(np, name)
+
+    def nanarg(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
+        if not is_traced(a):
+            return np_func(a, axis=axis, out=out, keepdims=keepdims)
+        if out is not None:
+            raise errors.UnsupportedOperationError(
+                f"autovec.numpy.{name}(out=...) is not supported inside vmap/jit; use the "
+                f"return value."
+            )
+        a = arr(a)
+        ax = None if axis is None else normalize_axis(axis, ndim(a))
+        return prim.bind(a, axis=ax, keepdims=bool(keepdims))
+
+    nanarg.__name__ = nanarg.__qualname__ = name
+    nanarg.__doc__ = (
+        f"NumPy's ``{name}``: like ``{name[3:]}`` but ignoring NaNs; an all-NaN slice raises "
+        f"NumPy's ValueError (for any example)."
+    )
+    return nanarg
+
+
+nanargmax = _make_nanarg("nanargmax", nanargmax_p)
+
+
+nanargmin = _make_nanarg("nanargmin", nanargmin_p)
+
+
+def _nan_to(a: Any, value: float) -> Any:
+    a = arr(a)
+    if np.dtype(a.dtype).kind not in "fc":
+        return a  # no NaN to replace (NumPy passes other dtypes through)
+    return where(UFUNCS["isnan"](a), np.asarray(value, a.dtype), a)
+
+
+def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+    """NumPy's ``nancumsum``: ``cumsum`` with NaNs counted as zero."""
+    if not is_traced(a):
+        return np.nancumsum(a, axis=axis, dtype=dtype, out=out)
+    reject_out("nancumsum", out)
+    return accumulate_along("cumsum", "add", _nan_to(a, 0), axis, dtype)
+
+
+def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+    """NumPy's ``nancumprod``: ``cumprod`` with NaNs counted as one."""
+    if not is_traced(a):
+        return np.nancumprod(a, axis=axis, dtype=dtype, out=out)
+    reject_out("nancumprod", out)
+    return accumulate_along("cumprod", "multiply", _nan_to(a, 1), axis, dtype)
+
+
+__all__ = [
+    "nansum",
+    "nanprod",
+    "nanmean",
+    "nanvar",
+    "nanstd",
+    "nanmax",
+    "nanmin",
+    "nanargmax",
+    "nanargmin",
+    "nancumsum",
+    "nancumprod",
+]

@@ -1,0 +1,287 @@
+"""Polynomials (NumPy's power-series functions): ``polyval``, ``polyfit``, ``poly``,
+``polyder``, ``polyint``, ``polyadd``, ``polysub``, ``polymul``, ``roots``.
+
+With no traced argument each function is NumPy's own.  Traced, each is NumPy's arithmetic
+written with autovec.numpy operations.  Where NumPy's result *type or length* depends on the
+values (``roots`` strips zero coefficients and returns real or complex roots; ``polymul``
+strips leading zeros; ``poly`` returns real coefficients when the roots pair up), the traced
+form fixes it and says so in the function's docstring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autovec import errors
+from autovec.numpy._convert import arr, as_array
+from autovec.numpy._decompositions import eigvals, inv
+from autovec.numpy._util import is_traced, ndim, shape
+from autovec.numpy.indexing import getitem
+from autovec.numpy.linalg import lstsq
+from autovec.numpy.manipulation import (
+    astype,
+    atleast_1d,
+    concatenate,
+    expand_dims,
+    stack,
+    transpose,
+)
+from autovec.numpy.products import dot, outer
+from autovec.numpy.reductions import sum as _sum
+from autovec.numpy.signal import convolve
+from autovec.numpy.ufuncs import UFUNCS, real, where
+
+u = UFUNCS
+
+
+def polyval(p: Any, x: Any) -> Any:
+    """NumPy's ``polyval``: Horner's scheme, starting from zeros of ``x``'s dtype."""
+    if not is_traced(p, x):
+        return np.polyval(p, x)
+    p, x = as_array(p), as_array(x)
+    y: Any = np.zeros(shape(x), x.dtype)
+    for i in range(shape(p)[0]):
+        y = u["add"](u["multiply"](y, x), getitem(p, i))
+    return y
+
+
+def _poly_pair(a1: Any, a2: Any) -> tuple[Any, Any]:
+    return atleast_1d(as_array(a1)), atleast_1d(as_array(a2))
+
+
+def _pad_front(a: Any, count: int) -> Any:
+    return concatenate((np.zeros(count, a.dtype), a))
+
+
+def polyadd(a1: Any, a2: Any) -> Any:
+    """NumPy's ``polyadd``: the shorter coefficient array is padded with leading zeros."""
+    if not is_traced(a1, a2):
+        return np.polyadd(a1, a2)
+    a1, a2 = _poly_pair(a1, a2)
+    diff = shape(a2)[0] - shape(a1)[0]
+    if diff > 0:
+        a1 = _pad_front(a1, diff)
+    elif diff < 0:
+        a2 = _pad_front(a2, -diff)
+    return u["add"](a1, a2)
+
+
+def polysub(a1: Any, a2: Any) -> Any:
+    """NumPy's ``polysub``: ``a1 - a2`` with leading zeros padding the shorter one."""
+    if not is_traced(a1, a2):
+        return np.polysub(a1, a2)
+    a1, a2 = _poly_pair(a1, a2)
+    diff = shape(a2)[0] - shape(a1)[0]
+    if diff > 0:
+        a1 = _pad_front(a1, diff)
+    elif diff < 0:
+        a2 = _pad_front(a2, -diff)
+    return u["subtract"](a1, a2)
+
+
+def polymul(a1: Any, a2: Any) -> Any:
+    """NumPy's ``polymul``: the convolution of the coefficients.
+
+    NumPy first strips leading zero coefficients, so its result is shorter when a leading
+    coefficient is 0 -- a length that depends on the values.  Traced, nothing is stripped
+    (as in JAX's ``polymul``): the result has ``len(a1) + len(a2) - 1`` coefficients, equal
+    to NumPy's whenever both leading coefficients are nonzero."""
+    if not is_traced(a1, a2):
+        return np.polymul(a1, a2)
+
+    a1, a2 = _poly_pair(a1, a2)
+    if ndim(a1) != 1 or ndim(a2) != 1:
+        raise ValueError("Polynomial must be 1d only.")
+    return convolve(a1, a2)
+
+
+def polyder(p: Any, m: int = 1) -> Any:
+    """NumPy's ``polyder``: the ``m``-th derivative's coefficients."""
+    if not is_traced(p):
+        return np.polyder(p, m)
+    m = int(m)
+    if m < 0:
+        raise ValueError("Order of derivative must be positive (see polyint)")
+    p = as_array(p)
+    if not ndim(p):
+        raise TypeError("len() of unsized object")  # NumPy's error for a 0-d p
+    for _ in range(m):
+        n = shape(p)[0] - 1
+        p = u["multiply"](getitem(p, slice(None, -1)), np.arange(n, 0, -1))
+    return p
+
+
+def polyint(p: Any, m: int = 1, k: Any = None) -> Any:
+    """NumPy's ``polyint``: the ``m``-th antiderivative, integration constants ``k``."""
+    if not is_traced(p, k):
+        return np.polyint(p, m, k)
+    m = int(m)
+    if m < 0:
+        raise ValueError("Order of integral must be positive (see polyder)")
+    k = np.zeros(m, float) if k is None else atleast_1d(as_array(k))
+    if shape(k)[0] == 1 and m > 1:
+        k = u["multiply"](getitem(k, 0), np.ones(m, float))
+    if shape(k)[0] < m:
+        raise ValueError("k must be a scalar or a rank-1 array of length 1 or >m.")
+    p = as_array(p)
+    if m and not ndim(p):
+        raise TypeError("len() of unsized object")  # NumPy's error for a 0-d p
+    for i in range(m):
+        scaled = u["divide"](p, np.arange(shape(p)[0], 0, -1))
+        p = concatenate((scaled, atleast_1d(getitem(k, i))))
+    return p
+
+
+def poly(seq_of_zeros: Any) -> Any:
+    """NumPy's ``poly``: the coefficients of the monic polynomial with the given roots (or
+    the characteristic polynomial of a square matrix).
+
+    NumPy returns real coefficients when the roots come in conjugate pairs (a check on the
+    values).  Traced: a real matrix gives real coefficients (its eigenvalues always pair
+    up); complex roots give complex coefficients, as in JAX."""
+    if not is_traced(seq_of_zeros):
+        return np.poly(seq_of_zeros)
+
+    z = atleast_1d(arr(seq_of_zeros))
+    sh = shape(z)
+    real_matrix = False
+    if len(sh) == 2 and sh[0] == sh[1] and sh[0] != 0:
+        real_matrix = z.dtype.kind != "c"
+        z = eigvals(z)
+    elif len(sh) == 1:
+        z = astype(z, np.mintypecode(z.dtype.char))
+    else:
+        raise ValueError("input must be 1d or non-empty square 2d array.")
+    if shape(z)[0] == 0:
+        return 1.0
+    dt = z.dtype
+    a: Any = np.ones((1,), dtype=dt)
+    for i in range(shape(z)[0]):
+        factor = stack([np.asarray(1, dt), astype(u["negative"](getitem(z, i)), dt)])
+        a = convolve(a, factor, mode="full")
+    return real(a) if real_matrix else a
+
+
+def roots(p: Any, *, strip_zeros: bool = True) -> Any:
+    """NumPy's ``roots``: the eigenvalues of the companion matrix.
+
+    NumPy strips leading and trailing zero coefficients (so the number of roots depends on
+    the values) and returns real roots when all are real (so does the dtype).  Inside
+    vmap/jit the default therefore raises ``DataDependentShapeError``.  ``strip_zeros=False``
+    (JAX's spelling) gives the static form: always ``len(p) - 1`` complex roots, the
+    eigenvalues of ``p``'s own companion matrix -- NumPy's roots (cast to complex) when the
+    first and last coefficients are nonzero; trailing zero coefficients give zero roots, and
+    an example whose leading coefficient is 0 gets NaN roots."""
+    if not is_traced(p):
+        if strip_zeros:
+            return np.roots(p)
+    elif strip_zeros:
+        raise errors.DataDependentShapeError(
+            "roots: NumPy strips zero leading/trailing coefficients, so the number of roots "
+            "(and whether they are real) depends on the values of p. Inside vmap/jit use "
+            "roots(p, strip_zeros=False): len(p) - 1 complex roots per example."
+        )
+
+    p = atleast_1d(as_array(p))
+    if ndim(p) != 1:
+        raise ValueError("Input must be a rank-1 array.")
+    if p.dtype.kind not in "fc":
+        p = astype(p, float)
+    n = shape(p)[0]
+    ctype = np.result_type(p.dtype, np.complex64)
+    if n < 2:
+        return np.array([], ctype)
+    lead = getitem(p, 0)
+    bad = u["equal"](lead, 0)
+    safe_lead = where(bad, 1, lead)  # keeps the matrix finite; those examples become NaN
+    first = u["negative"](u["divide"](getitem(p, slice(1, None)), safe_lead))
+    below = np.diag(np.ones(n - 2, p.dtype), -1)[1:]  # the companion matrix's other rows
+    companion = concatenate((expand_dims(astype(first, p.dtype), 0), below), axis=0)
+    found = astype(eigvals(companion), ctype)
+    return where(bad, np.asarray(complex(np.nan, np.nan), ctype), found)
+
+
+def polyfit(
+    x: Any,
+    y: Any,
+    deg: int,
+    rcond: Any = None,
+    full: bool = False,
+    w: Any = None,
+    cov: Any = False,
+) -> Any:
+    """NumPy's ``polyfit``: least-squares coefficients of a degree-``deg`` polynomial (a
+    static degree), with ``w``, ``full`` and ``cov``.  ``y`` may be batched: with ``x``
+    shared, the batch is one least-squares problem with many right-hand sides.  NumPy's
+    ``RankWarning`` (a check on the values) is given only eagerly."""
+    if not is_traced(x, y, w, rcond):
+        return np.polyfit(x, y, deg, rcond, full, w, cov)
+
+    order = int(deg) + 1
+    x = u["add"](as_array(x), 0.0)
+    y = u["add"](as_array(y), 0.0)
+    if deg < 0:
+        raise ValueError("expected deg >= 0")
+    if ndim(x) != 1:
+        raise TypeError("expected 1D vector for x")
+    if shape(x)[0] == 0:
+        raise TypeError("expected non-empty vector for x")
+    if ndim(y) < 1 or ndim(y) > 2:
+        raise TypeError("expected 1D or 2D array for y")
+    if shape(x)[0] != shape(y)[0]:
+        raise TypeError("expected x and y to have same length")
+    m = shape(x)[0]
+    if rcond is None:
+        rcond = m * np.finfo(x.dtype).eps
+    # NumPy's vander: x**k by repeated multiplication, highest power first.
+    vdt = np.promote_types(x.dtype, int)
+    powers: list[Any] = [np.ones(m, vdt)]
+    if order > 1:
+        powers.append(astype(x, vdt))
+    for _ in range(2, order):
+        powers.append(u["multiply"](powers[-1], x))
+    lhs = stack(powers[::-1], axis=1)
+    rhs = y
+    if w is not None:
+        w = u["add"](as_array(w), 0.0)
+        if ndim(w) != 1:
+            raise TypeError("expected a 1-d array for weights")
+        if shape(w)[0] != shape(y)[0]:
+            raise TypeError("expected w and y to have the same length")
+        lhs = astype(u["multiply"](lhs, expand_dims(w, 1)), lhs.dtype)
+        wr = expand_dims(w, 1) if ndim(rhs) == 2 else w
+        rhs = astype(u["multiply"](rhs, wr), rhs.dtype)
+    scale = u["sqrt"](_sum(u["multiply"](lhs, lhs), axis=0))
+    lhs = astype(u["divide"](lhs, scale), lhs.dtype)
+    c, resids, rank, s = lstsq(lhs, rhs, rcond)
+    c = transpose(u["divide"](transpose(c), scale))
+    if full:
+        return c, resids, rank, s, rcond
+    if not cov:
+        return c
+    base = u["divide"](inv(dot(transpose(lhs), lhs)), outer(scale, scale))
+    if cov == "unscaled":
+        fac: Any = 1
+    else:
+        if m <= order:
+            raise ValueError(
+                "the number of data points must exceed order to scale the covariance matrix"
+            )
+        fac = u["divide"](resids, m - order)
+    if ndim(y) == 1:
+        return c, u["multiply"](base, fac)
+    return c, u["multiply"](getitem(base, (slice(None), slice(None), None)), fac)
+
+
+__all__ = [
+    "polyval",
+    "polyadd",
+    "polysub",
+    "polymul",
+    "polyder",
+    "polyint",
+    "poly",
+    "roots",
+    "polyfit",
+]
