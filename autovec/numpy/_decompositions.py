@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from autovec.numpy._convert import arr
-from autovec.numpy._util import is_traced, ndim, shape
+from autovec.numpy._util import implements, ndim, shape
 from autovec.numpy.manipulation import matrix_transpose as _matrix_transpose
 from autovec.prims.decompositions import (
     cholesky_p,
@@ -86,14 +86,13 @@ def real_dtype(dtype: np.dtype) -> np.dtype:
 # --------------------------------------------------------------------- stacked routines
 
 
+@implements(np.linalg.solve)
 def solve(a: Any, b: Any) -> Any:
     """NumPy's ``linalg.solve``: ``x`` with ``a @ x = b``; ``b`` is a vector only when 1-D.
 
     Batched: one stacked LAPACK call.  When only ``b`` is batched, every example's right-hand
     side becomes a column of one right-hand side, so ``a`` is factorised once.
     """
-    if not is_traced(a, b):
-        return np.linalg.solve(a, b)
     a, b = arr(a), arr(b)
     assert_stacked_square(a)
     m = shape(a)[-1]
@@ -108,45 +107,42 @@ def solve(a: Any, b: Any) -> Any:
     return solve_p.bind(a, b, vector=vector)
 
 
+@implements(np.linalg.inv)
 def inv(a: Any) -> Any:
     """NumPy's ``linalg.inv`` of each matrix of a stack."""
-    if not is_traced(a):
-        return np.linalg.inv(a)
     a = arr(a)
     assert_stacked_square(a)
     return inv_p.bind(a)
 
 
+@implements(np.linalg.det)
 def det(a: Any) -> Any:
     """NumPy's ``linalg.det`` (int input gives float64)."""
-    if not is_traced(a):
-        return np.linalg.det(a)
     a = arr(a)
     assert_stacked_square(a)
     return det_p.bind(a)
 
 
+@implements(np.linalg.slogdet)
 def slogdet(a: Any) -> Any:
     """NumPy's ``linalg.slogdet``: ``(sign, logabsdet)`` as NumPy's named tuple."""
-    if not is_traced(a):
-        return np.linalg.slogdet(a)
     a = arr(a)
     assert_stacked_square(a)
     return SlogdetResult(*slogdet_p.bind(a))
 
 
+@implements(np.linalg.cholesky)
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
     """NumPy's ``linalg.cholesky`` (lower factor, or upper with ``upper=True``).
 
     A batch containing a matrix that is not positive definite raises ``LinAlgError``, as the
     loop would."""
-    if not is_traced(a):
-        return np.linalg.cholesky(a, upper=upper)
     a = arr(a)
     assert_stacked_square(a)
     return cholesky_p.bind(a, upper=bool(upper))
 
 
+@implements(np.linalg.eig)
 def eig(a: Any) -> Any:
     """NumPy's ``linalg.eig``: eigenvalues and right eigenvectors (an ``EigResult``).
 
@@ -158,49 +154,43 @@ def eig(a: Any) -> Any:
     ``vmap(eig)(xs)`` equals the loop cast to complex.  Use ``eigh`` for symmetric matrices
     (real eigenvalues, real dtype) or take ``.real`` where you know the spectrum is real.
     """
-    if not is_traced(a):
-        return np.linalg.eig(a)
     a = arr(a)
     assert_stacked_square(a)
     return EigResult(*eig_p.bind(a))
 
 
+@implements(np.linalg.eigvals)
 def eigvals(a: Any) -> Any:
     """NumPy's ``linalg.eigvals``; always complex under a transformation (see ``eig``)."""
-    if not is_traced(a):
-        return np.linalg.eigvals(a)
     a = arr(a)
     assert_stacked_square(a)
     return eigvals_p.bind(a)
 
 
+@implements(np.linalg.eigh)
 def eigh(a: Any, UPLO: str = "L") -> Any:
     """NumPy's ``linalg.eigh``: ascending real eigenvalues and eigenvectors of Hermitian
     matrices, from the ``UPLO`` triangle (an ``EighResult``)."""
     uplo = _check_uplo(UPLO)
-    if not is_traced(a):
-        return np.linalg.eigh(a, UPLO=UPLO)
     a = arr(a)
     assert_stacked_square(a)
     return EighResult(*eigh_p.bind(a, UPLO=uplo))
 
 
+@implements(np.linalg.eigvalsh)
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:
     """NumPy's ``linalg.eigvalsh``: ascending real eigenvalues of Hermitian matrices."""
     uplo = _check_uplo(UPLO)
-    if not is_traced(a):
-        return np.linalg.eigvalsh(a, UPLO=UPLO)
     a = arr(a)
     assert_stacked_square(a)
     return eigvalsh_p.bind(a, UPLO=uplo)
 
 
+@implements(np.linalg.svd)
 def svd(
     a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
 ) -> Any:
     """NumPy's ``linalg.svd``: ``SVDResult(U, S, Vh)``, or ``S`` when ``compute_uv=False``."""
-    if not is_traced(a):
-        return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
     a = arr(a)
     assert_stacked_2d(a)
     if hermitian:
@@ -211,17 +201,15 @@ def svd(
     return SVDResult(u, s, vh)
 
 
+@implements(np.linalg.svdvals)
 def svdvals(x: Any, /) -> Any:
     """NumPy's ``linalg.svdvals``: the singular values, descending."""
-    if not is_traced(x):
-        return np.linalg.svdvals(x)
     return svd(x, compute_uv=False)
 
 
+@implements(np.linalg.qr)
 def qr(a: Any, mode: str = "reduced") -> Any:
     """NumPy's ``linalg.qr`` with modes 'reduced', 'complete', 'r' and 'raw'."""
-    if not is_traced(a):
-        return np.linalg.qr(a, mode=mode)
     if mode in ("f", "full", "e", "economic"):
         warnings.warn(f"The {mode!r} option of qr is deprecated.", DeprecationWarning, 2)
         mode = "reduced" if mode in ("f", "full") else "economic"

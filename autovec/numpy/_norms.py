@@ -12,7 +12,7 @@ from autovec.numpy import products as _products
 from autovec.numpy import reductions as _red
 from autovec.numpy._convert import arr
 from autovec.numpy._decompositions import real_dtype, svd
-from autovec.numpy._util import is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import implements, ndim, normalize_axis, shape
 from autovec.numpy.manipulation import astype, moveaxis, reshape, transpose
 from autovec.numpy.ufuncs import UFUNCS, imag, real
 
@@ -77,11 +77,10 @@ def _matrix_norm_2axes(x: Any, ord: Any, row: int, col: int) -> Any:
     raise ValueError("Invalid norm order for matrices.")
 
 
+@implements(np.linalg.norm)
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """NumPy's ``linalg.norm``: vector norms over one axis, matrix norms over two, the
     flattened 2-norm by default; integer input is computed in float64."""
-    if not is_traced(x):
-        return np.linalg.norm(x, ord, axis, keepdims)
     x = arr(x)
     if x.dtype.kind not in "fc":
         x = astype(x, np.float64)
@@ -119,18 +118,16 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     return ret
 
 
+@implements(np.linalg.matrix_norm)
 def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
     """NumPy's ``linalg.matrix_norm``: ``norm`` over the last two axes."""
-    if not is_traced(x):
-        return np.linalg.matrix_norm(x, keepdims=keepdims, ord=ord)
     return norm(x, axis=(-2, -1), keepdims=keepdims, ord=ord)
 
 
+@implements(np.linalg.vector_norm)
 def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:
     """NumPy's ``linalg.vector_norm``: a vector norm over ``axis`` (None: all elements; a
     tuple: those axes taken together as one vector)."""
-    if not is_traced(x):
-        return np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
     x = arr(x)
     full = list(shape(x))
     if axis is None:

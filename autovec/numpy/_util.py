@@ -205,8 +205,9 @@ def implements(numpy_func: Callable[..., Any] | str, *, extra: tuple[str, ...] =
     are left out of NumPy's call.  Where NumPy has no such function, every call runs the
     implementation.
 
-    The result carries the implementation's name and docstring, NumPy's signature (what a
-    caller may pass), ``__wrapped__`` (the implementation) and ``numpy_function``.
+    The result carries NumPy's name and signature (what a caller may pass), the
+    implementation's docstring (what happens to traced values), ``__wrapped__`` (the
+    implementation) and ``numpy_function``.
     """
 
     def decorate(impl: F) -> F:
@@ -231,6 +232,7 @@ def implements(numpy_func: Callable[..., Any] | str, *, extra: tuple[str, ...] =
                     kwargs = {k: v for k, v in kwargs.items() if k not in defaults}
             return np_func(*args, **kwargs)
 
+        wrapper.__name__ = wrapper.__qualname__ = np_func.__name__
         wrapper.__signature__ = _numpy_signature(np_func, impl, extra)  # type: ignore[attr-defined]
         wrapper.numpy_function = np_func  # type: ignore[attr-defined]
         if not wrapper.__doc__:

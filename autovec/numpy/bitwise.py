@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autovec.numpy._convert import arr
-from autovec.numpy._util import concrete_int, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import concrete_int, implements, ndim, normalize_axis, shape
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import astype, concatenate, expand_dims, moveaxis, ravel, reshape
 from autovec.numpy.reductions import sum as _sum
@@ -33,13 +33,12 @@ def _bit_weights(bitorder: str) -> np.ndarray:
     return shifts[::-1].copy() if bitorder == "big" else shifts
 
 
+@implements(np.packbits)
 def packbits(a: Any, /, axis: Any = None, bitorder: str = "big") -> Any:
     """NumPy's ``packbits``: each group of 8 elements along ``axis`` (all elements,
     flattened, when ``axis`` is None) becomes one ``uint8``, a nonzero element a 1 bit; the
     last group is padded with zeros; ``bitorder`` 'big' puts the first element in the
     highest bit."""
-    if not is_traced(a):
-        return np.packbits(a, axis=axis, bitorder=bitorder)
     x = arr(a)
     _check_int_or_bool(x, "packbits")
     shifts = _bit_weights(bitorder)
@@ -58,12 +57,11 @@ def packbits(a: Any, /, axis: Any = None, bitorder: str = "big") -> Any:
     return moveaxis(packed, -1, ax)
 
 
+@implements(np.unpackbits)
 def unpackbits(a: Any, /, axis: Any = None, count: Any = None, bitorder: str = "big") -> Any:
     """NumPy's ``unpackbits``: each ``uint8`` along ``axis`` (flattened when None) becomes
     8 elements, 0 or 1; ``count`` keeps the first ``count`` bits (padding with zeros when
     larger; a negative count drops bits from the end); ``count`` must be static."""
-    if not is_traced(a):
-        return np.unpackbits(a, axis=axis, count=count, bitorder=bitorder)
     x = arr(a)
     if x.dtype != np.uint8:
         raise TypeError("Expected an input array of unsigned byte data type")

@@ -20,7 +20,7 @@ from autovec.numpy._convert import arr, as_array, stack_nested
 from autovec.numpy._util import (
     concrete_int,
     concrete_value,
-    holds_tracer,
+    implements,
     is_traced,
     ndim,
     shape,
@@ -45,6 +45,7 @@ from autovec.prims.scatter import copy_p
 u = UFUNCS
 
 
+@implements(np.array)
 def array(
     object: Any,
     dtype: Any = None,
@@ -62,8 +63,6 @@ def array(
     array([[1, 2],
            [2, 4]])
     """
-    if not holds_tracer(object):
-        return np.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin)
     out = stack_nested(object)
     if out is object:  # array(tracer) copies, as np.array does: a new value, not an alias
         out = copy_p.bind(out)
@@ -74,6 +73,7 @@ def array(
     return out
 
 
+@implements(np.asarray)
 def asarray(
     a: Any,
     dtype: Any = None,
@@ -84,8 +84,6 @@ def asarray(
     like: Any = None,
 ) -> Any:
     """NumPy's ``asarray``; a batched/traced value (or a list holding them) stays traced."""
-    if not holds_tracer(a):
-        return np.asarray(a, dtype=dtype, order=order, copy=copy)
     out = a if isinstance(a, Tracer) else stack_nested(a)
     if dtype is not None and np.dtype(dtype) != out.dtype:
         out = astype(out, dtype)
@@ -98,32 +96,31 @@ asanyarray = asarray
 ascontiguousarray = asarray
 
 
+@implements(np.copy)
 def copy(a: Any, order: str = "K", subok: bool = False) -> Any:
     """NumPy's ``copy``: a new value that later in-place updates (``y[i] = v``) of either the
     copy or the original do not reach."""
-    if isinstance(a, Tracer):
-        # "A" is "K" for C and Fortran arrays (a strided one keeps its axis order here).
-        return copy_p.bind(a) if order in ("K", "A") else copy_p.bind(a, order=order)
-    return np.copy(a, order=order, subok=subok)
+    a = arr(a)
+    # "A" is "K" for C and Fortran arrays (a strided one keeps its axis order here).
+    return copy_p.bind(a) if order in ("K", "A") else copy_p.bind(a, order=order)
 
 
+@implements(np.asfortranarray)
 def asfortranarray(a: Any, dtype: Any = None, *, like: Any = None) -> Any:
     """NumPy's ``asfortranarray`` (at least 1-d, Fortran order).  Traced values have no
     memory layout: the value itself (cast to ``dtype``), made at least 1-d."""
-    if not is_traced(a):
-        return np.asfortranarray(a, dtype=dtype)
     out = asarray(a, dtype=dtype)
     return reshape(out, (1,)) if ndim(out) == 0 else out
 
 
+@implements(np.require)
 def require(a: Any, dtype: Any = None, requirements: Any = None, *, like: Any = None) -> Any:
     """NumPy's ``require``.  Traced values have no memory flags to satisfy, so the value
     itself (cast to ``dtype``) is returned."""
-    if not is_traced(a):
-        return np.require(a, dtype=dtype, requirements=requirements)
     return asarray(a, dtype=dtype)
 
 
+@implements(np.asarray_chkfinite)
 def asarray_chkfinite(a: Any, dtype: Any = None, order: Any = None) -> Any:
     """NumPy's ``asarray_chkfinite``: ``asarray``, raising ``ValueError`` when ``a`` holds an
     inf or NaN.
@@ -132,8 +129,6 @@ def asarray_chkfinite(a: Any, dtype: Any = None, order: Any = None) -> Any:
     transformation cannot do, so a traced ``a`` raises ``UnsupportedOperationError`` (rather
     than silently skipping the check).
     """
-    if not is_traced(a):
-        return np.asarray_chkfinite(a, dtype=dtype, order=order)
     raise errors.UnsupportedOperationError(
         "autovec.numpy.asarray_chkfinite: the finiteness check cannot raise per example inside "
         "vmap/jit. Use autovec.numpy.asarray(a) inside the function and check "
@@ -158,6 +153,7 @@ def fromiter(iter: Any, dtype: Any, count: int = -1, *, like: Any = None) -> Any
     return astype(stack([arr(i) for i in items]), dtype)
 
 
+@implements(np.fromfunction)
 def fromfunction(
     function: Callable[..., Any], shape: Any, *, dtype: Any = float, like: Any = None, **kwargs
 ) -> Any:
@@ -176,6 +172,7 @@ def _shape_arg(shp: Any, what: str) -> tuple[int, ...]:
     return (concrete_int(shp, what),)
 
 
+@implements(np.zeros)
 def zeros(
     shape: Any, dtype: Any = float, order: str = "C", *, device: Any = None, like: Any = None
 ) -> np.ndarray:
@@ -183,6 +180,7 @@ def zeros(
     return np.zeros(_shape_arg(shape, "zeros shape"), dtype=dtype, order=order)
 
 
+@implements(np.ones)
 def ones(
     shape: Any, dtype: Any = None, order: str = "C", *, device: Any = None, like: Any = None
 ) -> np.ndarray:
@@ -197,6 +195,7 @@ def empty(
     return np.zeros(_shape_arg(shape, "empty shape"), dtype=dtype, order=order)
 
 
+@implements(np.full)
 def full(
     shape: Any,
     fill_value: Any,
@@ -208,8 +207,6 @@ def full(
 ) -> Any:
     """NumPy's ``full``; a batched ``fill_value`` gives a batched result."""
     shp = _shape_arg(shape, "full shape")
-    if not is_traced(fill_value):
-        return np.full(shp, fill_value, dtype=dtype, order=order)
     fill = arr(fill_value)
     if dtype is not None:
         fill = astype(fill, dtype)
@@ -226,6 +223,7 @@ def _like_dtype(a: Any, dtype: Any) -> Any:
     return a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype
 
 
+@implements(np.zeros_like)
 def zeros_like(
     a: Any,
     dtype: Any = None,
@@ -239,6 +237,7 @@ def zeros_like(
     return np.zeros(_like_shape(a, shape), dtype=_like_dtype(a, dtype))
 
 
+@implements(np.ones_like)
 def ones_like(
     a: Any,
     dtype: Any = None,
@@ -265,6 +264,7 @@ def empty_like(
     return np.zeros(_like_shape(prototype, shape), dtype=_like_dtype(prototype, dtype))
 
 
+@implements(np.full_like)
 def full_like(
     a: Any,
     fill_value: Any,
@@ -279,6 +279,7 @@ def full_like(
     return full(_like_shape(a, shape), fill_value, dtype=_like_dtype(a, dtype))
 
 
+@implements(np.eye)
 def eye(
     N: int,
     M: Any = None,
@@ -299,6 +300,7 @@ def eye(
     )
 
 
+@implements(np.identity)
 def identity(n: int, dtype: Any = None, *, like: Any = None) -> np.ndarray:
     """NumPy's ``identity`` (a constant)."""
     return np.identity(concrete_int(n, "identity n"), dtype=dtype)
@@ -307,6 +309,7 @@ def identity(n: int, dtype: Any = None, *, like: Any = None) -> np.ndarray:
 # --------------------------------------------------------------------- numerical ranges
 
 
+@implements(np.arange)
 def arange(
     start: Any,
     stop: Any = None,
@@ -332,6 +335,7 @@ def arange(
     return np.arange(*args, dtype=dtype)
 
 
+@implements(np.linspace)
 def linspace(
     start: Any,
     stop: Any,
@@ -349,10 +353,6 @@ def linspace(
     point set to ``stop``), so results match the loop.
     """
     num = concrete_int(num, "linspace num")
-    if not is_traced(start, stop):
-        return np.linspace(
-            start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis
-        )
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
 
@@ -397,6 +397,7 @@ def linspace_exact(
     return astype(y, dtype)
 
 
+@implements(np.logspace)
 def logspace(
     start: Any,
     stop: Any,
@@ -409,8 +410,6 @@ def logspace(
     """NumPy's ``logspace``: ``base ** linspace(start, stop, num)``; ``start``, ``stop`` and
     ``base`` may be batched (``num`` must be concrete)."""
     num = concrete_int(num, "logspace num")
-    if not is_traced(start, stop, base):
-        return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype, axis=axis)
 
     start, stop, base = (arr(v) if is_traced(v) else np.asarray(v) for v in (start, stop, base))
     nd = max(ndim(start), ndim(stop), ndim(base))
@@ -424,6 +423,7 @@ def logspace(
     return out if dtype is None else astype(out, dtype)
 
 
+@implements(np.geomspace)
 def geomspace(
     start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
 ) -> Any:
@@ -435,8 +435,6 @@ def geomspace(
     raises ``UnsupportedOperationError``).
     """
     num = concrete_int(num, "geomspace num")
-    if not is_traced(start, stop):
-        return np.geomspace(start, stop, num, endpoint=endpoint, dtype=dtype, axis=axis)
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     start, stop = (
@@ -474,11 +472,10 @@ def geomspace(
 # -------------------------------------------------------------------------------- grids
 
 
+@implements(np.meshgrid)
 def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> Any:
     """NumPy's ``meshgrid`` (a tuple of arrays; ``sparse=True, copy=False`` gives a list,
     as NumPy does)."""
-    if not holds_tracer(xi):
-        return np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing)
     if indexing not in ("xy", "ij"):
         raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
     n = len(xi)
@@ -492,6 +489,7 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = 
     return tuple(out) if copy else out
 
 
+@implements(np.indices)
 def indices(dimensions: Any, dtype: Any = int, sparse: bool = False) -> Any:
     """NumPy's ``indices``: the grid of positions of a static shape (a constant)."""
     concrete_value(dimensions, "indices: dimensions")

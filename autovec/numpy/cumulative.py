@@ -17,6 +17,7 @@ import numpy as np
 from autovec.core import Tracer
 from autovec.numpy._convert import arr
 from autovec.numpy._util import (
+    implements,
     is_traced,
     ndim,
     normalize_axis,
@@ -68,18 +69,16 @@ def accumulate_along(np_name: str, ufunc: str, a: Any, axis: Any, dtype: Any) ->
     return accumulate_p.bind(a, ufunc=ufunc, axis=ax, dtype=dt)
 
 
+@implements(np.cumsum)
 def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     """NumPy's ``cumsum``: running sums along ``axis`` (None: flattened)."""
-    if not is_traced(a):
-        return np.cumsum(a, axis=axis, dtype=dtype, out=out)
     reject_out("cumsum", out)
     return accumulate_along("cumsum", "add", a, axis, dtype)
 
 
+@implements(np.cumprod)
 def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     """NumPy's ``cumprod``: running products along ``axis`` (None: flattened)."""
-    if not is_traced(a):
-        return np.cumprod(a, axis=axis, dtype=dtype, out=out)
     reject_out("cumprod", out)
     return accumulate_along("cumprod", "multiply", a, axis, dtype)
 
@@ -103,6 +102,7 @@ def _array_api_cumulative(
     return concatenate([np.full(first, identity, out.dtype), out], axis=ax)
 
 
+@implements("cumulative_sum")
 def cumulative_sum(
     x: Any,
     /,
@@ -114,14 +114,11 @@ def cumulative_sum(
 ) -> Any:
     """NumPy's (array API) ``cumulative_sum``: ``cumsum``, ``axis`` required beyond 1-d,
     ``include_initial`` prepends the zero."""
-    if not is_traced(x):
-        return np.cumulative_sum(
-            x, axis=axis, dtype=dtype, out=out, include_initial=include_initial
-        )
     reject_out("cumulative_sum", out)
     return _array_api_cumulative("cumsum", x, axis, dtype, include_initial, 0)
 
 
+@implements("cumulative_prod")
 def cumulative_prod(
     x: Any,
     /,
@@ -133,10 +130,6 @@ def cumulative_prod(
 ) -> Any:
     """NumPy's (array API) ``cumulative_prod``: ``cumprod``, ``axis`` required beyond 1-d,
     ``include_initial`` prepends the one."""
-    if not is_traced(x):
-        return np.cumulative_prod(
-            x, axis=axis, dtype=dtype, out=out, include_initial=include_initial
-        )
     reject_out("cumulative_prod", out)
     return _array_api_cumulative("cumprod", x, axis, dtype, include_initial, 1)
 
@@ -162,13 +155,12 @@ def _edge(a: Any, nd: int, axis: int, value: Any) -> Any:
     return value
 
 
+@implements(np.diff)
 def diff(
     a: Any, n: int = 1, axis: int = -1, prepend: Any = np._NoValue, append: Any = np._NoValue
 ) -> Any:
     """NumPy's ``diff``: the ``n``-th differences along ``axis`` (``not_equal`` for
     booleans), after joining ``prepend``/``append``."""
-    if not is_traced(a, prepend, append):
-        return np.diff(a, n=n, axis=axis, prepend=prepend, append=append)
     if n == 0:
         return a
     if n < 0:
@@ -193,11 +185,10 @@ def diff(
     return a
 
 
+@implements(np.ediff1d)
 def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
     """NumPy's ``ediff1d``: differences of the flattened array, with ``to_begin`` and
     ``to_end`` joined; the result keeps ``ary``'s dtype."""
-    if not is_traced(ary, to_end, to_begin):
-        return np.ediff1d(ary, to_end=to_end, to_begin=to_begin)
     ary = ravel(arr(ary))
     dtype = np.dtype(ary.dtype)
     parts = []
@@ -300,12 +291,11 @@ def _gradient_axis(f: Any, dx: Any, axis: int, edge_order: int, otype: np.dtype)
     return concatenate(pieces, axis=axis)
 
 
+@implements(np.gradient)
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
     """NumPy's ``gradient``: second-order central differences inside, first- or second-order
     one-sided differences at the edges (``edge_order``), for unit spacing, a scalar spacing
     per axis, or coordinate arrays; one array per axis (a tuple), or one array for one axis."""
-    if not is_traced(f, *varargs):
-        return np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
     f = arr(f)
     axes = tuple(range(ndim(f))) if axis is None else normalize_axis_tuple(axis, ndim(f))
     dxs = _spacings(f, varargs, axes)
@@ -326,11 +316,10 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     return outs[0] if len(axes) == 1 else tuple(outs)
 
 
+@implements(np.trapezoid)
 def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
     """NumPy's ``trapezoid``: the integral of ``y`` along ``axis`` by the trapezoidal rule,
     at sample points ``x`` (1-d, or ``y``'s shape) or spacing ``dx``."""
-    if not is_traced(y, x, dx):
-        return np.trapezoid(y, x=x, dx=dx, axis=axis)
     y = arr(y)
     nd = ndim(y)
     ax = normalize_axis(axis, nd)
@@ -346,14 +335,13 @@ def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
     return _sum(d * (y[hi] + y[lo]) / 2.0, axis=ax)
 
 
+@implements(np.interp)
 def interp(
     x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None
 ) -> Any:
     """NumPy's ``interp``: piecewise-linear interpolation of the points (``xp``, ``fp``) at
     ``x`` (``xp`` increasing); ``left``/``right`` outside, ``period`` for angles.  Any of the
     arrays may be batched."""
-    if not is_traced(x, xp, fp, left, right, period):
-        return np.interp(x, xp, fp, left=left, right=right, period=period)
     # NumPy's loop is silent about the infinities and NaNs that repeated sample points or
     # infinite values give (it picks another formula there); so are the ufuncs here.
     with np.errstate(divide="ignore", invalid="ignore"):

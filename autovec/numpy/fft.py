@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 
 from autovec.numpy._convert import arr
-from autovec.numpy._util import concrete_int, is_traced, ndim, normalize_axis, reject_out, shape
+from autovec.numpy._util import (
+    concrete_int,
+    implements,
+    ndim,
+    normalize_axis,
+    reject_out,
+    shape,
+)
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import concatenate
 from autovec.numpy.ufuncs import UFUNCS
@@ -50,13 +57,11 @@ def _fft1(a: Any, kind: str, n: Any, axis: Any, norm: Any) -> Any:
 def _make_1d(kind: str) -> Any:
     np_func = getattr(np.fft, kind)
 
+    @implements(np_func)
     def transform(a: Any, n: Any = None, axis: int = -1, norm: Any = None, out: Any = None) -> Any:
-        if not is_traced(a, out):
-            return np_func(a, n, axis, norm, out)
         reject_out(f"fft.{kind}", out)
         return _fft1(a, kind, n, axis, norm)
 
-    transform.__name__ = transform.__qualname__ = kind
     transform.__doc__ = (
         f"NumPy's ``fft.{kind}``: the 1-D transform of length ``n`` along ``axis``; batched "
         f"as one call on the whole stack."
@@ -112,9 +117,8 @@ def _make_nd(name: str, kind: str, default_axes: Any) -> Any:
     inverse = kind in ("ifft", "irfft")
     complex_kind = "ifft" if inverse else "fft"
 
+    @implements(np_func)
     def transform(a: Any, s: Any = None, axes: Any = default_axes, norm: Any = None, out=None):
-        if not is_traced(a, out):
-            return np_func(a, s, axes, norm, out)
         reject_out(f"fft.{name}", out)
         a = arr(a)
         sizes, axs = _cook_nd(a, s, axes, invreal=kind == "irfft")
@@ -131,7 +135,6 @@ def _make_nd(name: str, kind: str, default_axes: Any) -> Any:
             a = _fft1(a, complex_kind, sizes[i], axs[i], norm)
         return _fft1(a, "irfft", sizes[-1], axs[-1], norm)
 
-    transform.__name__ = transform.__qualname__ = name
     transform.__doc__ = (
         f"NumPy's ``fft.{name}``: 1-D ``{kind}`` transforms over ``axes`` in NumPy's order."
     )
@@ -182,17 +185,15 @@ def _shift(x: Any, axes: Any, sign: int) -> Any:
     return _roll(x, shifts)
 
 
+@implements(np.fft.fftshift)
 def fftshift(x: Any, axes: Any = None) -> Any:
     """NumPy's ``fft.fftshift``: roll the zero frequency to the centre of ``axes``."""
-    if not is_traced(x):
-        return np.fft.fftshift(x, axes)
     return _shift(x, axes, 1)
 
 
+@implements(np.fft.ifftshift)
 def ifftshift(x: Any, axes: Any = None) -> Any:
     """NumPy's ``fft.ifftshift``: the inverse of ``fftshift``."""
-    if not is_traced(x):
-        return np.fft.ifftshift(x, axes)
     return _shift(x, axes, -1)
 
 
@@ -201,11 +202,10 @@ def _freqs(ints: np.ndarray, n: int, d: Any) -> Any:
     return UFUNCS["multiply"](ints, val)
 
 
+@implements(np.fft.fftfreq)
 def fftfreq(n: int, d: Any = 1.0, device: Any = None) -> Any:
     """NumPy's ``fft.fftfreq``: sample frequencies for a length-``n`` transform with sample
     spacing ``d`` (which may be traced; ``n`` must be concrete)."""
-    if not is_traced(d):
-        return np.fft.fftfreq(n, d, device=device)
     if not isinstance(n, (int, np.integer)):
         raise ValueError("n should be an integer")
     half = (n - 1) // 2 + 1
@@ -213,10 +213,9 @@ def fftfreq(n: int, d: Any = 1.0, device: Any = None) -> Any:
     return _freqs(ints, n, d)
 
 
+@implements(np.fft.rfftfreq)
 def rfftfreq(n: int, d: Any = 1.0, device: Any = None) -> Any:
     """NumPy's ``fft.rfftfreq``: the non-negative sample frequencies of ``rfft``."""
-    if not is_traced(d):
-        return np.fft.rfftfreq(n, d, device=device)
     if not isinstance(n, (int, np.integer)):
         raise ValueError("n should be an integer")
     return _freqs(np.arange(0, n // 2 + 1, dtype=int), n, d)

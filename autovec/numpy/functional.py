@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from autovec.interpreters.batching import vmap
-from autovec.numpy._convert import arr
-from autovec.numpy._util import holds_tracer, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._convert import arr as _arr  # `arr` is a NumPy parameter name here
+from autovec.numpy._util import implements, ndim, normalize_axis, shape
 from autovec.numpy.creation import asarray, zeros_like
 from autovec.numpy.manipulation import (
     astype,
@@ -31,7 +31,8 @@ from autovec.numpy.ufuncs import UFUNCS, where
 u = UFUNCS
 
 
-def apply_along_axis(func1d: Callable, axis: Any, arr_: Any, *args: Any, **kwargs: Any) -> Any:
+@implements(np.apply_along_axis)
+def apply_along_axis(func1d: Callable, axis: Any, arr: Any, *args: Any, **kwargs: Any) -> Any:
     """NumPy's ``apply_along_axis``: ``func1d`` applied to each 1-d slice along ``axis``;
     the slice's axis is replaced by the dimensions of ``func1d``'s result (none for a
     scalar result).
@@ -39,10 +40,8 @@ def apply_along_axis(func1d: Callable, axis: Any, arr_: Any, *args: Any, **kwarg
     With tracers ``func1d`` is vmapped over all the other axes at once, so it must be
     vmappable (written with ``autovec.numpy``, or NumPy calls that route to it) and return
     the same shape for every slice."""
-    if not holds_tracer([arr_, list(args), list(kwargs.values())]):
-        return np.apply_along_axis(func1d, axis, arr_, *args, **kwargs)
 
-    x = arr(arr_)
+    x = _arr(arr)
     nd = ndim(x)
     ax = normalize_axis(axis, nd)
     x = moveaxis(x, ax, -1)
@@ -59,13 +58,12 @@ def apply_along_axis(func1d: Callable, axis: Any, arr_: Any, *args: Any, **kwarg
     return transpose(res, perm)
 
 
+@implements(np.apply_over_axes)
 def apply_over_axes(func: Callable, a: Any, axes: Any) -> Any:
     """NumPy's ``apply_over_axes``: ``func(a, axis)`` for each axis in turn, each result
     given back its reduced axis (``expand_dims``) when it lost one; a result of any other
     rank raises ``ValueError``."""
-    if not is_traced(a):
-        return np.apply_over_axes(func, a, axes)
-    val = arr(a)
+    val = _arr(a)
     nd = ndim(val)
     for axis in (axes,) if np.ndim(axes) == 0 else axes:
         axis = int(axis)
@@ -80,6 +78,7 @@ def apply_over_axes(func: Callable, a: Any, axes: Any) -> Any:
     return val
 
 
+@implements(np.piecewise)
 def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> Any:
     """NumPy's ``piecewise``: where the i-th condition holds, the i-th function of ``x``
     (or the i-th constant); a later condition wins over an earlier one; one extra function
@@ -90,10 +89,7 @@ def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> An
     The selected values are the same, but a function may see elements outside its
     condition: it must accept them, and any warning it raises there (e.g. ``log`` of a
     negative number, division by zero) is raised, not silenced."""
-    constants = [f for f in funclist if not callable(f)]
-    if not holds_tracer([x, condlist, constants, list(args), list(kw.values())]):
-        return np.piecewise(x, condlist, funclist, *args, **kw)
-    x = arr(x)
+    x = _arr(x)
     nd = ndim(x)
     if isinstance(condlist, (list, tuple)) and not (
         len(condlist) and (isinstance(condlist[0], (list, tuple)) or ndim(condlist[0]) or nd == 0)
@@ -101,7 +97,7 @@ def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> An
         condlist = [condlist]
     if not isinstance(condlist, (list, tuple)):
         condlist = [condlist] if ndim(condlist) == nd else list(condlist)
-    conds = [broadcast_to(astype(arr(c), bool), shape(x)) for c in condlist]
+    conds = [broadcast_to(astype(_arr(c), bool), shape(x)) for c in condlist]
     n, n2 = len(funclist), len(conds)
     if n == n2 + 1:
         other = conds[0] if n2 == 1 else _any(stack(conds), axis=0)
@@ -111,7 +107,7 @@ def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> An
     y = zeros_like(x)
     for cond, func in zip(conds, funclist):
         val = func(x, *args, **kw) if callable(func) else func
-        y = where(cond, astype(broadcast_to(arr(val), shape(x)), x.dtype), y)
+        y = where(cond, astype(broadcast_to(_arr(val), shape(x)), x.dtype), y)
     return y
 
 

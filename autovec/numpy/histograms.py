@@ -19,7 +19,7 @@ import numpy as np
 from autovec import errors
 from autovec.core import Tracer
 from autovec.numpy._convert import arr
-from autovec.numpy._util import concrete_int, holds_tracer, is_traced, ndim, shape
+from autovec.numpy._util import concrete_int, holds_tracer, implements, is_traced, ndim, shape
 from autovec.numpy.creation import linspace_exact
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import astype, flip, ravel, reshape, stack
@@ -151,6 +151,7 @@ def _counts(x: Any, w: Any, edges: Any, uniform: Any) -> Any:
     return astype(count((astype(w, np.float64),)), w.dtype)
 
 
+@implements(np.histogram)
 def histogram(
     a: Any, bins: Any = 10, range: Any = None, density: Any = None, weights: Any = None
 ) -> tuple[Any, Any]:  # noqa: A002
@@ -158,8 +159,6 @@ def histogram(
     data's own range per example) or an array of edges (which may be batched).  Returns
     ``(hist, bin_edges)``; string estimators (``'auto'``, ...) decide the number of bins
     from the data and work eagerly only."""
-    if not holds_tracer([a, bins, range, weights]):
-        return np.histogram(a, bins, range, density, weights)
     x, w = _flat_and_weights(a, weights)
     edges, uniform = _bin_edges(x, bins, range, w)
     n = _counts(x, w, edges, uniform)
@@ -171,10 +170,9 @@ def histogram(
     return n, edges
 
 
+@implements(np.histogram_bin_edges)
 def histogram_bin_edges(a: Any, bins: Any = 10, range: Any = None, weights: Any = None) -> Any:  # noqa: A002
     """NumPy's ``histogram_bin_edges`` for a static number of bins (see ``histogram``)."""
-    if not holds_tracer([a, bins, range, weights]):
-        return np.histogram_bin_edges(a, bins, range, weights)
     x, w = _flat_and_weights(a, weights)
     return _bin_edges(x, bins, range, w)[0]
 
@@ -190,6 +188,7 @@ def _dd_sample(sample: Any) -> Any:
     return x
 
 
+@implements(np.histogramdd)
 def histogramdd(
     sample: Any,
     bins: Any = 10,
@@ -201,8 +200,6 @@ def histogramdd(
     each example's own data range) or an array of edges.  Returns ``(hist, edges)``; the
     histogram is float64 as NumPy's, values outside the edges are dropped and the last bin
     of each dimension is closed."""
-    if not holds_tracer([sample, bins, range, weights]):
-        return np.histogramdd(sample, bins, range, density, weights)
     x = _dd_sample(sample)
     n, d = shape(x)
     if not isinstance(bins, (list, tuple)) and ndim(bins) == 0:
@@ -256,6 +253,7 @@ def histogramdd(
     return hist, edges
 
 
+@implements(np.histogram2d)
 def histogram2d(
     x: Any,
     y: Any,
@@ -267,8 +265,6 @@ def histogram2d(
     """NumPy's ``histogram2d``: ``histogramdd`` of the points ``(x, y)``; ``bins`` is an
     int, a pair of ints, an array of edges (both dimensions) or a pair of arrays.  Returns
     ``(H, xedges, yedges)``."""
-    if not holds_tracer([x, y, bins, range, weights]):
-        return np.histogram2d(x, y, bins, range, density, weights)
     if isinstance(bins, (list, tuple)):
         if len(bins) != 2:
             bins = [arr(bins), arr(bins)]  # one array of edges for both dimensions
@@ -278,6 +274,7 @@ def histogram2d(
     return hist, edges[0], edges[1]
 
 
+@implements(np.bincount)
 def bincount(x: Any, /, weights: Any = None, minlength: Any = 0) -> Any:
     """NumPy's ``bincount``.
 
@@ -286,8 +283,6 @@ def bincount(x: Any, /, weights: Any = None, minlength: Any = 0) -> Any:
     result equals NumPy's).  A value that does not fit raises ``DataDependentShapeError``
     naming ``minlength``; ``minlength=0`` (the default) is refused under vmap/jit.
     """
-    if not is_traced(x, weights):
-        return np.bincount(x, weights, minlength)
     x = arr(x)
     if ndim(x) != 1:
         raise ValueError(
@@ -317,13 +312,12 @@ def bincount(x: Any, /, weights: Any = None, minlength: Any = 0) -> Any:
     return bincount_p.bind(x, astype(w, np.float64), length=length)
 
 
+@implements(np.digitize)
 def digitize(x: Any, bins: Any, right: bool = False) -> Any:
     """NumPy's ``digitize``: the index of the bin each element of ``x`` falls in, for
     monotonically increasing or decreasing ``bins``.  NumPy rejects non-monotonic bins; that
     check needs concrete bins, so with batched bins their direction is read per example
     (increasing when every step is >= 0) and nothing else is checked."""
-    if not is_traced(x, bins):
-        return np.digitize(x, bins, right=right)
     x, bins = arr(x), arr(bins)
     if not isinstance(x, Tracer):
         x = np.asarray(x)

@@ -17,7 +17,7 @@ import numpy as np
 from autovec import errors
 from autovec.core import Tracer
 from autovec.numpy._convert import arr
-from autovec.numpy._util import concrete_int, is_traced, ndim, shape
+from autovec.numpy._util import concrete_int, implements, is_traced, ndim, shape
 from autovec.numpy.manipulation import astype, reshape
 from autovec.numpy.selection import take
 from autovec.numpy.ufuncs import UFUNCS
@@ -25,6 +25,7 @@ from autovec.numpy.ufuncs import UFUNCS
 u = UFUNCS
 
 
+@implements(np.tril_indices)
 def tril_indices(n: int, k: int = 0, m: Any = None) -> tuple:
     """NumPy's ``tril_indices`` (constants)."""
     return np.tril_indices(
@@ -34,6 +35,7 @@ def tril_indices(n: int, k: int = 0, m: Any = None) -> tuple:
     )
 
 
+@implements(np.triu_indices)
 def triu_indices(n: int, k: int = 0, m: Any = None) -> tuple:
     """NumPy's ``triu_indices`` (constants)."""
     return np.triu_indices(
@@ -49,32 +51,30 @@ def _check_2d(x: Any) -> tuple[int, ...]:
     return shape(x)
 
 
+@implements(np.tril_indices_from)
 def tril_indices_from(arr: Any, k: int = 0) -> tuple:
     """NumPy's ``tril_indices_from``: ``tril_indices`` for the (per-example) shape of a 2-d
     array (constants)."""
-    if not is_traced(arr):
-        return np.tril_indices_from(arr, k)
     n, m = _check_2d(arr)
     return tril_indices(n, k, m)
 
 
+@implements(np.triu_indices_from)
 def triu_indices_from(arr: Any, k: int = 0) -> tuple:
     """NumPy's ``triu_indices_from`` (constants)."""
-    if not is_traced(arr):
-        return np.triu_indices_from(arr, k)
     n, m = _check_2d(arr)
     return triu_indices(n, k, m)
 
 
+@implements(np.diag_indices)
 def diag_indices(n: int, ndim: int = 2) -> tuple:
     """NumPy's ``diag_indices`` (constants)."""
     return np.diag_indices(concrete_int(n, "diag_indices n"), concrete_int(ndim, "ndim"))
 
 
+@implements(np.diag_indices_from)
 def diag_indices_from(arr: Any) -> tuple:
     """NumPy's ``diag_indices_from`` for the (per-example) shape of ``arr`` (constants)."""
-    if not is_traced(arr):
-        return np.diag_indices_from(arr)
     shp = shape(arr)
     if len(shp) < 2:
         raise ValueError("input array must be at least 2-d")
@@ -83,18 +83,18 @@ def diag_indices_from(arr: Any) -> tuple:
     return np.diag_indices(shp[0], len(shp))
 
 
+@implements(np.mask_indices)
 def mask_indices(n: int, mask_func: Callable[..., Any], k: int = 0) -> tuple:
     """NumPy's ``mask_indices`` (constants): where ``mask_func(ones((n, n)), k)`` is
     nonzero."""
     return np.mask_indices(concrete_int(n, "mask_indices n"), mask_func, k)
 
 
+@implements(np.ix_)
 def ix_(*args: Any) -> tuple:
     """NumPy's ``ix_``: an open mesh from 1-d sequences.  Concrete arguments give NumPy's
     constants; traced integer sequences are reshaped (a traced boolean mask would give a
     per-example length: ``DataDependentShapeError``)."""
-    if not is_traced(*args):
-        return np.ix_(*args)
     out = []
     nd = len(args)
     for k, seq in enumerate(args):
@@ -142,6 +142,7 @@ def _int_operand(x: Any) -> Any:
     return astype(x, np.intp)
 
 
+@implements(np.ravel_multi_index)
 def ravel_multi_index(multi_index: Any, dims: Any, mode: Any = "raise", order: str = "C") -> Any:
     """NumPy's ``ravel_multi_index``: flat indices of coordinate arrays into an array of shape
     ``dims`` (concrete); the coordinates may be batched.
@@ -150,10 +151,6 @@ def ravel_multi_index(multi_index: Any, dims: Any, mode: Any = "raise", order: s
     ``ValueError`` for a coordinate outside ``[0, dim)``; inside vmap/jit the check is a
     gather that raises ``IndexError`` instead (NumPy's message names the bad index).
     """
-    if not is_traced(multi_index) and not (
-        isinstance(multi_index, (list, tuple)) and is_traced(*multi_index)
-    ):
-        return np.ravel_multi_index(multi_index, dims, mode=mode, order=order)
     dims = dims_of(dims, "ravel_multi_index dims")
     coords = [_int_operand(c) for c in multi_index]
     if len(coords) != len(dims):
@@ -180,6 +177,7 @@ def ravel_multi_index(multi_index: Any, dims: Any, mode: Any = "raise", order: s
     return total
 
 
+@implements(np.unravel_index)
 def unravel_index(indices: Any, shape: Any, order: str = "C") -> tuple:
     """NumPy's ``unravel_index``: coordinate arrays in an array of shape ``shape`` (concrete)
     for flat ``indices`` (may be batched).
@@ -187,8 +185,6 @@ def unravel_index(indices: Any, shape: Any, order: str = "C") -> tuple:
     NumPy raises ``ValueError`` for an index outside ``[0, prod(shape))``; inside vmap/jit the
     check is a gather that raises ``IndexError`` instead.
     """
-    if not is_traced(indices):
-        return np.unravel_index(indices, shape, order=order)
     dims = dims_of(shape, "unravel_index shape")
     idx = _int_operand(indices)
     size = int(np.prod(dims, dtype=np.int64))

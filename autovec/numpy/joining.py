@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from autovec.numpy._convert import arr
-from autovec.numpy._util import concrete_value, holds_tracer, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import (
+    concrete_value,
+    implements,
+    ndim,
+    normalize_axis,
+    shape,
+)
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
     concatenate,
@@ -32,26 +38,23 @@ def _stack_kwargs(dtype: Any, casting: str) -> dict:
     return {"dtype": dtype, "casting": casting}
 
 
+@implements(np.hstack)
 def hstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
     """NumPy's ``hstack``: concatenate along axis 1 (axis 0 for 1-D inputs)."""
-    if not holds_tracer(tup):
-        return np.hstack(tup, **_stack_kwargs(dtype, casting))
     arrs = [ensure_1d(arr(a)) for a in tup]
     axis = 0 if arrs and ndim(arrs[0]) == 1 else 1
     return concatenate(arrs, axis, dtype=dtype, casting=casting)
 
 
+@implements(np.vstack)
 def vstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
     """NumPy's ``vstack``: concatenate the inputs, made at least 2-D, along axis 0."""
-    if not holds_tracer(tup):
-        return np.vstack(tup, **_stack_kwargs(dtype, casting))
     return concatenate([ensure_2d(arr(a)) for a in tup], 0, dtype=dtype, casting=casting)
 
 
+@implements("row_stack")
 def row_stack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
     """NumPy's deprecated alias of ``vstack`` (it warns, as NumPy does)."""
-    if not holds_tracer(tup):
-        return np.row_stack(tup, dtype=dtype, casting=casting)
     warnings.warn(
         "`row_stack` alias is deprecated. Use `np.vstack` directly.",
         DeprecationWarning,
@@ -60,17 +63,15 @@ def row_stack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any
     return vstack(tup, dtype=dtype, casting=casting)
 
 
+@implements(np.dstack)
 def dstack(tup: Any) -> Any:
     """NumPy's ``dstack``: concatenate the inputs, made at least 3-D, along axis 2."""
-    if not holds_tracer(tup):
-        return np.dstack(tup)
     return concatenate([ensure_3d(arr(a)) for a in tup], 2)
 
 
+@implements(np.column_stack)
 def column_stack(tup: Any) -> Any:
     """NumPy's ``column_stack``: 1-D inputs become columns; concatenate along axis 1."""
-    if not holds_tracer(tup):
-        return np.column_stack(tup)
     cols = []
     for v in tup:
         x = arr(v)
@@ -80,11 +81,10 @@ def column_stack(tup: Any) -> Any:
     return concatenate(cols, 1)
 
 
+@implements(np.block)
 def block(arrays: Any) -> Any:
     """NumPy's ``block``: assemble an array from nested lists of blocks (the innermost
     lists join along the last axis, the outermost along the first)."""
-    if not holds_tracer(arrays):
-        return np.block(arrays)
     depth, arr_ndim = _block_depth(arrays, [])
     result_ndim = builtins.max(arr_ndim, depth)
     return _block_join(arrays, depth, result_ndim, 0)
@@ -122,11 +122,10 @@ def _block_join(obj: Any, depth: int, result_ndim: int, level: int) -> Any:
 # ---------------------------------------------------------------------------- splitting
 
 
+@implements(np.array_split)
 def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
     """NumPy's ``array_split``: a list of views; sections may differ in size by one."""
     concrete_value(indices_or_sections, "array_split: indices_or_sections")
-    if not is_traced(ary):
-        return np.array_split(ary, indices_or_sections, axis)
     x = arr(ary)
     ax = normalize_axis(axis, ndim(x))
     total = shape(x)[ax]
@@ -142,11 +141,10 @@ def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
     return [slice_axis(x, points[i], points[i + 1], ax) for i in range(len(points) - 1)]
 
 
+@implements(np.split)
 def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
     """NumPy's ``split``: like ``array_split`` but sections must divide the axis evenly."""
     concrete_value(indices_or_sections, "split: indices_or_sections")
-    if not is_traced(ary):
-        return np.split(ary, indices_or_sections, axis)
     try:
         len(indices_or_sections)
     except TypeError:
@@ -156,37 +154,33 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
     return array_split(ary, indices_or_sections, axis)
 
 
+@implements(np.hsplit)
 def hsplit(ary: Any, indices_or_sections: Any) -> list:
     """NumPy's ``hsplit``: split along axis 1 (axis 0 for 1-D arrays)."""
-    if not is_traced(ary):
-        return np.hsplit(ary, indices_or_sections)
     if ndim(ary) == 0:
         raise ValueError("hsplit only works on arrays of 1 or more dimensions")
     return split(ary, indices_or_sections, 1 if ndim(ary) > 1 else 0)
 
 
+@implements(np.vsplit)
 def vsplit(ary: Any, indices_or_sections: Any) -> list:
     """NumPy's ``vsplit``: split along axis 0 (arrays of 2 or more dimensions)."""
-    if not is_traced(ary):
-        return np.vsplit(ary, indices_or_sections)
     if ndim(ary) < 2:
         raise ValueError("vsplit only works on arrays of 2 or more dimensions")
     return split(ary, indices_or_sections, 0)
 
 
+@implements(np.dsplit)
 def dsplit(ary: Any, indices_or_sections: Any) -> list:
     """NumPy's ``dsplit``: split along axis 2 (arrays of 3 or more dimensions)."""
-    if not is_traced(ary):
-        return np.dsplit(ary, indices_or_sections)
     if ndim(ary) < 3:
         raise ValueError("dsplit only works on arrays of 3 or more dimensions")
     return split(ary, indices_or_sections, 2)
 
 
+@implements("unstack")
 def unstack(x: Any, /, *, axis: int = 0) -> tuple:
     """NumPy's ``unstack``: the slices of ``x`` along ``axis``, as a tuple."""
-    if not is_traced(x):
-        return np.unstack(x, axis=axis)
     x = arr(x)
     if ndim(x) == 0:
         raise ValueError("Input array must be at least 1-d.")

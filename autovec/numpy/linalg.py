@@ -52,7 +52,7 @@ from autovec.numpy._norms import (  # re-exported
     norm,
     vector_norm,
 )
-from autovec.numpy._util import is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import implements, is_traced, ndim, normalize_axis, shape
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
     astype,
@@ -95,11 +95,10 @@ def _svd_threshold_inverse(s: Any, cutoff: Any) -> tuple[Any, Any]:
     return large, where(large, _div(1, safe), 0)
 
 
+@implements(np.linalg.pinv)
 def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._NoValue) -> Any:
     """NumPy's ``linalg.pinv``: the pseudo-inverse from the SVD, singular values below
     ``rcond * max(s)`` (each example's own largest) dropped."""
-    if not is_traced(a, rcond, rtol):
-        return np.linalg.pinv(a, rcond, hermitian, rtol=rtol)
     a = arr(a)
     assert_stacked_2d(a)
     if rcond is None:
@@ -122,11 +121,10 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
     return _matmul(_matrix_transpose(vt), _mul(expand_dims(s_inv, -1), _matrix_transpose(u)))
 
 
+@implements(np.linalg.matrix_rank)
 def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
     """NumPy's ``linalg.matrix_rank``: singular values above ``tol`` (default: each example's
     largest singular value times ``max(M, N) * eps``)."""
-    if not is_traced(A, tol, rtol):
-        return np.linalg.matrix_rank(A, tol, hermitian, rtol=rtol)
     if rtol is not None and tol is not None:
         raise ValueError("`tol` and `rtol` can't be both set.")
     A = arr(A)
@@ -145,6 +143,7 @@ def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any =
     return _red.sum(_gt(S, tol), axis=-1, dtype=np.intp)
 
 
+@implements(np.linalg.lstsq)
 def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
     """NumPy's ``linalg.lstsq``: ``(x, residuals, rank, s)`` of the least-squares problem.
 
@@ -162,8 +161,6 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
     rank-deficient example it holds that example's squared residual norms
     ``|b - a @ x|**2`` (JAX's convention), where NumPy would give an empty array.
     """
-    if not is_traced(a, b, rcond):
-        return np.linalg.lstsq(a, b, rcond)
     a, b = arr(a), arr(b)
     is_1d = ndim(b) == 1
     if is_1d:
@@ -203,12 +200,11 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
     return x, resid, rank, astype(s, real_t)
 
 
+@implements(np.linalg.cond)
 def cond(x: Any, p: Any = None) -> Any:
     """NumPy's ``linalg.cond``: ``s[0] / s[-1]`` for ``p`` None/2/-2, else
     ``norm(x, p) * norm(inv(x), p)``.  A singular example gets ``inf`` (NumPy's convention)
     for itself only; the rest of the batch is unaffected."""
-    if not is_traced(x):
-        return np.linalg.cond(x, p)
     x = arr(x)
     if x.size == 0 and np.prod(shape(x)[-2:]) == 0:
         raise LinAlgError("cond is not defined on empty arrays")
@@ -237,11 +233,10 @@ def cond(x: Any, p: Any = None) -> Any:
         return where(nan_mask, np.inf, r)
 
 
+@implements(np.linalg.matrix_power)
 def matrix_power(a: Any, n: Any) -> Any:
     """NumPy's ``linalg.matrix_power``: repeated squaring in NumPy's order (negative ``n``
     inverts first); ``n`` must be a concrete integer."""
-    if not is_traced(a, n):
-        return np.linalg.matrix_power(a, n)
     a = arr(a)
     assert_stacked_square(a)
     if is_traced(n):
@@ -277,12 +272,11 @@ def matrix_power(a: Any, n: Any) -> Any:
 # ----------------------------------------------------------------- products and tensors
 
 
+@implements(np.linalg.multi_dot)
 def multi_dot(arrays: Any, *, out: Any = None) -> Any:
     """NumPy's ``linalg.multi_dot``: the chain of ``dot`` products in the cheapest order
     (chosen from the shapes, as NumPy chooses it); the first and last may be 1-D."""
     arrays = list(arrays)
-    if not is_traced(*arrays, out):
-        return np.linalg.multi_dot(arrays, out=out)
     if out is not None:
         raise errors.UnsupportedOperationError(
             "multi_dot(out=...) is not supported inside vmap/jit; use the return value."
@@ -343,10 +337,9 @@ def _chain_product(arrays: list, split: dict, i: int, j: int) -> Any:
     )
 
 
+@implements(np.linalg.tensorsolve)
 def tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
     """NumPy's ``linalg.tensorsolve``: solve ``tensordot(a, x, x.ndim) = b`` for ``x``."""
-    if not is_traced(a, b):
-        return np.linalg.tensorsolve(a, b, axes)
     a, b = arr(a), arr(b)
     an = ndim(a)
     if axes is not None:
@@ -366,10 +359,9 @@ def tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
     return reshape(x, old)
 
 
+@implements(np.linalg.tensorinv)
 def tensorinv(a: Any, ind: int = 2) -> Any:
     """NumPy's ``linalg.tensorinv``: the inverse for ``tensordot`` over ``ind`` axes."""
-    if not is_traced(a):
-        return np.linalg.tensorinv(a, ind)
     a = arr(a)
     if ind <= 0:
         raise ValueError("Invalid ind argument.")
@@ -379,10 +371,9 @@ def tensorinv(a: Any, ind: int = 2) -> Any:
     return reshape(inv(reshape(a, (rows, -1))), inv_shape)
 
 
+@implements(np.linalg.outer)
 def outer(x1: Any, x2: Any, /) -> Any:
     """NumPy's ``linalg.outer`` (1-D inputs only)."""
-    if not is_traced(x1, x2):
-        return np.linalg.outer(x1, x2)
     x1, x2 = arr(x1), arr(x2)
     if ndim(x1) != 1 or ndim(x2) != 1:
         raise ValueError(
@@ -392,10 +383,9 @@ def outer(x1: Any, x2: Any, /) -> Any:
     return _products.outer(x1, x2)
 
 
+@implements(np.linalg.cross)
 def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     """NumPy's ``linalg.cross``: ``numpy.cross`` of 3-element vectors along ``axis``."""
-    if not is_traced(x1, x2):
-        return np.linalg.cross(x1, x2, axis=axis)
     a, b = arr(x1), arr(x2)
     na, nb = shape(a)[normalize_axis(axis, ndim(a))], shape(b)[normalize_axis(axis, ndim(b))]
     if na != 3 or nb != 3:
@@ -406,10 +396,9 @@ def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     return _products.cross(a, b, axis=axis)
 
 
+@implements(np.linalg.diagonal)
 def diagonal(x: Any, /, *, offset: int = 0) -> Any:
     """NumPy's ``linalg.diagonal``: the ``offset`` diagonal of each matrix (last two axes)."""
-    if not is_traced(x):
-        return np.linalg.diagonal(x, offset=offset)
     x = arr(x)
     if ndim(x) < 2:
         raise ValueError("diag requires an array of at least two dimensions")
@@ -425,38 +414,33 @@ def diagonal(x: Any, /, *, offset: int = 0) -> Any:
     return einsum_p.bind(square, subscripts="...ii->...i", optimize=False)
 
 
+@implements(np.linalg.trace)
 def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
     """NumPy's ``linalg.trace``: the sum of each matrix's ``offset`` diagonal."""
-    if not is_traced(x):
-        return np.linalg.trace(x, offset=offset, dtype=dtype)
     return _red.sum(diagonal(x, offset=offset), axis=-1, dtype=dtype)
 
 
+@implements(np.linalg.matmul)
 def matmul(x1: Any, x2: Any, /) -> Any:
     """NumPy's ``linalg.matmul`` (``numpy.matmul`` without its ufunc keywords)."""
-    if not is_traced(x1, x2):
-        return np.linalg.matmul(x1, x2)
     return _products.matmul(x1, x2)
 
 
+@implements(np.linalg.tensordot)
 def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
     """NumPy's ``linalg.tensordot``."""
-    if not is_traced(x1, x2):
-        return np.linalg.tensordot(x1, x2, axes=axes)
     return _products.tensordot(x1, x2, axes)
 
 
+@implements(np.linalg.vecdot)
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     """NumPy's ``linalg.vecdot``: ``numpy.vecdot`` over ``axis``."""
-    if not is_traced(x1, x2):
-        return np.linalg.vecdot(x1, x2, axis=axis)
     return _products.vecdot(x1, x2, axis=axis)
 
 
+@implements(np.linalg.matrix_transpose)
 def matrix_transpose(x: Any, /) -> Any:
     """NumPy's ``linalg.matrix_transpose``: swap the last two axes."""
-    if not is_traced(x):
-        return np.linalg.matrix_transpose(x)
     return _matrix_transpose(x)
 
 

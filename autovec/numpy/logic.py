@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from autovec.numpy._convert import arr, as_array
-from autovec.numpy._util import is_traced, shape
+from autovec.numpy._util import implements, is_traced, shape
 from autovec.numpy.manipulation import astype
 from autovec.numpy.reductions import all as _all
 from autovec.numpy.ufuncs import UFUNCS, imag, where
@@ -21,11 +21,10 @@ from autovec.numpy.ufuncs import UFUNCS, imag, where
 u = UFUNCS
 
 
+@implements(np.isclose)
 def isclose(a: Any, b: Any, rtol: Any = 1.0e-5, atol: Any = 1.0e-8, equal_nan: bool = False):
     """NumPy's ``isclose``: ``|a - b| <= atol + rtol * |b|`` (and ``a == b``, which covers
     equal infinities), elementwise; NaNs are equal only with ``equal_nan``."""
-    if not is_traced(a, b, rtol, atol):
-        return np.isclose(a, b, rtol, atol, equal_nan)
     x, y, atol, rtol = (
         v if isinstance(v, (int, float, complex)) else as_array(v) for v in (a, b, atol, rtol)
     )
@@ -56,20 +55,18 @@ def isclose(a: Any, b: Any, rtol: Any = 1.0e-5, atol: Any = 1.0e-8, equal_nan: b
     return result
 
 
+@implements(np.allclose)
 def allclose(a: Any, b: Any, rtol: Any = 1.0e-5, atol: Any = 1.0e-8, equal_nan: bool = False):
     """NumPy's ``allclose``.  Eagerly a Python bool; inside vmap/jit a boolean per example
     (a batched ``bool_``), which ``if`` cannot branch on -- use ``where``."""
-    if not is_traced(a, b, rtol, atol):
-        return np.allclose(a, b, rtol, atol, equal_nan)
     return _all(isclose(a, b, rtol, atol, equal_nan))
 
 
+@implements(np.array_equal)
 def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> Any:
     """NumPy's ``array_equal``: same shape and equal elements (NaNs equal with
     ``equal_nan``).  Traced: a boolean per example (``False`` when the shapes differ,
     which is static)."""
-    if not is_traced(a1, a2):
-        return np.array_equal(a1, a2, equal_nan)
     a1, a2 = as_array(a1), as_array(a2)
     if shape(a1) != shape(a2):
         return False
@@ -82,10 +79,9 @@ def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> Any:
     return u["logical_and"](_all(u["equal"](nan1, nan2)), _all(u["logical_or"](same, nan1)))
 
 
+@implements(np.array_equiv)
 def array_equiv(a1: Any, a2: Any) -> Any:
     """NumPy's ``array_equiv``: shape-compatible (broadcastable) and equal elementwise."""
-    if not is_traced(a1, a2):
-        return np.array_equiv(a1, a2)
     a1, a2 = as_array(a1), as_array(a2)
     try:
         np.broadcast_shapes(shape(a1), shape(a2))
@@ -97,18 +93,16 @@ def array_equiv(a1: Any, a2: Any) -> Any:
 # --------------------------------------------------------------- type and value testing
 
 
+@implements(np.iscomplex)
 def iscomplex(x: Any) -> Any:
     """NumPy's ``iscomplex``: elementwise, whether the imaginary part is nonzero (all False
     for a non-complex dtype)."""
-    if not is_traced(x):
-        return np.iscomplex(x)
     return u["not_equal"](imag(x), 0)
 
 
+@implements(np.isreal)
 def isreal(x: Any) -> Any:
     """NumPy's ``isreal``: elementwise, whether the imaginary part is zero."""
-    if not is_traced(x):
-        return np.isreal(x)
     return u["equal"](imag(x), 0)
 
 
@@ -130,19 +124,17 @@ def _check_not_complex(x: Any) -> None:
         )
 
 
+@implements(np.isneginf)
 def isneginf(x: Any, out: Any = None) -> Any:
     """NumPy's ``isneginf``: elementwise ``x == -inf`` (``TypeError`` for complex input)."""
-    if not is_traced(x):
-        return np.isneginf(x, out=out)
     x = arr(x)
     _check_not_complex(x)
     return u["logical_and"](u["isinf"](x), u["signbit"](x))
 
 
+@implements(np.isposinf)
 def isposinf(x: Any, out: Any = None) -> Any:
     """NumPy's ``isposinf``: elementwise ``x == +inf`` (``TypeError`` for complex input)."""
-    if not is_traced(x):
-        return np.isposinf(x, out=out)
     x = arr(x)
     _check_not_complex(x)
     return u["logical_and"](u["isinf"](x), u["logical_not"](u["signbit"](x)))

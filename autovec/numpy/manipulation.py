@@ -11,7 +11,7 @@ import numpy as np
 
 from autovec.numpy._convert import arr
 from autovec.numpy._util import (
-    holds_tracer,
+    implements,
     is_traced,
     ndim,
     normalize_axes,
@@ -322,24 +322,21 @@ def ensure_3d(x: Any) -> Any:
     return expand_dims(x, 2) if ndim(x) == 2 else x
 
 
+@implements(np.atleast_1d)
 def atleast_1d(*arys: Any) -> Any:
     """NumPy's ``atleast_1d``: scalars become shape (1,); one argument gives one array."""
-    if not holds_tracer(arys):
-        return np.atleast_1d(*arys)
     return _atleast(arys, ensure_1d)
 
 
+@implements(np.atleast_2d)
 def atleast_2d(*arys: Any) -> Any:
     """NumPy's ``atleast_2d``: (N,) becomes (1, N)."""
-    if not holds_tracer(arys):
-        return np.atleast_2d(*arys)
     return _atleast(arys, ensure_2d)
 
 
+@implements(np.atleast_3d)
 def atleast_3d(*arys: Any) -> Any:
     """NumPy's ``atleast_3d``: (N,) becomes (1, N, 1) and (M, N) becomes (M, N, 1)."""
-    if not holds_tracer(arys):
-        return np.atleast_3d(*arys)
     return _atleast(arys, ensure_3d)
 
 
@@ -358,10 +355,9 @@ concat = concatenate
 # ----------------------------------------------------------------------- transpose-like
 
 
+@implements(np.rollaxis)
 def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
     """NumPy's ``rollaxis``: move ``axis`` so that it lies before position ``start``."""
-    if not is_traced(a):
-        return np.rollaxis(a, axis, start)
     a = arr(a)
     n = ndim(a)
     axis = normalize_axis(axis, n)

@@ -14,7 +14,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.numpy._convert import arr, as_array
-from autovec.numpy._util import holds_tracer, is_traced, ndim, normalize_axis
+from autovec.numpy._util import implements, is_traced, ndim, normalize_axis
 from autovec.numpy.cumulative import cumsum, diff
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import astype, concatenate
@@ -29,12 +29,11 @@ def _complex(re: Any, im: Any, dtype: np.dtype) -> Any:
     return astype(u["add"](re, u["multiply"](1j, im)), dtype)
 
 
+@implements(np.round)
 def round(a: Any, decimals: int = 0, out: Any = None) -> Any:  # noqa: A001
     """NumPy's ``round``/``around``: to ``decimals`` places, halves to even.  Computed as
     NumPy does (scale by ``10**decimals``, ``rint``, scale back), in the input's float type
     (integers with ``decimals < 0`` in float64, cast back)."""
-    if not is_traced(a):
-        return np.round(a, decimals, out)
     if out is not None:
         raise errors.UnsupportedOperationError(
             "round(out=...) is not supported inside vmap/jit; use the return value."
@@ -68,10 +67,9 @@ def round(a: Any, decimals: int = 0, out: Any = None) -> Any:  # noqa: A001
 around = round
 
 
+@implements(np.fix)
 def fix(x: Any, out: Any = None) -> Any:
     """NumPy's ``fix``: round to the nearest integer towards zero (the input's dtype)."""
-    if not is_traced(x):
-        return np.fix(x, out=out)
     if out is not None:
         raise errors.UnsupportedOperationError(
             "autovec.numpy.fix(out=...) is not supported inside vmap/jit; use the return value."
@@ -79,13 +77,12 @@ def fix(x: Any, out: Any = None) -> Any:
     return u["trunc"](x)
 
 
+@implements(np.nan_to_num)
 def nan_to_num(
     x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None, neginf: Any = None
 ) -> Any:
     """NumPy's ``nan_to_num``: NaN -> ``nan``, +inf -> ``posinf`` (default: the largest
     finite value), -inf -> ``neginf`` (default: the most negative); complex parts apart."""
-    if not holds_tracer([x, nan, posinf, neginf]):
-        return np.nan_to_num(x, copy, nan, posinf, neginf)
     v = arr(x)
     if v.dtype.kind not in "fc":
         return v
@@ -104,6 +101,7 @@ def nan_to_num(
     return astype(fix(v), v.dtype)
 
 
+@implements(np.real_if_close)
 def real_if_close(a: Any, tol: float = 100) -> Any:
     """NumPy's ``real_if_close``: a complex array whose imaginary parts are all within
     ``tol`` machine epsilons of zero becomes real; other arrays are returned as they are.
@@ -111,8 +109,6 @@ def real_if_close(a: Any, tol: float = 100) -> Any:
     Its result dtype depends on the values, so a traced complex ``a`` raises
     ``UnsupportedOperationError``; traced real values are returned unchanged, as NumPy does.
     """
-    if not is_traced(a):
-        return np.real_if_close(a, tol=tol)
     a = arr(a)
     if np.issubdtype(a.dtype, np.complexfloating):
         raise errors.UnsupportedOperationError(
@@ -123,11 +119,10 @@ def real_if_close(a: Any, tol: float = 100) -> Any:
     return a
 
 
+@implements(np.unwrap)
 def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: Any = 2 * np.pi) -> Any:
     """NumPy's ``unwrap``: remove jumps larger than ``discont`` by adding multiples of
     ``period`` (``period`` must be concrete; ``discont`` may be batched)."""
-    if not holds_tracer([p, discont]):
-        return np.unwrap(p, discont, axis, period=period)
     if is_traced(period):
         raise errors.ConcretizationTypeError(
             "unwrap: period must be concrete (it decides the arithmetic NumPy uses)."
@@ -158,20 +153,18 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: Any = 2 * np.
     return concatenate((head, tail), axis=ax)
 
 
+@implements(np.sinc)
 def sinc(x: Any) -> Any:
     """NumPy's ``sinc``: ``sin(pi x) / (pi x)``, 1 at 0."""
-    if not is_traced(x):
-        return np.sinc(x)
     y = u["multiply"](np.pi, arr(x))
     eps = np.finfo(y.dtype).eps if y.dtype.kind == "f" else 1e-20
     y = where(y, y, eps)
     return u["divide"](u["sin"](y), y)
 
 
+@implements(np.i0)
 def i0(x: Any) -> Any:
     """NumPy's ``i0``: the modified Bessel function of the first kind, order 0 (real)."""
-    if not is_traced(x):
-        return np.i0(x)
     x = arr(x)
     if x.dtype.kind == "c":
         raise TypeError("i0 not supported for complex values")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autovec.numpy._convert import arr
-from autovec.numpy._util import concrete_int, is_traced, ndim, shape
+from autovec.numpy._util import concrete_int, implements, ndim, shape
 from autovec.numpy.cumulative import cumprod
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import astype, broadcast_to, concatenate, ravel, reshape
@@ -17,11 +17,10 @@ from autovec.numpy.ufuncs import where
 from autovec.prims.shape import ARRAY, index_p
 
 
+@implements(np.diag)
 def diag(v: Any, k: int = 0) -> Any:
     """NumPy's ``diag``: a 1-d ``v`` on the ``k``-th diagonal of a square matrix, or the
     ``k``-th diagonal of a 2-d ``v``."""
-    if not is_traced(v):
-        return np.diag(v, k)
     v = arr(v)
     k = concrete_int(k, "diag offset")
     if ndim(v) == 2:
@@ -38,13 +37,13 @@ def diag(v: Any, k: int = 0) -> Any:
     return index_p.bind(padded, table, spec=(ARRAY,))
 
 
+@implements(np.diagflat)
 def diagflat(v: Any, k: int = 0) -> Any:
     """NumPy's ``diagflat``: the flattened ``v`` on the ``k``-th diagonal."""
-    if not is_traced(v):
-        return np.diagflat(v, k)
     return diag(ravel(v), k)
 
 
+@implements(np.tri)
 def tri(N: int, M: Any = None, k: int = 0, dtype: Any = float, *, like: Any = None) -> Any:
     """NumPy's ``tri`` (a constant): ones at and below the ``k``-th diagonal."""
     return np.tri(
@@ -63,25 +62,22 @@ def _triangle(m: Any, k: int, lower: bool) -> Any:
     return where(mask if lower else ~mask, m, np.zeros((), m.dtype))
 
 
+@implements(np.tril)
 def tril(m: Any, k: int = 0) -> Any:
     """NumPy's ``tril``: zero above the ``k``-th diagonal of the last two axes."""
-    if not is_traced(m):
-        return np.tril(m, k)
     return _triangle(m, k, True)
 
 
+@implements(np.triu)
 def triu(m: Any, k: int = 0) -> Any:
     """NumPy's ``triu``: zero below the ``k``-th diagonal of the last two axes."""
-    if not is_traced(m):
-        return np.triu(m, k)
     return _triangle(m, k, False)
 
 
+@implements(np.vander)
 def vander(x: Any, N: Any = None, increasing: bool = False) -> Any:
     """NumPy's ``vander``: the columns are powers of ``x`` (built, as NumPy does, by repeated
     multiplication); ``x`` may be batched, ``N`` must be concrete."""
-    if not is_traced(x):
-        return np.vander(x, N, increasing)
     x = arr(x)
     if ndim(x) != 1:
         raise ValueError("x must be a one-dimensional array or sequence.")

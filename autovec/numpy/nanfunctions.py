@@ -13,9 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from autovec import errors
 from autovec.numpy._convert import arr
-from autovec.numpy._util import NO_VALUE, flag, given, is_traced, ndim, normalize_axis, reject_out
+from autovec.numpy._util import (
+    NO_VALUE,
+    flag,
+    given,
+    implements,
+    ndim,
+    normalize_axis,
+    reject_out,
+)
 from autovec.numpy._util import reject_traced_kwargs as _reject
 from autovec.numpy.cumulative import accumulate_along
 from autovec.numpy.manipulation import astype, squeeze
@@ -43,6 +50,7 @@ def _nan_filled(x: Any, value: Any) -> Any:
     return _select(u["isnan"](x), value, x) if x.dtype.kind in "fc" else x
 
 
+@implements(np.nansum)
 def nansum(
     a: Any,
     axis: Any = None,
@@ -53,12 +61,11 @@ def nansum(
     where: Any = NO_VALUE,
 ) -> Any:
     """NumPy's ``nansum``: the sum treating NaN as zero."""
-    if not is_traced(a, given(where)):
-        return np.nansum(a, axis, dtype, out, keepdims, initial, where)
     _reject("nansum", (a,), out=out, initial=given(initial), where=given(where))
     return _sum(_nan_filled(arr(a), 0), axis=axis, dtype=dtype, keepdims=flag(keepdims))
 
 
+@implements(np.nanprod)
 def nanprod(
     a: Any,
     axis: Any = None,
@@ -69,8 +76,6 @@ def nanprod(
     where: Any = NO_VALUE,
 ) -> Any:
     """NumPy's ``nanprod``: the product treating NaN as one."""
-    if not is_traced(a, given(where)):
-        return np.nanprod(a, axis, dtype, out, keepdims, initial, where)
     _reject("nanprod", (a,), out=out, initial=given(initial), where=given(where))
 
     return prod(_nan_filled(arr(a), 1), axis=axis, dtype=dtype, keepdims=flag(keepdims))
@@ -81,6 +86,7 @@ def _check_inexact_dtype(dtype: Any) -> None:
         raise TypeError("If a is inexact, then dtype must be inexact")
 
 
+@implements(np.nanmean)
 def nanmean(
     a: Any,
     axis: Any = None,
@@ -91,8 +97,6 @@ def nanmean(
     where=NO_VALUE,
 ) -> Any:
     """NumPy's ``nanmean``: the mean of the non-NaN values (NaN for an all-NaN slice)."""
-    if not is_traced(a, given(where)):
-        return np.nanmean(a, axis, dtype, out, keepdims, where=where)
     _reject("nanmean", (a,), out=out, where=given(where))
     x = arr(a)
     if x.dtype.kind not in "fc":
@@ -104,6 +108,7 @@ def nanmean(
     return _divide_by_count(tot, cnt)
 
 
+@implements(np.nanvar)
 def nanvar(
     a: Any,
     axis: Any = None,
@@ -117,10 +122,6 @@ def nanvar(
     correction: Any = NO_VALUE,
 ) -> Any:
     """NumPy's ``nanvar``: the variance of the non-NaN values, ``ddof``/``correction``."""
-    if not is_traced(a, given(where), given(mean)):
-        return np.nanvar(
-            a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction
-        )
     _reject("nanvar", (a,), out=out, where=given(where), mean=given(mean))
     if correction is not NO_VALUE:
         if ddof != 0:
@@ -148,6 +149,7 @@ def nanvar(
     return _select(u["less_equal"](dof, 0), np.nan, var)
 
 
+@implements(np.nanstd)
 def nanstd(
     a: Any,
     axis: Any = None,
@@ -161,10 +163,6 @@ def nanstd(
     correction: Any = NO_VALUE,
 ) -> Any:
     """NumPy's ``nanstd``: the square root of ``nanvar``."""
-    if not is_traced(a, given(where), given(mean)):
-        return np.nanstd(
-            a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction
-        )
     var = nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
     return u["sqrt"](var)
 
@@ -183,6 +181,7 @@ def _nan_extreme(name: str, a: Any, axis: Any, out: Any, keepdims: Any, initial:
     return _select(_all(mask, axis=axis, keepdims=kd), np.nan, best)
 
 
+@implements(np.nanmax)
 def nanmax(
     a: Any,
     axis: Any = None,
@@ -192,11 +191,10 @@ def nanmax(
     where=NO_VALUE,
 ) -> Any:
     """NumPy's ``nanmax``: the maximum ignoring NaN (NaN for an all-NaN slice)."""
-    if not is_traced(a, given(where)):
-        return np.nanmax(a, axis, out, keepdims, initial, where)
     return _nan_extreme("nanmax", a, axis, out, keepdims, initial, where)
 
 
+@implements(np.nanmin)
 def nanmin(
     a: Any,
     axis: Any = None,
@@ -206,27 +204,17 @@ def nanmin(
     where=NO_VALUE,
 ) -> Any:
     """NumPy's ``nanmin``: the minimum ignoring NaN (NaN for an all-NaN slice)."""
-    if not is_traced(a, given(where)):
-        return np.nanmin(a, axis, out, keepdims, initial, where)
     return _nan_extreme("nanmin", a, axis, out, keepdims, initial, where)
 
 
 def _make_nanarg(name: str, prim: Any) -> Callable[..., Any]:
-    np_func = getattr(np, name)
-
+    @implements(getattr(np, name))
     def nanarg(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
-        if not is_traced(a):
-            return np_func(a, axis=axis, out=out, keepdims=keepdims)
-        if out is not None:
-            raise errors.UnsupportedOperationError(
-                f"autovec.numpy.{name}(out=...) is not supported inside vmap/jit; use the "
-                f"return value."
-            )
+        reject_out(name, out)
         a = arr(a)
         ax = None if axis is None else normalize_axis(axis, ndim(a))
         return prim.bind(a, axis=ax, keepdims=bool(keepdims))
 
-    nanarg.__name__ = nanarg.__qualname__ = name
     nanarg.__doc__ = (
         f"NumPy's ``{name}``: like ``{name[3:]}`` but ignoring NaNs; an all-NaN slice raises "
         f"NumPy's ValueError (for any example)."
@@ -235,8 +223,6 @@ def _make_nanarg(name: str, prim: Any) -> Callable[..., Any]:
 
 
 nanargmax = _make_nanarg("nanargmax", nanargmax_p)
-
-
 nanargmin = _make_nanarg("nanargmin", nanargmin_p)
 
 
@@ -247,18 +233,16 @@ def _nan_to(a: Any, value: float) -> Any:
     return where(UFUNCS["isnan"](a), np.asarray(value, a.dtype), a)
 
 
+@implements(np.nancumsum)
 def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     """NumPy's ``nancumsum``: ``cumsum`` with NaNs counted as zero."""
-    if not is_traced(a):
-        return np.nancumsum(a, axis=axis, dtype=dtype, out=out)
     reject_out("nancumsum", out)
     return accumulate_along("cumsum", "add", _nan_to(a, 0), axis, dtype)
 
 
+@implements(np.nancumprod)
 def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     """NumPy's ``nancumprod``: ``cumprod`` with NaNs counted as one."""
-    if not is_traced(a):
-        return np.nancumprod(a, axis=axis, dtype=dtype, out=out)
     reject_out("nancumprod", out)
     return accumulate_along("cumprod", "multiply", _nan_to(a, 1), axis, dtype)
 

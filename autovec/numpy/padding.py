@@ -13,7 +13,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.numpy._convert import arr
-from autovec.numpy._util import concrete_value, holds_tracer, is_traced, ndim, shape
+from autovec.numpy._util import concrete_value, holds_tracer, implements, is_traced, ndim, shape
 from autovec.numpy.creation import linspace_exact
 from autovec.numpy.manipulation import (
     astype,
@@ -96,6 +96,7 @@ _PAD_KWARGS = {
 }
 
 
+@implements(np.pad)
 def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> Any:
     """NumPy's ``pad``, every mode (``constant``, ``edge``, ``linear_ramp``, ``maximum``,
     ``mean``, ``median``, ``minimum``, ``reflect``, ``symmetric``, ``wrap``, ``empty``).
@@ -105,8 +106,6 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> An
     corners and statistics see the padding of the earlier axes.  Traced, ``empty`` fills
     with zeros.  A callable ``mode`` (which writes in place) works eagerly only.
     """
-    if not holds_tracer([array, pad_width, list(kwargs.values())]):
-        return np.pad(array, pad_width, mode, **kwargs)
     if callable(mode):
         raise errors.UnsupportedOperationError(
             "pad with a callable mode writes into the array in place, which traced values "

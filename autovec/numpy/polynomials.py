@@ -16,7 +16,7 @@ import numpy as np
 from autovec import errors
 from autovec.numpy._convert import arr, as_array
 from autovec.numpy._decompositions import eigvals, inv
-from autovec.numpy._util import is_traced, ndim, shape
+from autovec.numpy._util import implements, ndim, shape
 from autovec.numpy.indexing import getitem
 from autovec.numpy.linalg import lstsq
 from autovec.numpy.manipulation import (
@@ -35,10 +35,9 @@ from autovec.numpy.ufuncs import UFUNCS, real, where
 u = UFUNCS
 
 
+@implements(np.polyval)
 def polyval(p: Any, x: Any) -> Any:
     """NumPy's ``polyval``: Horner's scheme, starting from zeros of ``x``'s dtype."""
-    if not is_traced(p, x):
-        return np.polyval(p, x)
     p, x = as_array(p), as_array(x)
     y: Any = np.zeros(shape(x), x.dtype)
     for i in range(shape(p)[0]):
@@ -54,10 +53,9 @@ def _pad_front(a: Any, count: int) -> Any:
     return concatenate((np.zeros(count, a.dtype), a))
 
 
+@implements(np.polyadd)
 def polyadd(a1: Any, a2: Any) -> Any:
     """NumPy's ``polyadd``: the shorter coefficient array is padded with leading zeros."""
-    if not is_traced(a1, a2):
-        return np.polyadd(a1, a2)
     a1, a2 = _poly_pair(a1, a2)
     diff = shape(a2)[0] - shape(a1)[0]
     if diff > 0:
@@ -67,10 +65,9 @@ def polyadd(a1: Any, a2: Any) -> Any:
     return u["add"](a1, a2)
 
 
+@implements(np.polysub)
 def polysub(a1: Any, a2: Any) -> Any:
     """NumPy's ``polysub``: ``a1 - a2`` with leading zeros padding the shorter one."""
-    if not is_traced(a1, a2):
-        return np.polysub(a1, a2)
     a1, a2 = _poly_pair(a1, a2)
     diff = shape(a2)[0] - shape(a1)[0]
     if diff > 0:
@@ -80,6 +77,7 @@ def polysub(a1: Any, a2: Any) -> Any:
     return u["subtract"](a1, a2)
 
 
+@implements(np.polymul)
 def polymul(a1: Any, a2: Any) -> Any:
     """NumPy's ``polymul``: the convolution of the coefficients.
 
@@ -87,8 +85,6 @@ def polymul(a1: Any, a2: Any) -> Any:
     coefficient is 0 -- a length that depends on the values.  Traced, nothing is stripped
     (as in JAX's ``polymul``): the result has ``len(a1) + len(a2) - 1`` coefficients, equal
     to NumPy's whenever both leading coefficients are nonzero."""
-    if not is_traced(a1, a2):
-        return np.polymul(a1, a2)
 
     a1, a2 = _poly_pair(a1, a2)
     if ndim(a1) != 1 or ndim(a2) != 1:
@@ -96,10 +92,9 @@ def polymul(a1: Any, a2: Any) -> Any:
     return convolve(a1, a2)
 
 
+@implements(np.polyder)
 def polyder(p: Any, m: int = 1) -> Any:
     """NumPy's ``polyder``: the ``m``-th derivative's coefficients."""
-    if not is_traced(p):
-        return np.polyder(p, m)
     m = int(m)
     if m < 0:
         raise ValueError("Order of derivative must be positive (see polyint)")
@@ -112,10 +107,9 @@ def polyder(p: Any, m: int = 1) -> Any:
     return p
 
 
+@implements(np.polyint)
 def polyint(p: Any, m: int = 1, k: Any = None) -> Any:
     """NumPy's ``polyint``: the ``m``-th antiderivative, integration constants ``k``."""
-    if not is_traced(p, k):
-        return np.polyint(p, m, k)
     m = int(m)
     if m < 0:
         raise ValueError("Order of integral must be positive (see polyder)")
@@ -133,6 +127,7 @@ def polyint(p: Any, m: int = 1, k: Any = None) -> Any:
     return p
 
 
+@implements(np.poly)
 def poly(seq_of_zeros: Any) -> Any:
     """NumPy's ``poly``: the coefficients of the monic polynomial with the given roots (or
     the characteristic polynomial of a square matrix).
@@ -140,8 +135,6 @@ def poly(seq_of_zeros: Any) -> Any:
     NumPy returns real coefficients when the roots come in conjugate pairs (a check on the
     values).  Traced: a real matrix gives real coefficients (its eigenvalues always pair
     up); complex roots give complex coefficients, as in JAX."""
-    if not is_traced(seq_of_zeros):
-        return np.poly(seq_of_zeros)
 
     z = atleast_1d(arr(seq_of_zeros))
     sh = shape(z)
@@ -163,6 +156,7 @@ def poly(seq_of_zeros: Any) -> Any:
     return real(a) if real_matrix else a
 
 
+@implements(np.roots, extra=("strip_zeros",))
 def roots(p: Any, *, strip_zeros: bool = True) -> Any:
     """NumPy's ``roots``: the eigenvalues of the companion matrix.
 
@@ -173,10 +167,7 @@ def roots(p: Any, *, strip_zeros: bool = True) -> Any:
     eigenvalues of ``p``'s own companion matrix -- NumPy's roots (cast to complex) when the
     first and last coefficients are nonzero; trailing zero coefficients give zero roots, and
     an example whose leading coefficient is 0 gets NaN roots."""
-    if not is_traced(p):
-        if strip_zeros:
-            return np.roots(p)
-    elif strip_zeros:
+    if strip_zeros:
         raise errors.DataDependentShapeError(
             "roots: NumPy strips zero leading/trailing coefficients, so the number of roots "
             "(and whether they are real) depends on the values of p. Inside vmap/jit use "
@@ -202,6 +193,7 @@ def roots(p: Any, *, strip_zeros: bool = True) -> Any:
     return where(bad, np.asarray(complex(np.nan, np.nan), ctype), found)
 
 
+@implements(np.polyfit)
 def polyfit(
     x: Any,
     y: Any,
@@ -215,8 +207,6 @@ def polyfit(
     static degree), with ``w``, ``full`` and ``cov``.  ``y`` may be batched: with ``x``
     shared, the batch is one least-squares problem with many right-hand sides.  NumPy's
     ``RankWarning`` (a check on the values) is given only eagerly."""
-    if not is_traced(x, y, w, rcond):
-        return np.polyfit(x, y, deg, rcond, full, w, cov)
 
     order = int(deg) + 1
     x = u["add"](as_array(x), 0.0)

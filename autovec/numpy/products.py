@@ -13,7 +13,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.numpy._convert import arr, as_array
-from autovec.numpy._util import is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import implements, is_traced, ndim, normalize_axis, shape
 from autovec.numpy.manipulation import (
     astype,
     broadcast_to,
@@ -41,11 +41,9 @@ def _dg(a: Any, b: Any, lc: tuple, rc: tuple, lb: tuple = (), rb: tuple = ()) ->
     return dot_general_p.bind(a, b, dimension_numbers=((lc, rc), (lb, rb)))
 
 
+@implements(np.dot)
 def dot(a: Any, b: Any, out: Any = None) -> Any:
     """NumPy's ``dot``: contract the last axis of ``a`` with the second-to-last of ``b``."""
-    if not is_traced(a, b):
-        # Eagerly NumPy's own routine: its summation order (and scalar type) exactly.
-        return np.dot(a, b, out=out)
     a, b = as_array(a), as_array(b)
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
@@ -53,10 +51,9 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
     return _dg(a, b, (na - 1,), (max(nb - 2, 0),))
 
 
+@implements(np.matmul)
 def matmul(x1: Any, x2: Any, /, out: Any = None, **kwargs: Any) -> Any:
     """NumPy's ``matmul`` (the ``@`` operator), with broadcasting of stacked matrices."""
-    if not is_traced(x1, x2):
-        return np.matmul(x1, x2, out=out, **kwargs)
     a, b = arr(x1), arr(x2)
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
@@ -84,20 +81,18 @@ def matmul(x1: Any, x2: Any, /, out: Any = None, **kwargs: Any) -> Any:
     return _dg(a, b, (k + 1,), (k,), tuple(range(k)), tuple(range(k)))
 
 
+@implements(np.vdot)
 def vdot(a: Any, b: Any, /) -> Any:
     """NumPy's ``vdot``: flatten both, conjugate the first, dot."""
-    if not is_traced(a, b):
-        return np.vdot(a, b)
     a, b = ravel(as_array(a)), ravel(as_array(b))
     if np.issubdtype(np.result_type(getattr(a, "dtype", a)), np.complexfloating):
         a = UFUNCS["conjugate"](a)
     return _dg(a, b, (0,), (0,))
 
 
+@implements(np.inner)
 def inner(a: Any, b: Any, /) -> Any:
     """NumPy's ``inner``: contract the last axes."""
-    if not is_traced(a, b):
-        return np.inner(a, b)
     a, b = as_array(a), as_array(b)
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
@@ -105,19 +100,17 @@ def inner(a: Any, b: Any, /) -> Any:
     return _dg(a, b, (na - 1,), (nb - 1,))
 
 
+@implements(np.outer)
 def outer(a: Any, b: Any, out: Any = None) -> Any:
     """NumPy's ``outer`` of the flattened inputs."""
-    if not is_traced(a, b):
-        return np.outer(a, b, out=out)
     a, b = ravel(as_array(a)), ravel(as_array(b))
 
     return UFUNCS["multiply"](expand_dims(a, 1), expand_dims(b, 0))
 
 
+@implements(np.tensordot)
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """NumPy's ``tensordot``."""
-    if not is_traced(a, b):
-        return np.tensordot(a, b, axes)
     a, b = as_array(a), as_array(b)
     na, nb = ndim(a), ndim(b)
     try:
@@ -151,6 +144,7 @@ def _explicit_subscripts(subscripts: str, operands: list) -> str:
     return f"{subscripts}->{ell}{out}"
 
 
+@implements(np.einsum)
 def einsum(
     subscripts: Any,
     *operands: Any,
@@ -160,23 +154,13 @@ def einsum(
     casting: str = "safe",
     optimize: Any = False,
 ) -> Any:
-    """NumPy's ``einsum`` (subscript-string form)."""
+    """NumPy's ``einsum``; with tracers, the subscript-string form."""
     if not isinstance(subscripts, str):
         raise errors.UnsupportedOperationError(
             "autovec.numpy.einsum takes the subscripts-string form ('ij,jk->ik'); the "
             "interleaved operand/sublist form is not supported."
         )
     if out is not None or dtype is not None:
-        if not is_traced(*operands):
-            return np.einsum(
-                subscripts,
-                *operands,
-                out=out,
-                dtype=dtype,
-                order=order,
-                casting=casting,
-                optimize=optimize,
-            )
         raise errors.UnsupportedOperationError(
             "einsum(out=, dtype=) is not supported inside vmap/jit"
         )
@@ -191,10 +175,9 @@ def einsum(
 # ----------------------------------------------------------------------- kron and cross
 
 
+@implements(np.kron)
 def kron(a: Any, b: Any) -> Any:
     """NumPy's ``kron``: the Kronecker product, as one broadcast multiply and a reshape."""
-    if not is_traced(a, b):
-        return np.kron(a, b)
     b = arr(b)
     a = with_ndmin(a, ndim(b))
     na, nb = ndim(a), ndim(b)
@@ -209,10 +192,9 @@ def kron(a: Any, b: Any) -> Any:
     return reshape(UFUNCS["multiply"](a2, b2), tuple(p * q for p, q in zip(sa, sb)))
 
 
+@implements(np.cross)
 def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None):
     """NumPy's ``cross`` of 3-vectors (and NumPy 2's deprecated 2-vectors, which warn)."""
-    if not is_traced(a, b):
-        return np.cross(a, b, axisa, axisb, axisc, axis)
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = arr(a), arr(b)
@@ -286,6 +268,7 @@ def _cast(out: Any, dtype: Any, x1: Any, x2: Any) -> Any:
     return out if out.dtype == want else astype(out, want)
 
 
+@implements(np.vecdot)
 def vecdot(
     x1: Any,
     x2: Any,
@@ -299,9 +282,6 @@ def vecdot(
 ) -> Any:
     """NumPy's ``vecdot`` gufunc ``(n),(n)->()``: ``sum(conj(x1) * x2)`` over the last axis
     (or ``axis``), broadcasting the others."""
-    if not is_traced(x1, x2):
-        kw = {k: v for k, v in dict(axis=axis, axes=axes, dtype=dtype).items() if v is not None}
-        return np.vecdot(x1, x2, out=out, **kw, **kwargs)
     _gufunc_args("vecdot", out, dict(axes=axes, **kwargs))
     x1, x2 = (arr(x) if is_traced(x) else np.asarray(x) for x in (x1, x2))
     if axis is not None:
@@ -317,14 +297,12 @@ def vecdot(
     return _cast(einsum("...i,...i->...", _conj(x1), x2), dtype, x1, x2)
 
 
+@implements("matvec")
 def matvec(
     x1: Any, x2: Any, /, out: Any = None, *, axes: Any = None, dtype: Any = None, **kwargs: Any
 ) -> Any:
     """NumPy's ``matvec`` gufunc ``(m,n),(n)->(m)``: matrix times vector, broadcasting the
     leading axes."""
-    if not is_traced(x1, x2):
-        kw = {k: v for k, v in dict(axes=axes, dtype=dtype).items() if v is not None}
-        return np.matvec(x1, x2, out=out, **kw, **kwargs)
     _gufunc_args("matvec", out, dict(axes=axes, **kwargs))
     x1, x2 = (arr(x) if is_traced(x) else np.asarray(x) for x in (x1, x2))
     if ndim(x1) < 2 or ndim(x2) < 1:
@@ -338,14 +316,12 @@ def matvec(
     return _cast(einsum("...mn,...n->...m", x1, x2), dtype, x1, x2)
 
 
+@implements("vecmat")
 def vecmat(
     x1: Any, x2: Any, /, out: Any = None, *, axes: Any = None, dtype: Any = None, **kwargs: Any
 ) -> Any:
     """NumPy's ``vecmat`` gufunc ``(n),(n,m)->(m)``: ``conj(x1)`` times a matrix,
     broadcasting the leading axes."""
-    if not is_traced(x1, x2):
-        kw = {k: v for k, v in dict(axes=axes, dtype=dtype).items() if v is not None}
-        return np.vecmat(x1, x2, out=out, **kw, **kwargs)
     _gufunc_args("vecmat", out, dict(axes=axes, **kwargs))
     x1, x2 = (arr(x) if is_traced(x) else np.asarray(x) for x in (x1, x2))
     if ndim(x1) < 1 or ndim(x2) < 2:

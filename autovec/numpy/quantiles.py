@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from autovec.numpy._convert import arr
-from autovec.numpy._util import NO_VALUE, flag, is_traced, ndim, normalize_axes, shape
+from autovec.numpy._util import NO_VALUE, flag, implements, is_traced, ndim, normalize_axes, shape
 from autovec.numpy._util import reject_traced_kwargs as _reject
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
@@ -47,24 +47,22 @@ from autovec.prims.sorting import argsort_p, searchsorted_p, sort_p
 u = UFUNCS
 
 
+@implements(np.median)
 def median(
     a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims=False
 ) -> Any:
     """NumPy's ``median``: the mean of the middle value(s) of each sorted slice (NaN if the
     slice holds a NaN)."""
-    if not is_traced(a):
-        return np.median(a, axis, out, overwrite_input, keepdims)
     _reject("median", (a,), out=out)
     r = Reduced(arr(a), axis)
     return r.finish(median_sorted(sort_last(r.data)), (), bool(keepdims))
 
 
+@implements(np.nanmedian)
 def nanmedian(
     a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims=NO_VALUE
 ) -> Any:
     """NumPy's ``nanmedian``: the median of the non-NaN values of each slice."""
-    if not is_traced(a):
-        return np.nanmedian(a, axis, out, overwrite_input, keepdims)
     _reject("nanmedian", (a,), out=out)
     x = arr(a)
     if 0 in shape(x):  # NumPy answers an empty input with nanmean
@@ -122,6 +120,7 @@ def _quantile(
     return r.finish(res, shape(q), flag(keepdims))
 
 
+@implements(np.quantile)
 def quantile(
     a: Any,
     q: Any,
@@ -135,13 +134,12 @@ def quantile(
 ) -> Any:
     """NumPy's ``quantile``: every ``method``, ``q`` a scalar or array (which may be
     batched), ``weights`` with ``method='inverted_cdf'``."""
-    if not is_traced(a, q, weights):
-        return np.quantile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
     return _quantile(
         "quantile", a, q, axis, out, method, keepdims, weights, percent=False, skip_nan=False
     )
 
 
+@implements(np.percentile)
 def percentile(
     a: Any,
     q: Any,
@@ -154,13 +152,12 @@ def percentile(
     weights: Any = None,
 ) -> Any:
     """NumPy's ``percentile``: ``quantile`` of ``q / 100``."""
-    if not is_traced(a, q, weights):
-        return np.percentile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
     return _quantile(
         "percentile", a, q, axis, out, method, keepdims, weights, percent=True, skip_nan=False
     )
 
 
+@implements(np.nanquantile)
 def nanquantile(
     a: Any,
     q: Any,
@@ -173,13 +170,12 @@ def nanquantile(
     weights: Any = None,
 ) -> Any:
     """NumPy's ``nanquantile``: ``quantile`` of the non-NaN values of each slice."""
-    if not is_traced(a, q, weights):
-        return np.nanquantile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
     return _quantile(
         "nanquantile", a, q, axis, out, method, keepdims, weights, percent=False, skip_nan=True
     )
 
 
+@implements(np.nanpercentile)
 def nanpercentile(
     a: Any,
     q: Any,
@@ -192,8 +188,6 @@ def nanpercentile(
     weights: Any = None,
 ) -> Any:
     """NumPy's ``nanpercentile``: ``percentile`` of the non-NaN values of each slice."""
-    if not is_traced(a, q, weights):
-        return np.nanpercentile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
     return _quantile(
         "nanpercentile", a, q, axis, out, method, keepdims, weights, percent=True, skip_nan=True
     )

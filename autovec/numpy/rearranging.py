@@ -14,8 +14,16 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.numpy._convert import arr
-from autovec.numpy._util import concrete_value, holds_tracer, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._convert import arr as _arr  # `arr` is a NumPy parameter name here
+from autovec.numpy._util import (
+    concrete_value,
+    holds_tracer,
+    implements,
+    is_traced,
+    ndim,
+    normalize_axis,
+    shape,
+)
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
     astype,
@@ -33,18 +41,17 @@ from autovec.numpy.selection import _ALL, slice_axis, take_static
 from autovec.numpy.ufuncs import UFUNCS
 
 
+@implements(np.roll)
 def roll(a: Any, shift: Any, axis: Any = None) -> Any:
     """NumPy's ``roll``.  ``shift`` may be batched (each example rolls by its own amount:
     a gather with per-example positions); ``axis`` must be static."""
-    if not is_traced(a, shift) and not holds_tracer(shift):
-        return np.roll(a, shift, axis)
-    x = arr(a)
+    x = _arr(a)
     if axis is None:
         return reshape(roll(ravel(x), shift, 0), shape(x))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     axes = tuple(normalize_axis(ax, ndim(x)) for ax in axes)
     if is_traced(shift) or holds_tracer(shift):
-        shifts = arr(shift)
+        shifts = _arr(shift)
         if ndim(shifts) > 1:
             raise ValueError("'shift' and 'axis' should be scalars or 1D sequences")
         shifts = broadcast_to(shifts, np.broadcast_shapes(shape(shifts), (len(axes),)))
@@ -75,11 +82,10 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Any:
     return x
 
 
+@implements(np.rot90)
 def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
     """NumPy's ``rot90``: rotate by 90 degrees ``k`` times in the plane of ``axes``."""
-    if not is_traced(m):
-        return np.rot90(m, k, axes)
-    x = arr(m)
+    x = _arr(m)
     axes = tuple(axes)
     nd = ndim(x)
     if len(axes) != 2:
@@ -104,11 +110,10 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
 # ------------------------------------------------------------------------------- tiling
 
 
+@implements(np.tile)
 def tile(A: Any, reps: Any) -> Any:
     """NumPy's ``tile``: ``A`` repeated ``reps`` times along each axis (``reps`` static)."""
     concrete_value(reps, "tile: reps")
-    if not is_traced(A):
-        return np.tile(A, reps)
     try:
         tup = tuple(operator.index(r) for r in reps)
     except TypeError:
@@ -125,6 +130,7 @@ def tile(A: Any, reps: Any) -> Any:
     return reshape(out, tuple(s * t for s, t in zip(shp, tup)))
 
 
+@implements(np.repeat)
 def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
     """NumPy's ``repeat``.  ``repeats`` must be concrete (an int or an array): batched
     repeat counts would give each example a different length."""
@@ -133,9 +139,7 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
             "repeat: `repeats` is batched or traced, so the result's length would differ per "
             "example. Pass repeats as a concrete int/array (the same for every example)."
         )
-    if not is_traced(a):
-        return np.repeat(a, repeats, axis)
-    x = arr(a)
+    x = _arr(a)
     if axis is None:
         x = ravel(x)
         axis = 0
@@ -147,11 +151,10 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
 # --------------------------------------------------------- adding and removing elements
 
 
-def append(arr_: Any, values: Any, axis: Any = None) -> Any:
+@implements(np.append)
+def append(arr: Any, values: Any, axis: Any = None) -> Any:
     """NumPy's ``append``: concatenate (both flattened when ``axis`` is None)."""
-    if not is_traced(arr_, values) and not holds_tracer(values):
-        return np.append(arr_, values, axis)
-    x, v = arr(arr_), arr(values)
+    x, v = _arr(arr), _arr(values)
     if axis is None:
         x = ravel(x) if ndim(x) != 1 else x
         v = ravel(v)
@@ -165,26 +168,24 @@ def _axis_for(x: Any, axis: Any) -> tuple[Any, int]:
     return x, normalize_axis(axis, ndim(x))
 
 
-def delete(arr_: Any, obj: Any, axis: Any = None) -> Any:
+@implements(np.delete)
+def delete(arr: Any, obj: Any, axis: Any = None) -> Any:
     """NumPy's ``delete`` with concrete ``obj`` (an int, a slice, integer or boolean
     indices): one gather of the kept positions."""
     concrete_value(obj, "delete: obj")
-    if not is_traced(arr_):
-        return np.delete(arr_, obj, axis)
-    x, ax = _axis_for(arr(arr_), axis)
+    x, ax = _axis_for(_arr(arr), axis)
     kept = np.delete(np.arange(shape(x)[ax]), obj)  # NumPy's rules, and its errors
     return take_static(x, kept, ax)
 
 
-def insert(arr_: Any, obj: Any, values: Any, axis: Any = None) -> Any:
+@implements(np.insert)
+def insert(arr: Any, obj: Any, values: Any, axis: Any = None) -> Any:
     """NumPy's ``insert`` with concrete ``obj``; ``values`` may be batched (they are cast to
     the array's dtype, as NumPy does)."""
     concrete_value(obj, "insert: obj")
-    if not is_traced(arr_, values) and not holds_tracer(values):
-        return np.insert(arr_, obj, values, axis)
-    x, ax = _axis_for(arr(arr_), axis)
+    x, ax = _axis_for(_arr(arr), axis)
     n = shape(x)[ax]
-    vals = arr(values)
+    vals = _arr(values)
     positions = np.arange(n)[obj] if isinstance(obj, slice) else np.array(obj)
     if positions.dtype == bool:
         if positions.ndim != 1:
@@ -214,11 +215,10 @@ def insert(arr_: Any, obj: Any, values: Any, axis: Any = None) -> Any:
     return take_static(concat_pieces([x, block_], ax), order, ax)
 
 
+@implements(np.resize)
 def resize(a: Any, new_shape: Any) -> Any:
     """NumPy's ``resize``: the flattened ``a`` repeated cyclically to fill ``new_shape``."""
     concrete_value(new_shape, "resize: new_shape")
-    if not is_traced(a):
-        return np.resize(a, new_shape)
     if isinstance(new_shape, (int, np.integer)):
         new_shape = (new_shape,)
     new_shape = tuple(operator.index(s) for s in new_shape)
@@ -234,11 +234,10 @@ def resize(a: Any, new_shape: Any) -> Any:
     return reshape(slice_axis(filled, 0, total, 0), new_shape)
 
 
+@implements(np.trim_zeros)
 def trim_zeros(filt: Any, trim: str = "fb", axis: Any = None) -> Any:
     """NumPy's ``trim_zeros`` (eagerly only: how much is trimmed depends on the values, so
     inside vmap/jit it raises ``DataDependentShapeError``)."""
-    if not is_traced(filt):
-        return np.trim_zeros(filt, trim, axis)
     raise errors.DataDependentShapeError(
         "trim_zeros: how many zeros are trimmed depends on the values, which differ per "
         "example, but a batch needs one shape. Keep the zeros and mask them instead (e.g. "

@@ -18,7 +18,8 @@ import numpy as np
 from autovec import errors
 from autovec.interpreters.split import per_example
 from autovec.numpy._convert import arr
-from autovec.numpy._util import concrete_int, is_traced, ndim, shape
+from autovec.numpy._convert import arr as _arr  # extract has a parameter named arr
+from autovec.numpy._util import concrete_int, holds_tracer, implements, ndim, shape
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import astype, concatenate, ravel, stack
 from autovec.numpy.reductions import sum as _sum
@@ -29,12 +30,11 @@ from autovec.prims.sorting import argsort_p, searchsorted_p
 u = UFUNCS
 
 
+@implements(np.searchsorted)
 def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
     """NumPy's ``searchsorted``: where ``v``'s elements would go in the sorted 1-d ``a`` to
     keep it sorted.  ``a`` and ``v`` may both be batched; ``a`` must be sorted (as NumPy
     requires; NaN last), or ``a[sorter]`` with ``sorter`` given."""
-    if not is_traced(a, v, sorter):
-        return np.searchsorted(a, v, side=side, sorter=sorter)
     if side not in ("left", "right"):
         raise ValueError(f"search side must be 'left' or 'right' (got {side!r})")
     a, v = arr(a), arr(v)
@@ -75,6 +75,13 @@ def static_size(size: Any) -> int:
     return n
 
 
+def required_size(fname: str, size: Any, extra: str = "") -> int:
+    """The static ``size=N`` a traced call needs (NumPy's own call takes the others)."""
+    if size is None:
+        raise needs_size(fname, extra)
+    return static_size(size)
+
+
 def first_positions(mask: Any, size: int) -> tuple[Any, Any]:
     """(the first ``size`` positions where the 1-d ``mask`` holds, padded with 0; how many
     of them are real)."""
@@ -113,18 +120,17 @@ def _nonzero_sized(x: Any, size: int, fill_value: Any) -> tuple:
     return tuple(out)
 
 
+@implements(np.nonzero, extra=("size", "fill_value"))
 def nonzero(a: Any, *, size: Any = None, fill_value: Any = None) -> tuple:
     """NumPy's ``nonzero``: the indices of the nonzero elements, one array per axis.
 
     ``size=N`` (JAX's static form): exactly ``N`` indices per axis, the first ``N`` nonzero
     elements in C order, padded with ``fill_value`` (default 0; a tuple gives one value per
-    axis).  Inside vmap/jit ``size`` is required."""
-    if size is None:
-        if is_traced(a) and ndim(a):  # (0-d: NumPy's own error, below)
-            a = per_example_value("nonzero", a)
-        if not is_traced(a):
-            return np.nonzero(a)
+    axis).  Without ``size``, eager vmap splits the batch by value (see
+    ``autovec/interpreters/split.py``); jit needs ``size``."""
     x = arr(a)
+    if size is None and ndim(x):  # (0-d: NumPy's own error, below)
+        return np.nonzero(per_example_value("nonzero", x))
     if ndim(x) == 0:
         raise ValueError(
             "Calling nonzero on 0d arrays is not allowed. Use np.atleast_1d(scalar).nonzero() "
@@ -134,54 +140,49 @@ def nonzero(a: Any, *, size: Any = None, fill_value: Any = None) -> tuple:
     return _nonzero_sized(x, static_size(size), fill_value)
 
 
+@implements(np.flatnonzero, extra=("size", "fill_value"))
 def flatnonzero(a: Any, *, size: Any = None, fill_value: Any = None) -> Any:
     """NumPy's ``flatnonzero``: indices of the nonzero elements of the flattened array
     (``size``/``fill_value`` as in ``nonzero``)."""
     if size is None:
-        if is_traced(a):
-            a = per_example_value("flatnonzero", a)
-        return np.flatnonzero(a)
+        return np.flatnonzero(per_example_value("flatnonzero", arr(a)))
     return nonzero(ravel(arr(a)), size=size, fill_value=fill_value)[0]
 
 
+@implements(np.argwhere, extra=("size", "fill_value"))
 def argwhere(a: Any, *, size: Any = None, fill_value: Any = None) -> Any:
     """NumPy's ``argwhere``: one row of indices per nonzero element (``size`` rows with
     ``size=``, padded with ``fill_value``)."""
     if size is None:
-        if is_traced(a):
-            a = per_example_value("argwhere", a)
-        return np.argwhere(a)
-    x = arr(a)
+        return np.argwhere(per_example_value("argwhere", arr(a)))
     n = static_size(size)
+    x = arr(a)
     if ndim(x) == 0:
         return np.zeros((n, 0), np.intp)
     return stack(_nonzero_sized(x, n, fill_value), axis=1)
 
 
-def extract(condition: Any, arr_: Any, *, size: Any = None, fill_value: Any = 0) -> Any:
+@implements(np.extract, extra=("size", "fill_value"))
+def extract(condition: Any, arr: Any, *, size: Any = None, fill_value: Any = 0) -> Any:
     """NumPy's ``extract``: the elements of ``arr`` where ``condition`` holds (flattened).
 
     A concrete ``condition`` selects the same positions in every example, so a batched
     ``arr`` needs nothing more.  A batched ``condition`` needs ``size=N`` (JAX's form: the
     first ``N`` selected elements, padded with ``fill_value``)."""
-    if not is_traced(condition, arr_):
-        if size is None:
-            return np.extract(condition, arr_)
-    elif not is_traced(condition) and size is None:
-        positions = np.flatnonzero(np.ravel(condition))
-        return getitem(ravel(arr(arr_)), (positions,))
     if size is None:
-        raise needs_size("extract", " (or pass a condition that is the same for every example)")
-    values = ravel(arr(arr_))
-    flat, valid = first_positions(ravel(astype(arr(condition), bool)), static_size(size))
-    return where(valid, getitem(values, (flat,)), astype(arr(fill_value), values.dtype))
+        if holds_tracer(condition):
+            raise needs_size("extract", " (or pass a condition that is the same for every example)")
+        positions = np.flatnonzero(np.ravel(condition))
+        return getitem(ravel(_arr(arr)), (positions,))
+    values = ravel(_arr(arr))
+    flat, valid = first_positions(ravel(astype(_arr(condition), bool)), static_size(size))
+    return where(valid, getitem(values, (flat,)), astype(_arr(fill_value), values.dtype))
 
 
+@implements(np.count_nonzero)
 def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
     """NumPy's ``count_nonzero`` (traced: an intp count per example, also for ``axis=None``,
     where NumPy returns a Python int)."""
-    if not is_traced(a):
-        return np.count_nonzero(a, axis, keepdims=keepdims)
     return _sum(astype(arr(a), bool), axis=axis, dtype=np.intp, keepdims=keepdims)
 
 

@@ -16,7 +16,15 @@ import numpy as np
 from autovec import errors
 from autovec.core import Tracer
 from autovec.numpy._convert import arr as _arr
-from autovec.numpy._util import concrete_int, is_traced, ndim, normalize_axis, reject_out, shape
+from autovec.numpy._util import (
+    concrete_int,
+    implements,
+    is_traced,
+    ndim,
+    normalize_axis,
+    reject_out,
+    shape,
+)
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import astype, moveaxis, ravel
 from autovec.numpy.reductions import sum as _sum
@@ -62,11 +70,10 @@ def slice_axis(x: Any, start: Any, stop: Any, axis: int, step: Any = None) -> An
     return getitem(x, (_ALL,) * axis + (slice(start, stop, step),))
 
 
+@implements(np.take)
 def take(a: Any, indices: Any, axis: Any = None, out: Any = None, mode: str = "raise") -> Any:
     """NumPy's ``take``: elements of ``a`` at ``indices`` along ``axis`` (None: flattened);
     ``indices`` may be batched."""
-    if not is_traced(a, indices):
-        return np.take(a, indices, axis=axis, out=out, mode=mode)
     reject_out("take", out)
     a, indices = _arr(a), _arr(indices)
     if not isinstance(indices, Tracer):
@@ -108,23 +115,19 @@ def along_axis_args(fname: str, a: Any, indices: Any, axis: Any) -> tuple[Any, A
     return a, indices, normalize_axis(axis, ndim(a))
 
 
+@implements(np.take_along_axis)
 def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Any:  # noqa: A002
     """NumPy's ``take_along_axis``: ``out[..., j, ...] = arr[..., indices[..., j, ...], ...]``
     along ``axis`` (None: the flattened array), the other axes broadcast."""
-    if not is_traced(arr, indices):
-        return np.take_along_axis(arr, indices, axis=axis)
     a, indices, ax = along_axis_args("take_along_axis", arr, indices, axis)
     idx = along_axis_index(shape(a), indices, ax)
     return index_p.bind(a, *idx, spec=(ARRAY,) * ndim(a))
 
 
+@implements(np.choose)
 def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     """NumPy's ``choose``: ``choices[a[i]][i]`` per element, ``a`` and every choice
     broadcast together; ``mode`` 'raise' (0 <= a < n), 'wrap' or 'clip'."""
-    if not is_traced(a, choices) and not (
-        isinstance(choices, (list, tuple)) and is_traced(*choices)
-    ):
-        return np.choose(a, choices, out=out, mode=mode)
     reject_out("choose", out)
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
@@ -140,11 +143,10 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     return choose_p.bind(a, *choices, mode=mode)
 
 
+@implements(np.select)
 def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Any:
     """NumPy's ``select``: per element, the choice of the first true condition, else
     ``default``; everything broadcasts together."""
-    if not is_traced(default, *condlist, *choicelist):
-        return np.select(condlist, choicelist, default)
     if len(condlist) != len(choicelist):
         raise ValueError("list of cases must be same length as list of conditions")
     if len(condlist) == 0:
@@ -170,6 +172,7 @@ def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0)
     return result
 
 
+@implements(np.compress)
 def compress(condition: Any, a: Any, axis: Any = None, out: Any = None) -> Any:
     """NumPy's ``compress``: the slices of ``a`` along ``axis`` where ``condition`` (1-d,
     concrete: its count sets the shape) is true."""
@@ -181,8 +184,6 @@ def compress(condition: Any, a: Any, axis: Any = None, out: Any = None) -> Any:
             "entries, which differs per example. Use autovec.numpy.where(condition, a, fill) "
             "to keep the shape, or pass the condition unbatched."
         )
-    if not is_traced(a):
-        return np.compress(condition, a, axis=axis, out=out)
     reject_out("compress", out)
     cond = np.asarray(condition)
     if cond.ndim != 1:
@@ -206,10 +207,9 @@ def diagonal_positions(n1: int, n2: int, offset: int) -> tuple[np.ndarray, np.nd
     return np.arange(length) - offset, np.arange(length)
 
 
+@implements(np.diagonal)
 def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """NumPy's ``diagonal``: the diagonal of the (axis1, axis2) planes, as the last axis."""
-    if not is_traced(a):
-        return np.diagonal(a, offset, axis1, axis2)
     a = _arr(a)
     nd = ndim(a)
     if nd < 2:
@@ -228,12 +228,11 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     return moveaxis(out, where_block, -1)
 
 
+@implements(np.trace)
 def trace(
     a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None
 ) -> Any:
     """NumPy's ``trace``: the sum along the diagonal (``sum``'s dtype rules)."""
-    if not is_traced(a):
-        return np.trace(a, offset, axis1, axis2, dtype=dtype, out=out)
     reject_out("trace", out)
     return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.numpy._convert import arr
-from autovec.numpy._util import is_traced, shape
+from autovec.numpy._util import implements, shape
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
     astype,
@@ -29,7 +29,7 @@ from autovec.numpy.manipulation import (
 )
 from autovec.numpy.reductions import any as _any
 from autovec.numpy.reductions import sum as _sum
-from autovec.numpy.searching import first_positions, needs_size, per_example_value, static_size
+from autovec.numpy.searching import first_positions, per_example_value, required_size, static_size
 from autovec.numpy.ufuncs import UFUNCS, where
 from autovec.prims.cumulative import accumulate_p
 from autovec.prims.sorting import argsort_p
@@ -37,6 +37,7 @@ from autovec.prims.sorting import argsort_p
 u = UFUNCS
 
 
+@implements(np.isin)
 def isin(
     element: Any,
     test_elements: Any,
@@ -52,8 +53,6 @@ def isin(
     With tracers every element is compared with every test element, an
     ``element.size * test_elements.size`` comparison; ``assume_unique`` and ``kind`` only
     choose NumPy's algorithm and do not change the result (``kind`` is still checked)."""
-    if not is_traced(element, test_elements):
-        return np.isin(element, test_elements, assume_unique, invert, kind=kind)
     if kind not in (None, "sort", "table"):
         raise ValueError(f"Invalid kind: '{kind}'. Please use None, 'sort' or 'table'.")
     x, t = arr(element), ravel(arr(test_elements))
@@ -129,10 +128,10 @@ def _unique_sized(
 
 
 def _sum_cumulative(mask: Any) -> Any:
-
     return accumulate_p.bind(mask, ufunc="add", axis=0, dtype=np.dtype(np.intp))
 
 
+@implements(np.unique, extra=("size", "fill_value"))
 def unique(
     ar: Any,
     return_index: bool = False,
@@ -151,25 +150,20 @@ def unique(
     values of the flattened array, padded with ``fill_value`` (default: the smallest value);
     padded entries have count 0 and index the smallest value's first occurrence.  The
     inverse has the input's shape, as in NumPy.  ``axis`` works eagerly only."""
-    if size is None:
-        if is_traced(ar):
-            ar = per_example_value("unique", ar)
+    if size is None:  # eager vmap: the batch splits by value (autovec/interpreters/split.py)
+        ar = per_example_value("unique", arr(ar))
+        kw = {} if sorted else {"sorted": False}  # (a keyword NumPy 2.3 introduced)
         return np.unique(
-            ar,
-            return_index,
-            return_inverse,
-            return_counts,
-            axis,
-            equal_nan=equal_nan,
-            sorted=sorted,
+            ar, return_index, return_inverse, return_counts, axis, equal_nan=equal_nan, **kw
         )
+    n = static_size(size)
     if axis is not None:
         raise errors.UnsupportedOperationError(
             "unique(axis=..., size=...) is not supported; use axis=None (flattened values)."
         )
     out = _unique_sized(
         arr(ar),
-        static_size(size),
+        n,
         fill_value,
         equal_nan,
         return_index,
@@ -179,44 +173,34 @@ def unique(
     return out[0] if len(out) == 1 else out
 
 
-def _array_api_unique(fname: str, x: Any, size: Any, fill_value: Any) -> Any:
-    if is_traced(x) and size is None:
-        raise needs_size(fname)
-    return None if size is None else static_size(size)
-
-
+@implements(np.unique_values, extra=("size", "fill_value"))
 def unique_values(x: Any, *, size: Any = None, fill_value: Any = None) -> Any:
     """NumPy's ``unique_values`` (NaNs distinct).  With ``size=`` (required inside
     vmap/jit) the values are sorted; NumPy leaves their order unspecified."""
-    n = _array_api_unique("unique_values", x, size, fill_value)
-    if n is None:
-        return np.unique_values(x)
+    n = required_size("unique_values", size)
     return _unique_sized(arr(x), n, fill_value, False, False, False, False)[0]
 
 
+@implements(np.unique_counts, extra=("size", "fill_value"))
 def unique_counts(x: Any, *, size: Any = None, fill_value: Any = None) -> Any:
     """NumPy's ``unique_counts``: ``(values, counts)`` (``size=`` as in ``unique``)."""
-    n = _array_api_unique("unique_counts", x, size, fill_value)
-    if n is None:
-        return np.unique_counts(x)
+    n = required_size("unique_counts", size)
     return _COUNTS_RESULT(*_unique_sized(arr(x), n, fill_value, False, False, False, True))
 
 
+@implements(np.unique_inverse, extra=("size", "fill_value"))
 def unique_inverse(x: Any, *, size: Any = None, fill_value: Any = None) -> Any:
     """NumPy's ``unique_inverse``: ``(values, inverse_indices)``, the inverse in ``x``'s
     shape (``size=`` as in ``unique``)."""
-    n = _array_api_unique("unique_inverse", x, size, fill_value)
-    if n is None:
-        return np.unique_inverse(x)
+    n = required_size("unique_inverse", size)
     return _INVERSE_RESULT(*_unique_sized(arr(x), n, fill_value, False, False, True, False))
 
 
+@implements(np.unique_all, extra=("size", "fill_value"))
 def unique_all(x: Any, *, size: Any = None, fill_value: Any = None) -> Any:
     """NumPy's ``unique_all``: ``(values, indices, inverse_indices, counts)`` (``size=`` as
     in ``unique``)."""
-    n = _array_api_unique("unique_all", x, size, fill_value)
-    if n is None:
-        return np.unique_all(x)
+    n = required_size("unique_all", size)
     return _ALL_RESULT(*_unique_sized(arr(x), n, fill_value, False, True, True, True))
 
 
@@ -258,14 +242,6 @@ def _select_sized(values: Any, keep: Any, size: int, fill_value: Any, dtype: Any
     return where(valid, taken, fill)
 
 
-def _set_args(fname: str, arrays: tuple, size: Any) -> int | None:
-    if size is None:
-        if is_traced(*arrays):
-            raise needs_size(fname)
-        return None
-    return static_size(size)
-
-
 def _reject_return_indices(fname: str, return_indices: bool) -> None:
     if return_indices:
         raise errors.UnsupportedOperationError(
@@ -274,6 +250,7 @@ def _reject_return_indices(fname: str, return_indices: bool) -> None:
         )
 
 
+@implements(np.intersect1d, extra=("size", "fill_value"))
 def intersect1d(
     ar1: Any,
     ar2: Any,
@@ -290,9 +267,7 @@ def intersect1d(
     ``size=N`` (JAX's static form, required inside vmap/jit): the first ``N`` values,
     padded with ``fill_value`` (default: the smallest value found, or 0).
     ``return_indices`` works without ``size`` only."""
-    n = _set_args("intersect1d", (ar1, ar2), size)
-    if n is None:
-        return np.intersect1d(ar1, ar2, assume_unique, return_indices)
+    n = required_size("intersect1d", size)
     _reject_return_indices("intersect1d", return_indices)
     a, b = ravel(arr(ar1)), ravel(arr(ar2))
     dtype = np.result_type(a.dtype, b.dtype)
@@ -309,6 +284,7 @@ def intersect1d(
     return _select_sized(s, keep, n, fill_value, dtype)
 
 
+@implements(np.setdiff1d, extra=("size", "fill_value"))
 def setdiff1d(
     ar1: Any, ar2: Any, assume_unique: bool = False, *, size: Any = None, fill_value: Any = None
 ) -> Any:
@@ -318,9 +294,7 @@ def setdiff1d(
 
     ``size=N`` (JAX's static form, required inside vmap/jit): the first ``N`` values,
     padded with ``fill_value`` (default: the first value found, or 0)."""
-    n = _set_args("setdiff1d", (ar1, ar2), size)
-    if n is None:
-        return np.setdiff1d(ar1, ar2, assume_unique)
+    n = required_size("setdiff1d", size)
     a, b = ravel(arr(ar1)), ravel(arr(ar2))
     if assume_unique:
         return _select_sized(a, isin(a, b, invert=True), n, fill_value, a.dtype)
@@ -329,6 +303,7 @@ def setdiff1d(
     return _select_sized(s, keep, n, fill_value, a.dtype)
 
 
+@implements(np.setxor1d, extra=("size", "fill_value"))
 def setxor1d(
     ar1: Any, ar2: Any, assume_unique: bool = False, *, size: Any = None, fill_value: Any = None
 ) -> Any:
@@ -338,9 +313,7 @@ def setxor1d(
 
     ``size=N`` (JAX's static form, required inside vmap/jit): the first ``N`` values,
     padded with ``fill_value`` (default: the smallest value found, or 0)."""
-    n = _set_args("setxor1d", (ar1, ar2), size)
-    if n is None:
-        return np.setxor1d(ar1, ar2, assume_unique)
+    n = required_size("setxor1d", size)
     a, b = ravel(arr(ar1)), ravel(arr(ar2))
     dtype = np.result_type(a.dtype, b.dtype)
     s = _sorted(concatenate((astype(a, dtype), astype(b, dtype))))
@@ -364,14 +337,13 @@ def setxor1d(
     return _select_sized(s, keep, n, fill_value, dtype)
 
 
+@implements(np.union1d, extra=("size", "fill_value"))
 def union1d(ar1: Any, ar2: Any, *, size: Any = None, fill_value: Any = None) -> Any:
     """NumPy's ``union1d``: the sorted unique values of both (flattened) arrays.
 
     ``size=N`` (JAX's static form, required inside vmap/jit): the first ``N`` values,
     padded with ``fill_value`` (default: the smallest value)."""
-    n = _set_args("union1d", (ar1, ar2), size)
-    if n is None:
-        return np.union1d(ar1, ar2)
+    n = required_size("union1d", size)
     a, b = ravel(arr(ar1)), ravel(arr(ar2))
     both = concatenate((a, b))
     if shape(both)[0] == 0:

@@ -14,7 +14,7 @@ import numpy as np
 from autovec import errors
 from autovec.core import Tracer
 from autovec.numpy._convert import arr
-from autovec.numpy._util import concrete_int, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import concrete_int, implements, ndim, normalize_axis, shape
 from autovec.numpy.manipulation import astype, ravel, reshape
 from autovec.numpy.selection import take_along_axis
 from autovec.prims.sorting import argpartition_p, argsort_p, partition_p, sort_p
@@ -43,31 +43,28 @@ def _sort_args(fname: str, a: Any, axis: Any, kind: Any, order: Any, stable: Any
     return a, normalize_axis(axis, ndim(a)), kind
 
 
+@implements(np.sort)
 def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Any:
     """NumPy's ``sort``: a sorted copy along ``axis`` (None: flattened); NaN sorts last."""
-    if not is_traced(a):
-        return np.sort(a, axis=axis, kind=kind, order=order, stable=stable)
     a, ax, kind = _sort_args("sort", a, axis, kind, order, stable)
     return sort_p.bind(a, axis=ax, kind=kind)
 
 
+@implements(np.argsort)
 def argsort(
     a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None
 ) -> Any:
     """NumPy's ``argsort``: the indices that sort ``a`` along ``axis`` (None: flattened);
     ``kind='stable'``/``stable=True`` keeps equal elements in order."""
-    if not is_traced(a):
-        return np.argsort(a, axis=axis, kind=kind, order=order, stable=stable)
     if ndim(a) == 0 and axis is not None:  # NumPy sorts a 0-d array as a 1-element one
         a = reshape(a, (1,))
     a, ax, kind = _sort_args("argsort", a, axis, kind, order, stable)
     return argsort_p.bind(a, axis=ax, kind=kind)
 
 
+@implements(np.sort_complex)
 def sort_complex(a: Any) -> Any:
     """NumPy's ``sort_complex``: sorted by real part, then imaginary part, as complex."""
-    if not is_traced(a):
-        return np.sort_complex(a)
     out = sort(a)
     if out.dtype.kind == "c":
         return out
@@ -101,34 +98,30 @@ def _partition_args(fname: str, a: Any, kth: Any, axis: Any, kind: str, order: A
     return a, tuple(out), ax
 
 
+@implements(np.partition)
 def partition(
     a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", order: Any = None
 ) -> Any:
     """NumPy's ``partition``: each ``kth`` element in its sorted place along ``axis``, smaller
     ones before it and larger ones after (in NumPy's own order)."""
-    if not is_traced(a):
-        return np.partition(a, kth, axis=axis, kind=kind, order=order)
     a, ks, ax = _partition_args("partition", a, kth, axis, kind, order)
     return partition_p.bind(a, kth=ks, axis=ax)
 
 
+@implements(np.argpartition)
 def argpartition(
     a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", order: Any = None
 ) -> Any:
     """NumPy's ``argpartition``: the indices that would partition ``a`` (see ``partition``)."""
-    if not is_traced(a):
-        return np.argpartition(a, kth, axis=axis, kind=kind, order=order)
     a, ks, ax = _partition_args("argpartition", a, kth, axis, kind, order)
     return argpartition_p.bind(a, kth=ks, axis=ax)
 
 
+@implements(np.lexsort)
 def lexsort(keys: Any, axis: int = -1) -> Any:
     """NumPy's ``lexsort``: the stable order by the last key, ties broken by the one before,
     and so on; ``keys`` is a sequence of same-shape arrays or an array whose first axis runs
     over the keys.  Done as one stable ``argsort`` per key, least significant first."""
-    traced = isinstance(keys, Tracer) or (isinstance(keys, (list, tuple)) and is_traced(*keys))
-    if not traced:
-        return np.lexsort(keys, axis=axis)
     if isinstance(keys, (list, tuple)):
         key_list = [arr(k) for k in keys]
     elif ndim(keys) == 0:

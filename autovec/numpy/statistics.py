@@ -15,7 +15,15 @@ from typing import Any
 import numpy as np
 
 from autovec.numpy._convert import arr
-from autovec.numpy._util import NO_VALUE, flag, is_traced, ndim, normalize_axis_tuple, shape
+from autovec.numpy._util import (
+    NO_VALUE,
+    flag,
+    implements,
+    is_traced,
+    ndim,
+    normalize_axis_tuple,
+    shape,
+)
 from autovec.numpy._util import reject_traced_kwargs as _reject
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
@@ -38,10 +46,9 @@ from autovec.numpy.ufuncs import where as _select
 u = UFUNCS
 
 
+@implements(np.ptp)
 def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = NO_VALUE) -> Any:
     """NumPy's ``ptp``: maximum minus minimum (integers wrap, as in NumPy)."""
-    if not is_traced(a):
-        return np.ptp(a, axis, out, keepdims)
     _reject("ptp", (a,), out=out)
     x = arr(a)
     kd = flag(keepdims)
@@ -68,14 +75,13 @@ def weights_along(x: Any, weights: Any, axis: tuple | None) -> Any:
     return w
 
 
+@implements(np.average)
 def average(
     a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *, keepdims=NO_VALUE
 ) -> Any:
     """NumPy's ``average``, optionally weighted, optionally ``returned`` with the sum of
     weights.  Traced weights that sum to zero give inf/NaN (NumPy raises
     ``ZeroDivisionError``, a check on values that a batch cannot make)."""
-    if not is_traced(a, weights):
-        return np.average(a, axis, weights, returned, keepdims=keepdims)
     x = arr(a)
     axes = axis_tuple(axis, ndim(x))
     kd = {} if keepdims is NO_VALUE else {"keepdims": bool(keepdims)}
@@ -115,6 +121,7 @@ def _sample_weights(w: Any, nobs: int, name: str, integer: bool) -> Any:
     return w
 
 
+@implements(np.cov)
 def cov(
     m: Any,
     y: Any = None,
@@ -129,8 +136,6 @@ def cov(
     """NumPy's ``cov``: the covariance matrix of the variables (rows, or columns with
     ``rowvar=False``), with ``bias``/``ddof`` and frequency/analytic weights (which may be
     batched; a non-positive weight total gives inf, without NumPy's warning)."""
-    if not is_traced(m, y, fweights, aweights):
-        return np.cov(m, y, rowvar, bias, ddof, fweights, aweights, dtype=dtype)
     if ddof is not None and ddof != int(ddof):
         raise ValueError("ddof must be integer")
     m = arr(m)
@@ -190,10 +195,9 @@ def cov(
     return squeeze(c)
 
 
+@implements(np.corrcoef)
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Any:
     """NumPy's ``corrcoef``: the covariance scaled to correlations, clipped to [-1, 1]."""
-    if not is_traced(x, y):
-        return np.corrcoef(x, y, rowvar, dtype=dtype)
     c = cov(x, y, rowvar, dtype=dtype)
     if ndim(c) != 2:
         return u["divide"](c, c)

@@ -22,7 +22,7 @@ from autovec import errors
 from autovec.core import Tracer
 from autovec.numpy._convert import arr
 from autovec.numpy._convert import arr as _arr
-from autovec.numpy._util import is_traced, ndim, shape
+from autovec.numpy._util import holds_tracer, implements, is_traced, ndim, shape
 from autovec.numpy.indexing import as_value, fit_value, iota, update
 from autovec.numpy.manipulation import astype, broadcast_to, ravel, reshape
 from autovec.numpy.selection import along_axis_args, along_axis_index, check_int_indices, take
@@ -47,6 +47,7 @@ def _finish_update(fname: str, a: Any, new: Any, inplace: bool) -> Any:
     )
 
 
+@implements(np.put_along_axis, extra=("inplace",))
 def put_along_axis(
     arr: Any,  # noqa: A002
     indices: Any,
@@ -58,9 +59,7 @@ def put_along_axis(
     """NumPy's ``put_along_axis``: ``arr[..., indices[..., j, ...], ...] = values`` along
     ``axis``.  A traced ``arr`` takes the update (and it is returned); ``inplace=False``
     returns the updated array instead of writing (also for plain arrays)."""
-    if not is_traced(arr, indices, values):
-        if inplace:
-            return np.put_along_axis(arr, indices, values, axis)
+    if not holds_tracer([arr, indices, values]):  # inplace=False: NumPy's update of a copy
         arr = np.array(arr, copy=True)
         np.put_along_axis(arr, indices, values, axis)
         return arr
@@ -88,12 +87,11 @@ def _cycled(values: Any, count: int) -> Any:
     return take(flat, np.arange(count) % n) if n else flat
 
 
+@implements(np.put, extra=("inplace",))
 def put(a: Any, ind: Any, v: Any, mode: str = "raise", *, inplace: bool = True) -> Any:
     """NumPy's ``put``: ``a.flat[ind] = v``, ``v`` repeated to ``ind``'s length; ``mode``
     for out-of-range indices.  Traced ``a`` takes the update (see ``put_along_axis``)."""
-    if not is_traced(a, ind, v):
-        if inplace:
-            return np.put(a, ind, v, mode=mode)
+    if not holds_tracer([a, ind, v]):  # inplace=False: NumPy's update of a copy
         a = np.array(a, copy=True)
         np.put(a, ind, v, mode=mode)
         return a
@@ -122,12 +120,11 @@ def _value_cycled(a: Any, v: Any, count: int) -> Any:
     return _cycled(v, count)
 
 
+@implements(np.putmask, extra=("inplace",))
 def putmask(a: Any, mask: Any, values: Any, *, inplace: bool = True) -> Any:
     """NumPy's ``putmask``: ``a.flat[i] = values.flat[i % len(values)]`` where ``mask`` is
     true; the mask may be batched."""
-    if not is_traced(a, mask, values):
-        if inplace:
-            return np.putmask(a, mask, values)
+    if not holds_tracer([a, mask, values]):  # inplace=False: NumPy's update of a copy
         a = np.array(a, copy=True)
         np.putmask(a, mask, values)
         return a
@@ -144,13 +141,12 @@ def putmask(a: Any, mask: Any, values: Any, *, inplace: bool = True) -> Any:
     return _finish_update("putmask", target, new, inplace)
 
 
+@implements(np.place, extra=("inplace",))
 def place(arr: Any, mask: Any, vals: Any, *, inplace: bool = True) -> Any:  # noqa: A002
     """NumPy's ``place``: the true positions of ``mask`` take ``vals`` in order (repeated if
     shorter).  The mask may be batched: each true entry reads ``vals`` at its rank among the
     true entries, a running count."""
-    if not is_traced(arr, mask, vals):
-        if inplace:
-            return np.place(arr, mask, vals)
+    if not holds_tracer([arr, mask, vals]):  # inplace=False: NumPy's update of a copy
         arr = np.array(arr, copy=True)
         np.place(arr, mask, vals)
         return arr
@@ -175,13 +171,12 @@ def place(arr: Any, mask: Any, vals: Any, *, inplace: bool = True) -> Any:  # no
     return _finish_update("place", target, new, inplace)
 
 
+@implements(np.fill_diagonal, extra=("inplace",))
 def fill_diagonal(a: Any, val: Any, wrap: bool = False, *, inplace: bool = True) -> Any:
     """NumPy's ``fill_diagonal``: ``val`` (repeated as needed) on the main diagonal of a 2-d
     array, or of an n-d array with all sides equal; ``wrap`` restarts it below a tall
     matrix's square part.  Traced ``a`` takes the update (see ``put_along_axis``)."""
-    if not is_traced(a, val):
-        if inplace:
-            return np.fill_diagonal(a, val, wrap)
+    if not holds_tracer([a, val]):  # inplace=False: NumPy's update of a copy
         a = np.array(a, copy=True)
         np.fill_diagonal(a, val, wrap)
         return a
@@ -207,12 +202,11 @@ def fill_diagonal(a: Any, val: Any, wrap: bool = False, *, inplace: bool = True)
     return _finish_update("fill_diagonal", target, new, inplace)
 
 
+@implements(np.copyto)
 def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
     """NumPy's ``copyto``: ``dst`` takes ``src`` (broadcast, cast under ``casting``) where
     ``where`` holds.  A traced ``dst`` takes the new value in place, as ``x[...] = v`` does
     (views taken earlier keep the old value); ``src`` and ``where`` may be batched."""
-    if not is_traced(dst, src, where):
-        return np.copyto(dst, src, casting=casting, where=where)
     if not isinstance(dst, Tracer):
         raise errors.UnsupportedOperationError(
             "copyto writes into dst, here a plain NumPy array, which cannot hold values that "
