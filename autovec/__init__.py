@@ -9,8 +9,6 @@ and replays it with almost no Python overhead.
 array([ 1., 13., 41.])
 """
 
-from __future__ import annotations
-
 from autovec import errors, numpy, prims  # noqa: F401  (importing declares the primitives)
 from autovec.explain import explain
 from autovec.interpreters import (
@@ -45,3 +43,9 @@ __all__ = [
     "tree_unflatten",
     "vmap",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public API and the module's dunders; not the submodules imported on the way
+    (``core``, ``tree``, ``interpreters``, ...), which ``__all__`` leaves out."""
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__") and n.endswith("__"))})

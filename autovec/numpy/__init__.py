@@ -28,9 +28,7 @@ ones included::
     6  __init__: this face
 """
 
-from __future__ import annotations
-
-from typing import Any
+from typing import Any as _Any
 
 # NumPy's constants and dtypes, so `import autovec.numpy as np` code keeps working.
 from numpy import (
@@ -839,10 +837,10 @@ __all__ += [
 ]
 
 # NumPy module -> the namespace here that mirrors it (None: this one).
-_MIRRORS: dict[str, Any] = {"numpy": None, "numpy.linalg": linalg, "numpy.fft": fft}
+_MIRRORS: dict[str, _Any] = {"numpy": None, "numpy.linalg": linalg, "numpy.fft": fft}
 
 
-def lookup_numpy_function(module: str, name: str) -> Any:
+def lookup_numpy_function(module: str, name: str) -> _Any:
     """The ``autovec.numpy`` function standing in for NumPy's ``module.name``, or None."""
     if module not in _MIRRORS:
         return None
@@ -855,3 +853,8 @@ def lookup_numpy_function(module: str, name: str) -> Any:
 _EXPORTED_SET = frozenset(EXPORTED)
 
 methods.install(__import__(__name__, fromlist=["UFUNCS"]))
+
+
+def __dir__() -> list[str]:
+    """``__all__`` and the module's dunders: not the modules it is built from."""
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__") and n.endswith("__"))})
