@@ -540,10 +540,12 @@ def _vmap_call(
 
     def call(in_vals: list) -> Any:
         if kw_def is None:
-            return fun(*tree_unflatten(args_def, in_vals))
-        return fun(
-            *tree_unflatten(args_def, in_vals[:n_args]),
-            **tree_unflatten(kw_def, in_vals[n_args:]),
+            return _resolve_outputs(fun(*tree_unflatten(args_def, in_vals)))
+        return _resolve_outputs(
+            fun(
+                *tree_unflatten(args_def, in_vals[:n_args]),
+                **tree_unflatten(kw_def, in_vals[n_args:]),
+            )
         )
 
     return RUN_VMAP(call, leaves, norm_axes, n, axis_name, out_axes, fallback, randomness, fun)
@@ -666,6 +668,24 @@ def _infer_object_dtype(val: Any) -> Any:
     if not elems:
         return val
     return np.stack(elems).reshape(val.shape + elems[0].shape)
+
+
+def _resolve_outputs(out: Any) -> Any:
+    """``out`` with stand-ins for batched values (``x[mask]`` of ``autovec.numpy``) turned into
+    values by their ``__autovec_output__`` method, while the function's trace is still
+    current: that may split the batch, which only works inside the run."""
+    if isinstance(out, (Tracer, np.ndarray)):
+        return out  # the common case: no flatten
+    leaves, out_def = tree_flatten(out)
+    if not any(hasattr(type(leaf), "__autovec_output__") for leaf in leaves):
+        return out
+    return tree_unflatten(
+        out_def,
+        [
+            leaf.__autovec_output__() if hasattr(type(leaf), "__autovec_output__") else leaf
+            for leaf in leaves
+        ],
+    )
 
 
 def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any, inputs: list = ()) -> Any:

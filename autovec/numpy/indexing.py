@@ -463,6 +463,10 @@ class MaskedRead:
             raise self._error(what)
         return getitem(self.full, masks[0])
 
+    def __autovec_output__(self) -> Any:
+        """Returned from a vmapped function: ``x[mask]`` itself (vmap's output protocol)."""
+        return self._selected("returning it from the function")
+
     def __len__(self) -> int:
         return len(self._selected("len()"))
 
