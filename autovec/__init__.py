@@ -25,6 +25,7 @@ from autovec.tree import (
     tree_structure,
     tree_unflatten,
 )
+from autovec.vectorize import vectorize
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,7 @@ __all__ = [
     "tree_map",
     "tree_structure",
     "tree_unflatten",
+    "vectorize",
     "vmap",
 ]
 
