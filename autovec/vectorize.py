@@ -223,6 +223,7 @@ class vectorize:  # noqa: N801  (NumPy's name)
             outs = [o.reshape(shape) for o in outs]
         else:
             outs = self._vmap(func, arrays, shape, [()] * len(arrays), size)
+            outs = [o.reshape((*shape, *o.shape[1:])) for o in outs]
         nout = len(otypes)
         if len(outs) != nout:
             raise ValueError(
@@ -238,8 +239,8 @@ class vectorize:  # noqa: N801  (NumPy's name)
     def _vmap(
         self, func: Callable, arrays: list, loop_shape: tuple, core_shapes: list, size: int
     ) -> list[np.ndarray]:
-        """Run ``func`` over the flattened loop dimensions; each output with the loop
-        dimensions in front."""
+        """Run ``func`` over the loop dimensions flattened into one batch axis; each output
+        with that axis in front."""
         in_axes, leaves = [], []
         for a, core in zip(arrays, core_shapes):
             if a.ndim == len(core):  # no loop dimensions: the same for every example
@@ -258,7 +259,7 @@ class vectorize:  # noqa: N801  (NumPy's name)
                     f"vectorize: output {k} of the function is a {type(o).__name__}, not a "
                     f"number or array (return a tuple for several outputs)"
                 )
-        return [o.reshape(*loop_shape, *o.shape[1:]) for o in outs]
+        return outs
 
     # ----------------------------------------------------------------- signature
 
@@ -315,7 +316,7 @@ class vectorize:  # noqa: N801  (NumPy's name)
         if size == 1:
             outs = [np.asarray(r)[None] for r in first]
         else:
-            outs = self._vmap(func, arrays, (size,), core_shapes, size)
+            outs = self._vmap(func, arrays, loop_shape, core_shapes, size)
         if len(outs) != nout:
             raise ValueError(
                 f"wrong number of outputs from pyfunc: expected {nout!r}, got {len(outs)!r}"
@@ -330,7 +331,7 @@ class vectorize:  # noqa: N801  (NumPy's name)
                     raise ValueError(
                         f"could not broadcast input array from shape {lane_shape} into shape {core}"
                     )
-            result.append(o.reshape(*loop_shape, *core).astype(t, copy=False))
+            result.append(o.reshape((*loop_shape, *core)).astype(t, copy=False))
         return result[0] if nout == 1 else tuple(result)
 
 
