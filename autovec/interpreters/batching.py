@@ -366,6 +366,7 @@ def vmap(
     axis_name: Any = None,
     fallback: str = "warn",
     randomness: str = "loop",
+    ragged: str = "error",
 ) -> Callable:
     """Vectorise ``fun`` over a batch axis (JAX's ``vmap``, on NumPy arrays).
 
@@ -385,7 +386,10 @@ def vmap(
     ``"error"`` (raise).  ``randomness`` says what draws from a ``numpy.random`` generator
     the function reaches give: ``"loop"`` (each example draws what the loop would, and the
     generator ends in the loop's state), ``"same"`` (one draw shared by every example) or
-    ``"error"`` (``RandomnessError``); see docs/semantics.md.
+    ``"error"`` (``RandomnessError``); see docs/semantics.md.  ``ragged`` says what happens
+    when the examples' outputs differ in shape or structure: ``"error"`` (a
+    ``SplitOutputMismatchError`` naming the examples and their shapes) or ``"list"`` (the
+    result is always the list of per-example results, ``[fun(x) for x in xs]``).
 
     >>> import numpy as np, autovec, autovec.numpy as anp
     >>> def convolve(x, w):
@@ -420,12 +424,29 @@ def vmap(
         raise errors.OptionError(
             f"vmap randomness must be 'loop', 'same' or 'error', got {randomness!r}."
         )
+    if ragged not in ("error", "list"):
+        raise errors.OptionError(f"vmap ragged must be 'error' or 'list', got {ragged!r}.")
+    if ragged == "list" and out_axes != 0:
+        raise errors.OptionError(
+            "vmap ragged='list' returns one result per example, which has no batch axis: "
+            "leave out_axes at 0."
+        )
     names = _arg_names(fun)
 
     @functools.wraps(fun, updated=())
     def vmapped(*args: Any, **kwargs: Any) -> Any:
         return _vmap_call(
-            fun, in_axes, out_axes, axis_size, axis_name, names, args, kwargs, fallback, randomness
+            fun,
+            in_axes,
+            out_axes,
+            axis_size,
+            axis_name,
+            names,
+            args,
+            kwargs,
+            fallback,
+            randomness,
+            ragged,
         )
 
     vmapped.__wrapped__ = fun
@@ -469,6 +490,7 @@ def _vmap_call(
     kwargs,
     fallback="warn",
     randomness="loop",
+    ragged="error",
 ):
     leaves, axes, args_def, kw_def = _flatten_with_axes(in_axes, args, kwargs)
 
@@ -548,6 +570,10 @@ def _vmap_call(
             )
         )
 
+    if ragged != "error":
+        return RUN_VMAP(
+            call, leaves, norm_axes, n, axis_name, out_axes, fallback, randomness, fun, ragged
+        )
     return RUN_VMAP(call, leaves, norm_axes, n, axis_name, out_axes, fallback, randomness, fun)
 
 

@@ -85,12 +85,29 @@ class _Call:
     """What every run of one vmapped call shares: the fallback mode, the call sites already
     warned about, and the bytes the runs' op records hold."""
 
-    __slots__ = ("fallback", "warned", "memo_ops", "random", "key", "leaves", "axes", "_solo")
+    __slots__ = (
+        "fallback",
+        "warned",
+        "memo_ops",
+        "random",
+        "key",
+        "leaves",
+        "axes",
+        "_solo",
+        "ragged",
+    )
 
     def __init__(
-        self, fallback: str, random: Any = None, key: Any = None, leaves: Any = (), axes: Any = ()
+        self,
+        fallback: str,
+        random: Any = None,
+        key: Any = None,
+        leaves: Any = (),
+        axes: Any = (),
+        ragged: str = "error",
     ):
         self.fallback = fallback
+        self.ragged = ragged  # "list": outputs are the list of per-example results
         self.random = random  # the call's RandomRun (autovec/interpreters/randomness.py)
         self.key = key  # the user's function's code (see _SPLIT_LAST_TIME)
         self.leaves, self.axes = leaves, axes  # the call's arguments and their batch axes
@@ -866,17 +883,21 @@ def run_vmap(
     fallback: str,
     randomness: str = "loop",
     fun: Any = None,
+    ragged: str = "error",
 ) -> Any:
     """Run ``call`` (the function on flat argument leaves) over the batch, splitting it
-    where lanes diverge; the result is laid out by ``out_axes``.  ``fun`` (the user's
-    function) tells which random generators it reaches (randomness.py)."""
+    where lanes diverge; the result is laid out by ``out_axes`` (with ``ragged="list"``: the
+    list of per-example results).  ``fun`` (the user's function) tells which random
+    generators it reaches (randomness.py)."""
     if EXPLAIN is not None and EXPLAIN.batch_size is None:
         EXPLAIN.batch_size = axis_size
     run = randomness_mod.RandomRun(randomness)
     key = getattr(fun, "__code__", None)  # which function: see _SPLIT_LAST_TIME
     with randomness_mod.hooked(fun, leaves) as leaves:
         try:
-            return _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run, key)
+            return _run_vmap(
+                call, leaves, axes, axis_size, axis_name, out_axes, fallback, run, key, ragged
+            )
         except randomness_mod._RunAsLoop as exc:
             if exc.run is not run:
                 raise
@@ -885,22 +906,28 @@ def run_vmap(
         run.looping = True
         parent = _current_trace.get()
         lanes = np.arange(axis_size)
-        result, failed = _run_lanes(call, leaves, axes, lanes) if axis_size else (None, None)
+        result, failed = (
+            _run_lanes(call, leaves, axes, lanes, ragged) if axis_size else (None, None)
+        )
         if failed is not None:
             lane, exc = failed
             _note(exc, f"vmap: raised for the example at index {lane}")
             raise exc
         if result is None:
-            return _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run, key)
-        return _merge([(lanes, *result)], axis_size, axis_name, parent, out_axes, leaves)
+            return _run_vmap(
+                call, leaves, axes, axis_size, axis_name, out_axes, fallback, run, key, ragged
+            )
+        return _merge([(lanes, *result)], axis_size, axis_name, parent, out_axes, leaves, ragged)
 
 
-def _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run, key) -> Any:
+def _run_vmap(
+    call, leaves, axes, axis_size, axis_name, out_axes, fallback, run, key, ragged="error"
+) -> Any:
     parent = _current_trace.get()
     splittable = _splittable(parent)
     state = None
     if splittable:
-        state = SplitState([], _Call(fallback, run, key, leaves, axes))
+        state = SplitState([], _Call(fallback, run, key, leaves, axes, ragged))
         if key is not None and _split_last_time(key):
             # This function split the last time: start with the continuing run.
             return _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, None)
@@ -923,6 +950,8 @@ def _run_vmap(call, leaves, axes, axis_size, axis_name, out_axes, fallback, run,
         _current_trace.reset(token)
         trace.alive = False
     if state is None or state.request is None:
+        if ragged == "list":
+            return _unstack(_finish_outputs(trace, out, 0, leaves), axis_size)
         return _finish_outputs(trace, out, out_axes, leaves)
     if run.draws:
         # The groups would re-run a block draw made for the whole batch: run the loop.
@@ -1021,7 +1050,7 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
             lanes = lanes[lanes < failed[0]]
         if len(lanes):
             started = time.perf_counter()
-            result, lane_failed = _run_lanes(call, leaves, axes, lanes)
+            result, lane_failed = _run_lanes(call, leaves, axes, lanes, state.call.ragged)
             if EXPLAIN is not None:
                 EXPLAIN.ran_alone(singles, time.perf_counter() - started)
             if lane_failed is not None:
@@ -1032,7 +1061,7 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
         lane, exc = failed
         _note(exc, f"vmap: raised for the example at index {lane}")
         raise exc
-    return _merge(done, axis_size, axis_name, parent, out_axes, leaves)
+    return _merge(done, axis_size, axis_name, parent, out_axes, leaves, state.call.ragged)
 
 
 # Set by autovec.explain for the duration of one call: told where the batch splits and how
@@ -1061,9 +1090,10 @@ _PLAIN_LEAVES = frozenset(
 )
 
 
-def _run_lanes(call, leaves, axes, lanes: np.ndarray) -> tuple:
+def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> tuple:
     """Lanes alone in their group: the function runs on each example exactly as in the
-    loop, and the outputs are stacked as the loop's ``np.stack`` would."""
+    loop, and the outputs are stacked as the loop's ``np.stack`` would (kept per example
+    with ``ragged="list"``)."""
     # One example of each mapped leaf, as the loop's indexing gives it.
     rows = [
         None if ax is None else (leaf if ax == 0 else np.moveaxis(leaf, ax, 0))
@@ -1080,6 +1110,8 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray) -> tuple:
                 results.append(call([x if r is None else r[lane] for x, r in zip(leaves, rows)]))
     except Exception as exc:
         return None, (int(lanes[len(results)]), exc)
+    if ragged == "list":
+        return (results, _RAGGED, None), None
     if all(type(o) in _PLAIN_LEAVES for o in results):
         outs, treedef = [[o] for o in results], tree_flatten(results[0])[1]
     else:
@@ -1093,7 +1125,8 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray) -> tuple:
                     f"vmap: the examples returned different structures: example {lanes[0]} "
                     f"returned {treedef}, example {lane} returned {lane_def}. Every example "
                     f"must return the same structure of arrays (the Python loop could not "
-                    f"np.stack them either)."
+                    f"np.stack them either); vmap(..., ragged='list') returns the list of "
+                    f"per-example results instead."
                 )
             outs.append(flat)
     stacked = []
@@ -1111,7 +1144,8 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray) -> tuple:
             raise errors.SplitOutputMismatchError(
                 f"vmap: output leaf {k} has different shapes for different examples "
                 f"({detail}, ...). The Python loop could not np.stack them either; return "
-                f"arrays of one shape (pad, or reduce) for every example."
+                f"arrays of one shape (pad, or reduce) for every example, or pass "
+                f"vmap(..., ragged='list') for the list of per-example results."
             ) from None
     return (stacked, treedef, [_ROWS] * len(stacked)), None
 
@@ -1169,7 +1203,9 @@ def _describe_lanes(lanes: np.ndarray) -> str:
     return f"{shown}, ... ({len(lanes)} examples)" if len(lanes) > 8 else shown
 
 
-def _merge(done, axis_size, axis_name, parent, out_axes, inputs) -> Any:
+def _merge(done, axis_size, axis_name, parent, out_axes, inputs, ragged="error") -> Any:
+    if ragged == "list":
+        return _per_example(done, axis_size)
     treedef = done[0][2]
     for lanes, _, other, _ in done[1:]:
         if other != treedef:
@@ -1177,7 +1213,8 @@ def _merge(done, axis_size, axis_name, parent, out_axes, inputs) -> Any:
                 f"vmap: the examples returned different structures: examples "
                 f"{_describe_lanes(done[0][0])} returned {treedef}, examples "
                 f"{_describe_lanes(lanes)} returned {other}. Every example must return the "
-                f"same structure of arrays (the Python loop could not np.stack them either)."
+                f"same structure of arrays (the Python loop could not np.stack them either); "
+                f"vmap(..., ragged='list') returns the list of per-example results instead."
             )
     n_leaves = treedef.num_leaves
     trace = BatchTrace(parent, axis_size, axis_name)
@@ -1216,13 +1253,43 @@ def _merge(done, axis_size, axis_name, parent, out_axes, inputs) -> Any:
             raise errors.SplitOutputMismatchError(
                 f"vmap: output leaf {j} has different shapes for different examples "
                 f"({detail}). The Python loop could not np.stack them either; return "
-                f"arrays of one shape (pad, or reduce) for every example."
+                f"arrays of one shape (pad, or reduce) for every example, or pass "
+                f"vmap(..., ragged='list') for the list of per-example results."
             )
         merged.append(BatchTracer(trace, _scatter(arrays, order, axis_size), 0))
     try:
         return _finish_outputs(trace, tree_unflatten(treedef, merged), out_axes, inputs)
     finally:
         trace.alive = False
+
+
+_RAGGED = "ragged"  # a group's outputs kept per example (ragged="list")
+
+
+def _own(value: Any) -> Any:
+    """One example's output, its own array (the loop's results share no memory)."""
+    return value.copy() if isinstance(value, (np.ndarray, Tracer)) else value
+
+
+def _per_example(done: list, axis_size: int) -> list:
+    """``ragged="list"``: the groups' outputs as the list of per-example results, in lane
+    order, whatever their shapes and structures."""
+    out: list = [None] * axis_size
+    for lanes, vals, treedef, batched in done:
+        if treedef is _RAGGED:
+            for lane, result in zip(lanes.tolist(), vals):
+                out[lane] = result
+            continue
+        for k, lane in enumerate(lanes.tolist()):
+            leaves = [_own(v[k]) if b else _own(v) for v, b in zip(vals, batched)]
+            out[lane] = tree_unflatten(treedef, leaves)
+    return out
+
+
+def _unstack(batched: Any, axis_size: int) -> list:
+    """A result with the batch axis first in every leaf, as the list of its examples."""
+    leaves, treedef = tree_flatten(batched)
+    return [tree_unflatten(treedef, [_own(x[i]) for x in leaves]) for i in range(axis_size)]
 
 
 def _same_value(a: Any, b: Any) -> bool:
