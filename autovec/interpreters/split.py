@@ -95,6 +95,7 @@ class _Call:
         "axes",
         "_solo",
         "ragged",
+        "axis_size",
     )
 
     def __init__(
@@ -105,8 +106,10 @@ class _Call:
         leaves: Any = (),
         axes: Any = (),
         ragged: str = "error",
+        axis_size: int = -1,
     ):
         self.fallback = fallback
+        self.axis_size = axis_size  # the call's batch size
         self.ragged = ragged  # "list": outputs are the list of per-example results
         self.random = random  # the call's RandomRun (autovec/interpreters/randomness.py)
         self.key = key  # the user's function's code (see _SPLIT_LAST_TIME)
@@ -625,6 +628,8 @@ def _continue_with_one_group(
     continuing group's log entry, or None when no group is large enough to continue
     (the caller then abandons the run)."""
     solo_below = state.call.solo_below
+    # The first run over every lane: positions ARE lanes (no gather of a batch-sized index).
+    full = len(state.lanes) == state.call.axis_size
     large = [e for e in entries if len(e[0]) >= solo_below]
     if not large:
         return None
@@ -640,7 +645,7 @@ def _continue_with_one_group(
     for idx, entry in entries:
         if idx is keep:
             continue
-        lanes = state.lanes[idx]
+        lanes = idx if full else state.lanes[idx]
         if EXPLAIN is not None:
             EXPLAIN.spawned(lanes)
         if len(idx) < solo_below:  # cheaper run example by example than replayed
@@ -656,7 +661,7 @@ def _continue_with_one_group(
             EXPLAIN.spawned(state.pending[-1][0])
     state.positions[size] = (None, len(state.steps))
     state.steps.append(keep)
-    state.lanes = state.lanes[keep]
+    state.lanes = keep if full else state.lanes[keep]
     state.cache = {}
     trace.axis_size = len(keep)
     return keep_entry
@@ -927,7 +932,7 @@ def _run_vmap(
     splittable = _splittable(parent)
     state = None
     if splittable:
-        state = SplitState([], _Call(fallback, run, key, leaves, axes, ragged))
+        state = SplitState([], _Call(fallback, run, key, leaves, axes, ragged, axis_size))
         if key is not None and _split_last_time(key):
             # This function split the last time: start with the continuing run.
             return _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, None)
@@ -1229,7 +1234,7 @@ def _merge(done, axis_size, axis_name, parent, out_axes, inputs, ragged="error")
             example_out,
             what="out_axes",
         )
-    order = np.concatenate([lanes for lanes, *_ in done])
+    lane_sets = [lanes for lanes, *_ in done]
     merged = []
     for j in range(n_leaves):
         parts = [(lanes, vals[j], batched[j]) for lanes, vals, _, batched in done]
@@ -1256,7 +1261,7 @@ def _merge(done, axis_size, axis_name, parent, out_axes, inputs, ragged="error")
                 f"arrays of one shape (pad, or reduce) for every example, or pass "
                 f"vmap(..., ragged='list') for the list of per-example results."
             )
-        merged.append(BatchTracer(trace, _scatter(arrays, order, axis_size), 0))
+        merged.append(BatchTracer(trace, _scatter(arrays, lane_sets, axis_size), 0))
     try:
         return _finish_outputs(trace, tree_unflatten(treedef, merged), out_axes, inputs)
     finally:
@@ -1309,13 +1314,15 @@ def _broadcast(v: Any, size: int, parent: Any) -> Any:
         _current_trace.reset(token)
 
 
-def _scatter(arrays: list, order: np.ndarray, axis_size: int) -> Any:
+def _scatter(arrays: list, lane_sets: list, axis_size: int) -> Any:
     """The groups' outputs (lane axis first) back in lane order, promoted as np.stack does."""
     if not any(isinstance(a, Tracer) for a in arrays):
         dtype = np.result_type(*arrays)
         out = np.empty((axis_size, *arrays[0].shape[1:]), dtype)
-        out[order] = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+        for lanes, a in zip(lane_sets, arrays):  # no concatenation: one pass over each group
+            out[lanes] = a
         return out
+    order = np.concatenate(lane_sets)
     inverse = np.empty_like(order)
     inverse[order] = np.arange(axis_size)
     return np.take(np.concatenate(arrays), inverse, axis=0)

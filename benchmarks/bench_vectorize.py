@@ -1,0 +1,90 @@
+"""autovec.vectorize against np.vectorize: scalar functions with a Python ``if``.
+
+    python benchmarks/bench_vectorize.py            # 10**6 elements (about half a minute)
+    python benchmarks/bench_vectorize.py --quick    # 10**5 elements: a smoke run
+
+Workloads: NumPy's own docstring example (``a - b if a > b else a + b``) and a Huber loss
+(two branches of a few operations each).  The ``if`` splits the batch into the elements
+taking each branch (two groups), each branch runs once on its group.  Each result is checked
+against np.vectorize (dtype, shape, values) before timing.  "first call" is a new
+``autovec.vectorize`` object's first call (it first runs until the split, then over the two
+groups); "later calls" are the same object called again (it remembers that the function
+split and starts with the groups).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _timing import fmt_ratio, fmt_time, markdown_table, median_times  # noqa: E402
+
+import autovec  # noqa: E402
+
+
+def myfunc(a, b):
+    "Return a-b if a>b, otherwise return a+b"
+    if a > b:
+        return a - b
+    else:
+        return a + b
+
+
+def huber(r, delta):
+    if abs(r) <= delta:
+        return 0.5 * r * r
+    return delta * (abs(r) - 0.5 * delta)
+
+
+def workloads(n: int) -> dict:
+    rng = np.random.default_rng(0)
+    return {
+        "a-b if a>b else a+b": (myfunc, (rng.standard_normal(n), rng.standard_normal(n))),
+        "Huber loss": (huber, (rng.standard_normal(n) * 2.0, 1.0)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    n = 10**5 if args.quick else 10**6
+    rows = []
+    for name, (fun, fargs) in workloads(n).items():
+        numpy_v, ours = np.vectorize(fun), autovec.vectorize(fun)
+        want, got = numpy_v(*fargs), ours(*fargs)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+        times = median_times(
+            {
+                "np.vectorize": lambda: numpy_v(*fargs),
+                "first call": lambda: autovec.vectorize(fun)(*fargs),
+                "later calls": lambda: ours(*fargs),
+            },
+            repeat=3,
+            min_time=0.2,
+            number={"np.vectorize": 1, "first call": 1},
+        )
+        rows.append(
+            [
+                name,
+                str(n),
+                fmt_time(times["np.vectorize"]),
+                fmt_time(times["first call"]),
+                fmt_time(times["later calls"]),
+                fmt_ratio(times["np.vectorize"] / times["first call"]),
+                fmt_ratio(times["np.vectorize"] / times["later calls"]),
+            ]
+        )
+    headers = ["workload", "n", "np.vectorize", "first call", "later calls", "ratio 1st", "ratio"]
+    print(markdown_table(headers, rows))
+
+
+if __name__ == "__main__":
+    main()
