@@ -79,6 +79,15 @@ def _cast(values: np.ndarray, otype: Any) -> np.ndarray:
     return np.asarray(values.astype(object), dtype=target)
 
 
+def _python_precision(a: np.ndarray) -> np.ndarray:
+    """``a`` in the precision of the Python objects NumPy's loop converts it to."""
+    if a.dtype.kind == "f" and a.dtype.itemsize < 8:
+        return a.astype(np.float64)
+    if a.dtype.kind == "c" and a.dtype.itemsize < 16:
+        return a.astype(np.complex128)
+    return a
+
+
 def _first_output(result: Any) -> tuple:
     return tuple(result) if isinstance(result, tuple) else (result,)
 
@@ -222,7 +231,10 @@ class vectorize:  # noqa: N801  (NumPy's name)
                     raise ValueError("setting an array element with a sequence.")
             outs = [o.reshape(shape) for o in outs]
         else:
-            outs = self._vmap(func, arrays, shape, [()] * len(arrays), size)
+            # NumPy's loop hands the function Python floats and complexes (double
+            # precision), then rounds the results to the output type: compute the same way.
+            wide = [_python_precision(a) for a in arrays]
+            outs = self._vmap(func, wide, shape, [()] * len(arrays), size)
             outs = [o.reshape((*shape, *o.shape[1:])) for o in outs]
         nout = len(otypes)
         if len(outs) != nout:

@@ -307,3 +307,17 @@ def test_signature_matches_numpy(loop_shapes, n, seed):
 
     both(lambda v: v(f, signature="(n),(n)->(),(n)"), a, b)
     both(lambda v: v(np.outer, signature="(n),(m)->(n,m)"), a, b[..., :2])
+
+
+def test_float32_elements_are_computed_as_numpys_python_floats():
+    a = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
+    both(lambda v: v(lambda x: x * x + 1 / 3 if x > 0 else x / 3), a)
+
+
+def test_complex_results_for_a_float_first_result_fail_as_in_numpy():
+    def f(x):
+        return x if x > 0 else x * 1j
+
+    for v in (np.vectorize, autovec.vectorize):
+        with pytest.raises(TypeError):
+            v(f)(np.array([1.0, -1.0] * 40))
