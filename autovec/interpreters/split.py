@@ -1148,7 +1148,8 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
             )
             raise errors.SplitOutputMismatchError(
                 f"vmap: output leaf {k} has different shapes for different examples "
-                f"({detail}, ...). The Python loop could not np.stack them either; return "
+                f"({detail}{', ...' if len(lanes) > 8 else ''}). The Python loop could "
+                f"not np.stack them either; return "
                 f"arrays of one shape (pad, or reduce) for every example, or pass "
                 f"vmap(..., ragged='list') for the list of per-example results."
             ) from None
