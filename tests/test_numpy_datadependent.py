@@ -222,5 +222,9 @@ def test_size_argument_errors():
         anp.nonzero(S2, size=2, fill_value=(1, 2, 3))
     with pytest.raises(errors.UnsupportedOperationError, match="axis"):
         anp.unique(S2, axis=0, size=2)
-    with pytest.raises(errors.ConcretizationTypeError, match="size"):
+    # A batched size: eager vmap splits by it, and the loop's results cannot be stacked
+    # either; compiled there is no value to split on.
+    with pytest.raises(errors.SplitOutputMismatchError):
         autovec.vmap(lambda x, n: anp.nonzero(x, size=n))(S2, np.array([1, 2, 3]))
+    with pytest.raises(errors.ConcretizationTypeError, match="size"):
+        autovec.jit(autovec.vmap(lambda x, n: anp.nonzero(x, size=n)))(S2, np.array([1, 2, 3]))

@@ -144,8 +144,10 @@ def test_errors_are_numpys() -> None:
         autovec.vmap(lambda x: np.fft.fft(x, axis=2))(_ex((2, 4, 4)))
     with pytest.raises(errors.UnsupportedOperationError, match="out="):
         autovec.vmap(lambda x: anp.fft.fft(x, out=np.empty(4, complex)))(_ex((2, 4)))
-    with pytest.raises(errors.ConcretizationTypeError, match="n"):
+    with pytest.raises(errors.SplitOutputMismatchError):  # the loop cannot stack them either
         autovec.vmap(lambda x, n: anp.fft.fft(x, n=n))(_ex((2, 4)), np.array([3, 4]))
+    with pytest.raises(errors.ConcretizationTypeError, match="n"):
+        autovec.jit(autovec.vmap(lambda x, n: anp.fft.fft(x, n=n)))(_ex((2, 4)), np.array([3, 4]))
 
 
 @given(

@@ -189,8 +189,12 @@ def test_polymul_keeps_leading_zeros_under_vmap():
 
 
 def test_window_sizes_must_be_concrete():
-    with pytest.raises(errors.ConcretizationTypeError, match="M"):
+    with pytest.raises(errors.SplitOutputMismatchError):  # the loop cannot stack them either
         autovec.vmap(anp.hanning)(np.array([3, 4]))
+    with pytest.raises(errors.ConcretizationTypeError, match="M"):
+        autovec.jit(autovec.vmap(anp.hanning))(np.array([3, 4]))
+    got = autovec.vmap(anp.hanning)(np.array([4, 4]))  # equal sizes: one group
+    np.testing.assert_array_equal(got, np.stack([np.hanning(4)] * 2))
 
 
 def test_round_method_and_plain_numpy_route_here():
