@@ -12,6 +12,7 @@ array([ 1., 13., 41.])
 from autovec import errors, numpy, prims  # noqa: F401  (importing declares the primitives)
 from autovec.explain import explain
 from autovec.interpreters import (
+    chunking,  # noqa: F401  (installs vmap's chunk_size=/max_memory=)
     shared,  # noqa: F401  (in_axes=None values: SharedTracer)
     split,  # noqa: F401  (installs loop-faithful vmap)
 )

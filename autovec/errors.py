@@ -108,6 +108,16 @@ class RandomUnderJitError(UnsupportedOperationError):
     """A random draw while jit traces: the compiled program could not draw at run time."""
 
 
+class VmapMemoryError(AutovecError, MemoryError):
+    """A vmap ran out of memory holding the whole batch at once: ``vmap(f, max_memory=...)``
+    (or ``chunk_size=``) runs it in chunks of examples under a memory budget."""
+
+
+class MissingDependencyError(AutovecError, ImportError):
+    """An optional dependency an option needs (tqdm for ``progress=True``, dask) is not
+    installed; the message says which extra installs it."""
+
+
 class FallbackWarning(UserWarning):
     """vmap continues per group of examples where NumPy offers no hook (``np.asarray`` of a
     batched value, ``float()``, ``math.*``, writing into a plain ndarray): correct, but slower

@@ -367,6 +367,9 @@ def vmap(
     fallback: str = "warn",
     randomness: str = "loop",
     ragged: str = "error",
+    chunk_size: int | None = None,
+    max_memory: int | str | None = None,
+    progress: bool | None = None,
 ) -> Callable:
     """Vectorise ``fun`` over a batch axis (JAX's ``vmap``, on NumPy arrays).
 
@@ -390,6 +393,10 @@ def vmap(
     when the examples' outputs differ in shape or structure: ``"error"`` (a
     ``SplitOutputMismatchError`` naming the examples and their shapes) or ``"list"`` (the
     result is always the list of per-example results, ``[fun(x) for x in xs]``).
+    ``chunk_size=N`` runs the batch N examples at a time, ``max_memory`` (bytes, or a string
+    such as ``"2GB"``) chooses the chunk size so the run stays under that budget, and
+    ``progress`` shows a tqdm bar for long chunked runs (None: when standard error is a
+    terminal); the result is the unchunked one (docs/scale.md).
 
     >>> import numpy as np, autovec, autovec.numpy as anp
     >>> def convolve(x, w):
@@ -431,6 +438,11 @@ def vmap(
             "vmap ragged='list' returns one result per example, which has no batch axis: "
             "leave out_axes at 0."
         )
+    chunking = None
+    if chunk_size is not None or max_memory is not None or progress is not None:
+        if CHUNK_OPTIONS is None:
+            raise errors.OptionError("vmap chunking needs autovec.interpreters.chunking")
+        chunking = CHUNK_OPTIONS(chunk_size, max_memory, progress, randomness)
     names = _arg_names(fun)
 
     @functools.wraps(fun, updated=())
@@ -447,6 +459,7 @@ def vmap(
             fallback,
             randomness,
             ragged,
+            chunking,
         )
 
     vmapped.__wrapped__ = fun
@@ -491,6 +504,7 @@ def _vmap_call(
     fallback="warn",
     randomness="loop",
     ragged="error",
+    chunking=None,
 ):
     leaves, axes, args_def, kw_def = _flatten_with_axes(in_axes, args, kwargs)
 
@@ -570,11 +584,17 @@ def _vmap_call(
             )
         )
 
-    if ragged != "error":
-        return RUN_VMAP(
-            call, leaves, norm_axes, n, axis_name, out_axes, fallback, randomness, fun, ragged
-        )
-    return RUN_VMAP(call, leaves, norm_axes, n, axis_name, out_axes, fallback, randomness, fun)
+    rest = (axis_name, out_axes, fallback, randomness, fun) + (
+        (ragged,) if ragged != "error" else ()
+    )
+    if chunking is not None and (chunking[0] is not None or chunking[1] is not None):
+        return RUN_CHUNKED(RUN_VMAP, chunking, call, leaves, norm_axes, n, *rest)
+    try:
+        return RUN_VMAP(call, leaves, norm_axes, n, *rest)
+    except MemoryError as err:
+        if OUT_OF_MEMORY is None or isinstance(err, errors.VmapMemoryError):
+            raise
+        raise OUT_OF_MEMORY(err, n) from err
 
 
 def _run_unsplit(
@@ -601,6 +621,11 @@ def _run_unsplit(
 # Loop-faithful vmap (batch splits, per-lane fallback, exceptions per lane) lives in
 # autovec/interpreters/split.py, which builds on this module and installs itself here.
 RUN_VMAP: Callable[..., Any] = _run_unsplit
+# Chunked vmap (chunk_size=, max_memory=) lives in autovec/interpreters/chunking.py, which
+# installs these: the options' check, the chunked runner, the out-of-memory error.
+CHUNK_OPTIONS: Callable[..., tuple] | None = None
+RUN_CHUNKED: Callable[..., Any] = None  # type: ignore[assignment]
+OUT_OF_MEMORY: Callable[..., BaseException] | None = None
 LANE_FAILURE: Callable[..., None] | None = None
 
 
