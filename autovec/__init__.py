@@ -9,6 +9,7 @@ and replays it with almost no Python overhead.
 array([ 1., 13., 41.])
 """
 
+from autovec import dask as _dask  # noqa: F401  (vmap of dask arrays; dask imported lazily)
 from autovec import errors, numpy, prims  # noqa: F401  (importing declares the primitives)
 from autovec.explain import explain
 from autovec.interpreters import (

@@ -587,10 +587,21 @@ def _vmap_call(
     rest = (axis_name, out_axes, fallback, randomness, fun) + (
         (ragged,) if ragged != "error" else ()
     )
+    if IS_DASK is not None and any(IS_DASK(x) for x in leaves):
+
+        def run_block(*block: Any) -> Any:  # one block's examples, on a dask worker
+            m = next((np.shape(x)[a] for x, a in zip(block, norm_axes) if a is not None), n)
+            return _run(call, list(block), norm_axes, m, rest, chunking)
+
+        return RUN_DASK(run_block, leaves, norm_axes, n, out_axes)
+    return _run(call, leaves, norm_axes, n, rest, chunking)
+
+
+def _run(call, leaves, axes, n, rest, chunking) -> Any:
     if chunking is not None and (chunking[0] is not None or chunking[1] is not None):
-        return RUN_CHUNKED(RUN_VMAP, chunking, call, leaves, norm_axes, n, *rest)
+        return RUN_CHUNKED(RUN_VMAP, chunking, call, leaves, axes, n, *rest)
     try:
-        return RUN_VMAP(call, leaves, norm_axes, n, *rest)
+        return RUN_VMAP(call, leaves, axes, n, *rest)
     except MemoryError as err:
         if OUT_OF_MEMORY is None or isinstance(err, errors.VmapMemoryError):
             raise
@@ -626,6 +637,9 @@ RUN_VMAP: Callable[..., Any] = _run_unsplit
 CHUNK_OPTIONS: Callable[..., tuple] | None = None
 RUN_CHUNKED: Callable[..., Any] = None  # type: ignore[assignment]
 OUT_OF_MEMORY: Callable[..., BaseException] | None = None
+# Dask arrays in: autovec/dask.py builds a graph running one block of examples per task.
+IS_DASK: Callable[[Any], bool] | None = None
+RUN_DASK: Callable[..., Any] = None  # type: ignore[assignment]
 LANE_FAILURE: Callable[..., None] | None = None
 
 
