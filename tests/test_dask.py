@@ -65,3 +65,15 @@ def test_on_a_local_cluster_with_two_worker_processes():
         out = autovec.vmap(f, in_axes=(0, None, None))(da.from_array(X, chunks=5), W1, W2)
         got = client.compute(out).result()
     np.testing.assert_allclose(got, _loop(X, W1, W2), rtol=1e-12)
+
+
+def test_random_draws_in_blocks_raise_instead_of_repeating():
+    # Every block would start from the same generator state: not the loop's numbers.
+    rng = np.random.default_rng(0)
+    x = da.from_array(np.arange(8.0), chunks=4)
+    with pytest.raises(autovec.errors.RandomnessError, match="dask array"):
+        autovec.vmap(lambda v: v + rng.standard_normal())(x).compute()
+    # Drawn before vmap and passed in, the numbers are the loop's.
+    noise = np.random.default_rng(0).standard_normal(8)
+    got = autovec.vmap(lambda v, e: v + e)(x, da.from_array(noise, chunks=4)).compute()
+    np.testing.assert_array_equal(got, np.arange(8.0) + noise)

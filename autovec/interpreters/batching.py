@@ -588,6 +588,8 @@ def _vmap_call(
         (ragged,) if ragged != "error" else ()
     )
     if IS_DASK is not None and any(IS_DASK(x) for x in leaves):
+        if randomness == "loop":  # the blocks cannot continue one stream: draws raise
+            rest = (axis_name, out_axes, fallback, "dask", fun) + rest[5:]
 
         def run_block(*block: Any) -> Any:  # one block's examples, on a dask worker
             m = next((np.shape(x)[a] for x, a in zip(block, norm_axes) if a is not None), n)

@@ -39,6 +39,8 @@ from autovec.core import EVAL_TRACE, Tracer, _current_trace
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 
 RANDOMNESS_MODES = ("loop", "same", "error")
+# Internal: "loop" on the blocks of a dask array, where the loop's stream cannot be kept.
+DASK_MODE = "dask"
 
 _GENERATOR_TYPES = (np.random.Generator, np.random.RandomState)
 
@@ -169,6 +171,14 @@ def _draw_at(trace: Any, gen: Any, name: str, args: tuple, kwargs: dict, block: 
     if run is None:
         # A vmap that cannot re-run (under jit): the enclosing transformation decides.
         return _wrap(trace, _draw_at(trace.parent, gen, name, args, kwargs, block), None)
+    if run.mode == "dask":
+        raise errors.RandomnessError(
+            f"{type(gen).__name__}.{name} draws random numbers inside a vmap over a dask array. "
+            f"The blocks run separately, each from the generator's state when the graph was "
+            f"built, so they cannot continue one stream as the loop does. Draw the numbers "
+            f"before vmap and pass them in as a batched argument, or use randomness='same' "
+            f"(one draw shared by every example)."
+        )
     if run.mode == "error":
         raise errors.RandomnessError(
             f"{type(gen).__name__}.{name} draws random numbers inside vmap(..., "
@@ -494,7 +504,7 @@ def hooked(fun: Any, leaves: list | None = None) -> Iterator[list | None]:
 
 
 def check_mode(randomness: str) -> None:
-    if randomness not in RANDOMNESS_MODES:
+    if randomness not in RANDOMNESS_MODES and randomness != DASK_MODE:
         raise errors.OptionError(
             f"vmap randomness must be 'loop', 'same' or 'error', got {randomness!r}."
         )
