@@ -23,15 +23,21 @@ ones included::
     4  padding, joining, rearranging, sorting, searching, sets, functional, bitwise,
        histograms, quantiles, nanfunctions, statistics, cumulative, matrices, index_tricks,
        logic, mathematical, polynomials, windows, signal, fft, linalg, _decompositions,
-       _norms: compositions, in sections named after NumPy's own
+       _norms, array_api: compositions, in sections named after NumPy's own (array_api: the
+       array API standard's own functions and the protocols of traced values)
     5  methods: the ndarray behaviour of tracers (operators, methods, NumPy's protocols)
     6  __init__: this face
 """
 
 from typing import Any as _Any
 
-# NumPy's constants and dtypes, so `import autovec.numpy as np` code keeps working.
+# The array API standard's version this namespace follows (NumPy 2's).
+__array_api_version__ = "2024.12"
+
+# NumPy's constants and dtypes, so `import autovec.numpy as np` code keeps working; `bool` is
+# the array API's name for NumPy's boolean dtype (NumPy 2 has it too).
 from numpy import (
+    bool,
     bool_,
     complex64,
     complex128,
@@ -58,7 +64,14 @@ from numpy import (
     uint64,
 )
 
+from autovec.numpy import array_api as _array_api
 from autovec.numpy import fft, indexing, linalg, methods  # fft, linalg: NumPy's submodules
+from autovec.numpy.array_api import (
+    __array_namespace_info__,  # noqa: F401 (a dunder: not in __all__)
+    can_cast,
+    from_dlpack,
+    isdtype,
+)
 from autovec.numpy.bitwise import (
     packbits,
     unpackbits,
@@ -799,10 +812,12 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+__all__ += ["can_cast", "from_dlpack", "isdtype"]  # the array API's (autovec/numpy/array_api.py)
 EXPORTED: list[str] = sorted(__all__)
 
 # NumPy's constants and dtypes, NumPy's submodules, and the machinery the tracers use.
 __all__ += [
+    "bool",
     "bool_",
     "complex64",
     "complex128",
@@ -853,6 +868,7 @@ def lookup_numpy_function(module: str, name: str) -> _Any:
 _EXPORTED_SET = frozenset(EXPORTED)
 
 methods.install(__import__(__name__, fromlist=["UFUNCS"]))
+_array_api.install(methods.Tracer, __import__(__name__, fromlist=["UFUNCS"]))
 
 
 def __dir__() -> list[str]:

@@ -83,10 +83,16 @@ def asarray(
     copy: Any = None,
     like: Any = None,
 ) -> Any:
-    """NumPy's ``asarray``; a batched/traced value (or a list holding them) stays traced."""
+    """NumPy's ``asarray``; a batched/traced value (or a list holding them) stays traced.
+    ``copy=True`` gives a new value (later in-place updates of either leave the other);
+    ``copy=False`` raises NumPy's ``ValueError`` where a copy cannot be avoided."""
     out = a if isinstance(a, Tracer) else stack_nested(a)
     if dtype is not None and np.dtype(dtype) != out.dtype:
         out = astype(out, dtype)
+    if out is a and copy:
+        out = copy_p.bind(out)
+    elif out is not a and copy is False:
+        raise ValueError("Unable to avoid copy while creating an array as requested.")
     return out
 
 
