@@ -26,7 +26,7 @@ from autovec.numpy._util import (
     shape,
 )
 from autovec.numpy.indexing import getitem
-from autovec.numpy.manipulation import concatenate
+from autovec.numpy.manipulation import astype, concatenate
 from autovec.numpy.ufuncs import UFUNCS
 from autovec.prims.fft import fft_p
 
@@ -202,10 +202,13 @@ def _freqs(ints: np.ndarray, n: int, d: Any) -> Any:
     return UFUNCS["multiply"](ints, val)
 
 
-@implements(np.fft.fftfreq)
-def fftfreq(n: int, d: Any = 1.0, device: Any = None) -> Any:
+@implements(np.fft.fftfreq, extra=("dtype",))
+def fftfreq(n: int, d: Any = 1.0, device: Any = None, *, dtype: Any = None) -> Any:
     """NumPy's ``fft.fftfreq``: sample frequencies for a length-``n`` transform with sample
-    spacing ``d`` (which may be traced; ``n`` must be concrete)."""
+    spacing ``d`` (which may be traced; ``n`` must be concrete).  ``dtype`` (the array
+    API's keyword): the result cast to it."""
+    if dtype is not None:
+        return astype(fftfreq(n, d, device), dtype)
     if not isinstance(n, (int, np.integer)):
         raise ValueError("n should be an integer")
     half = (n - 1) // 2 + 1
@@ -213,9 +216,12 @@ def fftfreq(n: int, d: Any = 1.0, device: Any = None) -> Any:
     return _freqs(ints, n, d)
 
 
-@implements(np.fft.rfftfreq)
-def rfftfreq(n: int, d: Any = 1.0, device: Any = None) -> Any:
-    """NumPy's ``fft.rfftfreq``: the non-negative sample frequencies of ``rfft``."""
+@implements(np.fft.rfftfreq, extra=("dtype",))
+def rfftfreq(n: int, d: Any = 1.0, device: Any = None, *, dtype: Any = None) -> Any:
+    """NumPy's ``fft.rfftfreq``: the non-negative sample frequencies of ``rfft`` (``dtype``
+    as in ``fftfreq``)."""
+    if dtype is not None:
+        return astype(rfftfreq(n, d, device), dtype)
     if not isinstance(n, (int, np.integer)):
         raise ValueError("n should be an integer")
     return _freqs(np.arange(0, n // 2 + 1, dtype=int), n, d)

@@ -15,8 +15,9 @@ from autovec import errors
 from autovec.core import Tracer
 from autovec.numpy._convert import arr
 from autovec.numpy._util import concrete_int, implements, ndim, normalize_axis, shape
-from autovec.numpy.manipulation import astype, ravel, reshape
+from autovec.numpy.manipulation import astype, flip, ravel, reshape
 from autovec.numpy.selection import take_along_axis
+from autovec.numpy.ufuncs import UFUNCS
 from autovec.prims.sorting import argpartition_p, argsort_p, partition_p, sort_p
 
 _KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
@@ -43,23 +44,59 @@ def _sort_args(fname: str, a: Any, axis: Any, kind: Any, order: Any, stable: Any
     return a, normalize_axis(axis, ndim(a)), kind
 
 
-@implements(np.sort)
-def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Any:
-    """NumPy's ``sort``: a sorted copy along ``axis`` (None: flattened); NaN sorts last."""
+@implements(np.sort, extra=("descending",))
+def sort(
+    a: Any,
+    axis: Any = -1,
+    kind: Any = None,
+    order: Any = None,
+    *,
+    stable: Any = None,
+    descending: bool = False,
+) -> Any:
+    """NumPy's ``sort``: a sorted copy along ``axis`` (None: flattened); NaN sorts last.
+    ``descending=True`` (the array API's keyword): largest first, NaN first."""
+    if descending and (axis is None or ndim(a)):  # one element (0-d) reads the same both ways
+        a, ax = _flat_or_axis(a, axis)
+        return flip(sort(a, ax, kind, order, stable=stable), ax)
     a, ax, kind = _sort_args("sort", a, axis, kind, order, stable)
     return sort_p.bind(a, axis=ax, kind=kind)
 
 
-@implements(np.argsort)
+@implements(np.argsort, extra=("descending",))
 def argsort(
-    a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None
+    a: Any,
+    axis: Any = -1,
+    kind: Any = None,
+    order: Any = None,
+    *,
+    stable: Any = None,
+    descending: bool = False,
 ) -> Any:
     """NumPy's ``argsort``: the indices that sort ``a`` along ``axis`` (None: flattened);
-    ``kind='stable'``/``stable=True`` keeps equal elements in order."""
+    ``kind='stable'``/``stable=True`` keeps equal elements in order.  ``descending=True``
+    (the array API's keyword): largest first; stable keeps equal elements in their order in
+    ``a`` (not reversed).  Without ``stable``, NumPy's default kind, not the array API's
+    stable default: plain ``np.argsort`` in a vmapped function must give the loop's order of
+    ties."""
+    if descending and (axis is None or ndim(a)):  # one element (0-d) reads the same both ways
+        # Sort the reversed array ascending and reverse the result: ties end up in their
+        # order in ``a``, as a stable descending sort must leave them.
+        a, ax = _flat_or_axis(a, axis)
+        rev = argsort(flip(a, ax), ax, kind, order, stable=stable)
+        return flip(UFUNCS["subtract"](shape(a)[ax] - 1, rev), ax)
     if ndim(a) == 0 and axis is not None:  # NumPy sorts a 0-d array as a 1-element one
         a = reshape(a, (1,))
     a, ax, kind = _sort_args("argsort", a, axis, kind, order, stable)
     return argsort_p.bind(a, axis=ax, kind=kind)
+
+
+def _flat_or_axis(a: Any, axis: Any) -> tuple[Any, int]:
+    """``a`` (flattened for ``axis=None``) and the axis to sort along, for ``descending``."""
+    a = arr(a)
+    if axis is None:
+        return ravel(a), 0
+    return a, normalize_axis(axis, ndim(a))
 
 
 @implements(np.sort_complex)

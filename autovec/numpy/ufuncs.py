@@ -226,15 +226,21 @@ def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
 
 def clip(
     a: Any,
-    a_min: Any = np._NoValue,
-    a_max: Any = np._NoValue,
+    min: Any = np._NoValue,  # noqa: A002
+    max: Any = np._NoValue,  # noqa: A002
     out: Any = None,
     *,
-    min: Any = np._NoValue,
-    max: Any = np._NoValue,
+    a_min: Any = np._NoValue,
+    a_max: Any = np._NoValue,
     **kwargs: Any,
-) -> Any:  # noqa: A002
-    """NumPy's ``clip`` (``a_min``/``a_max`` or the ``min``/``max`` keywords; None: no bound)."""
+) -> Any:
+    """NumPy's ``clip`` (None: no bound).  The bounds are named ``min``/``max`` in position,
+    as the array API has them, and ``a_min``/``a_max`` by keyword, as NumPy has them too:
+    every call NumPy accepts works the same."""
+    if (a_min is not np._NoValue and min is not np._NoValue) or (
+        a_max is not np._NoValue and max is not np._NoValue
+    ):
+        raise TypeError("clip() got two values for one bound (a_min and min, or a_max and max)")
     lo = a_min if a_min is not np._NoValue else (None if min is np._NoValue else min)
     hi = a_max if a_max is not np._NoValue else (None if max is np._NoValue else max)
     if out is not None or kwargs:
