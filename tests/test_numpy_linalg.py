@@ -95,15 +95,14 @@ CASES = [
         (_ex((3, 3), S),),
         **_tol(S),
     ),
-    # Real input with complex eigenvalues in every example (a skew part), so NumPy's
-    # per-example dtype is complex, as ours always is under a transformation.
-    Case("linalg.eig", lambda xp, a: xp.linalg.eig(a - a.mT), (_ex((3, 3)),)),
+    # Complex input: the cases also run under jit, where real input has no static dtype
+    # (see test_eig_of_real_input_* below for real input).
+    Case("linalg.eig", lambda xp, a: xp.linalg.eig(a - a.mT + 0j), (_ex((3, 3)),)),
     Case("linalg.eig", lambda xp, a: xp.linalg.eig(a), (_ex((2, 3, 3), C),)),
-    Case("linalg.eigvals", lambda xp, a: xp.linalg.eigvals(a - a.mT + np.eye(4)), (_ex((4, 4)),)),
     Case("linalg.eigvals", lambda xp, a: xp.linalg.eigvals(a), (_ex((3, 3), C),)),
     Case(
         "linalg.eigvals",
-        lambda xp, a: xp.linalg.eigvals(a - a.mT),
+        lambda xp, a: xp.linalg.eigvals((a - a.mT).astype(np.complex64)),
         (_ex((2, 2), S),),
         **_tol(S),
     ),
@@ -347,19 +346,61 @@ def test_every_public_linalg_function_has_a_case() -> None:
 # ------------------------------------------------------------------ batching specifics
 
 
-def test_eig_is_complex_under_vmap_even_when_numpy_is_real() -> None:
-    """The documented choice: NumPy gives real eigenvalues for an all-real stack; under a
-    transformation the dtype cannot depend on the data, so it is complex, same values."""
+def _eig_batches() -> dict[str, np.ndarray]:
+    """Real batches whose examples have real spectra (symmetric), complex ones (a skew part),
+    or some of each."""
     a = _ex((4, 3, 3))
     sym = a + np.swapaxes(a, -1, -2)
-    w_np, v_np = np.linalg.eig(sym)
-    assert w_np.dtype == np.float64  # NumPy: real
-    w, v = autovec.vmap(np.linalg.eig)(sym)
-    assert w.dtype == np.complex128 and v.dtype == np.complex128
-    np.testing.assert_array_equal(w, w_np.astype(complex))
-    np.testing.assert_array_equal(v, v_np.astype(complex))
-    w32 = autovec.vmap(anp.linalg.eigvals)(sym.astype(np.float32))
-    assert w32.dtype == np.complex64
+    skew = a - np.swapaxes(a, -1, -2) + np.eye(3)
+    mixed = sym.copy()
+    mixed[2] = skew[2]
+    return {"real": sym, "complex": skew, "mixed": mixed}
+
+
+@pytest.mark.parametrize("kind", ["real", "complex", "mixed"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("in_axis", [0, 1, -1])
+def test_eig_of_real_input_under_vmap_is_the_loops(kind, dtype, in_axis) -> None:
+    """NumPy's dtype depends on the data (real when every eigenvalue is real); the loop's
+    np.stack is complex as soon as one example is.  vmap gives exactly that."""
+    batch = _eig_batches()[kind].astype(dtype)
+    moved = np.moveaxis(batch, 0, in_axis)
+    for f in (np.linalg.eig, anp.linalg.eig):
+        w, v = autovec.vmap(f, in_axes=in_axis)(moved)
+        loop = [np.linalg.eig(m) for m in batch]
+        for got, want in ((w, np.stack([r[0] for r in loop])), (v, np.stack([r[1] for r in loop]))):
+            assert got.dtype == want.dtype, (kind, got.dtype, want.dtype)
+            np.testing.assert_array_equal(got, want)
+    for f in (np.linalg.eigvals, anp.linalg.eigvals):
+        got = autovec.vmap(f, in_axes=in_axis)(moved)
+        want = np.stack([np.linalg.eigvals(m) for m in batch])
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    assert (got.dtype.kind == "c") == (kind != "real")
+
+
+def test_eig_of_real_input_under_nested_vmap_is_the_loops() -> None:
+    batches = _eig_batches()
+    outer = np.stack([batches["real"], batches["mixed"]])  # one inner batch real, one mixed
+    got = autovec.vmap(autovec.vmap(np.linalg.eigvals))(outer)
+    want = np.stack([np.stack([np.linalg.eigvals(m) for m in inner]) for inner in outer])
+    assert got.dtype == want.dtype == np.complex128
+    np.testing.assert_array_equal(got, want)
+
+
+def test_eig_of_real_input_under_jit_raises_and_complex_input_runs() -> None:
+    sym = _eig_batches()["real"]
+    for transformed in (
+        autovec.jit(np.linalg.eig),
+        autovec.jit(autovec.vmap(np.linalg.eigvals)),
+        autovec.vmap(autovec.jit(anp.linalg.eig)),
+    ):
+        with pytest.raises(errors.DataDependentShapeError, match="astype\\(complex\\)"):
+            transformed(sym)
+    # Following the advice: complex input has a static dtype, and gives NumPy's result.
+    got = autovec.jit(autovec.vmap(np.linalg.eigvals))(sym.astype(complex))
+    np.testing.assert_array_equal(got, np.stack([np.linalg.eigvals(m + 0j) for m in sym]))
+    assert autovec.jit(anp.linalg.eigvalsh)(sym[0]).dtype == np.float64
 
 
 def test_lstsq_residuals_of_rank_deficient_examples() -> None:

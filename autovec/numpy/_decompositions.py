@@ -147,24 +147,24 @@ def eig(a: Any) -> Any:
     """NumPy's ``linalg.eig``: eigenvalues and right eigenvectors (an ``EigResult``).
 
     NumPy returns real arrays when every eigenvalue of the whole input stack is real and
-    complex ones otherwise: the dtype depends on the data.  Under ``vmap``/``jit`` the dtype
-    must be known before the data, so the result is always complex (complex64 for float32
-    input, complex128 otherwise), as in JAX.  The values are NumPy's: for an example whose
-    eigenvalues are all real, they are NumPy's real results with a zero imaginary part, so
-    ``vmap(eig)(xs)`` equals the loop cast to complex.  Use ``eigh`` for symmetric matrices
-    (real eigenvalues, real dtype) or take ``.real`` where you know the spectrum is real.
+    complex ones otherwise: the dtype depends on the data.  Under ``vmap`` the batch is one
+    such stack, so the result is real exactly when every example's eigenvalues are real,
+    which is when the loop's ``np.stack`` of the per-example results is real (one complex
+    example makes the stack complex, the real ones cast): the loop's dtype and values.
+    Under ``jit`` the dtype must be known before the data: a real matrix raises
+    ``DataDependentShapeError`` (complex input, or ``eigh`` for symmetric matrices, work).
     """
     a = arr(a)
     assert_stacked_square(a)
-    return EigResult(*eig_p.bind(a))
+    return EigResult(*eig_p.bind(a, numpy_dtype=True))
 
 
 @implements(np.linalg.eigvals)
 def eigvals(a: Any) -> Any:
-    """NumPy's ``linalg.eigvals``; always complex under a transformation (see ``eig``)."""
+    """NumPy's ``linalg.eigvals``; its dtype depends on the data as ``eig``'s does."""
     a = arr(a)
     assert_stacked_square(a)
-    return eigvals_p.bind(a)
+    return eigvals_p.bind(a, numpy_dtype=True)
 
 
 @implements(np.linalg.eigh)

@@ -12,9 +12,9 @@ Outside any transformation every function here IS NumPy's (the call goes straigh
 
 Data-dependent results stay per example: ``matrix_rank``/``pinv``/``lstsq`` thresholds are
 taken from each example's own singular values, ``cond`` of a singular example is ``inf`` for
-that example only.  Two things differ from the loop, both documented on the function:
-``eig``/``eigvals`` are always complex, and ``lstsq``'s residuals always have their full-rank
-shape."""
+that example only.  Two things differ, both documented on the function: ``eig``/``eigvals``
+of real input raise under jit (their dtype depends on the values; under vmap they are the
+loop's), and ``lstsq``'s residuals always have their full-rank shape."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.numpy._convert import arr, as_array
-from autovec.numpy._decompositions import eigvals, inv
+from autovec.numpy._decompositions import inv
 from autovec.numpy._util import implements, ndim, shape
 from autovec.numpy.indexing import getitem
 from autovec.numpy.linalg import lstsq
@@ -31,6 +31,7 @@ from autovec.numpy.products import dot, outer
 from autovec.numpy.reductions import sum as _sum
 from autovec.numpy.signal import convolve
 from autovec.numpy.ufuncs import UFUNCS, real, where
+from autovec.prims.decompositions import eigvals_p
 
 u = UFUNCS
 
@@ -141,7 +142,7 @@ def poly(seq_of_zeros: Any) -> Any:
     real_matrix = False
     if len(sh) == 2 and sh[0] == sh[1] and sh[0] != 0:
         real_matrix = z.dtype.kind != "c"
-        z = eigvals(z)
+        z = eigvals_p.bind(z, numpy_dtype=False)  # complex: the pairs multiply out below
     elif len(sh) == 1:
         z = astype(z, np.mintypecode(z.dtype.char))
     else:
@@ -189,7 +190,7 @@ def roots(p: Any, *, strip_zeros: bool = True) -> Any:
     first = u["negative"](u["divide"](getitem(p, slice(1, None)), safe_lead))
     below = np.diag(np.ones(n - 2, p.dtype), -1)[1:]  # the companion matrix's other rows
     companion = concatenate((expand_dims(astype(first, p.dtype), 0), below), axis=0)
-    found = astype(eigvals(companion), ctype)
+    found = astype(eigvals_p.bind(companion, numpy_dtype=False), ctype)
     return where(bad, np.asarray(complex(np.nan, np.nan), ctype), found)
 
 

@@ -12,9 +12,12 @@ signature (``core_out`` below), and dtypes are NumPy's own (found by running the
 out, float16 is rejected with NumPy's ``TypeError``).
 
 ``eig``/``eigvals`` are the one place NumPy's dtype depends on the data (real when every
-eigenvalue of the whole stack is real).  A shape rule cannot see data, so these primitives
-always return complex (complex64 for float32 input, complex128 otherwise); the values are
-NumPy's, cast.  ``autovec.numpy.linalg.eig`` documents what that means under ``vmap``.
+eigenvalue of the whole stack is real).  With ``numpy_dtype=True`` the impl gives NumPy's
+dtype: batched, one call on the whole stack is real exactly when the loop's ``np.stack`` of
+the per-example results is.  A shape rule cannot see data, so for real input it raises
+``DataDependentShapeError`` (under jit); complex input is complex either way.  With
+``numpy_dtype=False`` the result is always complex (complex64 for float32 input, complex128
+otherwise; NumPy's values, cast), as JAX has it: internal uses that want complex roots.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from autovec import errors
 from autovec.core import Primitive, ShapedArray
 from autovec.prims.base import FRESH, Arg, Sample, broadcast_shapes, declare, ndim_of, result_dtypes
 from autovec.prims.shape import expand_dims_p, moveaxis, reshape_p
@@ -41,17 +45,21 @@ def _stacked(
     doc: str,
     multiple_results: bool = False,
     batch: Callable[..., Any] | None = None,
+    check: Callable[..., None] | None = None,
 ) -> Primitive:
     """Declare a routine on stacks of matrices.
 
     ``cores[i]`` is how many trailing axes of operand ``i`` are its matrix (or vector) axes
     (``cores`` may be a function of the params); the axes before them are stack axes,
     broadcast between operands.  ``core_out(*core_shapes, **params)`` gives the trailing
-    shape of each output.
+    shape of each output.  ``check(*avals, **params)`` may refuse inputs whose result the
+    avals do not determine.
     """
     core_ranks = cores if callable(cores) else lambda **params: cores
 
     def shape(*avals: ShapedArray, **params: Any) -> Any:
+        if check is not None:
+            check(*avals, **params)
         ranks = core_ranks(**params)
         stack = broadcast_shapes(*(a.shape[: a.ndim - c] for a, c in zip(avals, ranks)))
         core_in = [a.shape[a.ndim - c :] for a, c in zip(avals, ranks)]
@@ -197,16 +205,36 @@ cholesky_p = _stacked(
 )
 
 
-def _eig_impl(xp: Any, a: Any) -> tuple:
+def _eig_impl(xp: Any, a: Any, *, numpy_dtype: bool) -> tuple:
     w, v = xp.linalg.eig(a)
+    if numpy_dtype:
+        return w, v
     c = _complex_of(xp, w.dtype)
     return w.astype(c, copy=False), v.astype(c, copy=False)
 
 
-def _eigvals_impl(xp: Any, a: Any) -> Any:
+def _eigvals_impl(xp: Any, a: Any, *, numpy_dtype: bool) -> Any:
     w = xp.linalg.eigvals(a)
-    return w.astype(_complex_of(xp, w.dtype), copy=False)
+    return w if numpy_dtype else w.astype(_complex_of(xp, w.dtype), copy=False)
 
+
+def _eig_dtype_known(a: ShapedArray, *, numpy_dtype: bool) -> None:
+    """NumPy's eig of a real matrix is real or complex depending on the values."""
+    if numpy_dtype and a.dtype.kind != "c":
+        raise errors.DataDependentShapeError(
+            f"linalg.eig/eigvals of a real matrix ({a.str_short()}): NumPy returns a real "
+            f"array when every eigenvalue is real and a complex one otherwise, so the result "
+            f"dtype depends on the values, which jit does not see. Pass complex input "
+            f"(eig(a.astype(complex))) for complex results always, or use eigh/eigvalsh for "
+            f"symmetric matrices (real results always)."
+        )
+
+
+_EIG_SAMPLES = [
+    Sample((Arg((3, 3), "complex128"),), {"numpy_dtype": True}),
+    Sample((Arg((3, 3)),), {"numpy_dtype": False}),
+    Sample((Arg((2, 3, 3), "complex128"),), {"numpy_dtype": False}),
+]
 
 eig_p = _stacked(
     "eig",
@@ -214,9 +242,10 @@ eig_p = _stacked(
     cores=(2,),
     core_out=lambda a, **p: [a[-1:], a],
     multiple_results=True,
-    samples=[Sample((Arg((3, 3)),)), Sample((Arg((2, 3, 3), "complex128"),))],
-    doc="Eigenvalues and right eigenvectors of general matrices, always complex "
-    "(NumPy returns real when the whole stack's eigenvalues are real; cast, same values).",
+    samples=_EIG_SAMPLES,
+    check=_eig_dtype_known,
+    doc="Eigenvalues and right eigenvectors of general matrices: NumPy's dtype "
+    "(``numpy_dtype=True``; real input then has no static dtype) or always complex.",
 )
 
 eigvals_p = _stacked(
@@ -224,8 +253,12 @@ eigvals_p = _stacked(
     _eigvals_impl,
     cores=(2,),
     core_out=lambda a, **p: [a[-1:]],
-    samples=[Sample((Arg((3, 3)),)), Sample((Arg((2, 2, 2), "float32"),))],
-    doc="Eigenvalues of general matrices, always complex (see ``eig``).",
+    samples=[
+        Sample((Arg((2, 2, 2), "complex64"),), {"numpy_dtype": True}),
+        Sample((Arg((2, 2, 2), "float32"),), {"numpy_dtype": False}),
+    ],
+    check=_eig_dtype_known,
+    doc="Eigenvalues of general matrices (``numpy_dtype`` as in ``eig``).",
 )
 
 eigh_p = _stacked(
