@@ -10,6 +10,8 @@ thing a transformation changes is what the namespace can do: see ``capabilities`
 
 from __future__ import annotations
 
+import functools
+import sys
 from typing import Any
 
 import numpy as np
@@ -131,6 +133,77 @@ def install(tracer_cls: type, namespace: Any) -> None:
     tracer_cls.device = property(lambda self: "cpu")
 
 
+# ------------------------------------------------- array-api-compat: NumPy arrays with tracers
+
+# The copies of array-api-compat that libraries use: its own, and those SciPy and scikit-learn
+# vendor.  Each has ``array_namespace`` (and its older alias ``get_namespace``).
+_COMPAT_MODULES = (
+    "array_api_compat",
+    "scipy._lib.array_api_compat",
+    "sklearn.externals.array_api_compat",
+)
+_NAMESPACE_FUNCTIONS = ("array_namespace", "get_namespace")
+_NON_ARRAYS = (int, float, complex, bool, type(None))
+
+
+def _resolving(original: Any) -> Any:
+    """``array_namespace`` that answers ``autovec.numpy`` when a traced value is among its
+    arguments and the rest are NumPy arrays or Python scalars, and ``original``'s answer
+    otherwise."""
+
+    @functools.wraps(original)
+    def array_namespace(*xs: Any, api_version: str | None = None, **kwargs: Any) -> Any:
+        traced = [x for x in xs if isinstance(x, Tracer)]
+        if traced and all(
+            isinstance(x, (Tracer, np.ndarray, np.generic, *_NON_ARRAYS)) for x in xs
+        ):
+            return traced[0].__array_namespace__(api_version=api_version)
+        return original(*xs, api_version=api_version, **kwargs)
+
+    array_namespace._autovec_original = original  # type: ignore[attr-defined]
+    return array_namespace
+
+
+def enable_array_api_compat() -> list[str]:
+    """Let array-api-compat's ``array_namespace`` (and SciPy's and scikit-learn's vendored
+    copies) mix NumPy arrays with batched or traced values, answering ``autovec.numpy``.
+
+    Inside vmap or jit, a value that does not depend on the batch is a plain NumPy array (an
+    ``xp.asarray(0.5)`` a library makes, a constant argument), and array-api-compat refuses
+    NumPy arrays next to another library's arrays ("Multiple namespaces").  For autovec the
+    two are one namespace: ``autovec.numpy`` computes on both.  Call this once, after
+    importing the libraries (copies imported later are not changed); calling it again changes
+    nothing.  Arguments with no traced value keep the library's own answer.  Returns the
+    modules changed."""
+    changed = []
+    originals = {}
+    for name in _COMPAT_MODULES:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        for attr in _NAMESPACE_FUNCTIONS:
+            func = getattr(module, attr, None)
+            if func is not None and not hasattr(func, "_autovec_original"):
+                originals[func] = _resolving(func)
+    if not originals:
+        return changed
+    # Modules that imported the function by name hold it too (``from ... import
+    # array_namespace``): replace it wherever it is the same function object.
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not module_name.startswith(("array_api_compat", "scipy", "sklearn")):
+            continue
+        for attr in _NAMESPACE_FUNCTIONS:
+            func = getattr(module, attr, None)
+            try:
+                replacement = originals.get(func)
+            except TypeError:  # an unhashable attribute of that name
+                continue
+            if replacement is not None:
+                setattr(module, attr, replacement)
+                changed.append(f"{module_name}.{attr}")
+    return changed
+
+
 # (``__array_namespace_info__`` is imported by the face too; a dunder stays out of ``__all__``,
 # as ``dir(autovec.numpy)`` leaves dunders out.)
-__all__ = ["isdtype", "can_cast", "from_dlpack"]
+__all__ = ["isdtype", "can_cast", "from_dlpack"]  # enable_array_api_compat: by module
