@@ -357,7 +357,7 @@ def _interp(x: Any, xp: Any, fp: Any, left: Any, right: Any, period: Any) -> Any
     if shape(xp)[0] == 0:
         raise ValueError("array of sample points is empty")
     for name, v in (("x", x), ("xp", xp)):
-        if np.dtype(v.dtype).kind == "c":
+        if np.result_type(getattr(v, "dtype", v)).kind == "c":  # x may be a Python scalar
             raise TypeError(f"{name} may not be complex (NumPy converts it to float64)")
     x, xp = astype(x, np.float64), astype(xp, np.float64)
     out_dtype = np.complex128 if np.dtype(fp.dtype).kind == "c" else np.float64
