@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.core import Primitive
+from autovec.core import Primitive, Tracer
 from autovec.numpy._convert import arr
 from autovec.numpy._util import is_traced
 from autovec.prims.elementwise import BINARY, MULTI, UNARY, clip_p, where_p
@@ -22,6 +22,12 @@ def _make(name: str, prim: Primitive, nin: int) -> Callable[..., Any]:
             raise TypeError(f"{name}() takes {nin} positional argument(s), got {len(args)}")
         if out is not None or kwargs:
             if not is_traced(*args, out):
+                return np_ufunc(*args, out=out, dtype=dtype, **kwargs)
+            if out is not None and not is_traced(*(out if isinstance(out, tuple) else (out,))):
+                # Writing into a plain ndarray (``buf += x``, ``np.add(a, x, out=buf)``):
+                # NumPy needs the value now, as for ``buf[i] = x``: under eager vmap the
+                # batch continues per value, as the loop would; elsewhere a specific error.
+                args = tuple(a.__array__() if isinstance(a, Tracer) else a for a in args)
                 return np_ufunc(*args, out=out, dtype=dtype, **kwargs)
             raise errors.UnsupportedOperationError(
                 f"autovec.numpy.{name}: out=, where= and the other ufunc keywords "
