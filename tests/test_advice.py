@@ -537,7 +537,6 @@ def test_numpys_own_nonzero_advice_leads_to_ours():
 @pytest.mark.parametrize(
     "bad, good",
     [
-        (lambda x: np.add(x, 1.0, out=np.empty(3)), lambda x: np.add(x, 1.0)),
         (lambda x: np.round(x, out=np.empty(3)), lambda x: np.round(x)),
         (lambda x: np.fix(x, out=np.empty(3)), lambda x: np.fix(x)),
         (lambda x: np.cumsum(x, out=np.empty(3)), lambda x: np.cumsum(x)),
@@ -555,6 +554,15 @@ def test_out_arguments_advice(bad, good):
     msg = message(errors.UnsupportedOperationError, vmap(bad), XS)
     assert "return value" in msg, msg
     same(vmap(good)(XS), loop(bad, XS))
+
+
+def test_ufunc_out_plain_array_runs_as_the_loop():
+    # np.add(x, 1.0, out=buf) with a plain buf needs the value now, as buf[i] = x does: the
+    # examples continue as the loop would, with the warning that says how to stay vectorised.
+    bad = lambda x: np.add(x, 1.0, out=np.empty(3))  # noqa: E731
+    with pytest.warns(errors.FallbackWarning, match="autovec.numpy"):
+        same(vmap(bad)(XS), loop(bad, XS))
+    message(errors.TracerArrayConversionError, vmap(bad, fallback="error"), XS)
 
 
 def test_compress_advice():
@@ -643,10 +651,7 @@ def test_roots_advice():
 
 
 def test_out_argument_advice():
-    f = lambda x: np.add(x, 1.0, out=np.empty(3))  # noqa: E731
-    msg = message(errors.UnsupportedOperationError, vmap(f), XS)
-    says(msg, "use the return value")
-    same(vmap(lambda x: np.add(x, 1.0))(XS), XS + 1)
+    # (a ufunc's out= a plain array runs as the loop: test_ufunc_out_plain_array_runs_as_the_loop)
     g = lambda x: np.round(x, out=np.empty(3))  # noqa: E731
     says(message(errors.UnsupportedOperationError, vmap(g), XS), "use the return value")
     same(vmap(np.round)(XS), np.round(XS))
