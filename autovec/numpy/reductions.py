@@ -1,8 +1,8 @@
 """Reductions with NumPy's signatures: ``sum``, ``prod``, ``max``/``amax``, ``min``/``amin``,
 ``any``, ``all``, ``mean``, ``var``, ``std``, ``argmax``, ``argmin``.
 
-Each binds its reduction primitive; NumPy's keywords that write or mask (``out``,
-``initial``, ``where``) work eagerly only (a call without tracers is NumPy's own)."""
+Each binds its reduction primitive; ``where=`` masks by filling with the identity (or
+``initial``), ``initial=`` is one more operand; ``out=`` works eagerly only."""
 
 from __future__ import annotations
 
@@ -13,8 +13,54 @@ import numpy as np
 
 from autovec import errors
 from autovec.numpy._convert import arr
-from autovec.numpy._util import NO_VALUE, implements, ndim, normalize_axes, normalize_axis
+from autovec.numpy._util import (
+    NO_VALUE,
+    implements,
+    is_traced,
+    ndim,
+    normalize_axes,
+    normalize_axis,
+    shape,
+)
+from autovec.numpy.manipulation import astype, broadcast_to
+from autovec.numpy.ufuncs import UFUNCS
+from autovec.numpy.ufuncs import where as _where
 from autovec.prims.reductions import REDUCTIONS, argmax_p, argmin_p
+
+# The ufunc that combines ``initial`` with a reduction, and the entry that masked-out
+# (``where=False``) elements count as: NumPy's identity of that ufunc.
+_COMBINE = {
+    "sum": ("add", 0),
+    "prod": ("multiply", 1),
+    "max": ("maximum", None),
+    "min": ("minimum", None),
+    "any": ("logical_or", False),
+    "all": ("logical_and", True),
+}
+
+
+def _masked(
+    name: str, a: Any, axis: Any, keepdims: Any, initial: Any, where: Any, **params: Any
+) -> Any:
+    """``name`` with NumPy's ``where=`` (masked-out entries count as the identity, or as
+    ``initial`` where there is none) and ``initial=`` (one more operand of the reduction)."""
+    a = arr(a)
+    ufunc, identity = _COMBINE[name]
+    has_initial = initial is not NO_VALUE and initial is not None
+    if where is not NO_VALUE and where is not True:
+        if identity is None and not has_initial:
+            raise ValueError(
+                f"reduction operation '{ufunc}' does not have an identity, so to use a where "
+                f"mask one has to specify 'initial'"
+            )
+        fill = initial if identity is None else identity
+        if not is_traced(fill):  # NumPy casts initial to the reduction's dtype
+            fill = np.asarray(fill).astype(a.dtype)
+        a = _where(broadcast_to(arr(where), shape(a)), a, fill)
+    out = _reduce(name, a, axis, keepdims, **params)
+    if has_initial:
+        out = astype(UFUNCS[ufunc](out, initial), out.dtype)
+    return out
 
 
 def _refuse(fname: str, **given: Any) -> None:
@@ -51,8 +97,8 @@ def _with_dtype(name: str) -> Callable[..., Any]:
         initial: Any = NO_VALUE,
         where: Any = NO_VALUE,
     ) -> Any:
-        _refuse(name, out=out, initial=initial, where=where)
-        return _reduce(name, a, axis, keepdims, dtype=dtype)
+        _refuse(name, out=out)
+        return _masked(name, a, axis, keepdims, initial, where, dtype=dtype)
 
     reduce.__doc__ = _doc(name, ", with ``keepdims`` and ``dtype``")
     return reduce
@@ -68,8 +114,8 @@ def _extreme(name: str) -> Callable[..., Any]:
         initial: Any = NO_VALUE,
         where: Any = NO_VALUE,
     ) -> Any:
-        _refuse(name, out=out, initial=initial, where=where)
-        return _reduce(name, a, axis, keepdims)
+        _refuse(name, out=out)
+        return _masked(name, a, axis, keepdims, initial, where)
 
     reduce.__doc__ = _doc(name, ", with ``keepdims``")
     return reduce
@@ -80,8 +126,8 @@ def _logical(name: str) -> Callable[..., Any]:
     def reduce(
         a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = NO_VALUE
     ) -> Any:
-        _refuse(name, out=out, where=where)
-        return _reduce(name, a, axis, keepdims)
+        _refuse(name, out=out)
+        return _masked(name, a, axis, keepdims, NO_VALUE, where)
 
     reduce.__doc__ = _doc(name, ", with ``keepdims``")
     return reduce
@@ -108,8 +154,22 @@ def mean(
 ) -> Any:
     """NumPy's ``mean`` over ``axis`` (None: all axes; an int or a tuple), with ``keepdims``
     and ``dtype``."""
-    _refuse("mean", out=out, where=where)
-    return _reduce("mean", a, axis, keepdims, dtype=dtype)
+    _refuse("mean", out=out)
+    if where is NO_VALUE or where is True:
+        return _reduce("mean", a, axis, keepdims, dtype=dtype)
+    # NumPy's _mean: a masked sum (float64 for integers, float32 for float16) divided by
+    # the count of entries, in the sum's dtype, then cast to the requested or input dtype.
+    a = arr(a)
+    kind = np.dtype(a.dtype).kind
+    acc = (
+        dtype
+        if dtype is not None
+        else (np.float64 if kind in "iub" else np.float32 if a.dtype == np.float16 else None)
+    )
+    total = _masked("sum", a, axis, keepdims, NO_VALUE, where, dtype=acc)
+    count = _reduce("sum", broadcast_to(arr(where), a.shape), axis, keepdims, dtype=np.intp)
+    out = astype(UFUNCS["true_divide"](total, count), total.dtype)
+    return astype(out, dtype if dtype is not None else (a.dtype if kind in "fc" else out.dtype))
 
 
 def _spread(name: str) -> Callable[..., Any]:
