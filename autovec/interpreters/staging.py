@@ -76,6 +76,20 @@ class StagingTracer(Tracer):
 
     def _become(self, other: Any) -> None:
         """Take ``other``'s value (used by in-place updates such as ``x[i] = v``)."""
+        if (
+            isinstance(other, Tracer)
+            and other._trace is not self._trace
+            and not other._trace.is_ancestor_of(self._trace)
+        ):
+            # A value of a transformation inside this one (a vmap's batched value written
+            # into an in_axes=None argument or a closure): this program has one value where
+            # that one has one per example. Adopting it would stage a wrong program.
+            raise errors.UnsupportedOperationError(
+                f"An in-place update (x[i] = v, x += v, ...) would make a value traced by jit "
+                f"({self.aval.str_short()}) take a value {other._trace.kind} inside it "
+                f"({other.aval.str_short()}). Build a new value instead: y = "
+                f"autovec.numpy.set_at(x, i, v) (or add_at, where, ...), or pass x batched."
+            )
         if not isinstance(other, StagingTracer) or other._trace is not self._trace:
             other = self._trace.to_tracer(other)
         self.ir_var, self._aval = other.ir_var, other._aval
