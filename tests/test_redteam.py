@@ -994,7 +994,22 @@ def run_case(c: Case, transform: str) -> tuple[str, str]:
 
 
 # Known results that are not "equal" and are accepted; everything else must be equal.
-ACCEPTED: dict[tuple[str, str], str] = {}
+ACCEPTED: dict[tuple[str, str], str] = {
+    # jit cannot stage a try/except: the compiled program raises NumPy's LinAlgError for the
+    # batch (no silent result), where the loop's except branch would run.
+    ("try_except_singular", "jit(vmap)"): "internal",
+    ("try_except_singular", "vmap(jit)"): "internal",
+    # A batched value written into a copy of an outer-vmap value inside an inner vmap.
+    ("shared_inplace_copy", "vmap(vmap)"): "specific",
+}
+# Writes through a view (y = x.T; y[0] = v) do not reach the base: a silent wrong, left to
+# the in-place-writes work (issue 8, item 3). strict: these turn red when it is fixed.
+KNOWN_WRONG = {
+    "write_through_transpose",
+    "write_through_slice",
+    "write_imag_view",
+    "reshape_view_write",
+}
 
 
 def _acceptable(c: Case, transform: str, verdict: str) -> bool:
@@ -1005,7 +1020,16 @@ def _acceptable(c: Case, transform: str, verdict: str) -> bool:
     return ACCEPTED.get((c.name, transform)) == verdict
 
 
-@pytest.mark.parametrize("c", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize(
+    "c",
+    [
+        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="view writes are lost"))
+        if c.name in KNOWN_WRONG
+        else c
+        for c in CASES
+    ],
+    ids=[c.name for c in CASES],
+)
 def test_redteam(c: Case) -> None:
     bad = []
     for t in TRANSFORMS:
