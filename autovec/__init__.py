@@ -11,6 +11,7 @@ array([ 1., 13., 41.])
 
 from autovec import dask as _dask  # noqa: F401  (vmap of dask arrays; dask imported lazily)
 from autovec import errors, numpy, prims  # noqa: F401  (importing declares the primitives)
+from autovec.control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: A004
 from autovec.explain import explain
 from autovec.interpreters import (
     chunking,  # noqa: F401  (installs vmap's chunk_size=/max_memory=)
@@ -33,12 +34,17 @@ __version__ = "0.1.0"
 
 __all__ = [
     "clear_caches",
+    "cond",
     "errors",
     "explain",
+    "fori_loop",
     "jit",
     "make_ir",
+    "map",
     "numpy",
     "register_pytree_node",
+    "scan",
+    "switch",
     "tree_flatten",
     "tree_leaves",
     "tree_map",
@@ -46,6 +52,7 @@ __all__ = [
     "tree_unflatten",
     "vectorize",
     "vmap",
+    "while_loop",
 ]
 
 

@@ -124,6 +124,22 @@ class FallbackWarning(UserWarning):
     than vectorised code.  The message names the line and the vectorised alternative."""
 
 
+class ControlFlowError(AutovecError, TypeError):
+    """A structured control-flow call (``cond``, ``switch``, ``while_loop``, ``fori_loop``,
+    ``scan``, ``map``) got arguments JAX would reject with ``TypeError``: a predicate or index
+    that is not a scalar of the right kind, a function that is not callable."""
+
+
+class BranchOutputMismatchError(ControlFlowError):
+    """The branches of ``cond``/``switch`` return outputs of different pytree structure,
+    shape or dtype."""
+
+
+class CarryTypeError(ControlFlowError):
+    """A ``while_loop``/``fori_loop``/``scan`` body returns a carry whose pytree structure,
+    shape or dtype differs from the initial value's."""
+
+
 class DataDependentShapeError(AutovecError, ValueError):
     """The result's shape depends on the values of a batched or traced argument."""
 

@@ -223,14 +223,42 @@ class _Namer:
     def binder(self, v: Var) -> str:
         return f"{self.name(v)}:{v.aval.str_short()}"
 
-    def eqn(self, e: Eqn) -> str:
+    def eqn(self, e: Eqn, pad: str = "") -> str:
         outs = " ".join(self.binder(v) for v in e.outputs)
+        if any(_programs_in(v) for v in e.params.values()):
+            return self._eqn_with_programs(e, outs, pad)
         params = ", ".join(
             f"{k}={_spell_index(v) if k in ('index', 'spec') else _spell_param(v)}"
             for k, v in sorted(e.params.items())
         )
         call = e.prim.name + (f"[{params}]" if params else "")
         return f"{outs} = {call} {' '.join(self.atom(a) for a in e.inputs)}".rstrip()
+
+    def _eqn_with_programs(self, e: Eqn, outs: str, pad: str) -> str:
+        """An equation carrying sub-programs (control flow): one param per line, each
+        sub-program printed as a nested block with its own variable names, as JAX does."""
+        inner = pad + "    "
+        lines = [f"{outs} = {e.prim.name}["]
+        for k, v in sorted(e.params.items()):
+            progs = _programs_in(v)
+            if not progs:
+                lines.append(f"{inner}{k}={_spell_param(v)}")
+                continue
+            for i, p in enumerate(progs):
+                label = k if isinstance(v, Program) else f"{k}[{i}]"
+                lines.append(f"{inner}{label}={pretty(p, len(inner) + 2)}")
+        args = " ".join(self.atom(a) for a in e.inputs)
+        lines.append(f"{pad}  ] {args}".rstrip())
+        return "\n".join(lines)
+
+
+def _programs_in(v: Any) -> tuple:
+    """The programs a param holds: itself, or the items of a tuple of programs."""
+    if isinstance(v, Program):
+        return (v,)
+    if isinstance(v, tuple) and v and all(isinstance(p, Program) for p in v):
+        return v
+    return ()
 
 
 def _namer_for(program: Program) -> _Namer:
@@ -254,7 +282,7 @@ def pretty(program: Program, indent: int = 2) -> str:
     head = f"{{ lambda {consts + '; ' if consts else ''}{ins} ."
     lines = [head]
     for e in program.eqns:
-        lines.append(f"{pad}  {namer.eqn(e)}")
+        lines.append(f"{pad}  {namer.eqn(e, pad + '  ')}")
     outs = ", ".join(namer.atom(o) for o in program.outputs)
     lines.append(f"{pad}in ({outs}{',' if len(program.outputs) == 1 else ''}) }}")
     return "\n".join(lines)
