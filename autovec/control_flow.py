@@ -61,10 +61,15 @@ def _scalar(x: Any, what: str, kinds: str, kind_name: str) -> ShapedArray:
     return aval
 
 
-def _describe(treedef: PyTreeDef, avals: list[ShapedArray]) -> list[tuple[str, str]]:
+def _describe(treedef: PyTreeDef, avals: list[ShapedArray]) -> str:
+    """``(a: f64[3], b: i64[])``: each leaf's pytree path and abstract value."""
     placeholder = tree_unflatten(treedef, [0] * treedef.num_leaves)
     paths = [p for p, _ in tree_flatten_with_path(placeholder)[0]]
-    return [(p or "output", a.str_short()) for p, a in zip(paths, (strong(a) for a in avals))]
+    items = [
+        f"{p}: {strong(a).str_short()}" if p else strong(a).str_short()
+        for p, a in zip(paths, avals)
+    ]
+    return f"({', '.join(items)})" if treedef.node_type is not None else ", ".join(items)
 
 
 def _same_types(treedef_a, avals_a, treedef_b, avals_b) -> bool:
