@@ -11,6 +11,13 @@
    every lane and selecting with ``np.where`` (target: at least 5x faster).
 
 Each batched result is checked against the loop before timing.
+
+Lane-mode branches run under an eager batch trace that allocates a fresh array per step;
+with glibc's defaults, arrays of a few MB are mmap'ed and unmapped each time, and the page
+faults can dominate the cond figures (2.5x instead of 7.6x, B=20,000, on the 2-core dev
+machine). ``MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000`` shows the
+cost without them; eager vmap of a Python function avoids them by writing into dead
+temporaries, which the lane-mode evaluation does not do yet.
 """
 
 from __future__ import annotations
