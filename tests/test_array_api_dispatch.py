@@ -34,6 +34,7 @@ SCIPY_VECTORISED = [
     "scipy.stats.describe",
     "scipy.stats.trim_mean",
     "scipy.stats.iqr",  # needs enable_array_api_compat (NumPy constants next to tracers)
+    "scipy.stats.variation",  # indexes with x[True]
     "scipy.integrate.trapezoid",
     "scipy.integrate.cumulative_trapezoid",
 ]

@@ -45,7 +45,7 @@ MAX_CODE_LINES = 450
 OVER_BUDGET = {
     # x[i] and its updates (the in-place and data-dependent work, 488 on main): MaskedRead
     # and its reductions can move to a module of their own.
-    "autovec/numpy/indexing.py": 500,
+    "autovec/numpy/indexing.py": 530,
 }
 
 _LAYER_LINE = re.compile(r"^ {4}(\d+) {2}(.*)$")

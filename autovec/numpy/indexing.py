@@ -73,6 +73,50 @@ def _check_bounds(items: list, arrays: list, x_shape: tuple) -> None:
         axis += 1
 
 
+def _is_bool_scalar(it: Any) -> bool:
+    return isinstance(it, (bool, np.bool_)) or (
+        isinstance(it, np.ndarray) and it.dtype == bool and it.ndim == 0
+    )
+
+
+def _getitem_bool_scalars(x: Any, index: tuple) -> Any:
+    """``x[..., True, ...]``: a 0-d boolean is an advanced index of shape ``(1,)`` (``False``:
+    ``(0,)``).  With integers (advanced too, alongside it) and no arrays, the result is the
+    index without the booleans, plus one axis of length 1 (0 when any boolean is False), placed
+    as NumPy places advanced dimensions: where the advanced entries sit when they are
+    adjacent, else first."""
+    if any(
+        isinstance(it, (Tracer, list)) or (isinstance(it, np.ndarray) and not _is_bool_scalar(it))
+        for it in index
+    ):
+        raise errors.UnsupportedOperationError(
+            "a boolean scalar index (x[True]) together with array indices is not supported on "
+            "a traced value; use expand_dims (or x[None]) and index separately."
+        )
+
+    def advanced(it: Any) -> bool:
+        return _is_bool_scalar(it) or isinstance(it, (int, np.integer))
+
+    positions = [k for k, it in enumerate(index) if advanced(it)]
+    adjacent = positions == list(range(positions[0], positions[-1] + 1))
+    n_ellipsis_dims = ndim(x) - sum(
+        1 for it in index if not (it is None or it is Ellipsis or _is_bool_scalar(it))
+    )
+    axis = 0
+    if adjacent:
+        for it in index[: positions[0]]:
+            if it is Ellipsis:
+                axis += n_ellipsis_dims
+            elif it is None or isinstance(it, slice):
+                axis += 1
+    out = getitem(x, tuple(it for it in index if not _is_bool_scalar(it)))
+    length = 1 if all(bool(it) for it in index if _is_bool_scalar(it)) else 0
+    out = getitem(out, (slice(None),) * axis + (None,))
+    if length == 0:
+        out = getitem(out, (slice(None),) * axis + (slice(0, 0),))
+    return out
+
+
 def getitem(x: Any, index: Any) -> Any:
     """NumPy's indexing ``x[index]`` on a traced value (or a plain array, eagerly)."""
     x = arr(x)
@@ -82,6 +126,8 @@ def getitem(x: Any, index: Any) -> Any:
     mask = _traced_mask(index, reading=True)
     if mask is not None:
         return MaskedRead.of(x, mask)
+    if any(_is_bool_scalar(it) for it in index):
+        return _getitem_bool_scalars(x, index)
     items: list[Any] = []
     arrays: list[Any] = []
     masks: list[tuple[int, tuple]] = []  # (position in items, shape) of each concrete mask
