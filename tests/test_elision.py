@@ -1,5 +1,9 @@
 """Temporary elision in eager vmap: a dead intermediate's buffer may receive a ufunc's result
-(as NumPy does for plain arrays), but nothing anyone can still see is ever overwritten."""
+(as NumPy does for plain arrays), but nothing anyone can still see is ever overwritten.
+
+Tests that record which binds were offered a buffer skip where the probe cannot tell a
+temporary from a held value (elision is then off); the probe's failure path is tested on
+every Python by making it fail."""
 
 import weakref
 
@@ -9,6 +13,7 @@ import pytest
 import autovec
 import autovec.interpreters.batching as batching
 from autovec import vmap
+from autovec.numpy import _elision
 
 rng = np.random.default_rng(3)
 BIG = (8, 64, 128)  # 65,536 elements: above the elision threshold
@@ -31,11 +36,13 @@ class _Calls(list):
 def elided():
     """Record, for each ufunc bind offered a temporary's buffer, whether it reused it
     (``elided``) and the buffer it wrote into (``elided.buffers()``, one per reuse)."""
+    if not _elision.available():
+        pytest.skip("this Python shows a temporary and a held value alike: elision is off")
     calls = _Calls()
     original = batching.BatchTrace._elide
 
-    def spy(self, prim, args):
-        out = original(self, prim, args)
+    def spy(self, prim, target, args):
+        out = original(self, prim, target, args)
         calls.append((prim.name, out is not None))
         if out is not None:
             calls._buffers.append(weakref.ref(out.val))
@@ -160,8 +167,6 @@ def test_in_place_updates_after_elision(elided):
 
 
 def test_probe_measures_a_temporary_below_a_held_value():
-    from autovec.numpy import _elision
-
     refs = _elision._measure()
     if refs == 0:
         pytest.skip("this Python cannot tell a temporary from a held value: elision is off")
@@ -203,3 +208,37 @@ def test_numpy_function_calls_on_temporaries_reuse_and_held_values_survive(elide
     np.testing.assert_array_equal(e, np.exp(x * 2.0))
     np.testing.assert_array_equal(e3, np.exp(x * 3.0))
     assert elided.count(("exp", True)) == 1
+
+
+def test_elision_turns_off_when_the_probe_cannot_tell_a_temporary(monkeypatch):
+    """As on Python 3.14 for NumPy's own elision: every value shows the same count."""
+    monkeypatch.setattr(_elision, "_count", lambda x: 2)
+    monkeypatch.setattr(_elision, "_temporary_refs", None)
+    monkeypatch.setattr(_elision, "_ufunc_temporary_refs", None)
+    assert not _elision.available()
+    offers = []
+    original = batching.BatchTrace._elide
+
+    def spy(self, prim, target, args):
+        offers.append(prim.name)
+        return original(self, prim, target, args)
+
+    monkeypatch.setattr(batching.BatchTrace, "_elide", spy)
+    x = rng.normal(size=BIG)
+
+    def f(a):
+        d = a * 2.0
+        return np.sqrt((a - 1.0) ** 2 + 1.0), d, d**2, np.exp(a * 3.0)
+
+    got = vmap(f)(x)
+    want = (np.sqrt((x - 1.0) ** 2 + 1.0), x * 2.0, (x * 2.0) ** 2, np.exp(x * 3.0))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    assert offers == []  # no bind was even offered a buffer
+    assert not any(np.shares_memory(g, x) for g in got)
+
+
+def test_the_elision_target_is_cleared_after_each_bind():
+    x = rng.normal(size=BIG)
+    vmap(lambda a: np.exp((a - 1.0) ** 2))(x)
+    assert batching.elide_into.get() is None

@@ -15,6 +15,7 @@ import sys
 import warnings
 import weakref
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -123,8 +124,10 @@ class SharedTracer(BatchTracer):
 
 
 # Set (only for the duration of one bind) by an operator whose left operand is a dead
-# temporary: its buffer may receive the result.  See autovec/numpy/_elision.py.
-ELIDE_INTO: Any = None
+# temporary: its buffer may receive the result.  The decision that a value is a temporary,
+# and whether this Python allows it at all, is the numpy layer's: autovec/numpy/_elision.py.
+# A ContextVar, so that a bind in another thread or task never sees another's temporary.
+elide_into: ContextVar[Any] = ContextVar("autovec_elide_into", default=None)
 # Arrays smaller than this are not worth it: the allocator recycles small blocks cheaply.
 _ELIDE_MIN_SIZE = 1 << 15
 
@@ -137,7 +140,8 @@ def _own_refs() -> int:
     return sys.getrefcount(v)
 
 
-_OWN_REFS: int | None = None
+# A fact of this interpreter, measured once at import.
+_OWN_REFS = _own_refs()
 
 
 class BatchTrace(Trace):
@@ -153,21 +157,20 @@ class BatchTrace(Trace):
         self.split = None  # eager vmap: the split state (autovec/interpreters/split.py)
 
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        global ELIDE_INTO
-        target = ELIDE_INTO
+        target = elide_into.get()
         if target is not None:
             if not params and self.parent is EVAL_TRACE:
-                out = self._elide(prim, args)
+                out = self._elide(prim, target, args)
                 if out is not None:
                     return out
             elif type(target) is BatchTracer and target._trace is self:
                 # Nested vmap: the temporary's value is a tracer of the enclosing vmap, whose
                 # buffer the enclosing trace may reuse when this rule binds the same ufunc.
-                ELIDE_INTO = target.val if isinstance(target.val, BatchTracer) else None
+                token = elide_into.set(target.val if isinstance(target.val, BatchTracer) else None)
                 try:
                     return self._process(prim, args, params)
                 finally:
-                    ELIDE_INTO = target
+                    elide_into.reset(token)
         return self._process(prim, args, params)
 
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
@@ -207,11 +210,9 @@ class BatchTrace(Trace):
             return tuple(o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim))
         return out if out_dim is None else BatchTracer(self, out, out_dim)
 
-    def _elide(self, prim: Primitive, args: tuple) -> BatchTracer | None:
-        """Compute a ufunc into the buffer of the dead temporary ``ELIDE_INTO`` when that
-        gives exactly the result a fresh array would hold; None to take the normal path."""
-        global _OWN_REFS
-        target = ELIDE_INTO
+    def _elide(self, prim: Primitive, target: Any, args: tuple) -> BatchTracer | None:
+        """Compute a ufunc into the buffer of the dead temporary ``target`` when that gives
+        exactly the result a fresh array would hold; None to take the normal path."""
         name = prim.xp_function
         ufunc = getattr(np, name, None) if name else None
         if (
@@ -227,8 +228,6 @@ class BatchTrace(Trace):
             return None
         if v.size < _ELIDE_MIN_SIZE:
             return None
-        if _OWN_REFS is None:
-            _OWN_REFS = _own_refs()
         if sys.getrefcount(v) > _OWN_REFS:
             return None  # a view or another tracer still reads this buffer
         d, rank = target.bdim, v.ndim - 1

@@ -6,9 +6,11 @@ An operator method (``__mul__``, ``__pow__``, ...) sees whether its left operand
 temporary -- an intermediate value nothing else refers to -- from its reference count, the
 signal NumPy uses.  The count a temporary has depends on the Python version, so it is
 measured once, on a probe class whose operator has the same shape as ours; elision is off
-when that measurement cannot tell a temporary from a value held in a variable.  The batching
-trace then checks the buffer itself (``BatchTrace._elide``): a whole, writeable array of the
-result's shape and dtype that nothing else references, not a view, not an argument.
+when that measurement cannot tell a temporary from a value held in a variable (NumPy's own
+elision broke that way on Python 3.14, where a variable's value can be pushed without a
+reference of its own).  ``available()`` says which it is.  The batching trace then checks the
+buffer itself (``BatchTrace._elide``): a whole, writeable array of the result's shape and
+dtype that nothing else references, not a view, not an argument.
 """
 
 from __future__ import annotations
@@ -68,6 +70,27 @@ def _measure() -> int:
     return temporary_refs if temporary_refs < held_refs else 0
 
 
+def _operator_refs() -> int:
+    global _temporary_refs
+    if _temporary_refs is None:
+        _temporary_refs = _measure()
+    return _temporary_refs
+
+
+def _ufunc_call_refs() -> int:
+    global _ufunc_temporary_refs
+    if _ufunc_temporary_refs is None:
+        _ufunc_temporary_refs = _measure_ufunc_call()
+    return _ufunc_temporary_refs
+
+
+def available() -> bool:
+    """Whether temporary elision is on: True when this Python shows a temporary operand with
+    fewer references than a held one, both in operator methods and in ``np.<ufunc>(t)``
+    calls; False (elision stays off, results unchanged) when it cannot tell them apart."""
+    return bool(_operator_refs()) and bool(_ufunc_call_refs())
+
+
 def _worth_it(t: Any) -> bool:
     """Cheap pre-check before reading reference counts: only a vmap value whose buffer (at
     the bottom of nested vmaps) is big enough can be reused; jit and small arrays skip."""
@@ -84,33 +107,29 @@ def bind_maybe_in_place(self: Any, prim: Any, *args: Any) -> Any:
     operator method whose ``self`` is the left operand: the reference count it reads is
     calibrated for exactly that call shape.
     """
-    global _temporary_refs
     if not _worth_it(self):
         return prim.bind(*args)
-    if _temporary_refs is None:
-        _temporary_refs = _measure()
-    if not _temporary_refs or _count(self) > _temporary_refs:
+    refs = _operator_refs()
+    if not refs or _count(self) > refs:
         return prim.bind(*args)  # held elsewhere too (a variable, a list): never overwrite
-    batching.ELIDE_INTO = self
+    token = batching.elide_into.set(self)
     try:
         return prim.bind(*args)
     finally:
-        batching.ELIDE_INTO = None
+        batching.elide_into.reset(token)
 
 
 def bind_ufunc_call_maybe_in_place(self: Any, prim: Any, inputs: tuple) -> Any:
     """Like ``bind_maybe_in_place`` for ``np.<ufunc>(self, ...)`` calls: call it only as
     ``return bind_ufunc_call_maybe_in_place(self, prim, inputs)`` from
     ``Tracer.__array_ufunc__``, with ``inputs[0] is self``."""
-    global _ufunc_temporary_refs
     if not _worth_it(self):
         return prim.bind(*map(arr, inputs))
-    if _ufunc_temporary_refs is None:
-        _ufunc_temporary_refs = _measure_ufunc_call()
-    if not _ufunc_temporary_refs or _count(self) > _ufunc_temporary_refs:
+    refs = _ufunc_call_refs()
+    if not refs or _count(self) > refs:
         return prim.bind(*map(arr, inputs))
-    batching.ELIDE_INTO = self
+    token = batching.elide_into.set(self)
     try:
         return prim.bind(*map(arr, inputs))
     finally:
-        batching.ELIDE_INTO = None
+        batching.elide_into.reset(token)
