@@ -68,9 +68,21 @@ def _pairs(value: Any, nd: int, as_index: bool) -> list[tuple[Any, Any]]:
     return [(table[i, 0], table[i, 1]) for i in range(nd)]
 
 
+def _pad_takes_dict() -> bool:
+    """NumPy >= 2.3 takes ``pad_width`` as ``{axis: width}``; earlier versions refuse it."""
+    try:
+        np.pad(np.zeros(1), {0: 1})
+    except TypeError:
+        return False
+    return True
+
+
+_PAD_TAKES_DICT = _pad_takes_dict()
+
+
 def _pad_widths(pad_width: Any, nd: int) -> list[tuple[int, int]]:
     concrete_value(pad_width, "pad: pad_width")
-    if isinstance(pad_width, dict):
+    if isinstance(pad_width, dict) and _PAD_TAKES_DICT:
         seq: list[Any] = [(0, 0)] * nd
         for ax, width in pad_width.items():
             seq[ax] = (width, width) if isinstance(width, int) else tuple(width)
