@@ -478,10 +478,14 @@ def geomspace(
 # -------------------------------------------------------------------------------- grids
 
 
+# What NumPy's meshgrid(sparse=True, copy=False) returns: a list before NumPy 2.5, a tuple since.
+_SPARSE_VIEW_GRID = type(np.meshgrid(np.zeros(1), sparse=True, copy=False))
+
+
 @implements(np.meshgrid)
 def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> Any:
-    """NumPy's ``meshgrid`` (a tuple of arrays; ``sparse=True, copy=False`` gives a list,
-    as NumPy does)."""
+    """NumPy's ``meshgrid`` (a tuple of arrays; ``sparse=True, copy=False`` gives what this
+    NumPy gives: a list before 2.5)."""
     if indexing not in ("xy", "ij"):
         raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
     n = len(xi)
@@ -492,7 +496,9 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = 
         out[1] = reshape(out[1], (-1, 1) + ones[2:])
     if not sparse:
         out = broadcast_arrays(*out)
-    return tuple(out) if copy else out
+    if copy:
+        return tuple(out)
+    return _SPARSE_VIEW_GRID(out) if sparse else out
 
 
 @implements(np.indices)
