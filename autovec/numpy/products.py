@@ -192,9 +192,24 @@ def kron(a: Any, b: Any) -> Any:
     return reshape(UFUNCS["multiply"](a2, b2), tuple(p * q for p, q in zip(sa, sb)))
 
 
+def _cross_takes_2_vectors() -> bool:
+    """NumPy 2.0 to 2.4 compute 2-vector cross products with a DeprecationWarning; 2.5 refuses."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            np.cross(np.zeros(2), np.zeros(2))
+    except ValueError:
+        return False
+    return True
+
+
+_CROSS_2_VECTORS = _cross_takes_2_vectors()
+
+
 @implements(np.cross)
 def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None):
-    """NumPy's ``cross`` of 3-vectors (and NumPy 2's deprecated 2-vectors, which warn)."""
+    """NumPy's ``cross`` of 3-vectors (and, where this NumPy still takes them, the deprecated
+    2-vectors, which warn)."""
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = arr(a), arr(b)
@@ -203,6 +218,11 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axi
     a = moveaxis(a, normalize_axis(axisa, ndim(a)), -1)
     b = moveaxis(b, normalize_axis(axisb, ndim(b)), -1)
     na, nb = shape(a)[-1], shape(b)[-1]
+    if not _CROSS_2_VECTORS and (na != 3 or nb != 3):
+        raise ValueError(
+            f"Both input arrays must be (arrays of) 3-dimensional vectors, but they are {na} "
+            f"and {nb} dimensional instead."
+        )
     if na not in (2, 3) or nb not in (2, 3):
         raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
     if na == 2 or nb == 2:
