@@ -74,6 +74,11 @@ def nanmedian(
     return r.finish(res, (), flag(keepdims))
 
 
+# NumPy 2.3 made a Python scalar q promote weakly (a float32 array's quantile is computed
+# with q and gamma at double precision); before, q took the array's float dtype.
+_WEAK_Q = np.lib.NumpyVersion(np.__version__) >= "2.3.0.dev0"
+
+
 def _quantile(
     name: str,
     a: Any,
@@ -91,11 +96,20 @@ def _quantile(
     x = arr(a)
     if x.dtype.kind == "c":
         raise TypeError("a must be an array of real numbers")
-    weak_q = type(q) in (int, float)  # NumPy: Python scalars promote weakly at the end
-    if is_traced(q):
-        q = u["divide"](q, 100) if percent else arr(q)
+    if _WEAK_Q:
+        weak_q = type(q) in (int, float)  # NumPy: Python scalars promote weakly at the end
+        hundred: Any = 100
     else:
-        q = np.true_divide(q, 100, out=...) if percent else np.asanyarray(q)
+        # NumPy < 2.3 made a Python scalar q take a float array's dtype from the start.
+        weak_q = False
+        hundred = x.dtype.type(100) if x.dtype.kind == "f" else 100
+        if not percent and isinstance(q, (int, float)) and x.dtype.kind == "f":
+            q = np.asarray(q, dtype=x.dtype)
+    if is_traced(q):
+        q = u["divide"](q, hundred) if percent else arr(q)
+    else:
+        # Not true_divide(..., out=...): that spelling needs NumPy >= 2.3.
+        q = np.asanyarray(np.true_divide(q, hundred) if percent else q)
         if q.size and not (q.min() >= 0 and q.max() <= 1):
             what = "Percentiles must be in the range [0, 100]" if percent else ""
             raise ValueError(what or "Quantiles must be in the range [0, 1]")
