@@ -200,6 +200,11 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
     return x, resid, rank, astype(s, real_t)
 
 
+# NumPy < 2.3 gave cond(x, p) of a complex x a complex dtype for p other than None/2/-2
+# (a real value); 2.3 made it real.  Asked of NumPy once, so the batch matches its loop.
+_COND_KEEPS_COMPLEX = np.linalg.cond(np.eye(2, dtype=complex), 1).dtype.kind == "c"
+
+
 @implements(np.linalg.cond)
 def cond(x: Any, p: Any = None) -> Any:
     """NumPy's ``linalg.cond``: ``s[0] / s[-1]`` for ``p`` None/2/-2, else
@@ -216,7 +221,8 @@ def cond(x: Any, p: Any = None) -> Any:
             r = _div(last, first) if p == -2 else _div(first, last)
         else:
             assert_stacked_square(x)
-            real_t = real_dtype(solve_types(np.dtype(x.dtype))[1])
+            result_t = solve_types(np.dtype(x.dtype))[1]
+            cond_t = result_t if _COND_KEEPS_COMPLEX else real_dtype(result_t)
             # Exactly singular examples (LU finds a zero pivot: slogdet's sign is 0) would
             # make a stacked inv raise for the whole batch; NumPy gives them inf.  Invert an
             # identity in their place and mark their result NaN, turned into inf below.
@@ -226,7 +232,7 @@ def cond(x: Any, p: Any = None) -> Any:
             invx = inv_p.bind(where(singular, eye, x))
             invx = where(singular, np.nan, invx)
             r = _mul(norm(x, p, axis=(-2, -1)), norm(invx, p, axis=(-2, -1)))
-            r = astype(r, real_t)
+            r = astype(r, cond_t)
         nan_mask = UFUNCS["logical_and"](
             _isnan(r), UFUNCS["logical_not"](_red.any(_isnan(x), axis=(-2, -1)))
         )
