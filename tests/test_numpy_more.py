@@ -3,6 +3,8 @@ the loop (``tests/_cases.py``), plus the documented errors inside transformation
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from _cases import Case, case_ids, example_maker, run_case
@@ -202,6 +204,20 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
 def test_case(case):
     run_case(case)
+
+
+def test_fix_warns_under_vmap_where_numpy_warns():
+    """NumPy 2.5 deprecated fix (a DeprecationWarning); earlier NumPy is silent."""
+
+    def deprecations(call):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        return [str(w.message) for w in caught if w.category is DeprecationWarning]
+
+    theirs = deprecations(lambda: np.fix(SPECIAL))
+    ours = deprecations(lambda: autovec.vmap(anp.fix)(np.stack([SPECIAL, SPECIAL])))
+    assert ours == theirs
 
 
 def test_vecdot_through_numpy_ufunc():

@@ -8,6 +8,7 @@ written with autovec.numpy operations; where NumPy's result *type* depends on th
 from __future__ import annotations
 
 import operator
+import warnings
 from typing import Any
 
 import numpy as np
@@ -67,13 +68,27 @@ def round(a: Any, decimals: int = 0, out: Any = None) -> Any:  # noqa: A001
 around = round
 
 
+def _fix_deprecation() -> Warning | None:
+    """The DeprecationWarning NumPy 2.5 gives for ``fix`` (None where it does not warn)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        np.fix(np.zeros(1))
+    return next((w.message for w in caught if w.category is DeprecationWarning), None)
+
+
+_FIX_DEPRECATION = _fix_deprecation()
+
+
 @implements(np.fix)
 def fix(x: Any, out: Any = None) -> Any:
-    """NumPy's ``fix``: round to the nearest integer towards zero (the input's dtype)."""
+    """NumPy's ``fix``: round to the nearest integer towards zero (the input's dtype); it
+    warns where this NumPy's does (deprecated in 2.5)."""
     if out is not None:
         raise errors.UnsupportedOperationError(
             "autovec.numpy.fix(out=...) is not supported inside vmap/jit; use the return value."
         )
+    if _FIX_DEPRECATION is not None:
+        warnings.warn(str(_FIX_DEPRECATION), DeprecationWarning, stacklevel=2)
     return u["trunc"](x)
 
 
