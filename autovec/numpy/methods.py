@@ -294,6 +294,21 @@ _REDUCE_METHODS = {
 }
 
 
+# `array == t` / `array != t` with no ufunc loop for the pair (a string array and a number):
+# ndarray falls back to converting t with __array__, which raises for a tracer, and NumPy
+# before 2.4.3 does not check that error (a segfault).  There, refuse the comparison first.
+_EQ_FALLBACK_CRASHES = np.lib.NumpyVersion(np.__version__) < "2.4.3"
+
+
+def _eq_fallback_refused(self: Any, name: str, inputs: tuple) -> errors.UnsupportedOperationError:
+    kinds = ", ".join(str(np.result_type(x)) for x in inputs if not isinstance(x, Tracer))
+    return errors.UnsupportedOperationError(
+        f"numpy.{name} of a value {self._trace.kind} and {kinds}: NumPy has no loop for these "
+        f"dtypes, and ndarray's ==/!= fallback crashes NumPy {np.__version__} (fixed in "
+        f"2.4.3) when one side is traced. Compare values of comparable dtypes."
+    )
+
+
 def _array_ufunc(anp: Any) -> Callable[..., Any]:
     def __array_ufunc__(
         self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any
@@ -315,6 +330,11 @@ def _array_ufunc(anp: Any) -> Callable[..., Any]:
                     f"numpy.{name} has no autovec implementation, so it cannot take a "
                     f"value {self._trace.kind}. See docs/coverage.md for what is supported."
                 )
+            if _EQ_FALLBACK_CRASHES and name in ("equal", "not_equal"):
+                try:
+                    return f(*inputs, **kwargs)
+                except _NO_LOOP as err:
+                    raise _eq_fallback_refused(self, name, inputs) from err
             prim = getattr(f, "prim", None)
             if prim is not None and not kwargs and inputs and inputs[0] is self:
                 return bind_ufunc_call_maybe_in_place(self, prim, inputs)
