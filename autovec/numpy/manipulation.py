@@ -56,12 +56,27 @@ def _resolve_shape(new: Any, size: int) -> tuple[int, ...]:
     return new
 
 
+def _reshape_none_keeps_shape() -> bool:
+    """NumPy 2.4 reads ``np.reshape(a, None)`` as "keep the shape"; in 2.2 a missing (or
+    None) shape is a TypeError, as it is for ``np.reshape(a)`` everywhere."""
+    try:
+        np.reshape(np.zeros(1), None)
+    except TypeError:
+        return False
+    return True
+
+
+_RESHAPE_NONE_KEEPS_SHAPE = _reshape_none_keeps_shape()
+
+
 def reshape(
     a: Any, /, shape: Any = None, order: str = "C", *, newshape: Any = None, copy: Any = None
 ) -> Any:
     """NumPy's ``reshape`` (orders 'C' and 'F'; one -1 allowed)."""
     if shape is None:
         shape = newshape
+    if shape is None and not _RESHAPE_NONE_KEEPS_SHAPE:
+        raise TypeError("reshape() missing 1 required positional argument: 'shape'")
     a = arr(a)
     if shape is None:
         return a  # NumPy reads reshape(a, None) as "keep the shape"

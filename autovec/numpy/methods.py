@@ -243,6 +243,10 @@ def _reshape_method(anp: Any) -> Callable[..., Any]:
     def reshape(self: Any, *shape: Any, order: str = "C", copy: Any = None) -> Any:
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
             shape = shape[0]
+        if (
+            shape is None
+        ):  # x.reshape(None) keeps the shape on every NumPy (np.reshape only on some)
+            shape = np.shape(self)
         return anp.reshape(self, shape, order=order)
 
     return reshape
