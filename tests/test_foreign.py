@@ -296,6 +296,14 @@ NOT_ARRAY_BEHAVIOUR = {
     "__sizeof__": "the Python object's own memory (sys.getsizeof keeps working)",
     "__repr__": "shows the tracer (shape, dtype) for debugging; str() is the value's text",
     "__array_priority__": "a protocol constant; tracers define __array_ufunc__, which wins",
+    # Members of some NumPy / Python versions only:
+    "itemset": "removed in NumPy 2.0 (2.2 keeps a stub that raises; 2.4 has none)",
+    "newbyteorder": "removed in NumPy 2.0 (2.2 keeps a stub that raises; 2.4 has none)",
+    "ptp": "removed in NumPy 2.0 (2.2 keeps a stub that raises; 2.4 has none)",
+    "tostring": "tobytes' deprecated alias (NumPy 2.2, gone in 2.4): raw bytes",
+    "_set_shape": "NumPy 2.5's private helper for the deprecated shape setter",
+    "_set_dtype": "NumPy 2.5's private helper for the deprecated dtype setter",
+    "__buffer__": "Python 3.12's buffer protocol (memoryview): raw memory, which tracers lack",
 }
 
 
