@@ -101,11 +101,12 @@ def explain_error(exc: BaseException) -> None:
     if k is None:
         return
     note = f"while executing {describe_eqn(source_map.program, k)}"
+    if note in getattr(exc, "__notes__", ()):
+        return
     if hasattr(exc, "add_note"):
-        if note not in getattr(exc, "__notes__", ()):
-            exc.add_note(note)
-    elif len(exc.args) == 1 and isinstance(exc.args[0], str) and note not in exc.args[0]:
-        exc.args = (f"{exc.args[0]}\n{note}",)
+        exc.add_note(note)
+    else:  # Python 3.10: the same attribute (its tracebacks do not show it)
+        exc.__notes__ = [*getattr(exc, "__notes__", ()), note]
 
 
 def _py_literal(v: Any) -> str | None:

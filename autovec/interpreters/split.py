@@ -862,11 +862,12 @@ def lane_failure(
 
 
 def _note(exc: BaseException, note: str) -> None:
+    if note in getattr(exc, "__notes__", ()):
+        return
     if hasattr(exc, "add_note"):
-        if note not in getattr(exc, "__notes__", ()):
-            exc.add_note(note)
-    elif len(exc.args) == 1 and isinstance(exc.args[0], str) and note not in exc.args[0]:
-        exc.args = (f"{exc.args[0]}\n{note}",)
+        exc.add_note(note)
+    else:  # Python 3.10: the same attribute (its tracebacks do not show it)
+        exc.__notes__ = [*getattr(exc, "__notes__", ()), note]
 
 
 def _splittable(parent: Any) -> bool:
