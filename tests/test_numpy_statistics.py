@@ -4,6 +4,8 @@ forms, average, cov, corrcoef, histogram, bincount, the nan* reductions, ptp, co
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from _cases import Case, case_ids, run_case
@@ -278,3 +280,20 @@ def test_plain_numpy_statistics_route_here():
     got = autovec.vmap(lambda r: np.percentile(r, [25, 75]) + np.median(r) + np.std(r))(xs)
     want = [np.percentile(r, [25, 75]) + np.median(r) + np.std(r) for r in xs]
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_corrcoef_bias_and_ddof_follow_numpy():
+    """NumPy 2.2 takes them (deprecated no-ops that warn); NumPy 2.4 refuses them."""
+    x = np.arange(9.0).reshape(3, 3) ** 2
+    batched = autovec.vmap(lambda a: anp.corrcoef(a, bias=1))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            want = np.corrcoef(x, bias=1)
+    except TypeError:
+        with pytest.raises(TypeError, match="bias"):
+            batched(np.stack([x, x]))
+        return
+    with pytest.warns(DeprecationWarning, match="no effect"):
+        got = batched(np.stack([x, x]))
+    np.testing.assert_allclose(got, [want, want])

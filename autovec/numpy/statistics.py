@@ -9,6 +9,7 @@ NaN)."""
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any
 
@@ -195,9 +196,30 @@ def cov(
     return squeeze(c)
 
 
+# NumPy before 2.4 still takes corrcoef's bias and ddof (no-ops that warn); 2.4 removed them.
+_CORRCOEF_TAKES_BIAS = "bias" in inspect.signature(np.corrcoef).parameters
+_UNSET: Any = object()
+
+
 @implements(np.corrcoef)
-def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Any:
-    """NumPy's ``corrcoef``: the covariance scaled to correlations, clipped to [-1, 1]."""
+def corrcoef(
+    x: Any,
+    y: Any = None,
+    rowvar: bool = True,
+    bias: Any = _UNSET,
+    ddof: Any = _UNSET,
+    *,
+    dtype: Any = None,
+) -> Any:
+    """NumPy's ``corrcoef``: the covariance scaled to correlations, clipped to [-1, 1]
+    (``bias`` and ``ddof`` only where this NumPy takes them: they warn and do nothing)."""
+    if bias is not _UNSET or ddof is not _UNSET:
+        if not _CORRCOEF_TAKES_BIAS:
+            given = "bias" if bias is not _UNSET else "ddof"
+            raise TypeError(f"corrcoef() got an unexpected keyword argument '{given}'")
+        warnings.warn(
+            "bias and ddof have no effect and are deprecated", DeprecationWarning, stacklevel=2
+        )
     c = cov(x, y, rowvar, dtype=dtype)
     if ndim(c) != 2:
         return u["divide"](c, c)
