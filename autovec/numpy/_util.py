@@ -215,7 +215,14 @@ def implements(numpy_func: Callable[..., Any] | str, *, extra: tuple[str, ...] =
         if np_func is None:
             impl.numpy_function = None  # type: ignore[attr-defined]
             return impl
-        defaults = {n: inspect.signature(impl).parameters[n].default for n in extra}
+        try:
+            numpy_params = inspect.signature(np_func).parameters
+        except (TypeError, ValueError):
+            numpy_params = {}  # type: ignore[assignment]
+        # A newer NumPy may take an extra itself (sort's descending: NumPy 2.5): then it is
+        # NumPy's keyword like any other.
+        own = tuple(n for n in extra if n not in numpy_params)
+        defaults = {n: inspect.signature(impl).parameters[n].default for n in own}
 
         @functools.wraps(impl)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -233,7 +240,7 @@ def implements(numpy_func: Callable[..., Any] | str, *, extra: tuple[str, ...] =
             return np_func(*args, **kwargs)
 
         wrapper.__name__ = wrapper.__qualname__ = np_func.__name__
-        wrapper.__signature__ = _numpy_signature(np_func, impl, extra)  # type: ignore[attr-defined]
+        wrapper.__signature__ = _numpy_signature(np_func, impl, own)  # type: ignore[attr-defined]
         wrapper.numpy_function = np_func  # type: ignore[attr-defined]
         if not wrapper.__doc__:
             wrapper.__doc__ = f"NumPy's ``{np_func.__name__}``."
