@@ -140,6 +140,7 @@ def install(tracer_cls: type, namespace: Any) -> None:
 _COMPAT_MODULES = (
     "array_api_compat",
     "scipy._lib.array_api_compat",
+    "scipy._external.array_api_compat",  # where SciPy 1.18 moved its copy
     "sklearn.externals.array_api_compat",
 )
 _NAMESPACE_FUNCTIONS = ("array_namespace", "get_namespace")
