@@ -5,6 +5,8 @@ against NumPy or the loop."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from _cases import Case, case_ids, example_maker, run_case
@@ -65,7 +67,8 @@ def test_capabilities_inside_a_transformation_say_what_works_there() -> None:
     autovec.vmap(autovec.vmap(ask))(_f[None])
     autovec.jit(ask)(_f)
     assert [c["data-dependent shapes"] for c in seen] == [False, False, False]
-    assert [c["max dimensions"] for c in seen] == [63, 62, 64]
+    if "max dimensions" in np.__array_namespace_info__().capabilities():  # not in NumPy 2.2
+        assert [c["max dimensions"] for c in seen] == [63, 62, 64]
     with pytest.raises(errors.DataDependentShapeError):
         autovec.vmap(anp.unique_values)(_f)
 
@@ -185,8 +188,19 @@ def test_descending_without_stable_and_of_one_element() -> None:
     x = _ex((5,), "float64")
     x[2] = np.nan
     assert check_vmap(lambda a: anp.argsort(a, descending=True), x) > 0
-    assert check_vmap(lambda a: anp.sort(a, descending=True, kind="heapsort"), x) > 0
-    assert np.isnan(anp.sort(x, descending=True)[0])  # NaN sorts last ascending, so first here
+    try:  # NumPy 2.5's own descending refuses a kind next to it; before, only autovec's took it
+        np.sort(x, descending=True, kind="heapsort")
+    except TypeError:
+        assert check_vmap(lambda a: anp.sort(a, descending=True, kind="heapsort"), x) > 0
+    except ValueError as refusal:
+        with pytest.raises(ValueError, match=re.escape(str(refusal))):
+            autovec.vmap(lambda a: anp.sort(a, descending=True, kind="heapsort"))(x[None])
+    try:
+        numpy_first = np.sort(x, descending=True)[0]  # NumPy 2.5's own keyword: NaN last
+    except TypeError:  # before, autovec's keyword only, in the array API's order: NaN first
+        assert np.isnan(anp.sort(x, descending=True)[0])
+    else:
+        assert not np.isnan(numpy_first) and anp.sort(x, descending=True)[0] == numpy_first
     np.testing.assert_array_equal(anp.argsort(np.array(4.0), descending=True), np.argsort(4.0))
 
 

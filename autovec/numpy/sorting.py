@@ -44,6 +44,21 @@ def _sort_args(fname: str, a: Any, axis: Any, kind: Any, order: Any, stable: Any
     return a, normalize_axis(axis, ndim(a)), kind
 
 
+def _numpy_descending_puts_nan_last() -> bool:
+    """NumPy 2.5's own ``descending=True`` keeps NaN last; before, only autovec had the
+    keyword (the array API's, NaN first)."""
+    try:
+        return not np.isnan(np.sort(np.array([np.nan, 0.0]), descending=True)[0])
+    except TypeError:  # no such keyword in this NumPy
+        return False
+
+
+_NAN_LAST_DESCENDING = _numpy_descending_puts_nan_last()
+_KIND_AND_DESCENDING = (
+    "`kind` and keyword parameters can't be provided at the same time. Use only one of them."
+)
+
+
 @implements(np.sort, extra=("descending",))
 def sort(
     a: Any,
@@ -56,6 +71,11 @@ def sort(
 ) -> Any:
     """NumPy's ``sort``: a sorted copy along ``axis`` (None: flattened); NaN sorts last.
     ``descending=True`` (the array API's keyword): largest first, NaN first."""
+    if descending and _NAN_LAST_DESCENDING and kind is not None:
+        raise ValueError(_KIND_AND_DESCENDING)
+    if descending and _NAN_LAST_DESCENDING and arr(a).dtype.kind in "fc":
+        neg = UFUNCS["negative"]  # ascending on -a: NaN last, ties in their order, as NumPy's
+        return neg(sort(neg(arr(a)), axis, kind, order, stable=stable))
     if descending and (axis is None or ndim(a)):  # one element (0-d) reads the same both ways
         a, ax = _flat_or_axis(a, axis)
         return flip(sort(a, ax, kind, order, stable=stable), ax)
@@ -79,6 +99,11 @@ def argsort(
     ``a`` (not reversed).  Without ``stable``, NumPy's default kind, not the array API's
     stable default: plain ``np.argsort`` in a vmapped function must give the loop's order of
     ties."""
+    if descending and _NAN_LAST_DESCENDING and kind is not None:
+        raise ValueError(_KIND_AND_DESCENDING)
+    if descending and _NAN_LAST_DESCENDING and arr(a).dtype.kind in "fc":
+        # ascending on -a: NaN last, ties in their order in ``a``, as NumPy 2.5's descending
+        return argsort(UFUNCS["negative"](arr(a)), axis, kind, order, stable=stable)
     if descending and (axis is None or ndim(a)):  # one element (0-d) reads the same both ways
         # Sort the reversed array ascending and reverse the result: ties end up in their
         # order in ``a``, as a stable descending sort must leave them.
