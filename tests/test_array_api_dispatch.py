@@ -68,9 +68,30 @@ def sklearn_results() -> dict:
     return _results("sklearn")
 
 
+_SPECIFIC = (
+    "TracerArrayConversionError",
+    "DataDependentShapeError",
+    "UnsupportedOperationError",
+    "ConcretizationTypeError",
+)
+_VECTORISED = {"vectorised": True, "equal": True, "error": ""}
+
+
 @pytest.mark.parametrize("name", SCIPY_VECTORISED)
 def test_scipy_vectorised_equals_loop(scipy_results: dict, name: str) -> None:
-    assert scipy_results[name] == {"vectorised": True, "equal": True, "error": ""}
+    import scipy
+
+    entry = scipy_results[name]
+    if entry != _VECTORISED and _older_scipy(scipy.__version__):
+        # SciPy 1.15 (the newest Python 3.10 gets) converts some of these with np.asarray.
+        assert entry["error"].startswith(_SPECIFIC), (name, entry)
+        pytest.skip(f"SciPy {scipy.__version__} does not take {name} through the array API")
+    assert entry == _VECTORISED
+
+
+def _older_scipy(version: str) -> bool:
+    major, minor = (int(p) for p in version.split(".")[:2])
+    return (major, minor) < (1, 17)
 
 
 @pytest.mark.parametrize("name", SKLEARN_VECTORISED)
@@ -81,15 +102,10 @@ def test_sklearn_vectorised_equals_loop(sklearn_results: dict, name: str) -> Non
 def test_not_vectorised_raise_specific_errors(scipy_results: dict) -> None:
     """The rest convert to NumPy (np.asarray), call compiled ufuncs or index by a batched
     mask: with fallback="error" they raise autovec's errors, never a wrong answer."""
-    specific = (
-        "TracerArrayConversionError",
-        "DataDependentShapeError",
-        "UnsupportedOperationError",
-        "ConcretizationTypeError",
-    )
     for name, entry in scipy_results.items():
-        if name not in SCIPY_VECTORISED:
-            assert entry["error"].startswith(specific), (name, entry)
+        # A newer SciPy may take one through the array API (simpson in 1.18): the loop's result.
+        if name not in SCIPY_VECTORISED and entry != _VECTORISED:
+            assert entry["error"].startswith(_SPECIFIC), (name, entry)
 
 
 def test_enable_array_api_compat_mixes_numpy_and_tracers() -> None:
