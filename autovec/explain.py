@@ -20,6 +20,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.interpreters import split as split_mod
+from autovec.interpreters import split_points, split_state
 from autovec.interpreters.batching import vmap
 
 __all__ = ["Explanation", "SplitSite", "explain"]
@@ -107,14 +108,14 @@ class _Recorder:
         self.batch_size: int | None = None
 
     def split_at(self, key: str, what: str, data_kind: bool, n_groups: int, counted: bool):
-        filename, lineno, _ = split_mod._call_site()
+        filename, lineno, _ = split_points._call_site()
         if key == "exception":
             category = "exception"
         else:
             category = "fallback" if data_kind else "split"
         site = self.sites.get((filename, lineno, key))
         if site is None:
-            advice = split_mod._ADVICE.get(key) or _CONTROL_ADVICE.get(key, "")
+            advice = split_points._ADVICE.get(key) or _CONTROL_ADVICE.get(key, "")
             site = SplitSite(filename, lineno, what, category, advice=advice)
             self.sites[(filename, lineno, key)] = site
         site.groups = max(site.groups, n_groups)
@@ -152,7 +153,7 @@ def explain(f: Callable, *args: Any, **vmap_options: Any) -> Explanation:
     """Run ``vmap(f, **vmap_options)(*args)`` and report where the examples left the
     vectorised path (see ``Explanation``).  The fallback warning is not issued (the report
     says the same); ``fallback="error"`` still raises."""
-    if split_mod.EXPLAIN is not None:
+    if split_state.EXPLAIN is not None:
         raise errors.UnsupportedOperationError(
             "autovec.explain cannot run inside another autovec.explain."
         )
@@ -162,14 +163,14 @@ def explain(f: Callable, *args: Any, **vmap_options: Any) -> Explanation:
     key = getattr(f, "__code__", None)
     if key is not None:  # report the first attempt too, as a first call would make it
         split_mod._SPLIT_LAST_TIME.pop(id(key), None)
-    split_mod.EXPLAIN = recorder
+    split_state.EXPLAIN = recorder
     started = time.perf_counter()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", errors.FallbackWarning)
             output = vmapped(*args)
     finally:
-        split_mod.EXPLAIN = None
+        split_state.EXPLAIN = None
     seconds = time.perf_counter() - started
     sites = list(recorder.sites.values())
     for site in sites:

@@ -10,7 +10,7 @@ import pytest
 import autovec
 import autovec.numpy as anp
 from autovec import vmap
-from autovec.interpreters import split
+from autovec.interpreters import split_replay
 
 RNG = np.random.default_rng(1)
 
@@ -42,7 +42,7 @@ def test_newton_on_many_lanes_replays_groups_and_equals_the_loop():
 
 
 def test_groups_recompute_what_the_record_does_not_hold(monkeypatch):
-    monkeypatch.setattr(split, "MEMO_LIMIT_OPS", 5)
+    monkeypatch.setattr(split_replay, "MEMO_LIMIT_OPS", 5)
     check(newton_sqrt, RNG.uniform(1.0, 1e4, 500))
 
 

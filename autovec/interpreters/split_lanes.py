@@ -1,0 +1,137 @@
+"""Lanes on their own in a loop-faithful vmap (autovec/interpreters/split.py): a batched
+operation that fails for some lanes only is re-run per lane to find them, and examples alone
+in their group run one by one, exactly as the Python loop does."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autovec import errors
+from autovec.core import Primitive, Tracer, _current_trace
+from autovec.interpreters import split_state
+from autovec.interpreters.batching import (
+    BatchTrace,
+)
+from autovec.interpreters.split_state import _NO_ENTRY
+from autovec.tree import tree_flatten
+
+# -------------------------------------------------------------- exceptions per lane
+
+
+def lane_failure(
+    trace: BatchTrace, prim: Primitive, vals: list, dims: list, params: dict, err: Exception
+) -> None:
+    """``prim``'s batched form raised ``err``: find the lanes that fail on their own.
+
+    Returns (the caller re-raises ``err``) when this cannot tell (values of an enclosing
+    transformation) or when no lane fails alone; raises the lowest lane's own exception when
+    every lane fails; otherwise splits the batch into the healthy lanes and the failing lanes
+    (grouped by exception type)."""
+    state = trace.split
+    if state is None or isinstance(err, (errors.AutovecError, MemoryError, RecursionError)):
+        return
+    nested = any(isinstance(v, Tracer) for v in vals)
+    n = trace.axis_size
+    failures: dict[int, Exception] = {}
+    token = _current_trace.set(trace.parent)
+    try:
+        for i in range(n):
+            lane_args = [v if d is None else np.take(v, i, axis=d) for v, d in zip(vals, dims)]
+            try:
+                if nested:
+                    # Values of an enclosing vmap: it runs the lane, and splits its own
+                    # batch where only some of its examples fail.
+                    prim.bind(*lane_args, **params)
+                else:
+                    prim.impl(np, *(np.asarray(a) for a in lane_args), **params)
+            except Exception as exc:  # noqa: BLE001  (this lane's own failure)
+                failures[i] = exc
+    finally:
+        _current_trace.reset(token)
+    if not failures:
+        return
+    if len(failures) == n:
+        exc = failures[0]
+        raise exc  # its traceback shows where the example failed
+    by_type: dict[type, list[int]] = {}
+    for i, exc in failures.items():
+        by_type.setdefault(type(exc), []).append(i)
+    healthy = np.array([i for i in range(n) if i not in failures])
+    groups = [healthy] + [np.array(lanes) for lanes in by_type.values()]
+    if split_state.EXPLAIN is not None:
+        names = ", ".join(sorted({type(e).__name__ for e in failures.values()}))
+        what = f"{prim.name} raising {names}"
+        split_state.EXPLAIN.split_at("exception", what, False, len(groups), state.continuing)
+    raise state.split([(g, _NO_ENTRY) for g in groups], np.zeros(0, np.intp))
+
+
+_PLAIN_LEAVES = frozenset(
+    (np.ndarray, float, int, bool, complex, np.float64, np.float32, np.int64, np.bool_)
+)
+
+
+def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> tuple:
+    """Lanes alone in their group: the function runs on each example exactly as in the
+    loop, and the outputs are stacked as the loop's ``np.stack`` would (kept per example
+    with ``ragged="list"``)."""
+    # One example of each mapped leaf, as the loop's indexing gives it.
+    rows = [
+        None if ax is None else (leaf if ax == 0 else np.moveaxis(leaf, ax, 0))
+        for leaf, ax in zip(leaves, axes)
+    ]
+    results = []
+    try:
+        if len(leaves) == 1 and rows[0] is not None:  # the common case, kept tight
+            (r,) = rows
+            for lane in lanes.tolist():
+                results.append(call([r[lane]]))
+        else:
+            for lane in lanes.tolist():
+                results.append(call([x if r is None else r[lane] for x, r in zip(leaves, rows)]))
+    except Exception as exc:
+        return None, (int(lanes[len(results)]), exc)
+    if ragged == "list":
+        return (results, _RAGGED, None), None
+    if all(type(o) in _PLAIN_LEAVES for o in results):
+        outs, treedef = [[o] for o in results], tree_flatten(results[0])[1]
+    else:
+        outs, treedef = [], None
+        for lane, o in zip(lanes.tolist(), results):
+            flat, lane_def = tree_flatten(o)
+            if treedef is None:
+                treedef = lane_def
+            elif lane_def != treedef:
+                raise errors.SplitOutputMismatchError(
+                    f"vmap: the examples returned different structures: example {lanes[0]} "
+                    f"returned {treedef}, example {lane} returned {lane_def}. Every example "
+                    f"must return the same structure of arrays (the Python loop could not "
+                    f"np.stack them either); vmap(..., ragged='list') returns the list of "
+                    f"per-example results instead."
+                )
+            outs.append(flat)
+    stacked = []
+    for k in range(treedef.num_leaves):
+        column = [o[k] for o in outs]
+        try:
+            stacked.append(np.stack(column))
+        except ValueError:
+            shapes = [np.shape(c) for c in column]
+            if len(set(shapes)) == 1:
+                raise
+            detail = "; ".join(
+                f"example {lane}: shape {shape}" for lane, shape in zip(lanes[:8], shapes)
+            )
+            raise errors.SplitOutputMismatchError(
+                f"vmap: output leaf {k} has different shapes for different examples "
+                f"({detail}{', ...' if len(lanes) > 8 else ''}). The Python loop could "
+                f"not np.stack them either; return "
+                f"arrays of one shape (pad, or reduce) for every example, or pass "
+                f"vmap(..., ragged='list') for the list of per-example results."
+            ) from None
+    return (stacked, treedef, [_ROWS] * len(stacked)), None
+
+
+_ROWS = "rows"  # an output stacked from examples run one by one (batched, but maybe equal)
+
+
+_RAGGED = "ragged"  # a group's outputs kept per example (ragged="list")

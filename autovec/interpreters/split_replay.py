@@ -1,0 +1,305 @@
+"""Continuing runs of a loop-faithful vmap: a run that keeps going with one group at a
+split, narrows its values lazily to that group's lanes, and records its batched operations
+so that the groups it leaves behind replay the shared prefix instead of recomputing it
+(autovec/interpreters/split.py)."""
+
+from __future__ import annotations
+
+import math
+import weakref
+from typing import Any
+
+import numpy as np
+
+from autovec.core import Primitive, _current_trace
+from autovec.interpreters import split_state
+from autovec.interpreters.batching import (
+    BatchTrace,
+    BatchTracer,
+    SharedTracer,
+)
+from autovec.interpreters.split_state import _NO_ENTRY, SplitRequest, SplitState
+
+# Past this many recorded operations per call, later groups recompute the rest.
+MEMO_LIMIT_OPS = 200_000
+
+_MISS = object()
+
+
+class ContinuingBatchTrace(BatchTrace):
+    """A vmap run that continues with one group at a split (see above)."""
+
+    __slots__ = ()
+
+    def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        batched = stale = False
+        size = self.axis_size
+        for a in args:
+            if type(a) is BatchTracer and a._trace is self:
+                batched = True
+                val = a.val
+                if type(val) is _Gone or val.shape[a.bdim] != size:
+                    stale = True
+        if not batched:
+            return BatchTrace.process_primitive(self, prim, args, params)
+        state = self.split
+        if state.hitting:
+            out = _replay(self, state, prim, args, params)
+            if out is not _MISS:
+                return out
+        narrowed = tuple(_narrow(self, state, a) for a in args) if stale else args
+        try:
+            out = BatchTrace.process_primitive(self, prim, narrowed, params)
+        except SplitRequest as request:
+            # Some lanes fail here (lane_failure): continue with one group, then retry.
+            if request is not state.request or not request.groups:
+                raise
+            if _continue_with_one_group(self, state, request.groups, request.singles) is None:
+                raise  # no group large enough to continue: every lane runs alone
+            state.request = None
+            return self.process_primitive(prim, args, params)
+        if state.recording:
+            _record(self, state, prim, params, args, out)
+        return out
+
+
+def _narrow(trace: BatchTrace, state: SplitState, t: Any) -> Any:
+    """``t`` over the active lanes (a gather when it was computed on an earlier lane set)."""
+    if type(t) is not BatchTracer or t._trace is not trace:
+        return t
+    val = t.val
+    if type(val) is _Gone:
+        raise _Restart
+    size = val.shape[t.bdim]
+    if size == trace.axis_size:
+        return t
+    cached = state.cache.get(id(val))
+    if cached is None or cached[0] is not val:
+        positions = _positions(state, size)
+        if positions is None:  # not a lane set of this run's lineage (a broadcast axis)
+            return t
+        token = _current_trace.set(trace.parent)
+        try:
+            cached = (val, np.take(val, positions, axis=t.bdim))
+        finally:
+            _current_trace.reset(token)
+        state.cache[id(val)] = cached
+    return BatchTracer(trace, cached[1], t.bdim)
+
+
+def _positions(state: SplitState, size: int) -> np.ndarray | None:
+    """Where the active lanes are in the earlier lane set of ``size`` lanes (None when no
+    lane set of this run's lineage has that size).
+
+    ``state.steps`` holds each narrowing (the kept positions within the lane set before
+    it); ``state.positions[size]`` is (positions within that set of the lanes after
+    narrowing number ``version``, or None for all of them; ``version``).  Composing the
+    steps from the newest keeps every index as small as the active lane set."""
+    entry = state.positions.get(size)
+    if entry is None:
+        return None
+    base, version = entry
+    steps = state.steps
+    if version == len(steps):
+        return base
+    q = steps[-1]
+    for k in range(len(steps) - 2, version - 1, -1):
+        q = steps[k][q]
+    q = q if base is None else base[q]
+    state.positions[size] = (q, len(steps))
+    return q
+
+
+def _memo_view(state: SplitState) -> tuple[list, int]:
+    """The record a group leaving now may replay: this run's operations so far."""
+    if state.hitting:
+        return state.memo_src, state.memo_pos
+    return state.memo, len(state.memo)
+
+
+def _continue_with_one_group(
+    trace: BatchTrace, state: SplitState, entries: list, singles: np.ndarray
+) -> Any:
+    """Narrow the run to the group holding the lowest example among the groups of several
+    examples; leave the others (and the examples alone) for later runs.  Returns the
+    continuing group's log entry, or None when no group is large enough to continue
+    (the caller then abandons the run)."""
+    solo_below = state.call.solo_below
+    # The first run over every lane: positions ARE lanes (no gather of a batch-sized index).
+    full = len(state.lanes) == state.call.axis_size
+    large = [e for e in entries if len(e[0]) >= solo_below]
+    if not large:
+        return None
+    keep, keep_entry = min(large, key=lambda e: e[0][0])
+    prefix = state.log[: state.pos]
+    memo, memo_len = _memo_view(state)
+    pins = (
+        _pin(memo, memo_len)
+        if any(len(idx) >= solo_below and idx is not keep for idx, _ in entries)
+        else None
+    )
+    size = trace.axis_size
+    for idx, entry in entries:
+        if idx is keep:
+            continue
+        lanes = idx if full else state.lanes[idx]
+        if split_state.EXPLAIN is not None:
+            split_state.EXPLAIN.spawned(lanes)
+        if len(idx) < solo_below:  # cheaper run example by example than replayed
+            state.pending.append((lanes, None, None, 0, None, None))
+            continue
+        positions = dict(state.positions)
+        positions[size] = (None, len(state.steps))
+        log = prefix if entry is _NO_ENTRY else [*prefix, entry]
+        state.pending.append((lanes, log, memo, memo_len, (positions, [*state.steps, idx]), pins))
+    if len(singles):
+        state.pending.append((state.lanes[singles], None, None, 0, None, None))
+        if split_state.EXPLAIN is not None:
+            split_state.EXPLAIN.spawned(state.pending[-1][0])
+    state.positions[size] = (None, len(state.steps))
+    state.steps.append(keep)
+    state.lanes = keep if full else state.lanes[keep]
+    state.cache = {}
+    trace.axis_size = len(keep)
+    return keep_entry
+
+
+def _same_constant(a: Any, b: Any) -> bool:
+    """``a`` and ``b`` (unbatched inputs of one operation in two runs) give the same result."""
+    if a is b:
+        return True
+    ta = type(a)
+    if ta is not type(b):
+        return False
+    if ta is float:  # -0.0 is not 0.0 (x * -0.0 differs from x * 0.0)
+        return a == b and (a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b))
+    if ta is complex:
+        return repr(a) == repr(b)
+    if ta is int or ta is bool or ta is str or a is None:
+        return a == b
+    if ta is np.ndarray or isinstance(a, np.generic):
+        return (
+            a.dtype == b.dtype
+            and a.shape == b.shape
+            and a.size <= 64
+            and a.dtype.kind != "O"
+            and a.tobytes() == b.tobytes()
+        )
+    if ta is np.dtype:
+        return a == b
+    return False
+
+
+def _replay(trace: BatchTrace, state: SplitState, prim: Primitive, args: tuple, params: dict):
+    """The recorded output of this operation, or _MISS (which ends the replay)."""
+    pos = state.memo_pos
+    if pos < state.memo_len:
+        rprim, rparams, keys, outs = state.memo_src[pos]
+        if rprim is prim and len(keys) == len(args) and _same_params(rparams, params):
+            for a, (batched, key, bdim) in zip(args, keys):
+                if type(a) is BatchTracer and a._trace is trace:
+                    val = a.val
+                    if type(val) is np.ndarray:
+                        val = weakref.ref(val)
+                    elif type(val) is _Gone:
+                        val = val.ref
+                    if val is not key or not batched or a.bdim != bdim:
+                        break
+                elif batched or not _same_constant(
+                    a.val if type(a) is SharedTracer and a._trace is trace else a, key
+                ):
+                    break
+            else:
+                state.memo_pos = pos + 1
+                if prim.multiple_results:
+                    return tuple(_replayed(trace, *o) for o in outs)
+                key, bdim, shape, dtype = outs[0]
+                if bdim is not None and type(key) is weakref.ref:  # the common case
+                    val = key()
+                    return BatchTracer(
+                        trace, _Gone(key, shape, dtype) if val is None else val, bdim
+                    )
+                return _replayed(trace, key, bdim, shape, dtype)
+    state.hitting = False
+    state.memo = state.memo_src[:pos]
+    state.memo_src = None
+    return _MISS
+
+
+def _same_params(a: dict, b: dict) -> bool:
+    if a is b or (not a and not b):
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001  (parameters that do not compare: recompute)
+        return False
+
+
+def _replayed(trace: BatchTrace, key: Any, bdim: int | None, shape: Any, dtype: Any) -> Any:
+    if bdim is None:  # an unbatched result, kept as it was
+        return key.copy() if type(key) is np.ndarray else key  # the caller may write into it
+    if type(key) is weakref.ref:
+        val = key()
+        return BatchTracer(trace, _Gone(key, shape, dtype) if val is None else val, bdim)
+    return BatchTracer(trace, key, bdim)
+
+
+def _key(val: Any) -> Any:
+    """What identifies a batched value in the record: a weak reference to its array."""
+    if type(val) is np.ndarray:
+        return weakref.ref(val)
+    if type(val) is _Gone:
+        return val.ref
+    return val  # a value of an enclosing transformation: held (no weak references)
+
+
+class _Gone:
+    """A recorded value no longer alive: its shape and dtype, for the tracer that holds it."""
+
+    __slots__ = ("ref", "shape", "dtype")
+
+    def __init__(self, ref: Any, shape: tuple, dtype: np.dtype):
+        self.ref, self.shape, self.dtype = ref, shape, dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+class _Restart(BaseException):
+    """A group replaying the record needs a value that is gone: run it again, computing."""
+
+
+def _record(trace: BatchTrace, state: SplitState, prim, params, args, out) -> None:
+    keys = []
+    for a in args:
+        if type(a) is BatchTracer and a._trace is trace:
+            keys.append((True, _key(a.val), a.bdim))
+        elif type(a) is SharedTracer and a._trace is trace:
+            keys.append((False, a.val, None))  # the same plain value in every run
+        else:
+            keys.append((False, a, None))
+    outs = []
+    for o in out if prim.multiple_results else (out,):
+        if type(o) is BatchTracer and o._trace is trace:
+            v = o.val
+            outs.append((_key(v), o.bdim, v.shape, v.dtype))
+        else:
+            outs.append((o.copy() if type(o) is np.ndarray else o, None, None, None))
+    state.memo.append((prim, params, tuple(keys), tuple(outs)))
+    call = state.call
+    call.memo_ops += 1
+    if call.memo_ops >= MEMO_LIMIT_OPS:
+        state.recording = False
+
+
+def _pin(memo: list, memo_len: int) -> list:
+    """The recorded values alive now (a group leaving keeps them for its run)."""
+    pins = []
+    for i in range(memo_len):
+        for key, bdim, _, _ in memo[i][3]:
+            if bdim is not None and type(key) is weakref.ref:
+                v = key()
+                if v is not None:
+                    pins.append(v)
+    return pins
