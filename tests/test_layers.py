@@ -46,6 +46,8 @@ OVER_BUDGET = {
     # x[i] and its updates (the in-place and data-dependent work, 488 on main): MaskedRead
     # and its reductions can move to a module of their own.
     "autovec/numpy/indexing.py": 530,
+    # in-place writes work in flight; split next.
+    "autovec/interpreters/batching.py": 620,
 }
 
 _LAYER_LINE = re.compile(r"^ {4}(\d+) {2}(.*)$")
@@ -275,16 +277,17 @@ def test_no_import_cycle():
     )
 
 
-def test_numpy_modules_stay_small():
-    """Every module of ``autovec.numpy`` holds one subject, in at most ``MAX_CODE_LINES``
-    code lines (``python tests/test_layers.py`` prints every module's size, the engine's
-    too).  The face is exempt: its lines are the explicit list of the names it re-exports,
-    so that IDEs and type checkers see each one."""
+def test_modules_stay_small():
+    """Every module of ``autovec.numpy`` and ``autovec.interpreters`` holds one subject, in
+    at most ``MAX_CODE_LINES`` code lines (``python tests/test_layers.py`` prints every
+    module's size, the engine's too).  The face of ``autovec.numpy`` is exempt: its lines
+    are the explicit list of the names it re-exports, so that IDEs and type checkers see
+    each one."""
     big = {
         path: n
         for path, n in sizes().items()
-        if path.startswith("autovec/numpy/")
-        and not path.endswith("__init__.py")
+        if path.startswith(("autovec/numpy/", "autovec/interpreters/"))
+        and path != "autovec/numpy/__init__.py"
         and n > OVER_BUDGET.get(path, MAX_CODE_LINES)
     }
     assert not big, (
