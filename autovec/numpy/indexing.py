@@ -90,8 +90,9 @@ def _getitem_bool_scalars(x: Any, index: tuple) -> Any:
         for it in index
     ):
         raise errors.UnsupportedOperationError(
-            "a boolean scalar index (x[True]) together with array indices is not supported on "
-            "a traced value; use expand_dims (or x[None]) and index separately."
+            "a boolean scalar index beside array indices (x[True, i]) is not supported on a "
+            "traced value. Leave the True out (x[i] gives the same values: it broadcasts "
+            "against the arrays and adds no axis); with False the result is empty."
         )
 
     def advanced(it: Any) -> bool:
