@@ -32,7 +32,8 @@ from autovec.core import (
     plain_ndarray,
     raise_numpy_write_error,
 )
-from autovec.prims.scatter import copy_p
+from autovec.prims import scatter
+from autovec.prims.scatter import copy_p, scatter_p
 from autovec.prims.shape import broadcast_batch, convert_element_type_p, moveaxis
 from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
 
@@ -122,9 +123,15 @@ class SharedTracer(BatchTracer):
         return self.val.ndim
 
 
+_PY_SCALARS = (int, float, complex, bool)  # weak scalars: they broadcast against anything
+
 # Set (only for the duration of one bind) by an operator whose left operand is a dead
 # temporary: its buffer may receive the result.  See autovec/numpy/_elision.py.
 ELIDE_INTO: Any = None
+# Set by ``x[i] = v`` (autovec/numpy/indexing.py) while it computes the updated value that
+# ``x`` then takes: a scatter into ``x`` may write into x's own buffer when nothing else
+# refers to it, so that a per-example write costs per-example work, not a copy of the batch.
+WRITE_INTO: Any = None
 # Arrays smaller than this are not worth it: the allocator recycles small blocks cheaply.
 _ELIDE_MIN_SIZE = 1 << 15
 
@@ -154,6 +161,8 @@ class BatchTrace(Trace):
 
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
         global ELIDE_INTO
+        if WRITE_INTO is not None and prim is scatter_p and args[0] is WRITE_INTO:
+            return self._scatter_into(args, params)
         target = ELIDE_INTO
         if target is not None:
             if not params and self.parent is EVAL_TRACE:
@@ -171,6 +180,10 @@ class BatchTrace(Trace):
         return self._process(prim, args, params)
 
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        if prim.xp_function is not None and not params and self.parent is EVAL_TRACE:
+            out = self._call_ufunc(prim, args)
+            if out is not None:
+                return out
         vals = []
         dims = []
         batched = False
@@ -206,6 +219,67 @@ class BatchTrace(Trace):
         if prim.multiple_results:
             return tuple(o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim))
         return out if out_dim is None else BatchTracer(self, out, out_dim)
+
+    def _call_ufunc(self, prim: Primitive, args: tuple) -> BatchTracer | None:
+        """The hot path of eager vmap, ``x * y`` and ``np.exp(x)`` on NumPy batches whose
+        batch axes already line up (what the elementwise rule would leave as they are):
+        call the NumPy function on the batches directly, as the rule's ``bind`` would."""
+        if prim.multiple_results or len(args) > 2:
+            return None
+        a = args[0]
+        if type(a) is BatchTracer and a._trace is self:
+            va, d = a.val, a.bdim
+            if type(va) is not np.ndarray:
+                return None
+            if len(args) == 1:
+                return BatchTracer(self, getattr(np, prim.xp_function)(va), d)
+            b = args[1]
+            if type(b) is BatchTracer and b._trace is self:
+                vb = b.val
+                if b.bdim != d or type(vb) is not np.ndarray or vb.ndim != va.ndim:
+                    return None
+            elif type(b) in _PY_SCALARS:
+                vb = b
+            else:
+                return None
+        elif type(a) in _PY_SCALARS and len(args) == 2:
+            b = args[1]
+            if type(b) is not BatchTracer or b._trace is not self:
+                return None
+            va, vb, d = a, b.val, b.bdim
+            if type(vb) is not np.ndarray:
+                return None
+        else:
+            return None
+        return BatchTracer(self, getattr(np, prim.xp_function)(va, vb), d)
+
+    def _scatter_into(self, args: tuple, params: dict) -> Any:
+        """``scatter`` of ``x[i] = v``: in place when ``x``'s buffer is owned -- a whole,
+        writeable, C-ordered array with the batch axis first that no other array, tracer or
+        caller refers to (its reference count says so) -- and by a copy otherwise."""
+        global _OWN_REFS
+        target = args[0]
+        v = target.val
+        if (
+            self.parent is not EVAL_TRACE
+            or target._trace is not self
+            or target.bdim != 0
+            or type(v) is not np.ndarray
+            or v.base is not None
+            or not v.flags.c_contiguous
+            or not v.flags.writeable
+        ):
+            return self._process(scatter_p, args, params)
+        if _OWN_REFS is None:
+            _OWN_REFS = _own_refs()
+        if sys.getrefcount(v) > _OWN_REFS:
+            return self._process(scatter_p, args, params)  # a view or another value reads it
+        del v
+        scatter.WRITE_IN_PLACE = target.val
+        try:
+            return self._process(scatter_p, args, params)
+        finally:
+            scatter.WRITE_IN_PLACE = None
 
     def _elide(self, prim: Primitive, args: tuple) -> BatchTracer | None:
         """Compute a ufunc into the buffer of the dead temporary ``ELIDE_INTO`` when that
@@ -268,6 +342,42 @@ def shared_value(trace: BatchTrace, x: Any) -> Any:
     """``x`` (a plain value every example of ``trace`` shares) as a ``SharedTracer`` when it
     is an ndarray; other values (NumPy scalars, outer tracers) as they are."""
     return SharedTracer(trace, x) if type(x) is np.ndarray else x
+
+
+def write_basic(x: BatchTracer, items: tuple, value: Any) -> bool:
+    """``x[items] = value`` (``items``: ints in range and slices) written straight into
+    ``x``'s own buffer, as NumPy writes into an array: eager vmap only, when the buffer is a
+    whole, writeable, C-ordered array with the batch axis first that no other array, tracer
+    or caller refers to (its reference count says so).  ``value`` is already converted and
+    shaped to broadcast against the indexed example.  False (nothing written) otherwise."""
+    global _OWN_REFS
+    trace = x._trace
+    if trace.parent is not EVAL_TRACE or x.bdim != 0 or _current_trace.get() is not trace:
+        return False
+    if type(value) is BatchTracer and value._trace is trace:
+        src = value.val
+        if type(src) is not np.ndarray:
+            return False
+        src = np.moveaxis(src, value.bdim, 0) if value.bdim else src
+        rank = sum(type(it) is slice for it in items) + x.val.ndim - 1 - len(items)
+        missing = rank - (src.ndim - 1)
+        if missing > 0:  # align the example axes to the right, after the batch axis
+            src = src.reshape((src.shape[0],) + (1,) * missing + src.shape[1:])
+    elif isinstance(value, Tracer):
+        return False
+    else:
+        src = value
+    v = x.val
+    if type(v) is not np.ndarray or v.base is not None or not v.flags.c_contiguous:
+        return False
+    if not v.flags.writeable:
+        return False
+    if _OWN_REFS is None:
+        _OWN_REFS = _own_refs()
+    if sys.getrefcount(v) > _OWN_REFS:
+        return False  # a view or another value reads this buffer: the update makes a new one
+    v[(slice(None), *items)] = src
+    return True
 
 
 def _raise_for_one_example(prim: Primitive, args: tuple, params: dict, err: Exception) -> None:

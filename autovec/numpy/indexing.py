@@ -28,6 +28,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import Tracer, get_aval
+from autovec.interpreters import batching
 from autovec.interpreters.split import per_example
 from autovec.numpy._convert import arr
 from autovec.numpy._util import PY_SCALARS, holds_tracer, is_traced, ndim, shape
@@ -119,6 +120,10 @@ def _getitem_bool_scalars(x: Any, index: tuple) -> Any:
 
 def getitem(x: Any, index: Any) -> Any:
     """NumPy's indexing ``x[index]`` on a traced value (or a plain array, eagerly)."""
+    if type(index) is int and isinstance(x, Tracer) and x.ndim:
+        n = x.shape[0]
+        if -n <= index < n:  # x[i], the hot path of per-example loops
+            return getitem_p.bind(x, index=(index,))
     x = arr(x)
     refuse_fields(x, index)
     if not isinstance(index, tuple):
@@ -364,9 +369,38 @@ def update(x: Any, index: Any, value: Any = None, ufunc: Any = None) -> Any:
 
 def setitem(self: Tracer, index: Any, value: Any) -> None:
     """``x[index] = value`` on a tracer (``Tracer.__setitem__``): ``x`` takes the updated
-    value.  Views of ``x`` taken before keep the old values (see the module doc)."""
+    value (computed in ``x``'s own buffer where eager vmap owns it)."""
     refuse_fields(self, index)
-    self._become(update(self, index, value))
+    if type(self) is batching.BatchTracer and _write_basic(self, index, value):
+        return
+    outer = batching.WRITE_INTO
+    batching.WRITE_INTO = self
+    try:
+        new = update(self, index, value)
+    finally:
+        batching.WRITE_INTO = outer
+    self._become(new)
+
+
+def _write_basic(x: Any, index: Any, value: Any) -> bool:
+    """``x[index] = value`` for an index of in-range ints and slices, written into the
+    batch's own buffer when eager vmap owns it (a per-example write then costs per-example
+    work, not a copy of the batch); False when the general path must run."""
+    items = index if type(index) is tuple else (index,)
+    shp = shape(x)
+    if len(items) > len(shp) or isinstance(value, MaskedRead):
+        return False
+    for it, n in zip(items, shp):
+        if type(it) is int:
+            if not -n <= it < n:
+                return False
+        elif type(it) is not slice:
+            return False
+    value = as_value(x, value)
+    if ndim(value):  # a scalar broadcasts anywhere
+        target = tuple(len(range(*it.indices(n))) for it, n in zip(items, shp) if type(it) is slice)
+        value = fit_value(value, target + shp[len(items) :])
+    return batching.write_basic(x, items, value)
 
 
 def refuse_fields(x: Any, index: Any) -> None:

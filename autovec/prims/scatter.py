@@ -23,7 +23,15 @@ from autovec.prims.shape import bdim_to_front, expand_to_rank, moveaxis
 # ------------------------------------------------------------------------------ scatter
 
 
+# Set (only for the duration of one bind) by eager vmap to a C-contiguous buffer that it owns
+# and whose tracer takes the result (``x[i] = v``): the scatter then writes into it instead of
+# copying the whole batch.  See ``BatchTrace.process_primitive``.
+WRITE_IN_PLACE: Any = None
+
+
 def _scatter_impl(xp: Any, x: Any, pos: Any, *v: Any, ufunc: str | None) -> Any:
+    if x is WRITE_IN_PLACE:  # eager vmap's own buffer (BatchTrace._scatter_into)
+        return _scatter_into(xp, x, pos, *v, ufunc=ufunc)
     # A C-ordered copy, so that its flat reshape is a view we can write through.
     return _scatter_into(xp, xp.array(x, copy=True, order="C"), pos, *v, ufunc=ufunc)
 
