@@ -9,9 +9,12 @@ unbatched: they pass through with ``bdim=None`` and are never broadcast unless a
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
+import math
 import sys
+import types
 import warnings
 import weakref
 from collections.abc import Callable
@@ -33,20 +36,39 @@ from autovec.core import (
     raise_numpy_write_error,
 )
 from autovec.prims import scatter
-from autovec.prims.scatter import copy_p, scatter_p
-from autovec.prims.shape import broadcast_batch, convert_element_type_p, moveaxis
+from autovec.prims.elementwise import UNARY
+from autovec.prims.scatter import copy_p, scatter_p, set_part_p
+from autovec.prims.shape import (
+    broadcast_batch,
+    broadcast_to_p,
+    convert_element_type_p,
+    expand_dims_p,
+    flip_p,
+    getitem_p,
+    moveaxis,
+    reshape_p,
+    squeeze_p,
+    to_slice_index,
+    transpose_p,
+)
+from autovec.prims.windows import windows_p
 from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 
 class BatchTracer(Tracer):
     """A batched value: ``val`` holds every example, stacked along axis ``bdim``."""
 
-    __slots__ = ("val", "bdim")
+    __slots__ = ("val", "bdim", "_view", "_views", "_readonly", "__weakref__")
 
     def __init__(self, trace: BatchTrace, val: Any, bdim: int):
         self._trace = trace
         self.val = val
         self.bdim = bdim
+        # (base, prim, params) when this value is, in the loop, a view of ``base`` made by
+        # ``prim``: writes into it reach ``base``, and writes into ``base`` reach it.
+        self._view: tuple | None = None
+        self._views: dict | None = None  # id -> weak reference of each live view of this one
+        self._readonly = False  # a read-only view in NumPy (broadcast_to, diagonal, ...)
 
     @property
     def aval(self) -> ShapedArray:
@@ -69,12 +91,23 @@ class BatchTracer(Tracer):
         return self.val.ndim - 1
 
     def _become(self, other: Any) -> None:
-        """Take ``other``'s value (in-place updates: ``x[i] = v``, ``x.sort()``, ...).
-
-        ``other`` is normally a tracer of this same trace.  A value of an enclosing
-        transformation (or a constant) is the same for every example, so it is broadcast;
-        a value batched by an inner vmap cannot be adopted: it differs per inner example.
+        """Take ``other``'s value (in-place updates: ``x[i] = v``, ``x.sort()``, ...), as
+        NumPy's write into memory would: a base this value is a view of takes the new
+        values too, and so does every live view of it (or of that base).  A read-only view
+        raises NumPy's error; a value every example shares raises ``SharedStateWriteError``.
         """
+        if self._readonly:
+            raise ValueError("assignment destination is read-only")
+        check_not_shared(self)
+        self._take(other)
+        if self._view is not None or self._views:
+            _write_through(self)
+
+    def _take(self, other: Any) -> None:
+        """Hold ``other``'s value from now on.  ``other`` is normally a tracer of this same
+        trace.  A value of an enclosing transformation (or a constant) is the same for every
+        example, so it is broadcast; a value batched by an inner vmap cannot be adopted: it
+        differs per inner example."""
         trace = self._trace
         if type(other) is BatchTracer and other._trace is trace:
             self.val, self.bdim = other.val, other.bdim
@@ -124,6 +157,11 @@ class SharedTracer(BatchTracer):
 
 
 _PY_SCALARS = (int, float, complex, bool)  # weak scalars: they broadcast against anything
+# The shared traced values of the vmap call in progress (``_vmap_call``), per thread.
+_SHARED: contextvars.ContextVar[dict[int, Any] | None] = contextvars.ContextVar(
+    "autovec_shared", default=None
+)
+_ALL = slice(None)
 
 # Set (only for the duration of one bind) by an operator whose left operand is a dead
 # temporary: its buffer may receive the result.  See autovec/numpy/_elision.py.
@@ -150,7 +188,7 @@ _OWN_REFS: int | None = None
 class BatchTrace(Trace):
     """One ``vmap`` in progress: its batch size and name."""
 
-    __slots__ = ("axis_size", "axis_name", "split")
+    __slots__ = ("axis_size", "axis_name", "split", "shared")
     kind = "batched by vmap"
 
     def __init__(self, parent: Trace, axis_size: int, axis_name: Any = None):
@@ -158,6 +196,10 @@ class BatchTrace(Trace):
         self.axis_size = axis_size
         self.axis_name = axis_name
         self.split = None  # eager vmap: the split state (autovec/interpreters/split.py)
+        # id -> value, for the traced values of enclosing transformations that every example
+        # of the vmap call in progress shares (unbatched arguments, closed-over values): they
+        # are never written here (``check_not_shared``).  One dict for all the call's traces.
+        self.shared: dict[int, Any] = _SHARED.get() or {}
 
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
         global ELIDE_INTO
@@ -180,10 +222,20 @@ class BatchTrace(Trace):
         return self._process(prim, args, params)
 
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        if prim.xp_function is not None and not params and self.parent is EVAL_TRACE:
-            out = self._call_ufunc(prim, args)
-            if out is not None:
-                return out
+        view = _VIEWS.get(prim)
+        if self.parent is EVAL_TRACE:  # eager vmap's hot paths: x * y, np.exp(x), x[i]
+            if view is None and prim.xp_function is not None and not params:
+                out = self._call_ufunc(prim, args)
+                if out is not None:
+                    return out
+            elif prim is getitem_p:
+                x = args[0]
+                if type(x) is BatchTracer and x._trace is self and x.bdim == 0:
+                    v = x.val
+                    if type(v) is np.ndarray:  # what the rule computes, without its binds
+                        t = BatchTracer(self, v[(_ALL, *to_slice_index(params["index"]))], 0)
+                        _link(t, x, prim, params, view)
+                        return t
         vals = []
         dims = []
         batched = False
@@ -206,6 +258,8 @@ class BatchTrace(Trace):
         try:
             if not batched:
                 out = prim.bind(*vals, **params)
+                if view is not None and id(args[0]) in self.shared:
+                    self.shared[id(out)] = out  # a view of a shared value is shared too
                 return _keep_shared(self, out, prim) if shared else out
             out, out_dim = prim.batch(self.axis_size, tuple(vals), tuple(dims), **params)
         except Exception as err:
@@ -218,7 +272,20 @@ class BatchTrace(Trace):
             _current_trace.reset(token)
         if prim.multiple_results:
             return tuple(o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim))
-        return out if out_dim is None else BatchTracer(self, out, out_dim)
+        if out_dim is None:
+            return out
+        t = BatchTracer(self, out, out_dim)
+        if view is not None:
+            _link(t, args[0], prim, params, view)
+        return t
+
+    def _apply(self, prim: Primitive, x: BatchTracer, params: dict) -> tuple:
+        """The batching rule of ``prim`` on ``x`` alone: its batched value and batch axis."""
+        token = _current_trace.set(self.parent)
+        try:
+            return prim.batch(self.axis_size, (x.val,), (x.bdim,), **params)
+        finally:
+            _current_trace.reset(token)
 
     def _call_ufunc(self, prim: Primitive, args: tuple) -> BatchTracer | None:
         """The hot path of eager vmap, ``x * y`` and ``np.exp(x)`` on NumPy batches whose
@@ -259,10 +326,11 @@ class BatchTrace(Trace):
         caller refers to (its reference count says so) -- and by a copy otherwise."""
         global _OWN_REFS
         target = args[0]
+        if self.parent is not EVAL_TRACE or type(target) is not BatchTracer:
+            return self._process(scatter_p, args, params)
         v = target.val
         if (
-            self.parent is not EVAL_TRACE
-            or target._trace is not self
+            target._trace is not self
             or target.bdim != 0
             or type(v) is not np.ndarray
             or v.base is not None
@@ -344,6 +412,230 @@ def shared_value(trace: BatchTrace, x: Any) -> Any:
     return SharedTracer(trace, x) if type(x) is np.ndarray else x
 
 
+# ------------------------------------------------------------------ views and shared values
+
+# How the output of each view-making primitive relates to its first operand in NumPy: a view
+# that writes go through ("view"), a read-only view ("read_only"), or the real or imaginary
+# part of a complex array ("part"; of a real array, ``real`` is the array itself and ``imag``
+# a new read-only array of zeros).  Until the primitives declare this fact themselves.
+_VIEWS: dict[Primitive, str] = {
+    getitem_p: "view",
+    transpose_p: "view",
+    reshape_p: "view",  # when the loop's reshape can be a view: see _loop_layout
+    expand_dims_p: "view",
+    squeeze_p: "view",
+    flip_p: "view",
+    broadcast_to_p: "read_only",
+    windows_p: "read_only",
+    UNARY["real"]: "part",
+    UNARY["imag"]: "part",
+}
+
+
+def _link(t: BatchTracer, base: Any, prim: Primitive, params: dict, kind: str) -> None:
+    """Record that ``t`` (just made by ``prim`` from ``base``) is a view of ``base``."""
+    if type(base) is not BatchTracer or base._trace is not t._trace:
+        return
+    if prim is getitem_p and t.val.ndim == 1:
+        return  # x[i] with integers only: a NumPy scalar, a copy (x[i, ...]: zero_d_view)
+    if kind == "part" and base.dtype.kind != "c":
+        if prim is UNARY["imag"]:
+            t._readonly = True  # NumPy: a new read-only array of zeros, not a view
+            return
+    t._readonly = base._readonly or kind == "read_only"
+    _attach(t, base, prim, params)
+
+
+def _attach(t: BatchTracer, base: BatchTracer, prim: Primitive | None, params: Any) -> None:
+    t._view = (base, prim, params)
+    views = base._views
+    if views is None:
+        views = base._views = {}
+    key = id(t)
+    views[key] = weakref.ref(t, lambda _, views=views, key=key: views.pop(key, None))
+
+
+def zero_d_view(x: Any, base: Any, index: tuple) -> Any:
+    """``x``, the 0-d ``base[index]`` written with an Ellipsis (``a[0, ...]``): unlike
+    ``a[0]``, a view in NumPy, so that writes through it reach ``base``."""
+    if type(x) is BatchTracer and type(base) is BatchTracer and base._trace is x._trace:
+        x._readonly = base._readonly
+        _attach(x, base, getitem_p, {"index": index})
+    return x
+
+
+def read_only(x: Any, base: Any = None, recompute: Callable[[Any], Any] | None = None) -> Any:
+    """Mark ``x`` as a read-only view, as NumPy returns it (``diagonal``): writes into it
+    raise NumPy's ValueError instead of being lost.  With ``base`` (the array it views) and
+    ``recompute`` (which makes ``x`` from ``base`` again), a write into ``base`` reaches it.
+    Returns ``x``."""
+    if type(x) is not BatchTracer:
+        return x
+    x._readonly = True
+    if type(base) is BatchTracer and base._trace is x._trace and recompute is not None:
+        if x._view is not None:
+            _detach(x)
+        _attach(x, base, None, recompute)
+    return x
+
+
+def _write_through(t: BatchTracer) -> None:
+    """After ``t`` took new values: every base it is a view of takes them at the positions
+    the view covers, then every live view of the outermost base is recomputed from it."""
+    chain = []
+    node = t
+    while node._view is not None:
+        chain.append(node)
+        node = node._view[0]
+        check_not_shared(node)
+    trace = t._trace
+    global WRITE_INTO
+    token = _current_trace.set(trace)
+    outer = WRITE_INTO
+    try:
+        root = t
+        for child in chain:
+            if not _is_loop_view(child):
+                _detach(child)
+                break
+            base, prim, params = child._view
+            WRITE_INTO = base  # the scatter may write into base's buffer if it owns it
+            base._take(_written_back(base, child, prim, params))
+            WRITE_INTO = outer
+            root = base
+        _refresh(root)
+    finally:
+        WRITE_INTO = outer
+        _current_trace.reset(token)
+
+
+def _written_back(base: BatchTracer, view: BatchTracer, prim: Primitive, params: dict) -> Any:
+    """``base`` with the values of ``view`` (one of its views) written where it covers."""
+    if _VIEWS[prim] == "part" and base.dtype.kind == "c":
+        return set_part_p.bind(base, view, part=prim.name)
+    return scatter_p.bind(base, _view_positions(prim, params, base.shape), view, ufunc=None)
+
+
+@functools.lru_cache(maxsize=512)
+def _positions_cached(prim: Primitive, params: tuple, shape: tuple) -> np.ndarray:
+    iota = np.arange(math.prod(shape), dtype=np.intp).reshape(shape)
+    out = np.array(prim.impl(np, iota, **dict(params)), dtype=np.intp)
+    out.flags.writeable = False
+    return out
+
+
+def _view_positions(prim: Primitive, params: dict, shape: tuple) -> np.ndarray:
+    """For each element of ``prim``'s view of an array of ``shape``, its flat position."""
+    return _positions_cached(prim, tuple(sorted(params.items())), tuple(shape))
+
+
+def _refresh(root: BatchTracer) -> None:
+    """Recompute every live view of ``root`` (and their views) from its current value."""
+    trace = root._trace
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not node._views:
+            continue
+        for ref in list(node._views.values()):
+            child = ref()
+            if child is None or child._view is None or child._view[0] is not node:
+                continue
+            if not _is_loop_view(child):
+                _detach(child)
+                continue
+            _, prim, params = child._view
+            if prim is None:  # a read-only view made by a composition (``read_only``)
+                token = _current_trace.set(trace)
+                try:
+                    new = params(node)
+                finally:
+                    _current_trace.reset(token)
+                child.val, child.bdim = new.val, new.bdim
+            else:
+                child.val, child.bdim = trace._apply(prim, node, params)
+            stack.append(child)
+
+
+def _detach(view: BatchTracer) -> None:
+    base = view._view[0]
+    view._view = None
+    if base._views:
+        base._views.pop(id(view), None)
+
+
+def _is_loop_view(t: BatchTracer) -> bool:
+    """Whether ``t`` shares memory with its base in the loop: always, except for a reshape
+    that NumPy can only do by copying (``x.T.reshape(-1)``)."""
+    prim = t._view[1]
+    return prim is not reshape_p or _loop_layout(t) is not None
+
+
+def _loop_layout(t: BatchTracer) -> np.ndarray | None:
+    """A stand-in for ``t``'s example with the strides the loop's array would have (over a
+    scratch buffer that nothing reads), or None where the loop's reshape copies."""
+    if t._view is None:
+        shape = t.shape
+        val = t.val
+        if type(val) is np.ndarray and val.shape[t.bdim]:
+            strides = val.strides[: t.bdim] + val.strides[t.bdim + 1 :]
+        else:  # no example to look at (jit, an empty batch): a fresh array's layout
+            strides = _c_strides(shape, t.dtype)
+        return _strided(shape, strides, t.dtype)
+    base, prim, params = t._view
+    if prim is None:  # made by a composition: laid out as a fresh array
+        return _strided(t.shape, _c_strides(t.shape, t.dtype), t.dtype)
+    layout = _loop_layout(base)
+    if layout is None:  # the base is itself a copy in the loop: a fresh C-ordered array
+        layout = _strided(base.shape, _c_strides(base.shape, base.dtype), base.dtype)
+    if prim is reshape_p:
+        try:
+            return np.reshape(layout, params["new_sizes"], copy=False)
+        except ValueError:
+            return None
+    if _VIEWS[prim] == "part":
+        return getattr(layout, prim.name) if layout.dtype.kind == "c" else layout
+    return prim.impl(np, layout, **params)
+
+
+def _c_strides(shape: tuple, dtype: np.dtype) -> tuple:
+    strides, step = [], dtype.itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
+
+
+def _strided(shape: tuple, strides: tuple, dtype: np.dtype) -> np.ndarray:
+    strides = tuple(abs(s) for s in strides)
+    span = sum((n - 1) * s for n, s in zip(shape, strides) if n) + dtype.itemsize
+    buffer = np.empty(span if all(shape) else dtype.itemsize, np.uint8)
+    return np.ndarray(shape, dtype, buffer=buffer, strides=strides)
+
+
+def check_not_shared(x: Any) -> None:
+    """Raise ``SharedStateWriteError`` when ``x`` is a value that every example of a vmap in
+    progress shares (an unbatched argument or a closed-over value of an enclosing
+    transformation): the loop would write it once per example."""
+    t = _current_trace.get()
+    home = x._trace
+    while t is not None and t is not home:
+        if type(t) is BatchTrace and id(x) in t.shared:
+            raise errors.SharedStateWriteError(_SHARED_MESSAGE)
+        t = t.parent
+
+
+_SHARED_MESSAGE = (
+    "The function wrote into an array that every example shares (an argument with "
+    "in_axes=None, or an array it closes over or reads as a global). The loop would write "
+    "it once per example, each example seeing the writes of the ones before; vmap runs the "
+    "function once for the whole batch and cannot. Write into a copy made inside the "
+    "function (w = w.copy(), then w += 1), build a new array (w = w + 1, or "
+    "autovec.numpy.set_at(w, i, v) for w[i] = v), or batch the argument (in_axes=0) if each "
+    "example needs its own."
+)
+
+
 def write_basic(x: BatchTracer, items: tuple, value: Any) -> bool:
     """``x[items] = value`` (``items``: ints in range and slices) written straight into
     ``x``'s own buffer, as NumPy writes into an array: eager vmap only, when the buffer is a
@@ -354,6 +646,8 @@ def write_basic(x: BatchTracer, items: tuple, value: Any) -> bool:
     trace = x._trace
     if trace.parent is not EVAL_TRACE or x.bdim != 0 or _current_trace.get() is not trace:
         return False
+    if x._readonly or x._view is not None:
+        return False  # the general path raises NumPy's error, or writes through to the base
     if type(value) is BatchTracer and value._trace is trace:
         src = value.val
         if type(src) is not np.ndarray:
@@ -377,6 +671,8 @@ def write_basic(x: BatchTracer, items: tuple, value: Any) -> bool:
     if sys.getrefcount(v) > _OWN_REFS:
         return False  # a view or another value reads this buffer: the update makes a new one
     v[(slice(None), *items)] = src
+    if x._views:
+        _refresh(x)
     return True
 
 
@@ -694,19 +990,33 @@ def _vmap_call(
             )
         )
 
-    rest = (axis_name, out_axes, fallback, randomness, fun) + (
-        (ragged,) if ragged != "error" else ()
-    )
-    if IS_DASK is not None and any(IS_DASK(x) for x in leaves):
-        if randomness == "loop":  # the blocks cannot continue one stream: draws raise
-            rest = (axis_name, out_axes, fallback, "dask", fun) + rest[5:]
+    # Every run of the function (batched, per group, lane by lane, per chunk or block) sees
+    # the shared arrays read-only and the shared traced values listed ("shared arrays" below).
+    shared: dict[int, Any] = {}
+    reachable = [leaf for leaf, ax in zip(leaves, norm_axes) if ax is None] + _reachable(fun)
+    protected = _protect(shared, reachable)
+    token = _SHARED.set(shared)
+    try:
+        rest = (axis_name, out_axes, fallback, randomness, fun) + (
+            (ragged,) if ragged != "error" else ()
+        )
+        if IS_DASK is not None and any(IS_DASK(x) for x in leaves):
+            if randomness == "loop":  # the blocks cannot continue one stream: draws raise
+                rest = (axis_name, out_axes, fallback, "dask", fun) + rest[5:]
 
-        def run_block(*block: Any) -> Any:  # one block's examples, on a dask worker
-            m = next((np.shape(x)[a] for x, a in zip(block, norm_axes) if a is not None), n)
-            return _run(call, list(block), norm_axes, m, rest, chunking)
+            def run_block(*block: Any) -> Any:  # one block's examples, on a dask worker
+                m = next((np.shape(x)[a] for x, a in zip(block, norm_axes) if a is not None), n)
+                return _run(call, list(block), norm_axes, m, rest, chunking)
 
-        return RUN_DASK(run_block, leaves, norm_axes, n, out_axes)
-    return _run(call, leaves, norm_axes, n, rest, chunking)
+            return RUN_DASK(run_block, leaves, norm_axes, n, out_axes)
+        return _run(call, leaves, norm_axes, n, rest, chunking)
+    except ValueError as err:
+        if protected and "read-only" in str(err) and _wrote_into(err, protected):
+            raise errors.SharedStateWriteError(_SHARED_MESSAGE) from err
+        raise
+    finally:
+        _SHARED.reset(token)
+        _unprotect(protected)
 
 
 def _run(call, leaves, axes, n, rest, chunking) -> Any:
@@ -753,6 +1063,137 @@ OUT_OF_MEMORY: Callable[..., BaseException] | None = None
 IS_DASK: Callable[[Any], bool] | None = None
 RUN_DASK: Callable[..., Any] = None  # type: ignore[assignment]
 LANE_FAILURE: Callable[..., None] | None = None
+
+
+# ---------------------------------------------------------------------- shared arrays
+# What every example shares -- unbatched arguments, arrays the function closes over or reads
+# as globals -- would be written once per example by the loop, each example seeing the writes
+# of those before it; vmap runs the function once.  Such arrays are read-only while the
+# function runs (NumPy then refuses the write, and vmap says why), and such traced values of
+# enclosing transformations are listed in the trace (``check_not_shared``).
+
+
+def _reachable(fun: Any) -> list:
+    """The values ``fun`` can reach without arguments: its closure cells, default values and
+    the globals its code names (and those of the functions it reaches so, up to a few levels;
+    the arguments of a ``functools.partial``; the attributes of a bound method's object)."""
+    found: list = []
+    seen: set[int] = set()
+    todo = [(fun, 0)]
+    while todo:
+        f, depth = todo.pop()
+        if depth > 3 or id(f) in seen:
+            continue
+        seen.add(id(f))
+        kind = type(f)
+        if kind is types.FunctionType:
+            wrapped = f.__dict__.get("__wrapped__") if f.__dict__ else None
+            if wrapped is not None:  # functools.wraps: the function it stands for
+                todo.append((wrapped, depth + 1))
+            values = [c.cell_contents for c in f.__closure__ or () if _filled(c)]
+            values.extend(f.__defaults__ or ())
+            if f.__kwdefaults__:
+                values.extend(f.__kwdefaults__.values())
+            g = f.__globals__
+            values.extend(g[name] for name in _global_names(f.__code__) if name in g)
+            for v in values:
+                if type(v) is types.FunctionType and v.__globals__ is g:  # the user's helpers
+                    todo.append((v, depth + 1))
+                else:
+                    found.append(v)
+        elif kind is functools.partial:
+            found.extend(f.args)
+            found.extend(f.keywords.values())
+            todo.append((f.func, depth + 1))
+        elif kind is types.MethodType:
+            found.extend(_attributes(f.__self__))
+            todo.append((f.__func__, depth + 1))
+        elif callable(f) and not isinstance(f, type) and hasattr(f, "__dict__"):
+            found.extend(_attributes(f))  # a callable object: its state
+            todo.append((type(f).__call__, depth + 1))
+    return found
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+    except ValueError:  # a cell not yet assigned
+        return False
+    return True
+
+
+def _attributes(obj: Any) -> list:
+    d = getattr(obj, "__dict__", None)
+    return list(d.values()) if isinstance(d, dict) else []
+
+
+@functools.lru_cache(maxsize=1024)
+def _global_names(code: Any) -> tuple[str, ...]:
+    """The global names ``code`` (and the code nested in it: lambdas, comprehensions) uses."""
+    names = list(code.co_names)
+    for c in code.co_consts:
+        if inspect.iscode(c):
+            names.extend(_global_names(c))
+    return tuple(dict.fromkeys(names))
+
+
+def _protect(shared: dict[int, Any], values: list) -> list[np.ndarray]:
+    """Make the writeable ndarrays among ``values`` (and inside small lists, tuples and
+    dicts among them) read-only, and list the tracers in ``shared``; returns the arrays to
+    make writeable again."""
+    protected: list[np.ndarray] = []
+    stack = list(values)
+    depth_left = len(stack)
+    while stack:
+        v = stack.pop()
+        depth_left -= 1
+        if isinstance(v, np.ndarray):
+            if v.flags.writeable:
+                v.setflags(write=False)
+                protected.append(v)
+        elif isinstance(v, Tracer):
+            shared[id(v)] = v
+        elif depth_left >= 0 and type(v) in (list, tuple, dict) and len(v) <= 64:
+            stack.extend(v.values() if type(v) is dict else v)  # one level into containers
+    return protected
+
+
+def _unprotect(protected: list[np.ndarray]) -> None:
+    # A view can only be made writeable again once its base is: retry until all are.
+    todo = protected
+    while todo:
+        left = []
+        for a in todo:
+            try:
+                a.setflags(write=True)
+            except ValueError:
+                left.append(a)
+        if len(left) == len(todo):
+            return
+        todo = left
+
+
+def _wrote_into(err: BaseException, protected: list[np.ndarray]) -> bool:
+    """Whether the failed write that raised ``err`` went into a protected array: a
+    read-only array sharing its memory is in reach of the frame that raised."""
+    tb = err.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    values = list(frame.f_locals.values())
+    values.extend(frame.f_globals.get(name) for name in frame.f_code.co_names)
+    for v in list(values):  # one level into containers and objects, as _protect looks
+        values.extend(_attributes(v))
+        if type(v) in (list, tuple, dict) and len(v) <= 64:
+            values.extend(v.values() if type(v) is dict else v)
+    return any(
+        isinstance(v, np.ndarray)
+        and not v.flags.writeable
+        and any(np.may_share_memory(v, p) for p in protected)
+        for v in values
+    )
 
 
 def _is_array_like(x: Any) -> bool:
