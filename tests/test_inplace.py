@@ -169,9 +169,18 @@ VIEWS = {
     "fliplr": lambda x: np.fliplr(x),
     "rot90": lambda x: np.rot90(x),
     "split": lambda x: np.split(x, 2, axis=1)[1],
+    "unstack": lambda x: np.unstack(x)[1],
+    "mT": lambda x: x.mT,
+    "flipud": lambda x: np.flipud(x),
+    "rot90 twice": lambda x: np.rot90(x, 2),
+    "atleast_2d": lambda x: np.atleast_2d(x),
+    "squeeze method": lambda x: x[None].squeeze(),
+    "swapaxes method": lambda x: x.swapaxes(0, 1),
     "real of real": lambda x: x.real,
     "np.real": lambda x: np.real(x),
     "view of a view": lambda x: x[1:].T[::-1],
+    "einsum diagonal": lambda x: np.einsum("ii->i", x[:, 1:]),
+    "einsum transpose": lambda x: np.einsum("ij->ji", x),
     "reshape of a slice": lambda x: x[1:].reshape(-1),
 }
 COMPLEX_VIEWS = {
@@ -256,6 +265,7 @@ COPIES = {
     "roll": lambda x: np.roll(x, 1),
     "concatenate": lambda x: np.concatenate([x, x]),
     "arithmetic": lambda x: x + 0,
+    "einsum sum": lambda x: np.einsum("ij->i", x),
 }
 
 
@@ -269,6 +279,7 @@ READ_ONLY = {
     "diagonal": lambda x: np.diagonal(x),
     "diagonal method": lambda x: x.diagonal(),
     "diag": lambda x: np.diag(x),
+    "linalg.diagonal": lambda x: np.linalg.diagonal(x),
     "broadcast_to": lambda x: np.broadcast_to(x, (2, 3, 4)),
     "imag of real": lambda x: x.imag,
     "slice of broadcast_to": lambda x: np.broadcast_to(x, (2, 3, 4))[0],

@@ -36,22 +36,15 @@ from autovec.core import (
     raise_numpy_write_error,
 )
 from autovec.prims import scatter
-from autovec.prims.elementwise import UNARY
+from autovec.prims.base import FRESH
 from autovec.prims.scatter import copy_p, scatter_p, set_part_p
 from autovec.prims.shape import (
     broadcast_batch,
-    broadcast_to_p,
     convert_element_type_p,
-    expand_dims_p,
-    flip_p,
     getitem_p,
     moveaxis,
-    reshape_p,
-    squeeze_p,
     to_slice_index,
-    transpose_p,
 )
-from autovec.prims.windows import windows_p
 from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 
@@ -96,12 +89,15 @@ class BatchTracer(Tracer):
         values too, and so does every live view of it (or of that base).  A read-only view
         raises NumPy's error; a value every example shares raises ``SharedStateWriteError``.
         """
+        chain = _prepare_write(self) if self._view is not None else []
         if self._readonly:
             raise ValueError("assignment destination is read-only")
         check_not_shared(self)
+        for child in chain:
+            check_not_shared(child._view[0])
         self._take(other)
-        if self._view is not None or self._views:
-            _write_through(self)
+        if chain or self._views:
+            _write_through(self, chain)
 
     def _take(self, other: Any) -> None:
         """Hold ``other``'s value from now on.  ``other`` is normally a tracer of this same
@@ -222,9 +218,10 @@ class BatchTrace(Trace):
         return self._process(prim, args, params)
 
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        view = _VIEWS.get(prim)
+        # May the output be a view of the one operand (the primitive's ``output`` fact)?
+        view = len(args) == 1 and prim.facts.output != FRESH
         if self.parent is EVAL_TRACE:  # eager vmap's hot paths: x * y, np.exp(x), x[i]
-            if view is None and prim.xp_function is not None and not params:
+            if not view and prim.xp_function is not None and not params:
                 out = self._call_ufunc(prim, args)
                 if out is not None:
                     return out
@@ -234,7 +231,7 @@ class BatchTrace(Trace):
                     v = x.val
                     if type(v) is np.ndarray:  # what the rule computes, without its binds
                         t = BatchTracer(self, v[(_ALL, *to_slice_index(params["index"]))], 0)
-                        _link(t, x, prim, params, view)
+                        _link(t, x, prim, params)
                         return t
         vals = []
         dims = []
@@ -258,7 +255,7 @@ class BatchTrace(Trace):
         try:
             if not batched:
                 out = prim.bind(*vals, **params)
-                if view is not None and id(args[0]) in self.shared:
+                if view and id(args[0]) in self.shared:
                     self.shared[id(out)] = out  # a view of a shared value is shared too
                 return _keep_shared(self, out, prim) if shared else out
             out, out_dim = prim.batch(self.axis_size, tuple(vals), tuple(dims), **params)
@@ -275,8 +272,8 @@ class BatchTrace(Trace):
         if out_dim is None:
             return out
         t = BatchTracer(self, out, out_dim)
-        if view is not None:
-            _link(t, args[0], prim, params, view)
+        if view:
+            _link(t, args[0], prim, params)
         return t
 
     def _apply(self, prim: Primitive, x: BatchTracer, params: dict) -> tuple:
@@ -290,7 +287,7 @@ class BatchTrace(Trace):
     def _call_ufunc(self, prim: Primitive, args: tuple) -> BatchTracer | None:
         """The hot path of eager vmap, ``x * y`` and ``np.exp(x)`` on NumPy batches whose
         batch axes already line up (what the elementwise rule would leave as they are):
-        call the NumPy function on the batches directly, as the rule's ``bind`` would."""
+        call the primitive's ``impl`` on the batches directly, as the rule's ``bind`` would."""
         if prim.multiple_results or len(args) > 2:
             return None
         a = args[0]
@@ -299,7 +296,7 @@ class BatchTrace(Trace):
             if type(va) is not np.ndarray:
                 return None
             if len(args) == 1:
-                return BatchTracer(self, getattr(np, prim.xp_function)(va), d)
+                return BatchTracer(self, prim.impl(np, va), d)
             b = args[1]
             if type(b) is BatchTracer and b._trace is self:
                 vb = b.val
@@ -318,7 +315,7 @@ class BatchTrace(Trace):
                 return None
         else:
             return None
-        return BatchTracer(self, getattr(np, prim.xp_function)(va, vb), d)
+        return BatchTracer(self, prim.impl(np, va, vb), d)
 
     def _scatter_into(self, args: tuple, params: dict) -> Any:
         """``scatter`` of ``x[i] = v``: in place when ``x``'s buffer is owned -- a whole,
@@ -413,41 +410,21 @@ def shared_value(trace: BatchTrace, x: Any) -> Any:
 
 
 # ------------------------------------------------------------------ views and shared values
-
-# How the output of each view-making primitive relates to its first operand in NumPy: a view
-# that writes go through ("view"), a read-only view ("read_only"), or the real or imaginary
-# part of a complex array ("part"; of a real array, ``real`` is the array itself and ``imag``
-# a new read-only array of zeros).  Until the primitives declare this fact themselves.
-_VIEWS: dict[Primitive, str] = {
-    getitem_p: "view",
-    transpose_p: "view",
-    reshape_p: "view",  # when the loop's reshape can be a view: see _loop_layout
-    expand_dims_p: "view",
-    squeeze_p: "view",
-    flip_p: "view",
-    broadcast_to_p: "read_only",
-    windows_p: "read_only",
-    UNARY["real"]: "part",
-    UNARY["imag"]: "part",
-}
+# A value made by a primitive whose output may be a view of its one operand (the ``output``
+# fact) is linked to that operand.  Whether it is a view in NumPy -- and of which elements,
+# and whether NumPy lets it be written -- is asked of NumPy itself, lazily, the first time a
+# write needs to know: the primitive runs on a stand-in example holding each element's flat
+# position, and on one laid out as the loop's example is (a reshape of a transpose copies).
 
 
-def _link(t: BatchTracer, base: Any, prim: Primitive, params: dict, kind: str) -> None:
-    """Record that ``t`` (just made by ``prim`` from ``base``) is a view of ``base``."""
-    if type(base) is not BatchTracer or base._trace is not t._trace:
-        return
-    if prim is getitem_p and t.val.ndim == 1:
-        return  # x[i] with integers only: a NumPy scalar, a copy (x[i, ...]: zero_d_view)
-    if kind == "part" and base.dtype.kind != "c":
-        if prim is UNARY["imag"]:
-            t._readonly = True  # NumPy: a new read-only array of zeros, not a view
-            return
-    t._readonly = base._readonly or kind == "read_only"
-    _attach(t, base, prim, params)
+def _link(t: BatchTracer, base: Any, prim: Primitive, params: dict) -> None:
+    """Record that ``t``, just made by ``prim`` from ``base``, may be a view of it."""
+    if type(base) is BatchTracer and base._trace is t._trace:
+        _attach(t, base, prim, params)
 
 
-def _attach(t: BatchTracer, base: BatchTracer, prim: Primitive | None, params: Any) -> None:
-    t._view = (base, prim, params)
+def _attach(t: BatchTracer, base: BatchTracer, prim: Any, params: Any, state: Any = None) -> None:
+    t._view = (base, prim, params, state)
     views = base._views
     if views is None:
         views = base._views = {}
@@ -457,10 +434,11 @@ def _attach(t: BatchTracer, base: BatchTracer, prim: Primitive | None, params: A
 
 def zero_d_view(x: Any, base: Any, index: tuple) -> Any:
     """``x``, the 0-d ``base[index]`` written with an Ellipsis (``a[0, ...]``): unlike
-    ``a[0]``, a view in NumPy, so that writes through it reach ``base``."""
+    ``a[0]`` (a NumPy scalar), a view in NumPy, so that writes through it reach ``base``."""
     if type(x) is BatchTracer and type(base) is BatchTracer and base._trace is x._trace:
-        x._readonly = base._readonly
-        _attach(x, base, getitem_p, {"index": index})
+        if x._view is not None:
+            _detach(x)
+        _attach(x, base, getitem_p, {"index": (*index, Ellipsis)})
     return x
 
 
@@ -475,58 +453,105 @@ def read_only(x: Any, base: Any = None, recompute: Callable[[Any], Any] | None =
     if type(base) is BatchTracer and base._trace is x._trace and recompute is not None:
         if x._view is not None:
             _detach(x)
-        _attach(x, base, None, recompute)
+        _attach(x, base, None, recompute, "composite")
     return x
 
 
-def _write_through(t: BatchTracer) -> None:
-    """After ``t`` took new values: every base it is a view of takes them at the positions
-    the view covers, then every live view of the outermost base is recomputed from it."""
+def _resolve(t: BatchTracer) -> bool:
+    """Whether ``t`` (linked to a base) is a view of it in the loop; unlinks it if not.
+    Settles ``t``'s read-only flag too (NumPy's, and its base's)."""
+    base, prim, params, state = t._view
+    if state is None:
+        state, read_only = _view_kind(base, prim, params)
+        t._readonly = t._readonly or read_only
+        if state is None:
+            _detach(t)
+            return False
+        t._view = (base, prim, params, state)
+    t._readonly = t._readonly or base._readonly
+    return True
+
+
+def _view_kind(base: BatchTracer, prim: Primitive, params: dict) -> tuple[str | None, bool]:
+    """``("positions" | "real" | "imag" | None, read_only)`` for ``prim`` applied to one
+    example of ``base``: None where NumPy makes a new array (or a scalar) instead of a view,
+    or where the loop's layout makes the view a copy."""
+    try:
+        key = tuple(sorted(params.items()))
+        state, read_only, _ = _model(prim, key, base.shape, base.dtype)
+        if state is not None:
+            layout = _loop_layout(base)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = prim.impl(np, layout, **params)
+            if not (isinstance(out, np.ndarray) and np.may_share_memory(out, layout)):
+                state = None  # a copy in the loop (NumPy could not reshape in place)
+    except Exception:  # noqa: BLE001 -- a primitive that cannot run on a stand-in: no view
+        return None, False
+    return state, read_only
+
+
+@functools.lru_cache(maxsize=128)
+def _model(prim: Primitive, params: tuple, shape: tuple, dtype: np.dtype) -> tuple:
+    """What ``prim`` gives on a C-ordered example whose elements hold their flat positions:
+    ``(state, read_only, positions)``, positions being, for each element of the view, the
+    flat position it has in the example."""
+    iota = np.arange(math.prod(shape), dtype=np.intp).reshape(shape)
+    model = iota * (1 + 1j) if dtype.kind == "c" else iota  # both parts hold the position
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = prim.impl(np, model, **dict(params))
+    if not isinstance(out, np.ndarray) or not np.may_share_memory(out, model):
+        return None, isinstance(out, np.ndarray) and not out.flags.writeable, None
+    state = "positions"
+    if model.dtype.kind == "c" and out.dtype.kind != "c":  # the real or imaginary part
+        offset = out.__array_interface__["data"][0] - model.__array_interface__["data"][0]
+        state = "imag" if offset % model.itemsize else "real"
+    positions = np.real(out).astype(np.intp)
+    positions.flags.writeable = False
+    return state, not out.flags.writeable, positions
+
+
+def _prepare_write(t: BatchTracer) -> list[BatchTracer]:
+    """The chain of views from ``t`` up to its outermost base (linked views only), each
+    settled; raises NumPy's error if ``t`` is read-only."""
     chain = []
     node = t
     while node._view is not None:
         chain.append(node)
         node = node._view[0]
-        check_not_shared(node)
-    trace = t._trace
+    for i in reversed(range(len(chain))):  # from the outermost base down: flags flow down
+        if not _resolve(chain[i]):
+            del chain[i:]  # not a view in the loop: the write stops below it
+    if t._readonly:
+        raise ValueError("assignment destination is read-only")
+    return chain
+
+
+def _write_through(t: BatchTracer, chain: list[BatchTracer]) -> None:
+    """After ``t`` took new values: every base it is a view of (``chain``) takes them at the
+    positions the view covers, then every live view of the outermost base is recomputed."""
     global WRITE_INTO
+    trace = t._trace
     token = _current_trace.set(trace)
     outer = WRITE_INTO
     try:
         root = t
         for child in chain:
-            if not _is_loop_view(child):
-                _detach(child)
-                break
-            base, prim, params = child._view
+            base, prim, params, state = child._view
             WRITE_INTO = base  # the scatter may write into base's buffer if it owns it
-            base._take(_written_back(base, child, prim, params))
+            if state in ("real", "imag"):
+                new = set_part_p.bind(base, child, part=state)
+            else:
+                positions = _model(prim, tuple(sorted(params.items())), base.shape, base.dtype)[2]
+                new = scatter_p.bind(base, positions, child, ufunc=None)
+            base._take(new)
             WRITE_INTO = outer
             root = base
         _refresh(root)
     finally:
         WRITE_INTO = outer
         _current_trace.reset(token)
-
-
-def _written_back(base: BatchTracer, view: BatchTracer, prim: Primitive, params: dict) -> Any:
-    """``base`` with the values of ``view`` (one of its views) written where it covers."""
-    if _VIEWS[prim] == "part" and base.dtype.kind == "c":
-        return set_part_p.bind(base, view, part=prim.name)
-    return scatter_p.bind(base, _view_positions(prim, params, base.shape), view, ufunc=None)
-
-
-@functools.lru_cache(maxsize=512)
-def _positions_cached(prim: Primitive, params: tuple, shape: tuple) -> np.ndarray:
-    iota = np.arange(math.prod(shape), dtype=np.intp).reshape(shape)
-    out = np.array(prim.impl(np, iota, **dict(params)), dtype=np.intp)
-    out.flags.writeable = False
-    return out
-
-
-def _view_positions(prim: Primitive, params: dict, shape: tuple) -> np.ndarray:
-    """For each element of ``prim``'s view of an array of ``shape``, its flat position."""
-    return _positions_cached(prim, tuple(sorted(params.items())), tuple(shape))
 
 
 def _refresh(root: BatchTracer) -> None:
@@ -541,10 +566,9 @@ def _refresh(root: BatchTracer) -> None:
             child = ref()
             if child is None or child._view is None or child._view[0] is not node:
                 continue
-            if not _is_loop_view(child):
-                _detach(child)
+            if not _resolve(child):
                 continue
-            _, prim, params = child._view
+            _, prim, params, _ = child._view
             if prim is None:  # a read-only view made by a composition (``read_only``)
                 token = _current_trace.set(trace)
                 try:
@@ -564,38 +588,21 @@ def _detach(view: BatchTracer) -> None:
         base._views.pop(id(view), None)
 
 
-def _is_loop_view(t: BatchTracer) -> bool:
-    """Whether ``t`` shares memory with its base in the loop: always, except for a reshape
-    that NumPy can only do by copying (``x.T.reshape(-1)``)."""
-    prim = t._view[1]
-    return prim is not reshape_p or _loop_layout(t) is not None
-
-
-def _loop_layout(t: BatchTracer) -> np.ndarray | None:
+def _loop_layout(t: BatchTracer) -> np.ndarray:
     """A stand-in for ``t``'s example with the strides the loop's array would have (over a
-    scratch buffer that nothing reads), or None where the loop's reshape copies."""
-    if t._view is None:
-        shape = t.shape
+    zeroed scratch buffer): what NumPy decides copy-or-view by."""
+    if t._view is None or t._view[1] is None or t._view[3] is None and not _resolve(t):
         val = t.val
-        if type(val) is np.ndarray and val.shape[t.bdim]:
+        if t._view is None and type(val) is np.ndarray and val.shape[t.bdim]:
             strides = val.strides[: t.bdim] + val.strides[t.bdim + 1 :]
-        else:  # no example to look at (jit, an empty batch): a fresh array's layout
-            strides = _c_strides(shape, t.dtype)
-        return _strided(shape, strides, t.dtype)
-    base, prim, params = t._view
-    if prim is None:  # made by a composition: laid out as a fresh array
-        return _strided(t.shape, _c_strides(t.shape, t.dtype), t.dtype)
+        else:  # no example to look at (jit, an empty batch, a copy): a fresh array's layout
+            strides = _c_strides(t.shape, t.dtype)
+        return _strided(t.shape, strides, t.dtype)
+    base, prim, params, _ = t._view
     layout = _loop_layout(base)
-    if layout is None:  # the base is itself a copy in the loop: a fresh C-ordered array
-        layout = _strided(base.shape, _c_strides(base.shape, base.dtype), base.dtype)
-    if prim is reshape_p:
-        try:
-            return np.reshape(layout, params["new_sizes"], copy=False)
-        except ValueError:
-            return None
-    if _VIEWS[prim] == "part":
-        return getattr(layout, prim.name) if layout.dtype.kind == "c" else layout
-    return prim.impl(np, layout, **params)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return prim.impl(np, layout, **params)
 
 
 def _c_strides(shape: tuple, dtype: np.dtype) -> tuple:
@@ -609,7 +616,7 @@ def _c_strides(shape: tuple, dtype: np.dtype) -> tuple:
 def _strided(shape: tuple, strides: tuple, dtype: np.dtype) -> np.ndarray:
     strides = tuple(abs(s) for s in strides)
     span = sum((n - 1) * s for n, s in zip(shape, strides) if n) + dtype.itemsize
-    buffer = np.empty(span if all(shape) else dtype.itemsize, np.uint8)
+    buffer = np.zeros(span if all(shape) else dtype.itemsize, np.uint8)
     return np.ndarray(shape, dtype, buffer=buffer, strides=strides)
 
 
