@@ -230,7 +230,12 @@ class BatchTrace(Trace):
                 if type(x) is BatchTracer and x._trace is self and x.bdim == 0:
                     v = x.val
                     if type(v) is np.ndarray:  # what the rule computes, without its binds
-                        t = BatchTracer(self, v[(_ALL, *to_slice_index(params["index"]))], 0)
+                        try:
+                            out = v[(_ALL, *to_slice_index(params["index"]))]
+                        except (ValueError, IndexError) as err:
+                            _raise_for_one_example(prim, args, params, err)
+                            raise
+                        t = BatchTracer(self, out, 0)
                         _link(t, x, prim, params)
                         return t
         vals = []
@@ -637,9 +642,9 @@ _SHARED_MESSAGE = (
     "in_axes=None, or an array it closes over or reads as a global). The loop would write "
     "it once per example, each example seeing the writes of the ones before; vmap runs the "
     "function once for the whole batch and cannot. Write into a copy made inside the "
-    "function (w = w.copy(), then w += 1), build a new array (w = w + 1, or "
-    "autovec.numpy.set_at(w, i, v) for w[i] = v), or batch the argument (in_axes=0) if each "
-    "example needs its own."
+    "function (x = x.copy(), then x += 1), build a new array (x = x + 1, or "
+    "y = autovec.numpy.set_at(x, i, v) for x[i] = v), or batch the argument (in_axes=0) if "
+    "each example needs its own."
 )
 
 
