@@ -221,8 +221,13 @@ class BatchTrace(Trace):
         # May the output be a view of the one operand (the primitive's ``output`` fact)?
         view = len(args) == 1 and prim.facts.output != FRESH
         if self.parent is EVAL_TRACE:  # eager vmap's hot paths: x * y, np.exp(x), x[i]
+            # (On any error, the general path below runs it again and reports it its way:
+            # one example's message, the failing lanes alone.)
             if not view and prim.xp_function is not None and not params:
-                out = self._call_ufunc(prim, args)
+                try:
+                    out = self._call_ufunc(prim, args)
+                except Exception:  # noqa: BLE001
+                    out = None
                 if out is not None:
                     return out
             elif prim is getitem_p:
@@ -232,12 +237,12 @@ class BatchTrace(Trace):
                     if type(v) is np.ndarray:  # what the rule computes, without its binds
                         try:
                             out = v[(_ALL, *to_slice_index(params["index"]))]
-                        except (ValueError, IndexError) as err:
-                            _raise_for_one_example(prim, args, params, err)
-                            raise
-                        t = BatchTracer(self, out, 0)
-                        _link(t, x, prim, params)
-                        return t
+                        except Exception:  # noqa: BLE001
+                            out = None
+                        if out is not None:
+                            t = BatchTracer(self, out, 0)
+                            _link(t, x, prim, params)
+                            return t
         vals = []
         dims = []
         batched = False
