@@ -653,32 +653,44 @@ _SHARED_MESSAGE = (
 )
 
 
-def write_basic(x: BatchTracer, items: tuple, value: Any) -> bool:
-    """``x[items] = value`` (``items``: ints in range and slices) written straight into
-    ``x``'s own buffer, as NumPy writes into an array: eager vmap only, when the buffer is a
+def write_basic(x: BatchTracer, index: Any, value: Any) -> bool:
+    """``x[index] = value`` written straight into ``x``'s own buffer, as NumPy writes into an
+    array, for the common case: eager vmap, an index of in-range ints and slices, a Python
+    scalar or a batched value of the indexed example's shape (or 0-d), and a buffer that is a
     whole, writeable, C-ordered array with the batch axis first that no other array, tracer
-    or caller refers to (its reference count says so).  ``value`` is already converted and
-    shaped to broadcast against the indexed example.  False (nothing written) otherwise."""
+    or caller refers to (its reference count says so).  False (nothing written) otherwise:
+    the general path (``autovec.numpy.indexing.update``) then handles it."""
     global _OWN_REFS
     trace = x._trace
     if trace.parent is not EVAL_TRACE or x.bdim != 0 or _current_trace.get() is not trace:
         return False
     if x._readonly or x._view is not None:
         return False  # the general path raises NumPy's error, or writes through to the base
-    if type(value) is BatchTracer and value._trace is trace:
-        src = value.val
-        if type(src) is not np.ndarray:
-            return False
-        src = np.moveaxis(src, value.bdim, 0) if value.bdim else src
-        rank = sum(type(it) is slice for it in items) + x.val.ndim - 1 - len(items)
-        missing = rank - (src.ndim - 1)
-        if missing > 0:  # align the example axes to the right, after the batch axis
-            src = src.reshape((src.shape[0],) + (1,) * missing + src.shape[1:])
-    elif isinstance(value, Tracer):
+    items = index if type(index) is tuple else (index,)
+    shape = x.shape
+    if len(items) > len(shape):
         return False
-    else:
-        src = value
+    target = list(shape[len(items) :])
+    for k in reversed(range(len(items))):
+        it, n = items[k], shape[k]
+        if type(it) is slice:
+            target.insert(0, len(range(*it.indices(n))))
+        elif type(it) is not int or not -n <= it < n:
+            return False
     v = x.val
+    if type(value) in _PY_SCALARS:
+        src = np.asarray(value, dtype=v.dtype)  # NumPy's conversion (OverflowError, ...)
+    elif type(value) is BatchTracer and value._trace is trace and type(value.val) is np.ndarray:
+        vshape = value.shape
+        if vshape and tuple(target[len(target) - len(vshape) :]) != vshape:
+            return False
+        if not vshape and v.dtype.kind == "i" and not np.can_cast(value.dtype, v.dtype):
+            return False  # a scalar per example: NumPy range-checks it (the general path)
+        src = np.moveaxis(value.val, value.bdim, 0) if value.bdim else value.val
+        if len(target) > len(vshape):  # align the example axes right, after the batch axis
+            src = src.reshape((src.shape[0],) + (1,) * (len(target) - len(vshape)) + vshape)
+    else:
+        return False
     if type(v) is not np.ndarray or v.base is not None or not v.flags.c_contiguous:
         return False
     if not v.flags.writeable:
@@ -687,7 +699,7 @@ def write_basic(x: BatchTracer, items: tuple, value: Any) -> bool:
         _OWN_REFS = _own_refs()
     if sys.getrefcount(v) > _OWN_REFS:
         return False  # a view or another value reads this buffer: the update makes a new one
-    v[(slice(None), *items)] = src
+    v[(_ALL, *items)] = src
     if x._views:
         _refresh(x)
     return True

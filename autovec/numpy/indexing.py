@@ -382,7 +382,7 @@ def setitem(self: Tracer, index: Any, value: Any) -> None:
     """``x[index] = value`` on a tracer (``Tracer.__setitem__``): ``x`` takes the updated
     value (computed in ``x``'s own buffer where eager vmap owns it)."""
     refuse_fields(self, index)
-    if type(self) is batching.BatchTracer and _write_basic(self, index, value):
+    if type(self) is batching.BatchTracer and batching.write_basic(self, index, value):
         return
     outer = batching.WRITE_INTO
     batching.WRITE_INTO = self
@@ -391,27 +391,6 @@ def setitem(self: Tracer, index: Any, value: Any) -> None:
     finally:
         batching.WRITE_INTO = outer
     self._become(new)
-
-
-def _write_basic(x: Any, index: Any, value: Any) -> bool:
-    """``x[index] = value`` for an index of in-range ints and slices, written into the
-    batch's own buffer when eager vmap owns it (a per-example write then costs per-example
-    work, not a copy of the batch); False when the general path must run."""
-    items = index if type(index) is tuple else (index,)
-    shp = shape(x)
-    if len(items) > len(shp) or isinstance(value, MaskedRead):
-        return False
-    for it, n in zip(items, shp):
-        if type(it) is int:
-            if not -n <= it < n:
-                return False
-        elif type(it) is not slice:
-            return False
-    value = as_value(x, value)
-    if ndim(value):  # a scalar broadcasts anywhere
-        target = tuple(len(range(*it.indices(n))) for it, n in zip(items, shp) if type(it) is slice)
-        value = fit_value(value, target + shp[len(items) :])
-    return batching.write_basic(x, items, value)
 
 
 def refuse_fields(x: Any, index: Any) -> None:
