@@ -653,6 +653,21 @@ _SHARED_MESSAGE = (
 )
 
 
+def write_into(x: Tracer, index: Any, value: Any, update: Callable[..., Any]) -> None:
+    """``x[index] = value``: ``x`` takes ``update(x, index, value)`` (the updated value), which
+    eager vmap computes in ``x``'s own buffer where nothing else refers to it."""
+    global WRITE_INTO
+    if type(x) is BatchTracer and write_basic(x, index, value):
+        return
+    outer = WRITE_INTO
+    WRITE_INTO = x  # a scatter into x may write into x's buffer (BatchTrace._scatter_into)
+    try:
+        new = update(x, index, value)
+    finally:
+        WRITE_INTO = outer
+    x._become(new)
+
+
 def write_basic(x: BatchTracer, index: Any, value: Any) -> bool:
     """``x[index] = value`` written straight into ``x``'s own buffer, as NumPy writes into an
     array, for the common case: eager vmap, an index of in-range ints and slices, a Python

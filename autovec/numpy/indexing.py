@@ -121,10 +121,6 @@ def _getitem_bool_scalars(x: Any, index: tuple) -> Any:
 
 def getitem(x: Any, index: Any) -> Any:
     """NumPy's indexing ``x[index]`` on a traced value (or a plain array, eagerly)."""
-    if type(index) is int and isinstance(x, Tracer) and x.ndim:
-        n = x.shape[0]
-        if -n <= index < n:  # x[i], the hot path of per-example loops
-            return getitem_p.bind(x, index=(index,))
     x = arr(x)
     refuse_fields(x, index)
     if not isinstance(index, tuple):
@@ -274,13 +270,13 @@ def as_value(x: Any, value: Any) -> Any:
         isinstance(value, (list, tuple)) and not holds_tracer(value)
     ):
         return np.asarray(value, dtype=x.dtype)
+    # A NumPy scalar (what a 0-d value is per example in the loop) written into a signed
+    # integer array is range-checked, unlike an array: OverflowError, as NumPy raises.
     scalar = isinstance(value, np.generic) or (isinstance(value, Tracer) and value.ndim == 0)
     value = arr(value)
-    if scalar and x.dtype.kind == "i" and value.dtype.kind in "iuf":
-        # A NumPy scalar (what a 0-d value is per example in the loop) written into a signed
-        # integer array is range-checked, unlike an array: OverflowError, as NumPy raises.
-        if not np.can_cast(value.dtype, x.dtype):
-            value = fits_integer_p.bind(value, dtype=x.dtype)
+    kinds = x.dtype.kind + value.dtype.kind
+    if scalar and kinds in ("ii", "iu", "if") and not np.can_cast(value.dtype, x.dtype):
+        value = fits_integer_p.bind(value, dtype=x.dtype)
     return value
 
 
@@ -382,15 +378,7 @@ def setitem(self: Tracer, index: Any, value: Any) -> None:
     """``x[index] = value`` on a tracer (``Tracer.__setitem__``): ``x`` takes the updated
     value (computed in ``x``'s own buffer where eager vmap owns it)."""
     refuse_fields(self, index)
-    if type(self) is batching.BatchTracer and batching.write_basic(self, index, value):
-        return
-    outer = batching.WRITE_INTO
-    batching.WRITE_INTO = self
-    try:
-        new = update(self, index, value)
-    finally:
-        batching.WRITE_INTO = outer
-    self._become(new)
+    batching.write_into(self, index, value, update)
 
 
 def refuse_fields(x: Any, index: Any) -> None:
@@ -412,6 +400,12 @@ def refuse_fields(x: Any, index: Any) -> None:
 
 
 # ------------------------------------------------------------- reading through a mask
+
+
+_COUNTS = (
+    "NumPy boolean array indexing assignment cannot assign {0} input values to the {1} output "
+    "values where the mask is true"
+)
 
 
 class MaskedRead:
@@ -476,17 +470,8 @@ class MaskedRead:
         source = clip(found, 0, n_from - 1)
         picked = getitem(reshape(self.full, (n_from, *rows)), source)
         ne = UFUNCS["not_equal"]
-        picked = guard_p.bind(
-            picked,
-            UFUNCS["logical_and"](ne(given, wanted), ne(given, 1)),
-            given,
-            wanted,
-            error="ValueError",
-            message=(
-                "NumPy boolean array indexing assignment cannot assign {0} input values to "
-                "the {1} output values where the mask is true"
-            ),
-        )
+        failed = UFUNCS["logical_and"](ne(given, wanted), ne(given, 1))
+        picked = guard_p.bind(picked, failed, given, wanted, error="ValueError", message=_COUNTS)
         return reshape(picked, shape_of_x)
 
     def _wrap(self, full: Any) -> MaskedRead:
