@@ -144,6 +144,11 @@ class DataDependentShapeError(AutovecError, ValueError):
     """The result's shape depends on the values of a batched or traced argument."""
 
 
+class SharedStateWriteError(AutovecError, ValueError):
+    """A vmapped function wrote into an array every example shares (an ``in_axes=None``
+    argument, a closed-over or global array): the loop would write it once per example."""
+
+
 def hashable_advice(value: object) -> str:
     """What to pass instead of an unhashable jit static argument, by its type."""
     if isinstance(value, dict):

@@ -43,11 +43,13 @@ ENGINE_ORDER: list[tuple[str, ...]] = [
 # modules allowed over it for now, each with its ceiling.
 MAX_CODE_LINES = 450
 OVER_BUDGET = {
-    # x[i] and its updates (the in-place and data-dependent work, 488 on main): MaskedRead
+    # x[i] and its updates (the in-place and data-dependent work, 488 on main; then the
+    # checks NumPy makes when writing: a scalar's range, x[m1] = x[m2]'s counts): MaskedRead
     # and its reductions can move to a module of their own.
-    "autovec/numpy/indexing.py": 530,
-    # in-place writes work in flight; split next.
-    "autovec/interpreters/batching.py": 620,
+    "autovec/numpy/indexing.py": 560,
+    # the eager batch trace, its hot paths and the in-place writes (views linked to their
+    # bases, writes into owned buffers): the write machinery can move to a module of its own.
+    "autovec/interpreters/batching.py": 1080,
 }
 
 _LAYER_LINE = re.compile(r"^ {4}(\d+) {2}(.*)$")

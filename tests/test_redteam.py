@@ -1002,8 +1002,9 @@ ACCEPTED: dict[tuple[str, str], str] = {
     # A batched value written into a copy of an outer-vmap value inside an inner vmap.
     ("shared_inplace_copy", "vmap(vmap)"): "specific",
 }
-# Writes through a view (y = x.T; y[0] = v) do not reach the base: a silent wrong, left to
-# the in-place-writes work (issue 8, item 3). strict: these turn red when it is fixed.
+# Writes through a view (y = x.T; y[0] = v) reach the base under vmap, jit(vmap) and
+# vmap(vmap) (tests/test_inplace.py), but not under vmap(jit): jit's staging keeps no views,
+# so inside jit the write is lost. strict: these turn red when that is fixed.
 KNOWN_WRONG = {
     "write_through_transpose",
     "write_through_slice",
@@ -1023,7 +1024,7 @@ def _acceptable(c: Case, transform: str, verdict: str) -> bool:
 @pytest.mark.parametrize(
     "c",
     [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="view writes are lost"))
+        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="lost in vmap(jit)"))
         if c.name in KNOWN_WRONG
         else c
         for c in CASES

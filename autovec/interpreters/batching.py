@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import sys
+import types
 import warnings
 import weakref
 from collections.abc import Callable
@@ -33,20 +35,33 @@ from autovec.core import (
     plain_ndarray,
     raise_numpy_write_error,
 )
-from autovec.prims.scatter import copy_p
-from autovec.prims.shape import broadcast_batch, convert_element_type_p, moveaxis
+from autovec.prims import scatter
+from autovec.prims.base import FRESH
+from autovec.prims.scatter import copy_p, scatter_p, set_part_p
+from autovec.prims.shape import (
+    broadcast_batch,
+    convert_element_type_p,
+    getitem_p,
+    moveaxis,
+    to_slice_index,
+)
 from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 
 class BatchTracer(Tracer):
     """A batched value: ``val`` holds every example, stacked along axis ``bdim``."""
 
-    __slots__ = ("val", "bdim")
+    __slots__ = ("val", "bdim", "_view", "_views", "_readonly", "__weakref__")
 
     def __init__(self, trace: BatchTrace, val: Any, bdim: int):
         self._trace = trace
         self.val = val
         self.bdim = bdim
+        # (base, prim, params) when this value is, in the loop, a view of ``base`` made by
+        # ``prim``: writes into it reach ``base``, and writes into ``base`` reach it.
+        self._view: tuple | None = None
+        self._views: dict | None = None  # id -> weak reference of each live view of this one
+        self._readonly = False  # a read-only view in NumPy (broadcast_to, diagonal, ...)
 
     @property
     def aval(self) -> ShapedArray:
@@ -69,12 +84,26 @@ class BatchTracer(Tracer):
         return self.val.ndim - 1
 
     def _become(self, other: Any) -> None:
-        """Take ``other``'s value (in-place updates: ``x[i] = v``, ``x.sort()``, ...).
-
-        ``other`` is normally a tracer of this same trace.  A value of an enclosing
-        transformation (or a constant) is the same for every example, so it is broadcast;
-        a value batched by an inner vmap cannot be adopted: it differs per inner example.
+        """Take ``other``'s value (in-place updates: ``x[i] = v``, ``x.sort()``, ...), as
+        NumPy's write into memory would: a base this value is a view of takes the new
+        values too, and so does every live view of it (or of that base).  A read-only view
+        raises NumPy's error; a value every example shares raises ``SharedStateWriteError``.
         """
+        chain = _prepare_write(self) if self._view is not None else []
+        if self._readonly:
+            raise ValueError("assignment destination is read-only")
+        check_not_shared(self)
+        for child in chain:
+            check_not_shared(child._view[0])
+        self._take(other)
+        if chain or self._views:
+            _write_through(self, chain)
+
+    def _take(self, other: Any) -> None:
+        """Hold ``other``'s value from now on.  ``other`` is normally a tracer of this same
+        trace.  A value of an enclosing transformation (or a constant) is the same for every
+        example, so it is broadcast; a value batched by an inner vmap cannot be adopted: it
+        differs per inner example."""
         trace = self._trace
         if type(other) is BatchTracer and other._trace is trace:
             self.val, self.bdim = other.val, other.bdim
@@ -123,11 +152,20 @@ class SharedTracer(BatchTracer):
         return self.val.ndim
 
 
+_PY_SCALARS = (int, float, complex, bool)  # weak scalars: they broadcast against anything
+# The shared traced values of the vmap call in progress (``_vmap_call``), per thread.
+_SHARED: ContextVar[dict[int, Any] | None] = ContextVar("autovec_shared", default=None)
+_ALL = slice(None)
+
 # Set (only for the duration of one bind) by an operator whose left operand is a dead
 # temporary: its buffer may receive the result.  The decision that a value is a temporary,
 # and whether this Python allows it at all, is the numpy layer's: autovec/numpy/_elision.py.
 # A ContextVar, so that a bind in another thread or task never sees another's temporary.
 elide_into: ContextVar[Any] = ContextVar("autovec_elide_into", default=None)
+# Set by ``x[i] = v`` (autovec/numpy/indexing.py) while it computes the updated value that
+# ``x`` then takes: a scatter into ``x`` may write into x's own buffer when nothing else
+# refers to it, so that a per-example write costs per-example work, not a copy of the batch.
+WRITE_INTO: Any = None
 # Arrays smaller than this are not worth it: the allocator recycles small blocks cheaply.
 _ELIDE_MIN_SIZE = 1 << 15
 
@@ -147,7 +185,7 @@ _OWN_REFS = _own_refs()
 class BatchTrace(Trace):
     """One ``vmap`` in progress: its batch size and name."""
 
-    __slots__ = ("axis_size", "axis_name", "split")
+    __slots__ = ("axis_size", "axis_name", "split", "shared")
     kind = "batched by vmap"
 
     def __init__(self, parent: Trace, axis_size: int, axis_name: Any = None):
@@ -155,8 +193,14 @@ class BatchTrace(Trace):
         self.axis_size = axis_size
         self.axis_name = axis_name
         self.split = None  # eager vmap: the split state (autovec/interpreters/split.py)
+        # id -> value, for the traced values of enclosing transformations that every example
+        # of the vmap call in progress shares (unbatched arguments, closed-over values): they
+        # are never written here (``check_not_shared``).  One dict for all the call's traces.
+        self.shared: dict[int, Any] = _SHARED.get() or {}
 
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        if WRITE_INTO is not None and prim is scatter_p and args[0] is WRITE_INTO:
+            return self._scatter_into(args, params)
         target = elide_into.get()
         if target is not None:
             if not params and self.parent is EVAL_TRACE:
@@ -174,6 +218,31 @@ class BatchTrace(Trace):
         return self._process(prim, args, params)
 
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        # May the output be a view of the one operand (the primitive's ``output`` fact)?
+        view = len(args) == 1 and prim.facts.output != FRESH
+        if self.parent is EVAL_TRACE:  # eager vmap's hot paths: x * y, np.exp(x), x[i]
+            # (On any error, the general path below runs it again and reports it its way:
+            # one example's message, the failing lanes alone.)
+            if not view and prim.xp_function is not None and not params:
+                try:
+                    out = self._call_ufunc(prim, args)
+                except Exception:  # noqa: BLE001
+                    out = None
+                if out is not None:
+                    return out
+            elif prim is getitem_p:
+                x = args[0]
+                if type(x) is BatchTracer and x._trace is self and x.bdim == 0:
+                    v = x.val
+                    if type(v) is np.ndarray:  # what the rule computes, without its binds
+                        try:
+                            out = v[(_ALL, *to_slice_index(params["index"]))]
+                        except Exception:  # noqa: BLE001
+                            out = None
+                        if out is not None:
+                            t = BatchTracer(self, out, 0)
+                            _link(t, x, prim, params)
+                            return t
         vals = []
         dims = []
         batched = False
@@ -196,6 +265,8 @@ class BatchTrace(Trace):
         try:
             if not batched:
                 out = prim.bind(*vals, **params)
+                if view and id(args[0]) in self.shared:
+                    self.shared[id(out)] = out  # a view of a shared value is shared too
                 return _keep_shared(self, out, prim) if shared else out
             out, out_dim = prim.batch(self.axis_size, tuple(vals), tuple(dims), **params)
         except Exception as err:
@@ -208,7 +279,82 @@ class BatchTrace(Trace):
             _current_trace.reset(token)
         if prim.multiple_results:
             return tuple(o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim))
-        return out if out_dim is None else BatchTracer(self, out, out_dim)
+        if out_dim is None:
+            return out
+        t = BatchTracer(self, out, out_dim)
+        if view:
+            _link(t, args[0], prim, params)
+        return t
+
+    def _apply(self, prim: Primitive, x: BatchTracer, params: dict) -> tuple:
+        """The batching rule of ``prim`` on ``x`` alone: its batched value and batch axis."""
+        token = _current_trace.set(self.parent)
+        try:
+            return prim.batch(self.axis_size, (x.val,), (x.bdim,), **params)
+        finally:
+            _current_trace.reset(token)
+
+    def _call_ufunc(self, prim: Primitive, args: tuple) -> BatchTracer | None:
+        """The hot path of eager vmap, ``x * y`` and ``np.exp(x)`` on NumPy batches whose
+        batch axes already line up (what the elementwise rule would leave as they are):
+        call the primitive's ``impl`` on the batches directly, as the rule's ``bind`` would."""
+        if prim.multiple_results or len(args) > 2:
+            return None
+        a = args[0]
+        if type(a) is BatchTracer and a._trace is self:
+            va, d = a.val, a.bdim
+            if type(va) is not np.ndarray:
+                return None
+            if len(args) == 1:
+                return BatchTracer(self, prim.impl(np, va), d)
+            b = args[1]
+            if type(b) is BatchTracer and b._trace is self:
+                vb = b.val
+                if b.bdim != d or type(vb) is not np.ndarray or vb.ndim != va.ndim:
+                    return None
+            elif type(b) in _PY_SCALARS:
+                vb = b
+            else:
+                return None
+        elif type(a) in _PY_SCALARS and len(args) == 2:
+            b = args[1]
+            if type(b) is not BatchTracer or b._trace is not self:
+                return None
+            va, vb, d = a, b.val, b.bdim
+            if type(vb) is not np.ndarray:
+                return None
+        else:
+            return None
+        return BatchTracer(self, prim.impl(np, va, vb), d)
+
+    def _scatter_into(self, args: tuple, params: dict) -> Any:
+        """``scatter`` of ``x[i] = v``: in place when ``x``'s buffer is owned -- a whole,
+        writeable, C-ordered array with the batch axis first that no other array, tracer or
+        caller refers to (its reference count says so) -- and by a copy otherwise."""
+        global _OWN_REFS
+        target = args[0]
+        if self.parent is not EVAL_TRACE or type(target) is not BatchTracer:
+            return self._process(scatter_p, args, params)
+        v = target.val
+        if (
+            target._trace is not self
+            or target.bdim != 0
+            or type(v) is not np.ndarray
+            or v.base is not None
+            or not v.flags.c_contiguous
+            or not v.flags.writeable
+        ):
+            return self._process(scatter_p, args, params)
+        if _OWN_REFS is None:
+            _OWN_REFS = _own_refs()
+        if sys.getrefcount(v) > _OWN_REFS:
+            return self._process(scatter_p, args, params)  # a view or another value reads it
+        del v
+        scatter.WRITE_IN_PLACE = target.val
+        try:
+            return self._process(scatter_p, args, params)
+        finally:
+            scatter.WRITE_IN_PLACE = None
 
     def _elide(self, prim: Primitive, target: Any, args: tuple) -> BatchTracer | None:
         """Compute a ufunc into the buffer of the dead temporary ``target`` when that gives
@@ -267,6 +413,307 @@ def shared_value(trace: BatchTrace, x: Any) -> Any:
     """``x`` (a plain value every example of ``trace`` shares) as a ``SharedTracer`` when it
     is an ndarray; other values (NumPy scalars, outer tracers) as they are."""
     return SharedTracer(trace, x) if type(x) is np.ndarray else x
+
+
+# ------------------------------------------------------------------ views and shared values
+# A value made by a primitive whose output may be a view of its one operand (the ``output``
+# fact) is linked to that operand.  Whether it is a view in NumPy -- and of which elements,
+# and whether NumPy lets it be written -- is asked of NumPy itself, lazily, the first time a
+# write needs to know: the primitive runs on a stand-in example holding each element's flat
+# position, and on one laid out as the loop's example is (a reshape of a transpose copies).
+
+
+def _link(t: BatchTracer, base: Any, prim: Primitive, params: dict) -> None:
+    """Record that ``t``, just made by ``prim`` from ``base``, may be a view of it."""
+    if type(base) is BatchTracer and base._trace is t._trace:
+        _attach(t, base, prim, params)
+
+
+def _attach(t: BatchTracer, base: BatchTracer, prim: Any, params: Any, state: Any = None) -> None:
+    t._view = (base, prim, params, state)
+    views = base._views
+    if views is None:
+        views = base._views = {}
+    key = id(t)
+    views[key] = weakref.ref(t, lambda _, views=views, key=key: views.pop(key, None))
+
+
+def zero_d_view(x: Any, base: Any, index: tuple) -> Any:
+    """``x``, the 0-d ``base[index]`` written with an Ellipsis (``a[0, ...]``): unlike
+    ``a[0]`` (a NumPy scalar), a view in NumPy, so that writes through it reach ``base``."""
+    if type(x) is BatchTracer and type(base) is BatchTracer and base._trace is x._trace:
+        if x._view is not None:
+            _detach(x)
+        _attach(x, base, getitem_p, {"index": (*index, Ellipsis)})
+    return x
+
+
+def read_only(x: Any, base: Any = None, recompute: Callable[[Any], Any] | None = None) -> Any:
+    """Mark ``x`` as a read-only view, as NumPy returns it (``diagonal``): writes into it
+    raise NumPy's ValueError instead of being lost.  With ``base`` (the array it views) and
+    ``recompute`` (which makes ``x`` from ``base`` again), a write into ``base`` reaches it.
+    Returns ``x``."""
+    if type(x) is not BatchTracer:
+        return x
+    x._readonly = True
+    if type(base) is BatchTracer and base._trace is x._trace and recompute is not None:
+        if x._view is not None:
+            _detach(x)
+        _attach(x, base, None, recompute, "composite")
+    return x
+
+
+def _resolve(t: BatchTracer) -> bool:
+    """Whether ``t`` (linked to a base) is a view of it in the loop; unlinks it if not.
+    Settles ``t``'s read-only flag too (NumPy's, and its base's)."""
+    base, prim, params, state = t._view
+    if state is None:
+        state, read_only = _view_kind(base, prim, params)
+        t._readonly = t._readonly or read_only
+        if state is None:
+            _detach(t)
+            return False
+        t._view = (base, prim, params, state)
+    t._readonly = t._readonly or base._readonly
+    return True
+
+
+def _view_kind(base: BatchTracer, prim: Primitive, params: dict) -> tuple[str | None, bool]:
+    """``("positions" | "real" | "imag" | None, read_only)`` for ``prim`` applied to one
+    example of ``base``: None where NumPy makes a new array (or a scalar) instead of a view,
+    or where the loop's layout makes the view a copy."""
+    try:
+        key = tuple(sorted(params.items()))
+        state, read_only, _ = _model(prim, key, base.shape, base.dtype)
+        if state is not None:
+            layout = _loop_layout(base)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = prim.impl(np, layout, **params)
+            if not (isinstance(out, np.ndarray) and np.may_share_memory(out, layout)):
+                state = None  # a copy in the loop (NumPy could not reshape in place)
+    except Exception:  # noqa: BLE001 -- a primitive that cannot run on a stand-in: no view
+        return None, False
+    return state, read_only
+
+
+@functools.lru_cache(maxsize=128)
+def _model(prim: Primitive, params: tuple, shape: tuple, dtype: np.dtype) -> tuple:
+    """What ``prim`` gives on a C-ordered example whose elements hold their flat positions:
+    ``(state, read_only, positions)``, positions being, for each element of the view, the
+    flat position it has in the example."""
+    iota = np.arange(math.prod(shape), dtype=np.intp).reshape(shape)
+    model = iota * (1 + 1j) if dtype.kind == "c" else iota  # both parts hold the position
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = prim.impl(np, model, **dict(params))
+    if not isinstance(out, np.ndarray) or not np.may_share_memory(out, model):
+        return None, isinstance(out, np.ndarray) and not out.flags.writeable, None
+    state = "positions"
+    if model.dtype.kind == "c" and out.dtype.kind != "c":  # the real or imaginary part
+        offset = out.__array_interface__["data"][0] - model.__array_interface__["data"][0]
+        state = "imag" if offset % model.itemsize else "real"
+    positions = np.real(out).astype(np.intp)
+    positions.flags.writeable = False
+    return state, not out.flags.writeable, positions
+
+
+def _prepare_write(t: BatchTracer) -> list[BatchTracer]:
+    """The chain of views from ``t`` up to its outermost base (linked views only), each
+    settled; raises NumPy's error if ``t`` is read-only."""
+    chain = []
+    node = t
+    while node._view is not None:
+        chain.append(node)
+        node = node._view[0]
+    for i in reversed(range(len(chain))):  # from the outermost base down: flags flow down
+        if not _resolve(chain[i]):
+            del chain[i:]  # not a view in the loop: the write stops below it
+    if t._readonly:
+        raise ValueError("assignment destination is read-only")
+    return chain
+
+
+def _write_through(t: BatchTracer, chain: list[BatchTracer]) -> None:
+    """After ``t`` took new values: every base it is a view of (``chain``) takes them at the
+    positions the view covers, then every live view of the outermost base is recomputed."""
+    global WRITE_INTO
+    trace = t._trace
+    token = _current_trace.set(trace)
+    outer = WRITE_INTO
+    try:
+        root = t
+        for child in chain:
+            base, prim, params, state = child._view
+            WRITE_INTO = base  # the scatter may write into base's buffer if it owns it
+            if state in ("real", "imag"):
+                new = set_part_p.bind(base, child, part=state)
+            else:
+                positions = _model(prim, tuple(sorted(params.items())), base.shape, base.dtype)[2]
+                new = scatter_p.bind(base, positions, child, ufunc=None)
+            base._take(new)
+            WRITE_INTO = outer
+            root = base
+        _refresh(root)
+    finally:
+        WRITE_INTO = outer
+        _current_trace.reset(token)
+
+
+def _refresh(root: BatchTracer) -> None:
+    """Recompute every live view of ``root`` (and their views) from its current value."""
+    trace = root._trace
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not node._views:
+            continue
+        for ref in list(node._views.values()):
+            child = ref()
+            if child is None or child._view is None or child._view[0] is not node:
+                continue
+            if not _resolve(child):
+                continue
+            _, prim, params, _ = child._view
+            if prim is None:  # a read-only view made by a composition (``read_only``)
+                token = _current_trace.set(trace)
+                try:
+                    new = params(node)
+                finally:
+                    _current_trace.reset(token)
+                child.val, child.bdim = new.val, new.bdim
+            else:
+                child.val, child.bdim = trace._apply(prim, node, params)
+            stack.append(child)
+
+
+def _detach(view: BatchTracer) -> None:
+    base = view._view[0]
+    view._view = None
+    if base._views:
+        base._views.pop(id(view), None)
+
+
+def _loop_layout(t: BatchTracer) -> np.ndarray:
+    """A stand-in for ``t``'s example with the strides the loop's array would have (over a
+    zeroed scratch buffer): what NumPy decides copy-or-view by."""
+    if t._view is None or t._view[1] is None or t._view[3] is None and not _resolve(t):
+        val = t.val
+        if t._view is None and type(val) is np.ndarray and val.shape[t.bdim]:
+            strides = val.strides[: t.bdim] + val.strides[t.bdim + 1 :]
+        else:  # no example to look at (jit, an empty batch, a copy): a fresh array's layout
+            strides = _c_strides(t.shape, t.dtype)
+        return _strided(t.shape, strides, t.dtype)
+    base, prim, params, _ = t._view
+    layout = _loop_layout(base)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return prim.impl(np, layout, **params)
+
+
+def _c_strides(shape: tuple, dtype: np.dtype) -> tuple:
+    strides, step = [], dtype.itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
+
+
+def _strided(shape: tuple, strides: tuple, dtype: np.dtype) -> np.ndarray:
+    strides = tuple(abs(s) for s in strides)
+    span = sum((n - 1) * s for n, s in zip(shape, strides) if n) + dtype.itemsize
+    buffer = np.zeros(span if all(shape) else dtype.itemsize, np.uint8)
+    return np.ndarray(shape, dtype, buffer=buffer, strides=strides)
+
+
+def check_not_shared(x: Any) -> None:
+    """Raise ``SharedStateWriteError`` when ``x`` is a value that every example of a vmap in
+    progress shares (an unbatched argument or a closed-over value of an enclosing
+    transformation): the loop would write it once per example."""
+    t = _current_trace.get()
+    home = x._trace
+    while t is not None and t is not home:
+        if type(t) is BatchTrace and id(x) in t.shared:
+            raise errors.SharedStateWriteError(_SHARED_MESSAGE)
+        t = t.parent
+
+
+_SHARED_MESSAGE = (
+    "The function wrote into an array that every example shares (an argument with "
+    "in_axes=None, or an array it closes over or reads as a global). The loop would write "
+    "it once per example, each example seeing the writes of the ones before; vmap runs the "
+    "function once for the whole batch and cannot. Write into a copy made inside the "
+    "function (x = x.copy(), then x += 1), build a new array (x = x + 1, or "
+    "y = autovec.numpy.set_at(x, i, v) for x[i] = v), or batch the argument (in_axes=0) if "
+    "each example needs its own."
+)
+
+
+def write_into(x: Tracer, index: Any, value: Any, update: Callable[..., Any]) -> None:
+    """``x[index] = value``: ``x`` takes ``update(x, index, value)`` (the updated value), which
+    eager vmap computes in ``x``'s own buffer where nothing else refers to it."""
+    global WRITE_INTO
+    if type(x) is BatchTracer and write_basic(x, index, value):
+        return
+    outer = WRITE_INTO
+    WRITE_INTO = x  # a scatter into x may write into x's buffer (BatchTrace._scatter_into)
+    try:
+        new = update(x, index, value)
+    finally:
+        WRITE_INTO = outer
+    x._become(new)
+
+
+def write_basic(x: BatchTracer, index: Any, value: Any) -> bool:
+    """``x[index] = value`` written straight into ``x``'s own buffer, as NumPy writes into an
+    array, for the common case: eager vmap, an index of in-range ints and slices, a Python
+    scalar or a batched value of the indexed example's shape (or 0-d), and a buffer that is a
+    whole, writeable, C-ordered array with the batch axis first that no other array, tracer
+    or caller refers to (its reference count says so).  False (nothing written) otherwise:
+    the general path (``autovec.numpy.indexing.update``) then handles it."""
+    global _OWN_REFS
+    trace = x._trace
+    if trace.parent is not EVAL_TRACE or x.bdim != 0 or _current_trace.get() is not trace:
+        return False
+    if x._readonly or x._view is not None:
+        return False  # the general path raises NumPy's error, or writes through to the base
+    items = index if type(index) is tuple else (index,)
+    shape = x.shape
+    if len(items) > len(shape):
+        return False
+    target = list(shape[len(items) :])
+    for k in reversed(range(len(items))):
+        it, n = items[k], shape[k]
+        if type(it) is slice:
+            target.insert(0, len(range(*it.indices(n))))
+        elif type(it) is not int or not -n <= it < n:
+            return False
+    v = x.val
+    if type(value) in _PY_SCALARS:
+        src = np.asarray(value, dtype=v.dtype)  # NumPy's conversion (OverflowError, ...)
+    elif type(value) is BatchTracer and value._trace is trace and type(value.val) is np.ndarray:
+        vshape = value.shape
+        if vshape and tuple(target[len(target) - len(vshape) :]) != vshape:
+            return False
+        if not vshape and v.dtype.kind == "i" and not np.can_cast(value.dtype, v.dtype):
+            return False  # a scalar per example: NumPy range-checks it (the general path)
+        src = np.moveaxis(value.val, value.bdim, 0) if value.bdim else value.val
+        if len(target) > len(vshape):  # align the example axes right, after the batch axis
+            src = src.reshape((src.shape[0],) + (1,) * (len(target) - len(vshape)) + vshape)
+    else:
+        return False
+    if type(v) is not np.ndarray or v.base is not None or not v.flags.c_contiguous:
+        return False
+    if not v.flags.writeable:
+        return False
+    if _OWN_REFS is None:
+        _OWN_REFS = _own_refs()
+    if sys.getrefcount(v) > _OWN_REFS:
+        return False  # a view or another value reads this buffer: the update makes a new one
+    v[(_ALL, *items)] = src
+    if x._views:
+        _refresh(x)
+    return True
 
 
 def _raise_for_one_example(prim: Primitive, args: tuple, params: dict, err: Exception) -> None:
@@ -583,19 +1030,33 @@ def _vmap_call(
             )
         )
 
-    rest = (axis_name, out_axes, fallback, randomness, fun) + (
-        (ragged,) if ragged != "error" else ()
-    )
-    if IS_DASK is not None and any(IS_DASK(x) for x in leaves):
-        if randomness == "loop":  # the blocks cannot continue one stream: draws raise
-            rest = (axis_name, out_axes, fallback, "dask", fun) + rest[5:]
+    # Every run of the function (batched, per group, lane by lane, per chunk or block) sees
+    # the shared arrays read-only and the shared traced values listed ("shared arrays" below).
+    shared: dict[int, Any] = {}
+    reachable = [leaf for leaf, ax in zip(leaves, norm_axes) if ax is None] + _reachable(fun)
+    protected = _protect(shared, reachable)
+    token = _SHARED.set(shared)
+    try:
+        rest = (axis_name, out_axes, fallback, randomness, fun) + (
+            (ragged,) if ragged != "error" else ()
+        )
+        if IS_DASK is not None and any(IS_DASK(x) for x in leaves):
+            if randomness == "loop":  # the blocks cannot continue one stream: draws raise
+                rest = (axis_name, out_axes, fallback, "dask", fun) + rest[5:]
 
-        def run_block(*block: Any) -> Any:  # one block's examples, on a dask worker
-            m = next((np.shape(x)[a] for x, a in zip(block, norm_axes) if a is not None), n)
-            return _run(call, list(block), norm_axes, m, rest, chunking)
+            def run_block(*block: Any) -> Any:  # one block's examples, on a dask worker
+                m = next((np.shape(x)[a] for x, a in zip(block, norm_axes) if a is not None), n)
+                return _run(call, list(block), norm_axes, m, rest, chunking)
 
-        return RUN_DASK(run_block, leaves, norm_axes, n, out_axes)
-    return _run(call, leaves, norm_axes, n, rest, chunking)
+            return RUN_DASK(run_block, leaves, norm_axes, n, out_axes)
+        return _run(call, leaves, norm_axes, n, rest, chunking)
+    except ValueError as err:
+        if protected and "read-only" in str(err) and _wrote_into(err, protected):
+            raise errors.SharedStateWriteError(_SHARED_MESSAGE) from err
+        raise
+    finally:
+        _SHARED.reset(token)
+        _unprotect(protected)
 
 
 def _run(call, leaves, axes, n, rest, chunking) -> Any:
@@ -642,6 +1103,137 @@ OUT_OF_MEMORY: Callable[..., BaseException] | None = None
 IS_DASK: Callable[[Any], bool] | None = None
 RUN_DASK: Callable[..., Any] = None  # type: ignore[assignment]
 LANE_FAILURE: Callable[..., None] | None = None
+
+
+# ---------------------------------------------------------------------- shared arrays
+# What every example shares -- unbatched arguments, arrays the function closes over or reads
+# as globals -- would be written once per example by the loop, each example seeing the writes
+# of those before it; vmap runs the function once.  Such arrays are read-only while the
+# function runs (NumPy then refuses the write, and vmap says why), and such traced values of
+# enclosing transformations are listed in the trace (``check_not_shared``).
+
+
+def _reachable(fun: Any) -> list:
+    """The values ``fun`` can reach without arguments: its closure cells, default values and
+    the globals its code names (and those of the functions it reaches so, up to a few levels;
+    the arguments of a ``functools.partial``; the attributes of a bound method's object)."""
+    found: list = []
+    seen: set[int] = set()
+    todo = [(fun, 0)]
+    while todo:
+        f, depth = todo.pop()
+        if depth > 3 or id(f) in seen:
+            continue
+        seen.add(id(f))
+        kind = type(f)
+        if kind is types.FunctionType:
+            wrapped = f.__dict__.get("__wrapped__") if f.__dict__ else None
+            if wrapped is not None:  # functools.wraps: the function it stands for
+                todo.append((wrapped, depth + 1))
+            values = [c.cell_contents for c in f.__closure__ or () if _filled(c)]
+            values.extend(f.__defaults__ or ())
+            if f.__kwdefaults__:
+                values.extend(f.__kwdefaults__.values())
+            g = f.__globals__
+            values.extend(g[name] for name in _global_names(f.__code__) if name in g)
+            for v in values:
+                if type(v) is types.FunctionType and v.__globals__ is g:  # the user's helpers
+                    todo.append((v, depth + 1))
+                else:
+                    found.append(v)
+        elif kind is functools.partial:
+            found.extend(f.args)
+            found.extend(f.keywords.values())
+            todo.append((f.func, depth + 1))
+        elif kind is types.MethodType:
+            found.extend(_attributes(f.__self__))
+            todo.append((f.__func__, depth + 1))
+        elif callable(f) and not isinstance(f, type) and hasattr(f, "__dict__"):
+            found.extend(_attributes(f))  # a callable object: its state
+            todo.append((type(f).__call__, depth + 1))
+    return found
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+    except ValueError:  # a cell not yet assigned
+        return False
+    return True
+
+
+def _attributes(obj: Any) -> list:
+    d = getattr(obj, "__dict__", None)
+    return list(d.values()) if isinstance(d, dict) else []
+
+
+@functools.lru_cache(maxsize=1024)
+def _global_names(code: Any) -> tuple[str, ...]:
+    """The global names ``code`` (and the code nested in it: lambdas, comprehensions) uses."""
+    names = list(code.co_names)
+    for c in code.co_consts:
+        if inspect.iscode(c):
+            names.extend(_global_names(c))
+    return tuple(dict.fromkeys(names))
+
+
+def _protect(shared: dict[int, Any], values: list) -> list[np.ndarray]:
+    """Make the writeable ndarrays among ``values`` (and inside small lists, tuples and
+    dicts among them) read-only, and list the tracers in ``shared``; returns the arrays to
+    make writeable again."""
+    protected: list[np.ndarray] = []
+    stack = list(values)
+    depth_left = len(stack)
+    while stack:
+        v = stack.pop()
+        depth_left -= 1
+        if isinstance(v, np.ndarray):
+            if v.flags.writeable:
+                v.setflags(write=False)
+                protected.append(v)
+        elif isinstance(v, Tracer):
+            shared[id(v)] = v
+        elif depth_left >= 0 and type(v) in (list, tuple, dict) and len(v) <= 64:
+            stack.extend(v.values() if type(v) is dict else v)  # one level into containers
+    return protected
+
+
+def _unprotect(protected: list[np.ndarray]) -> None:
+    # A view can only be made writeable again once its base is: retry until all are.
+    todo = protected
+    while todo:
+        left = []
+        for a in todo:
+            try:
+                a.setflags(write=True)
+            except ValueError:
+                left.append(a)
+        if len(left) == len(todo):
+            return
+        todo = left
+
+
+def _wrote_into(err: BaseException, protected: list[np.ndarray]) -> bool:
+    """Whether the failed write that raised ``err`` went into a protected array: a
+    read-only array sharing its memory is in reach of the frame that raised."""
+    tb = err.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    values = list(frame.f_locals.values())
+    values.extend(frame.f_globals.get(name) for name in frame.f_code.co_names)
+    for v in list(values):  # one level into containers and objects, as _protect looks
+        values.extend(_attributes(v))
+        if type(v) in (list, tuple, dict) and len(v) <= 64:
+            values.extend(v.values() if type(v) is dict else v)
+    return any(
+        isinstance(v, np.ndarray)
+        and not v.flags.writeable
+        and any(np.may_share_memory(v, p) for p in protected)
+        for v in values
+    )
 
 
 def _is_array_like(x: Any) -> bool:

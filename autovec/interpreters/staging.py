@@ -30,6 +30,7 @@ from autovec.core import (
     get_aval,
     raise_numpy_write_error,
 )
+from autovec.interpreters.batching import check_not_shared
 from autovec.ir import (
     Eqn,
     Literal,
@@ -76,6 +77,7 @@ class StagingTracer(Tracer):
 
     def _become(self, other: Any) -> None:
         """Take ``other``'s value (used by in-place updates such as ``x[i] = v``)."""
+        check_not_shared(self)  # not a value every example of a vmap inside jit shares
         if (
             isinstance(other, Tracer)
             and other._trace is not self._trace

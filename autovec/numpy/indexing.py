@@ -8,9 +8,10 @@ elementwise and written back (``x[mask] += v``, ``x[mask] = np.sqrt(x[mask])``).
 Writing: a traced value has no memory to write into, so ``x[index] = v``, ``x[index] += v``,
 ``x += v``, ``x.sort()`` and ``np.add.at(x, ...)`` compute the updated value and the tracer
 *takes it* (``Tracer._become``): every later use of the name ``x`` (and of any other name
-bound to the same object) sees the update, as in NumPy.  One difference remains: a view taken
-before the update (``row = x[0]``; ``x[0, 0] = 1``) keeps the old values, where NumPy's view
-would share the write.  Copies (``x.copy()``) never see it, as in NumPy.
+bound to the same object) sees the update, as in NumPy.  Under vmap, views share writes as
+NumPy's do (a write through ``row = x[0]`` reaches ``x``, and a write into ``x`` reaches
+``row``; see ``interpreters/batching.py``), and a write goes into the batch's own buffer when
+nothing else refers to it.  Copies (``x.copy()``) never see it, as in NumPy.
 
 ``x[mask] = v`` with a batched boolean ``mask`` is ``where(mask, v, x)``: its shape does not
 depend on the count, so it batches (``v`` must then broadcast against one selected row, or be
@@ -28,6 +29,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import Tracer, get_aval
+from autovec.interpreters import batching
 from autovec.interpreters.split import per_example
 from autovec.numpy._convert import arr
 from autovec.numpy._util import PY_SCALARS, holds_tracer, is_traced, ndim, shape
@@ -38,7 +40,7 @@ from autovec.numpy.ufuncs import UFUNCS, clip, divide, where
 from autovec.prims.base import dummy_of
 from autovec.prims.cumulative import accumulate_p
 from autovec.prims.elementwise import where_p
-from autovec.prims.scatter import copy_p, scatter_p
+from autovec.prims.scatter import copy_p, fits_integer_p, guard_p, scatter_p
 from autovec.prims.shape import ARRAY, convert_element_type_p, getitem_p, index_p, reshape_p
 from autovec.prims.sorting import searchsorted_p
 
@@ -201,7 +203,10 @@ def getitem(x: Any, index: Any) -> Any:
                     f"of axis is {n} but size of corresponding boolean axis is {m}"
                 )
     if not arrays:
-        return getitem_p.bind(x, index=tuple(items))
+        out = getitem_p.bind(x, index=tuple(items))
+        if n_ell and ndim(x) == consumed:  # a[0, ...]: a 0-d view, where a[0] is a scalar
+            out = batching.zero_d_view(out, x, tuple(items))
+        return out
     # NumPy counts integer scalars as array indices when arrays are present.
     spec = []
     all_arrays = []
@@ -266,7 +271,14 @@ def as_value(x: Any, value: Any) -> Any:
         isinstance(value, (list, tuple)) and not holds_tracer(value)
     ):
         return np.asarray(value, dtype=x.dtype)
-    return arr(value)
+    # A NumPy scalar (what a 0-d value is per example in the loop) written into a signed
+    # integer array is range-checked, unlike an array: OverflowError, as NumPy raises.
+    scalar = isinstance(value, np.generic) or (isinstance(value, Tracer) and value.ndim == 0)
+    value = arr(value)
+    kinds = x.dtype.kind + value.dtype.kind
+    if scalar and kinds in ("ii", "iu", "if") and not np.can_cast(value.dtype, x.dtype):
+        value = fits_integer_p.bind(value, dtype=x.dtype)
+    return value
 
 
 def fit_value(v: Any, target: tuple[int, ...]) -> Any:
@@ -365,9 +377,9 @@ def update(x: Any, index: Any, value: Any = None, ufunc: Any = None) -> Any:
 
 def setitem(self: Tracer, index: Any, value: Any) -> None:
     """``x[index] = value`` on a tracer (``Tracer.__setitem__``): ``x`` takes the updated
-    value.  Views of ``x`` taken before keep the old values (see the module doc)."""
+    value (computed in ``x``'s own buffer where eager vmap owns it)."""
     refuse_fields(self, index)
-    self._become(update(self, index, value))
+    batching.write_into(self, index, value, update)
 
 
 def refuse_fields(x: Any, index: Any) -> None:
@@ -389,6 +401,12 @@ def refuse_fields(x: Any, index: Any) -> None:
 
 
 # ------------------------------------------------------------- reading through a mask
+
+
+_COUNTS = (
+    "NumPy boolean array indexing assignment cannot assign {0} input values to the {1} output "
+    "values where the mask is true"
+)
 
 
 class MaskedRead:
@@ -431,9 +449,8 @@ class MaskedRead:
     def aligned_to(self, mask: Any, shape_of_x: tuple[int, ...]) -> Any:
         """The values in an array of shape ``shape_of_x`` where, at the k-th true entry of
         ``mask``, the k-th value read lies (NumPy's ``x[mask] = y[other_mask]``).  With the
-        same mask that is ``full`` itself.  NumPy raises when the two masks select different
-        counts; per example that cannot be checked here, and entries past the shorter count
-        are then unspecified."""
+        same mask that is ``full`` itself.  As in NumPy, the counts must agree (or one value
+        is given for all places); otherwise NumPy's ValueError, when the values are known."""
         rows = self.shape_of_x[ndim(self.mask) :]
         if shape_of_x[ndim(mask) :] != rows:
             raise ValueError(
@@ -447,9 +464,15 @@ class MaskedRead:
             return np.zeros(shape_of_x, self.full.dtype)
         rank = _running_count(reshape(mask, (n_to,)))  # 1 + rank of each true entry among them
         seen = _running_count(reshape(self.mask, (n_from,)))
+        # NumPy assigns as many values as there are places, or one value to all of them.
+        given, wanted = total(self.mask), total(mask)
+        rank = where(UFUNCS["equal"](given, 1), 1, rank)
         found = searchsorted_p.bind(seen, rank, side="left", batch_dims=0)
         source = clip(found, 0, n_from - 1)
         picked = getitem(reshape(self.full, (n_from, *rows)), source)
+        ne = UFUNCS["not_equal"]
+        failed = UFUNCS["logical_and"](ne(given, wanted), ne(given, 1))
+        picked = guard_p.bind(picked, failed, given, wanted, error="ValueError", message=_COUNTS)
         return reshape(picked, shape_of_x)
 
     def _wrap(self, full: Any) -> MaskedRead:
@@ -668,8 +691,7 @@ def inplace_method(f: Callable[..., Any], name: str) -> Callable[..., None]:
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = (
-        f"In place, as ``ndarray.{name}``: the value takes the updated value and None is "
-        f"returned (views taken earlier keep the old value)."
+        f"In place, as ``ndarray.{name}``: the value takes the updated value and None is returned."
     )
     return method
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.interpreters import batching
 from autovec.numpy import products as _products
 from autovec.numpy import reductions as _red
 from autovec.numpy._convert import arr
@@ -417,7 +418,9 @@ def diagonal(x: Any, /, *, offset: int = 0) -> Any:
         k = max(0, min(m + offset, n))
         rows, cols = (-offset, -offset + k, None), (0, k, None)
     square = getitem(x, (Ellipsis, slice(*rows), slice(*cols)))
-    return einsum_p.bind(square, subscripts="...ii->...i", optimize=False)
+    out = einsum_p.bind(square, subscripts="...ii->...i", optimize=False)
+    # A read-only view of x in NumPy: writes raise, and it sees writes into x.
+    return batching.read_only(out, x, lambda b: diagonal(b, offset=offset))
 
 
 @implements(np.linalg.trace)

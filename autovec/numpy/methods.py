@@ -160,7 +160,7 @@ def install(anp: Any) -> None:
     Tracer.__pos__ = lambda self: u["positive"](self)
     Tracer.__abs__ = lambda self: u["absolute"](self)
     Tracer.__invert__ = lambda self: u["invert"](self)
-    Tracer.__getitem__ = lambda self, index: anp.getitem(self, index)
+    Tracer.__getitem__ = _getitem_method(anp)
     Tracer.__setitem__ = anp.indexing.setitem  # x[i] = v: x takes the updated value
 
     # Methods with ndarray's signatures.
@@ -228,6 +228,19 @@ def install(anp: Any) -> None:
     Tracer._numpy = anp
     Tracer.__array_ufunc__ = _array_ufunc(anp)
     Tracer.__array_function__ = _array_function(anp)
+
+
+def _getitem_method(anp: Any) -> Callable[..., Any]:
+    getitem_p = anp.indexing.getitem_p
+
+    def getitem(self: Any, index: Any) -> Any:
+        if type(index) is int and self.ndim:  # x[i], the hot path of per-example loops
+            n = self.shape[0]
+            if -n <= index < n:
+                return getitem_p.bind(self, index=(index,))
+        return anp.getitem(self, index)
+
+    return getitem
 
 
 def _method(f: Callable[..., Any]) -> Callable[..., Any]:

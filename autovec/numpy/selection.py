@@ -15,6 +15,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import Tracer
+from autovec.interpreters import batching
 from autovec.numpy._convert import arr as _arr
 from autovec.numpy._util import (
     concrete_int,
@@ -225,7 +226,10 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     # NumPy puts the diagonal last; the index put it where the two axes were (if adjacent)
     # or first.
     where_block = builtins.min(ax1, ax2) if abs(ax1 - ax2) == 1 else 0
-    return moveaxis(out, where_block, -1)
+    # A read-only view of ``a`` in NumPy: writes raise, and it sees writes into ``a``.
+    return batching.read_only(
+        moveaxis(out, where_block, -1), a, lambda b: diagonal(b, offset, axis1, axis2)
+    )
 
 
 @implements(np.trace)

@@ -2,17 +2,22 @@
 ``std`` over a tuple of axes, and ``argmax``/``argmin`` over one axis or the flattened array.
 
 Batching moves the batch axis to the front and shifts ``axis`` past it, so each example is
-reduced over exactly its own axes.
+reduced over exactly its own axes.  For sums (and the means and variances built on them) the
+memory layout matters too: NumPy sums pairwise only along the axis it iterates innermost, so a
+batch axis lying inside an example in memory (``in_axes=-1``, Fortran order) would turn each
+example's pairwise sum into a running sum, far less accurate than the loop's.
+``example_layout`` lays such a batch out example by example first.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from autovec.core import Primitive, ShapedArray
-from autovec.prims.base import FRESH, Arg, Sample, declare, result_dtypes
+from autovec.prims.base import FRESH, VIEW, Arg, Sample, declare, result_dtypes
 from autovec.prims.shape import moveaxis, reshape_p
 
 
@@ -34,13 +39,25 @@ def _reduction(name: str, samples: list, doc: str) -> Primitive:
         axis_size: int, args: tuple, dims: tuple, *, axes: tuple, keepdims: bool, **params: Any
     ) -> tuple:
         x = moveaxis(args[0], dims[0], 0)
-        out = prim.bind(x, axes=tuple(a + 1 for a in axes), keepdims=keepdims, **params)
+        axes = tuple(a + 1 for a in axes)
+        if name in _SUMMING and _sums_inexact(x, params):
+            x = example_layout(x, (0,), axes)
+        out = prim.bind(x, axes=axes, keepdims=keepdims, **params)
         return out, 0
 
     prim = declare(
         name, impl=impl, shape=shape, batch=batch, output=FRESH, samples=samples, doc=doc
     )
     return prim
+
+
+# Reductions that add (NumPy sums them pairwise along the innermost axis it iterates).
+_SUMMING = frozenset({"sum", "mean", "var", "std"})
+
+
+def _sums_inexact(x: Any, params: dict) -> bool:
+    dtype = params.get("dtype")
+    return (x.dtype if dtype is None else np.dtype(dtype)).kind in "fc"
 
 
 def _samples(dtype: str = "float64", low: float = -2.0, high: float = 2.0, **extra: Any) -> list:
@@ -110,3 +127,78 @@ def _arg_reduction(name: str) -> Primitive:
 
 argmax_p = _arg_reduction("argmax")
 argmin_p = _arg_reduction("argmin")
+
+
+# ------------------------------------------------------------------------ example_layout
+
+# NumPy's pairwise sum adds fewer than 8 numbers one after another: no layout helps those.
+_PAIRWISE_MIN = 8
+
+
+def _example_layout_impl(xp: Any, x: Any, *, batch_axes: tuple, axes: tuple) -> Any:
+    """``x`` itself, or a copy holding the same values with the batch axes outermost in
+    memory and each example's axes in their own memory order: the layout in which NumPy
+    reduces ``axes`` of every example as it would reduce that example alone.  A copy is made
+    only where it changes the result: inexact values, at least 8 numbers summed per output,
+    an innermost example axis that is reduced, and a batch axis lying inside an example."""
+    if type(x) is not np.ndarray or x.dtype.kind not in "fc":
+        return x  # other array libraries choose their own summation order
+    if x.flags.c_contiguous and batch_axes == tuple(range(len(batch_axes))):
+        return x  # the common case: examples one after another in memory
+    shape, strides = x.shape, x.strides
+    if math.prod([shape[a] for a in axes]) < _PAIRWISE_MIN:
+        return x
+    example = [a for a in range(x.ndim) if a not in batch_axes and shape[a] > 1]
+    batch = [a for a in batch_axes if shape[a] > 1]
+    if not example or not batch:
+        return x
+    innermost = min(example, key=lambda a: abs(strides[a]))
+    if innermost not in axes:
+        return x  # the loop adds these with a running sum too: same order, same result
+    extent = max(abs(strides[a]) * shape[a] for a in example)
+    if min(abs(strides[a]) for a in batch) >= extent:
+        return x  # every example lies within one step of the batch axes: already per example
+    outer_first = sorted(example, key=lambda a: -abs(strides[a]))
+    perm = (
+        *batch_axes,
+        *outer_first,
+        *(a for a in range(x.ndim) if a not in batch_axes and a not in outer_first),
+    )
+    packed = np.ascontiguousarray(np.transpose(x, perm))
+    return np.transpose(packed, np.argsort(perm))
+
+
+def _example_layout_batch(axis_size: int, args: tuple, dims: tuple, *, batch_axes, axes):
+    x = moveaxis(args[0], dims[0], 0)
+    shift = lambda t: tuple(a + 1 for a in t)  # noqa: E731
+    out = example_layout_p.bind(x, batch_axes=(0, *shift(batch_axes)), axes=shift(axes))
+    return out, 0
+
+
+example_layout_p = declare(
+    "example_layout",
+    impl=_example_layout_impl,
+    shape=lambda x, *, batch_axes, axes: ShapedArray(x.shape, x.dtype),
+    output=VIEW,  # x itself where its layout already serves (never dropped: no noop)
+    batch=_example_layout_batch,
+    samples=[
+        Sample((Arg((3, 10, 4)),), {"batch_axes": (0,), "axes": (1,)}),
+        Sample((Arg((2, 3, 9)),), {"batch_axes": (0, 1), "axes": (2,)}),
+    ],
+    doc=(
+        "``x``'s values, laid out so that NumPy reduces ``axes`` of each example (the other "
+        "axes than ``batch_axes``) in the order it would use for that example alone: the "
+        "batch axes outermost in memory.  Returns ``x`` itself where its layout already does."
+    ),
+)
+
+
+def example_layout(x: Any, batch_axes: tuple, axes: tuple) -> Any:
+    """``example_layout_p`` on ``x``: computed at once on a NumPy array (eager vmap), bound
+    otherwise, so that under jit the layout is chosen when the program runs."""
+    if type(x) is np.ndarray:
+        return _example_layout_impl(np, x, batch_axes=batch_axes, axes=axes)
+    shape = x.shape
+    if math.prod(shape[a] for a in axes) < _PAIRWISE_MIN or all(shape[a] < 2 for a in batch_axes):
+        return x  # known from the shapes alone: no layout changes the sums
+    return example_layout_p.bind(x, batch_axes=batch_axes, axes=axes)

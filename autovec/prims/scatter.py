@@ -16,14 +16,22 @@ from typing import Any
 import numpy as np
 
 from autovec.core import ShapedArray
-from autovec.prims.base import FRESH, Arg, Sample, declare, ndim_of
+from autovec.prims.base import FRESH, VIEW, Arg, Sample, declare, ndim_of
 from autovec.prims.elementwise import BINARY
 from autovec.prims.shape import bdim_to_front, expand_to_rank, moveaxis
 
 # ------------------------------------------------------------------------------ scatter
 
 
+# Set (only for the duration of one bind) by eager vmap to a C-contiguous buffer that it owns
+# and whose tracer takes the result (``x[i] = v``): the scatter then writes into it instead of
+# copying the whole batch.  See ``BatchTrace.process_primitive``.
+WRITE_IN_PLACE: Any = None
+
+
 def _scatter_impl(xp: Any, x: Any, pos: Any, *v: Any, ufunc: str | None) -> Any:
+    if x is WRITE_IN_PLACE:  # eager vmap's own buffer (BatchTrace._scatter_into)
+        return _scatter_into(xp, x, pos, *v, ufunc=ufunc)
     # A C-ordered copy, so that its flat reshape is a view we can write through.
     return _scatter_into(xp, xp.array(x, copy=True, order="C"), pos, *v, ufunc=ufunc)
 
@@ -143,4 +151,120 @@ copy_p = declare(
     ],
     doc="A new array with ``x``'s values (NumPy's ``copy``), laid out in ``order`` "
     "(``'K'``: as ``x``; ``'C'`` or ``'F'``).",
+)
+
+# ----------------------------------------------------------------------------- set_part
+
+
+def _set_part_impl(xp: Any, z: Any, v: Any, *, part: str) -> Any:
+    out = xp.array(z, copy=True)
+    setattr(out, part, v)  # exact: the other part keeps its bits (no complex arithmetic)
+    return out
+
+
+def _set_part_batch(axis_size: int, args: tuple, dims: tuple, *, part: str):
+    z, v = (bdim_to_front(a, d, axis_size) for a, d in zip(args, dims))
+    return set_part_p.bind(z, v, part=part), 0
+
+
+set_part_p = declare(
+    "set_part",
+    impl=_set_part_impl,
+    shape=lambda z, v, *, part: ShapedArray(z.shape, z.dtype),
+    output=FRESH,
+    batch=_set_part_batch,
+    samples=[
+        Sample((Arg((2, 3), "complex128"), Arg((2, 3))), {"part": "real"}),
+        Sample((Arg((4,), "complex64"), Arg((4,), "float32")), {"part": "imag"}),
+    ],
+    doc=(
+        "A copy of the complex ``z`` whose real or imaginary ``part`` is ``v`` (what writing "
+        "through ``z.real`` or ``z.imag`` does to ``z``)."
+    ),
+)
+
+# ------------------------------------------------------------------------ fits_integer
+
+
+def _fits_integer_impl(xp: Any, v: Any, *, dtype: np.dtype) -> Any:
+    a = np.asarray(v)
+    info = np.iinfo(dtype)
+    if a.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            whole = np.trunc(a)
+            bad = ~np.isfinite(a) | (whole < info.min) | (whole > info.max)
+    else:
+        whole = a
+        bad = (a < info.min) | (a > info.max)
+    if bad.any():
+        first = whole.reshape(-1)[np.argmax(bad.reshape(-1))]  # the loop's first failure
+        if np.isnan(first):
+            raise ValueError("cannot convert float NaN to integer")
+        if np.isinf(first):
+            raise OverflowError("cannot convert float infinity to integer")
+        raise OverflowError(f"Python integer {int(first)} out of bounds for {dtype}")
+    return v
+
+
+def _fits_integer_batch(axis_size: int, args: tuple, dims: tuple, *, dtype: np.dtype):
+    # The batch axis first, so that the first failure found is the first example's.
+    return fits_integer_p.bind(moveaxis(args[0], dims[0], 0), dtype=dtype), 0
+
+
+fits_integer_p = declare(
+    "fits_integer",
+    impl=_fits_integer_impl,
+    shape=lambda v, *, dtype: ShapedArray(v.shape, v.dtype),
+    output=VIEW,  # v itself (never dropped: the check is the point)
+    batch=_fits_integer_batch,
+    samples=[
+        Sample((Arg((3,), "int64", -100, 100),), {"dtype": np.dtype("int8")}),
+        Sample((Arg((), "float64", -100, 100),), {"dtype": np.dtype("int16")}),
+    ],
+    doc=(
+        "``v`` itself, once each of its values is known to fit an element of the signed "
+        "integer ``dtype`` the way NumPy checks a scalar written into one (truncating floats; "
+        "NumPy's OverflowError or ValueError otherwise)."
+    ),
+)
+
+# ------------------------------------------------------------------------------ guard
+
+_ERRORS = {"ValueError": ValueError, "IndexError": IndexError, "OverflowError": OverflowError}
+
+
+def _guard_impl(xp: Any, x: Any, failed: Any, *details: Any, error: str, message: str) -> Any:
+    failed = np.asarray(failed)
+    if failed.any():
+        first = int(np.argmax(failed.reshape(-1)))  # in the loop's order: the first example's
+        shown = [np.broadcast_to(np.asarray(d), failed.shape).reshape(-1)[first] for d in details]
+        raise _ERRORS[error](message.format(*shown))
+    return x
+
+
+def _guard_batch(axis_size: int, args: tuple, dims: tuple, *, error: str, message: str):
+    (x, *checked), (xd, *checked_dims) = args, dims
+    front = [bdim_to_front(a, d, axis_size) for a, d in zip(checked, checked_dims)]
+    rank = max(ndim_of(a) for a in front) - 1
+    front = [expand_to_rank(a, rank) for a in front]
+    return guard_p.bind(x, *front, error=error, message=message), xd
+
+
+guard_p = declare(
+    "guard",
+    impl=_guard_impl,
+    shape=lambda x, failed, *details, error, message: ShapedArray(x.shape, x.dtype, x.weak_type),
+    output=VIEW,  # x itself (never dropped: the check is the point)
+    batch=_guard_batch,
+    samples=[
+        Sample(
+            (Arg((3,)), np.zeros(2, bool), Arg((2,), "int64", 0, 9)),
+            {"error": "ValueError", "message": "bad {0}"},
+        ),
+    ],
+    doc=(
+        "``x`` itself, once no element of ``failed`` is true; otherwise the ``error`` named "
+        "(ValueError, IndexError, OverflowError) with ``message`` formatted with the "
+        "``details`` at the first failure: a check on values, kept in the program."
+    ),
 )

@@ -7,6 +7,7 @@ and every later rule then finds it where it expects it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -332,6 +333,7 @@ convert_element_type_p = declare(
 # Python < 3.12 slices are not hashable, and params must be.
 
 
+@functools.lru_cache(maxsize=1024)
 def to_slice_index(index: tuple) -> tuple:
     return tuple(slice(*i) if type(i) is tuple else i for i in index)
 
