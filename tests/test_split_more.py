@@ -199,3 +199,19 @@ def test_explain_of_vectorised_code():
     report = autovec.explain(lambda x: x * 2, np.ones((4, 3)))
     assert report.vectorised and report.sites == [] and report.batch_size == 4
     assert str(report) == "vmap ran all 4 examples vectorised: nothing split."
+
+
+def test_examples_run_alone_never_write_the_callers_batch():
+    # After a split, examples alone in their group run as in the loop, but on a copy: vmap
+    # never writes into its inputs.
+    xs = np.array([[0.0, 1, 2], [2, 3, 4], [3, 4, 5]])
+    keep = xs.copy()
+
+    def f(x):
+        if x[0] > 1:
+            x[1] = -5
+        return x * 1
+
+    got = autovec.vmap(f, fallback="loop")(xs)
+    np.testing.assert_array_equal(xs, keep)
+    np.testing.assert_array_equal(got, np.stack([f(x) for x in keep.copy()]))

@@ -4,6 +4,8 @@ in their group run one by one, exactly as the Python loop does."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from autovec import errors
@@ -74,20 +76,29 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
     """Lanes alone in their group: the function runs on each example exactly as in the
     loop, and the outputs are stacked as the loop's ``np.stack`` would (kept per example
     with ``ragged="list"``)."""
-    # One example of each mapped leaf, as the loop's indexing gives it.
+    # One example of each mapped leaf, as the loop's indexing gives it, but a copy where it
+    # would be a view of the caller's array: vmap never writes into its inputs, so a write
+    # inside the function (x[1] = -5) must not reach the caller's batch.
     rows = [
         None if ax is None else (leaf if ax == 0 else np.moveaxis(leaf, ax, 0))
         for leaf, ax in zip(leaves, axes)
     ]
+
+    def example(r: Any, lane: int) -> Any:
+        one = r[lane]
+        return one.copy() if type(one) is np.ndarray else one
+
     results = []
     try:
         if len(leaves) == 1 and rows[0] is not None:  # the common case, kept tight
             (r,) = rows
             for lane in lanes.tolist():
-                results.append(call([r[lane]]))
+                results.append(call([example(r, lane)]))
         else:
             for lane in lanes.tolist():
-                results.append(call([x if r is None else r[lane] for x, r in zip(leaves, rows)]))
+                results.append(
+                    call([x if r is None else example(r, lane) for x, r in zip(leaves, rows)])
+                )
     except Exception as exc:
         return None, (int(lanes[len(results)]), exc)
     if ragged == "list":
