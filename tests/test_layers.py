@@ -47,9 +47,6 @@ OVER_BUDGET = {
     # checks NumPy makes when writing: a scalar's range, x[m1] = x[m2]'s counts): MaskedRead
     # and its reductions can move to a module of their own.
     "autovec/numpy/indexing.py": 560,
-    # the eager batch trace, its hot paths and the in-place writes (views linked to their
-    # bases, writes into owned buffers): the write machinery can move to a module of its own.
-    "autovec/interpreters/batching.py": 1080,
 }
 
 _LAYER_LINE = re.compile(r"^ {4}(\d+) {2}(.*)$")

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from autovec.core import EVAL_TRACE, _current_trace, raise_numpy_write_error
-from autovec.interpreters import batching, split_replay, split_state
+from autovec.interpreters import batch_trace, batching, split_replay, split_state
 from autovec.interpreters import randomness as randomness_mod
 from autovec.interpreters.batching import (
     BatchTrace,
@@ -334,4 +334,4 @@ def _run_job(call, arrays, axes, job: Job, axis_name, parent, state: SplitState)
 
 _install_conversions()
 batching.RUN_VMAP = run_vmap
-batching.LANE_FAILURE = lane_failure
+batch_trace.LANE_FAILURE = lane_failure
