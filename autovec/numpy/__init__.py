@@ -18,8 +18,9 @@ ones included::
     1  _convert: operands for ``bind`` (``arr``); lists holding tracers, stacked on the
        primitives directly
     2  ufuncs, manipulation, reductions, _elision: one primitive, or a few, per function
-    3  creation, indexing, selection, updates, products: arrays from shapes and values,
-       ``x[i]`` and its updates, the indexing routines, the products
+    3  creation, indexing, masked, selection, updates, products: arrays from shapes and
+       values, ``x[i]`` and its updates (masked: ``x[mask]`` for a batched mask), the
+       indexing routines, the products
     4  padding, joining, rearranging, sorting, searching, sets, functional, bitwise,
        histograms, quantiles, nanfunctions, statistics, cumulative, matrices, index_tricks,
        logic, mathematical, polynomials, windows, signal, fft, linalg, _decompositions,
@@ -66,6 +67,7 @@ from numpy import (
 
 from autovec.numpy import array_api as _array_api
 from autovec.numpy import fft, indexing, linalg, methods  # fft, linalg: NumPy's submodules
+from autovec.numpy import masked as _masked  # noqa: F401  (installs x[mask] in indexing)
 from autovec.numpy.array_api import (
     __array_namespace_info__,  # noqa: F401 (a dunder: not in __all__)
     can_cast,
