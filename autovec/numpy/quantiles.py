@@ -134,77 +134,61 @@ def _quantile(
     return r.finish(res, shape(q), flag(keepdims))
 
 
-@implements(np.quantile)
-def quantile(
-    a: Any,
-    q: Any,
-    axis: Any = None,
-    out: Any = None,
-    overwrite_input: bool = False,
-    method: str = "linear",
-    keepdims: bool = False,
-    *,
-    weights: Any = None,
-) -> Any:
-    """NumPy's ``quantile``: every ``method``, ``q`` a scalar or array (which may be
-    batched), ``weights`` with ``method='inverted_cdf'``."""
-    return _quantile(
-        "quantile", a, q, axis, out, method, keepdims, weights, percent=False, skip_nan=False
-    )
+def _quantile_function(
+    name: str, *, percent: bool, skip_nan: bool, keepdims_default: Any, doc: str
+) -> Callable[..., Any]:
+    """The implementation of NumPy's ``name``: the four quantile functions differ only in
+    ``percent``, ``skip_nan`` and ``keepdims``' default."""
+
+    def impl(
+        a: Any,
+        q: Any,
+        axis: Any = None,
+        out: Any = None,
+        overwrite_input: bool = False,
+        method: str = "linear",
+        keepdims: Any = keepdims_default,
+        *,
+        weights: Any = None,
+    ) -> Any:
+        return _quantile(
+            name, a, q, axis, out, method, keepdims, weights, percent=percent, skip_nan=skip_nan
+        )
+
+    impl.__name__ = impl.__qualname__ = name
+    impl.__doc__ = doc
+    return implements(getattr(np, name))(impl)
 
 
-@implements(np.percentile)
-def percentile(
-    a: Any,
-    q: Any,
-    axis: Any = None,
-    out: Any = None,
-    overwrite_input: bool = False,
-    method: str = "linear",
-    keepdims: bool = False,
-    *,
-    weights: Any = None,
-) -> Any:
-    """NumPy's ``percentile``: ``quantile`` of ``q / 100``."""
-    return _quantile(
-        "percentile", a, q, axis, out, method, keepdims, weights, percent=True, skip_nan=False
-    )
-
-
-@implements(np.nanquantile)
-def nanquantile(
-    a: Any,
-    q: Any,
-    axis: Any = None,
-    out: Any = None,
-    overwrite_input: bool = False,
-    method: str = "linear",
-    keepdims: Any = NO_VALUE,
-    *,
-    weights: Any = None,
-) -> Any:
-    """NumPy's ``nanquantile``: ``quantile`` of the non-NaN values of each slice."""
-    return _quantile(
-        "nanquantile", a, q, axis, out, method, keepdims, weights, percent=False, skip_nan=True
-    )
-
-
-@implements(np.nanpercentile)
-def nanpercentile(
-    a: Any,
-    q: Any,
-    axis: Any = None,
-    out: Any = None,
-    overwrite_input: bool = False,
-    method: str = "linear",
-    keepdims: Any = NO_VALUE,
-    *,
-    weights: Any = None,
-) -> Any:
-    """NumPy's ``nanpercentile``: ``percentile`` of the non-NaN values of each slice."""
-    return _quantile(
-        "nanpercentile", a, q, axis, out, method, keepdims, weights, percent=True, skip_nan=True
-    )
+quantile = _quantile_function(
+    "quantile",
+    percent=False,
+    skip_nan=False,
+    keepdims_default=False,
+    doc="""NumPy's ``quantile``: every ``method``, ``q`` a scalar or array (which may be
+    batched), ``weights`` with ``method='inverted_cdf'``.""",
+)
+percentile = _quantile_function(
+    "percentile",
+    percent=True,
+    skip_nan=False,
+    keepdims_default=False,
+    doc="NumPy's ``percentile``: ``quantile`` of ``q / 100``.",
+)
+nanquantile = _quantile_function(
+    "nanquantile",
+    percent=False,
+    skip_nan=True,
+    keepdims_default=NO_VALUE,
+    doc="NumPy's ``nanquantile``: ``quantile`` of the non-NaN values of each slice.",
+)
+nanpercentile = _quantile_function(
+    "nanpercentile",
+    percent=True,
+    skip_nan=True,
+    keepdims_default=NO_VALUE,
+    doc="NumPy's ``nanpercentile``: ``percentile`` of the non-NaN values of each slice.",
+)
 
 
 # ------------------------------------------------------------------------ the machinery
