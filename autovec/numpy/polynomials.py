@@ -54,28 +54,27 @@ def _pad_front(a: Any, count: int) -> Any:
     return concatenate((np.zeros(count, a.dtype), a))
 
 
-@implements(np.polyadd)
-def polyadd(a1: Any, a2: Any) -> Any:
-    """NumPy's ``polyadd``: the shorter coefficient array is padded with leading zeros."""
+def _aligned_pair(a1: Any, a2: Any) -> tuple[Any, Any]:
+    """``a1`` and ``a2`` (at least 1-d) of one length: the shorter gets leading zeros."""
     a1, a2 = _poly_pair(a1, a2)
     diff = shape(a2)[0] - shape(a1)[0]
     if diff > 0:
         a1 = _pad_front(a1, diff)
     elif diff < 0:
         a2 = _pad_front(a2, -diff)
-    return u["add"](a1, a2)
+    return a1, a2
+
+
+@implements(np.polyadd)
+def polyadd(a1: Any, a2: Any) -> Any:
+    """NumPy's ``polyadd``: the shorter coefficient array is padded with leading zeros."""
+    return u["add"](*_aligned_pair(a1, a2))
 
 
 @implements(np.polysub)
 def polysub(a1: Any, a2: Any) -> Any:
     """NumPy's ``polysub``: ``a1 - a2`` with leading zeros padding the shorter one."""
-    a1, a2 = _poly_pair(a1, a2)
-    diff = shape(a2)[0] - shape(a1)[0]
-    if diff > 0:
-        a1 = _pad_front(a1, diff)
-    elif diff < 0:
-        a2 = _pad_front(a2, -diff)
-    return u["subtract"](a1, a2)
+    return u["subtract"](*_aligned_pair(a1, a2))
 
 
 @implements(np.polymul)
