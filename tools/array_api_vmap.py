@@ -35,7 +35,7 @@ import numpy as np
 import autovec
 import autovec.numpy as anp
 from autovec.core import Tracer
-from autovec.numpy.indexing import MaskedRead  # x[mask] under vmap: an array to the caller
+from autovec.numpy.masked import MaskedRead  # x[mask] under vmap: an array to the caller
 
 LANES = 2
 
