@@ -365,12 +365,39 @@ def eval_program(program: Program, args: list[Any] | tuple) -> list[Any]:
     def read(a: Atom) -> Any:
         return a.val if isinstance(a, Literal) else env[a.id]
 
-    for e in program.eqns:
-        out = bind_eqn(e, [read(a) for a in e.inputs])
+    dead = _dead_after(program)
+    for k, e in enumerate(program.eqns):
+        ins = [read(a) for a in e.inputs]
+        for i in dead[k]:  # drop each value after its last use, as the compiled code does:
+            del env[i]  # a long chain then holds (and allocates) no more than eager code
+        out = bind_eqn(e, ins)
+        del ins
         outs = out if e.prim.multiple_results else (out,)
         for v, val in zip(e.outputs, outs):
             env[v.id] = val
     return [read(o) for o in program.outputs]
+
+
+def _dead_after(program: Program) -> list[tuple[int, ...]]:
+    """Per equation, the ids of the values its inputs read for the last time (never an
+    output of the program): ``eval_program`` forgets them before binding it."""
+    hit = program._cache.get("dead_after")
+    if hit is not None:
+        return hit
+    last_use: dict[int, int] = {}
+    for k, e in enumerate(program.eqns):
+        for a in e.inputs:
+            if isinstance(a, Var):
+                last_use[a.id] = k
+    for o in program.outputs:
+        if isinstance(o, Var):
+            last_use[o.id] = len(program.eqns)
+    dead: list[list[int]] = [[] for _ in program.eqns]
+    for i, k in last_use.items():
+        if k < len(program.eqns):
+            dead[k].append(i)
+    hit = program._cache["dead_after"] = [tuple(d) for d in dead]
+    return hit
 
 
 def bind_eqn(e: Eqn, args: list[Any]) -> Any:

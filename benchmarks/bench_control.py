@@ -12,12 +12,10 @@
 
 Each batched result is checked against the loop before timing.
 
-Lane-mode branches run under an eager batch trace that allocates a fresh array per step;
-with glibc's defaults, arrays of a few MB are mmap'ed and unmapped each time, and the page
-faults can dominate the cond figures (2.5x instead of 7.6x, B=20,000, on the 2-core dev
-machine). ``MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000`` shows the
-cost without them; eager vmap of a Python function avoids them by writing into dead
-temporaries, which the lane-mode evaluation does not do yet.
+Lane-mode branches run under an eager batch trace on the lanes at hand; the evaluation drops
+each intermediate after its last use (``eval_program``), so the branch allocates no more than
+eager code and the allocator recycles its buffers (holding every intermediate to the end made
+page faults dominate the cond figures: 2.5x instead of 8x).
 """
 
 from __future__ import annotations
