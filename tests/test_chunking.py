@@ -154,6 +154,57 @@ def test_max_memory_keeps_the_peak_under_the_budget():
     np.testing.assert_array_equal(out, autovec.vmap(outer_sum, chunk_size=50)(x))
 
 
+def _scan_eqns(program):
+    return [e for e in program.eqns if e.prim.name == "scan"]
+
+
+def test_under_jit_one_program_for_one_chunk_runs_in_a_loop():
+    # The staged program holds ONE chunk's program, looped over by a scan, whatever the
+    # batch size: its size does not grow with the number of chunks.
+    make = autovec.make_ir(autovec.vmap(outer_sum, chunk_size=5))
+    small, big = make(RNG.normal(size=(23, 40))), make(RNG.normal(size=(233, 40)))
+    assert len(small.eqns) == len(big.eqns)
+    (scan,) = _scan_eqns(big)
+    assert scan.params["length"] == 46  # 233 examples: 46 chunks of 5, then the last 3
+    assert [v.aval.shape for v in scan.params["program"].in_vars] == [(5, 40)]
+    multiplies = [e for e in big.eqns if e.prim.name == "multiply"]
+    assert [e.outputs[0].aval.shape for e in multiplies] == [(3, 40, 40)]  # the last 3 only
+    assert big.out_avals[0].shape == (233,)
+
+
+def test_under_jit_chunks_with_axes_pytrees_and_nesting_equal_unchunked():
+    def f(d, w):
+        return {"y": d["a"] @ w, "n": (np.linalg.norm(d["b"]), w.sum())}
+
+    d = {"a": RNG.normal(size=(5, 13, 3)), "b": RNG.normal(size=(13, 2))}
+    w = RNG.normal(size=(3, 4))
+    spec = dict(in_axes=({"a": 1, "b": 0}, None), out_axes={"y": -1, "n": (0, None)})
+    ref = autovec.vmap(f, **spec)(d, w)
+    _same(autovec.jit(autovec.vmap(f, chunk_size=4, **spec))(d, w), ref)
+    _same(autovec.jit(autovec.vmap(f, chunk_size=13, **spec))(d, w), ref)
+    x = RNG.normal(size=(9, 6, 5))
+    inner = autovec.vmap(lambda r: np.outer(r, r).trace())
+    ref = autovec.vmap(inner)(x)
+    _same(autovec.jit(autovec.vmap(inner, chunk_size=2))(x), ref)
+    _same(autovec.vmap(autovec.jit(autovec.vmap(inner, chunk_size=2)))(x[None])[0], ref)
+    _same(autovec.jit(autovec.vmap(inner, max_memory="2KB"))(x), ref)
+
+
+def test_under_jit_max_memory_keeps_the_peak_under_the_budget():
+    x = RNG.normal(size=(200, 300))  # 720 KB per example unchunked: 144 MB in all
+    budget = 8 * 2**20
+    f = autovec.jit(autovec.vmap(outer_sum, max_memory=budget))
+    f(x)  # traced and compiled
+    tracemalloc.start()
+    try:
+        out = f(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < budget, peak
+    np.testing.assert_array_equal(out, autovec.vmap(outer_sum, chunk_size=50)(x))
+
+
 def test_program_peak_frees_values_after_their_last_use():
     program = autovec.jit(outer_sum).lower(np.ones(100)).program
     assert chunking.program_peak(program) == 100 * 100 * 8 + 8  # the outer product, the sum

@@ -6,9 +6,11 @@ cut into pieces: the same values and the same generator states as the unchunked 
 
 - Eagerly, the first chunk's results fix each output's shape and dtype; the outputs are then
   allocated once for the whole batch and every chunk is written into them.
-- Under another transformation (inside ``jit`` or an outer ``vmap``) the chunks are staged or
-  batched like any other code and their results concatenated; inside ``jit`` each chunk is a
-  call of one sub-program per chunk shape (all full chunks share one, the last may add one).
+- Inside ``jit`` the full chunks are one ``scan`` over the program of ONE chunk: the compiled
+  program loops over them, so the peak holds one chunk's intermediates whatever the number of
+  chunks; the last, partial chunk is staged after it, and the pieces are concatenated.
+- Under an outer ``vmap`` (not staged) the chunks are batched like any other code and their
+  results concatenated.
 
 ``max_memory`` picks the chunk size from what one example costs.  Eagerly it is measured:
 the first chunk holds one example and the second about 1% of the batch (at least two); their
@@ -31,12 +33,15 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.core import EVAL_TRACE, Tracer, _current_trace
+from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_aval
 from autovec.interpreters import batching
+from autovec.interpreters.control import scan_p
 from autovec.interpreters.jit import Jitted
-from autovec.interpreters.staging import StagingTrace
+from autovec.interpreters.optimize import optimize
+from autovec.interpreters.staging import StagingTrace, trace_to_program
 from autovec.ir import Program, Var
 from autovec.prims.base import FRESH
+from autovec.prims.shape import concatenate_p, moveaxis, reshape_p
 from autovec.tree import broadcast_prefix, tree_flatten, tree_unflatten
 
 _UNITS = {
@@ -140,6 +145,8 @@ def run_chunked(run: Callable[..., Any], options: tuple, call, leaves, axes, n, 
         return run(call, leaves, axes, n, *rest)
     staging = _under_staging()
     eager = _current_trace.get() is EVAL_TRACE and not any(isinstance(x, Tracer) for x in leaves)
+    if staging and ragged != "list":
+        return _staged_loop(run, call, leaves, axes, n, chunk_size, budget, rest)
 
     if staging:
         # One sub-program per chunk shape: the chunk size is static, the leaves traced.
@@ -172,6 +179,97 @@ def run_chunked(run: Callable[..., Any], options: tuple, call, leaves, axes, n, 
         if bar is not None:
             bar.close()
     return out.result()
+
+
+def _staged_loop(run, call, leaves: list, axes: list, n: int, chunk: Any, budget, rest) -> Any:
+    """Inside ``jit``: the full chunks are ONE ``scan`` over a program for one chunk (the
+    compiled program then loops over the chunks, each freed before the next), the last
+    partial chunk is staged on its own, and the pieces are concatenated."""
+    out_axes = rest[1]
+    mapped = [i for i, ax in enumerate(axes) if ax is not None]
+    info: dict = {}
+
+    def per_chunk(m: int) -> Callable[..., list]:
+        def body(*slices: Any) -> list:  # the chunk's mapped leaves, lanes on axis 0
+            chunk_leaves = list(leaves)
+            for i, x in zip(mapped, slices):
+                chunk_leaves[i] = x
+            chunk_axes = [None if ax is None else 0 for ax in axes]
+            result = run(call, chunk_leaves, chunk_axes, m, *rest)
+            flat, info["def"] = tree_flatten(result)
+            spec = broadcast_prefix(out_axes, result, what="out_axes")
+            info["axes"] = [
+                None if a is None else a % max(np.ndim(x), 1) for a, x in zip(spec, flat)
+            ]
+            return [x if a is None else moveaxis(x, a, 0) for x, a in zip(flat, info["axes"])]
+
+        return body
+
+    def slice_avals(m: int) -> list[ShapedArray]:
+        out = []
+        for i in mapped:
+            aval = get_aval(leaves[i])
+            shape = list(aval.shape)
+            del shape[axes[i]]
+            out.append(ShapedArray((m, *shape), aval.dtype))
+        return out
+
+    def program_for(m: int) -> Program:
+        return trace_to_program(per_chunk(m), slice_avals(m), name="chunk")[0]
+
+    if budget is not None:
+        chunk = _staged_size(program_for, n, budget)
+    n_full, tail = divmod(n, chunk)
+    if n_full <= 1:  # nothing to loop over
+        return run(call, leaves, axes, n, *rest)
+    front = [moveaxis(leaves[i], axes[i], 0) for i in mapped]
+    xs = []
+    for x in front:
+        rest_shape = tuple(x.shape[1:])
+        if tail:
+            x = x[: n_full * chunk]
+        xs.append(reshape_p.bind(x, new_sizes=(n_full, chunk, *rest_shape)))
+    program, _, lifted = trace_to_program(
+        per_chunk(chunk), slice_avals(chunk), name=f"chunk_of_{chunk}"
+    )
+    program = optimize(program)
+    ys = scan_p.bind(
+        *lifted,
+        *xs,
+        program=program,
+        length=n_full,
+        reverse=False,
+        num_consts=len(lifted),
+        num_carry=0,
+    )
+    tails = per_chunk(n - n_full * chunk)(*(x[n_full * chunk :] for x in front)) if tail else None
+    leaves_out = []
+    for j, (y, a) in enumerate(zip(ys, info["axes"])):
+        if a is None:  # out_axes=None: every chunk returns the same value
+            leaves_out.append(y[0])
+            continue
+        y = reshape_p.bind(y, new_sizes=(n_full * chunk, *y.shape[2:]))
+        if tails is not None:
+            y = concatenate_p.bind(y, tails[j], axis=0)
+        leaves_out.append(moveaxis(y, 0, a))
+    return tree_unflatten(info["def"], leaves_out)
+
+
+def _staged_size(program_for: Callable[[int], Program], n: int, budget: int) -> int:
+    """The chunk size whose program keeps the peak under ``budget``, from the peaks of the
+    programs for one example and for about 1% of the batch (the outputs of the loop are
+    counted three times: the chunks', stacked, then concatenated)."""
+    first = program_peak(program_for(1))
+    if n == 1:
+        return 1
+    k = min(n - 1, max(2, math.ceil(n / 100)))
+    program = program_for(k)
+    second = program_peak(program)
+    per_lane = max((second - first) / (k - 1), 1.0)
+    fixed = max(first - per_lane, 0.0)
+    out_per_lane = sum(_nbytes(v) for v in program.outputs if isinstance(v, Var)) / k
+    room = SAFETY * budget - fixed - 3 * out_per_lane * n
+    return max(1, min(n, int(room / per_lane)))
 
 
 def _noted(run_lanes: Callable[[int, int], Any], start: int, stop: int) -> Any:
