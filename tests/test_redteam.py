@@ -1002,15 +1002,10 @@ ACCEPTED: dict[tuple[str, str], str] = {
     # A batched value written into a copy of an outer-vmap value inside an inner vmap.
     ("shared_inplace_copy", "vmap(vmap)"): "specific",
 }
-# Writes through a view (y = x.T; y[0] = v) reach the base under vmap, jit(vmap) and
-# vmap(vmap) (tests/test_inplace.py), but not under vmap(jit): jit's staging keeps no views,
-# so inside jit the write is lost. strict: these turn red when that is fixed.
-KNOWN_WRONG = {
-    "write_through_transpose",
-    "write_through_slice",
-    "write_imag_view",
-    "reshape_view_write",
-}
+# Cases known to be silently wrong under some transformation (strict xfail: they turn red
+# when fixed). Writes through views under vmap(jit) were here until jit's staging linked
+# views to their bases (tests/test_jit_views.py).
+KNOWN_WRONG: set[str] = set()
 
 
 def _acceptable(c: Case, transform: str, verdict: str) -> bool:

@@ -40,6 +40,7 @@ class BatchTracer(Tracer):
     """A batched value: ``val`` holds every example, stacked along axis ``bdim``."""
 
     __slots__ = ("val", "bdim", "_view", "_views", "_readonly", "__weakref__")
+    VIEWS_LINKED = True  # views of it are linked to it (batch_views)
 
     def __init__(self, trace: BatchTrace, val: Any, bdim: int):
         self._trace = trace
@@ -87,6 +88,12 @@ class BatchTracer(Tracer):
         if chain or self._views:
             _write_through(self, chain)
 
+    def _reset(self, other: BatchTracer) -> None:
+        self.val, self.bdim = other.val, other.bdim
+
+    def _reapply(self, prim: Primitive, base: BatchTracer, params: dict) -> None:
+        self.val, self.bdim = self._trace._apply(prim, base, params)
+
     def _take(self, other: Any) -> None:
         """Hold ``other``'s value from now on.  ``other`` is normally a tracer of this same
         trace.  A value of an enclosing transformation (or a constant) is the same for every
@@ -123,6 +130,7 @@ class SharedTracer(BatchTracer):
     operand, so ``table[i]`` with a batched ``i`` is one vectorised gather."""
 
     __slots__ = ()
+    VIEWS_LINKED = False
 
     def __init__(self, trace: BatchTrace, val: Any):
         BatchTracer.__init__(self, trace, val, None)  # type: ignore[arg-type]

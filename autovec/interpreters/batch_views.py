@@ -1,8 +1,11 @@
-"""Views linked to their bases: NumPy's view semantics for batched values.
+"""Views linked to their bases: NumPy's view semantics for batched and staged values.
 
 A value made by a primitive whose output may be a view of its one operand is linked to that
-operand (``BatchTracer._view``); a write into either reaches the other, as in the loop.  This
-module knows the links only, not the tracer classes (autovec/interpreters/batch_trace.py).
+operand (``BatchTracer._view``, ``StagingTracer._view``); a write into either reaches the
+other, as in the loop.  This module knows the links only, not the tracer classes
+(autovec/interpreters/batch_trace.py, staging.py): a tracer that links views has ``_view``,
+``_views``, ``_readonly``, ``_take(new)`` (hold a new value), ``_reset(t)`` (hold the value of
+``t``, a tracer of its trace) and ``_reapply(prim, base, params)`` (recompute from ``base``).
 """
 
 from __future__ import annotations
@@ -152,16 +155,20 @@ def _refresh(root: Tracer) -> None:
             if not _resolve(child):
                 continue
             _, prim, params, _ = child._view
-            if prim is None:  # a read-only view made by a composition (``read_only``)
-                token = _current_trace.set(trace)
-                try:
-                    new = params(node)
-                finally:
-                    _current_trace.reset(token)
-                child.val, child.bdim = new.val, new.bdim
-            else:
-                child.val, child.bdim = trace._apply(prim, node, params)
+            token = _current_trace.set(trace)
+            try:
+                if prim is None:  # a read-only view made by a composition (``read_only``)
+                    child._reset(params(node))
+                else:
+                    child._reapply(prim, node, params)
+            finally:
+                _current_trace.reset(token)
             stack.append(child)
+
+
+def is_view(t: Tracer) -> bool:
+    """Whether ``t`` is, in the loop, a view of another traced value (writes reach it)."""
+    return getattr(t, "_view", None) is not None and _resolve(t)
 
 
 def _detach(view: Tracer) -> None:
@@ -175,7 +182,7 @@ def _loop_layout(t: Tracer) -> np.ndarray:
     """A stand-in for ``t``'s example with the strides the loop's array would have (over a
     zeroed scratch buffer): what NumPy decides copy-or-view by."""
     if t._view is None or t._view[1] is None or t._view[3] is None and not _resolve(t):
-        val = t.val
+        val = getattr(t, "val", None)  # a value staged by jit has no example to look at
         if t._view is None and type(val) is np.ndarray and val.shape[t.bdim]:
             strides = val.strides[: t.bdim] + val.strides[t.bdim + 1 :]
         else:  # no example to look at (jit, an empty batch, a copy): a fresh array's layout

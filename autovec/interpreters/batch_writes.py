@@ -20,7 +20,7 @@ from autovec.prims.shape import getitem_p
 def zero_d_view(x: Any, base: Any, index: tuple) -> Any:
     """``x``, the 0-d ``base[index]`` written with an Ellipsis (``a[0, ...]``): unlike
     ``a[0]`` (a NumPy scalar), a view in NumPy, so that writes through it reach ``base``."""
-    if type(x) is BatchTracer and type(base) is BatchTracer and base._trace is x._trace:
+    if _links_views(x) and _links_views(base) and base._trace is x._trace:
         if x._view is not None:
             _detach(x)
         _attach(x, base, getitem_p, {"index": (*index, Ellipsis)})
@@ -32,14 +32,19 @@ def read_only(x: Any, base: Any = None, recompute: Callable[[Any], Any] | None =
     raise NumPy's ValueError instead of being lost.  With ``base`` (the array it views) and
     ``recompute`` (which makes ``x`` from ``base`` again), a write into ``base`` reaches it.
     Returns ``x``."""
-    if type(x) is not BatchTracer:
+    if not _links_views(x):
         return x
     x._readonly = True
-    if type(base) is BatchTracer and base._trace is x._trace and recompute is not None:
+    if _links_views(base) and base._trace is x._trace and recompute is not None:
         if x._view is not None:
             _detach(x)
         _attach(x, base, None, recompute, "composite")
     return x
+
+
+def _links_views(x: Any) -> bool:
+    """Whether ``x`` is a tracer whose views are linked to it (batched or staged by jit)."""
+    return getattr(type(x), "VIEWS_LINKED", False)
 
 
 def write_into(x: Tracer, index: Any, value: Any, update: Callable[..., Any]) -> None:

@@ -29,6 +29,7 @@ from autovec.interpreters.batch_trace import SharedTracer as SharedTracer
 from autovec.interpreters.batch_trace import check_not_shared as check_not_shared
 from autovec.interpreters.batch_trace import elide_into as elide_into
 from autovec.interpreters.batch_trace import shared_value as shared_value
+from autovec.interpreters.batch_views import is_view as is_view
 from autovec.interpreters.batch_writes import read_only as read_only
 from autovec.interpreters.batch_writes import write_into as write_into
 from autovec.interpreters.batch_writes import zero_d_view as zero_d_view

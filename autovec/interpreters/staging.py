@@ -30,6 +30,7 @@ from autovec.core import (
     get_aval,
     raise_numpy_write_error,
 )
+from autovec.interpreters.batch_views import _attach, _prepare_write, _write_through
 from autovec.interpreters.batching import check_not_shared
 from autovec.ir import (
     Eqn,
@@ -41,6 +42,7 @@ from autovec.ir import (
     eval_program,
     replaying_source,
 )
+from autovec.prims.base import FRESH
 from autovec.tree import tree_flatten
 
 # When True (the test suite sets it), every program built is type-checked.
@@ -51,13 +53,19 @@ class StagingTracer(Tracer):
     """A value inside a function being traced: an aval and the variable it will be."""
 
     # Not "var": that would hide ndarray's .var() method on traced values.
-    __slots__ = ("_aval", "ir_var", "label")
+    __slots__ = ("_aval", "ir_var", "label", "_view", "_views", "_readonly", "__weakref__")
+    VIEWS_LINKED = True  # views of it are linked to it (batch_views), as eager vmap's are
 
     def __init__(self, trace: StagingTrace, var: Var, label: str | None = None):
         self._trace = trace
         self.ir_var = var
         self._aval = var.aval
         self.label = label
+        # As BatchTracer's: (base, prim, params, state) where this value may be a view of
+        # ``base``; the live views of this one; whether NumPy makes it read-only.
+        self._view: tuple | None = None
+        self._views: dict | None = None
+        self._readonly = False
 
     @property
     def aval(self) -> ShapedArray:
@@ -76,8 +84,12 @@ class StagingTracer(Tracer):
         return len(self._aval.shape)
 
     def _become(self, other: Any) -> None:
-        """Take ``other``'s value (used by in-place updates such as ``x[i] = v``)."""
+        """Take ``other``'s value (in-place updates: ``x[i] = v``, ``x += v``, ...), as
+        NumPy's write into memory would: a base this value is a view of takes the new values
+        too (an update of the base through the view's positions, staged), and so does every
+        live view of it or of that base.  A read-only view raises NumPy's error."""
         check_not_shared(self)  # not a value every example of a vmap inside jit shares
+        chain = _write_chain(self)
         if (
             isinstance(other, Tracer)
             and other._trace is not self._trace
@@ -92,9 +104,20 @@ class StagingTracer(Tracer):
                 f"({other.aval.str_short()}). Build a new value instead: y = "
                 f"autovec.numpy.set_at(x, i, v) (or add_at, where, ...), or pass x batched."
             )
+        self._take(other)
+        if chain or self._views:
+            _write_through(self, chain)
+
+    def _take(self, other: Any) -> None:
         if not isinstance(other, StagingTracer) or other._trace is not self._trace:
             other = self._trace.to_tracer(other)
         self.ir_var, self._aval = other.ir_var, other._aval
+
+    def _reset(self, other: StagingTracer) -> None:
+        self.ir_var, self._aval = other.ir_var, other._aval
+
+    def _reapply(self, prim: Primitive, base: StagingTracer, params: dict) -> None:
+        self._reset(self._trace.stage(prim, (base,), params, link=False))
 
     def _concretization_message(self, what: str) -> str:
         name = f" `{self.label}`" if self.label else ""
@@ -106,6 +129,44 @@ class StagingTracer(Tracer):
             f"static with jit(f, static_argnums=...) or static_argnames=...; for a "
             f"per-element choice use autovec.numpy.where(cond, x, y)."
         )
+
+
+def _link(t: StagingTracer, base: Any, prim: Primitive, params: dict) -> None:
+    if type(base) is StagingTracer and base._trace is t._trace:
+        _attach(t, base, prim, params)
+    elif isinstance(base, Tracer):
+        # A view of a value of an enclosing transformation (a closure over a vmapped
+        # value): a write into it would have to reach that value, which this program
+        # cannot change. Marked, not linked (_write_chain raises).
+        t._view = (base, prim, params, _FOREIGN)
+
+
+_FOREIGN = "foreign"
+
+
+def _write_chain(t: StagingTracer) -> list:
+    """The views from ``t`` up to its outermost base that a write into ``t`` reaches (see
+    ``batch_views._prepare_write``); raises where the write cannot be staged."""
+    if t._view is None:
+        if t._readonly:
+            raise ValueError("assignment destination is read-only")
+        return []
+    node = t
+    while node._view is not None:
+        base = node._view[0]
+        if node._view[3] == _FOREIGN:
+            raise errors.UnsupportedOperationError(
+                f"A write into a view ({t.aval.str_short()}) of a value "
+                f"{base._trace.kind} outside this jitted function ({base.aval.str_short()}) "
+                f"cannot reach that value from inside jit. Pass the value to the jitted "
+                f"function as an argument and return the updated value, or build a new "
+                f"value (autovec.numpy.set_at(x, i, v))."
+            )
+        node = base
+    chain = _prepare_write(t)
+    for child in chain:
+        check_not_shared(child._view[0])
+    return chain
 
 
 # Constants already captured (by id; the value holds while the array lives): re-staging a
@@ -212,6 +273,11 @@ class StagingTrace(Trace):
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
         if prim.facts.inline:  # a nested jit: inline it, one flat program to optimise
             return _inline(self, params["program"], args)
+        return self.stage(prim, args, params)
+
+    def stage(self, prim: Primitive, args: tuple, params: dict, link: bool = True) -> Any:
+        """Append ``prim`` applied to ``args``; its output is linked to ``args[0]`` when it
+        may be a view of it (the ``output`` fact), so that writes reach across the link."""
         inputs = [self.to_atom(a) for a in args]
         out_aval = prim.shape(*(a.aval for a in inputs), **params)
         out_avals = out_aval if prim.multiple_results else [out_aval]
@@ -219,7 +285,11 @@ class StagingTrace(Trace):
         source = replaying_source.get() or user_source()
         self.eqns.append(Eqn(prim, inputs, dict(params), outs, self.errstate_set(), source))
         tracers = [StagingTracer(self, v) for v in outs]
-        return tuple(tracers) if prim.multiple_results else tracers[0]
+        if prim.multiple_results:
+            return tuple(tracers)
+        if link and len(args) == 1 and prim.facts.output != FRESH:
+            _link(tracers[0], args[0], prim, params)
+        return tracers[0]
 
     def errstate_set(self) -> tuple | None:
         """What the traced function's ``np.errstate`` blocks set here: sorted ``(category,

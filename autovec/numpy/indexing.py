@@ -414,12 +414,13 @@ def inplace_operator(op: Callable[[Any, Any], Any], np_ufunc: Any) -> Callable[[
     """``x += y`` (etc.) for a tracer: computes ``op(x, y)`` and makes ``x`` take it, with
     NumPy's in-place rules: the result keeps ``x``'s shape and dtype (cast with
     ``same_kind``; otherwise NumPy's own casting error).  A 0-d value behaves like the NumPy
-    scalar it usually stands for (``x[0] += 1.5``): the name is simply rebound."""
+    scalar it usually stands for (``x[0] += 1.5``): the name is simply rebound, unless it
+    is a 0-d view (``x[0, ...]``)."""
 
     def method(self: Any, other: Any) -> Any:
         result = op(self, other)
-        if result is NotImplemented or self.ndim == 0:
-            return result
+        if result is NotImplemented or self.ndim == 0 and not batching.is_view(self):
+            return result  # (a 0-d view, x[0, ...], is an array: written in place)
         if tuple(result.shape) != tuple(self.shape):
             raise ValueError(
                 f"non-broadcastable output operand with shape {tuple(self.shape)} doesn't "
