@@ -30,6 +30,7 @@ from autovec.core import (
 )
 from autovec.interpreters import batch_views
 from autovec.interpreters.batch_views import _attach, _prepare_write, _write_through
+from autovec.ir import Program, Var, eval_program
 from autovec.prims import scatter
 from autovec.prims.base import FRESH
 from autovec.prims.scatter import scatter_p
@@ -211,6 +212,14 @@ class BatchTrace(Trace):
         return self._process(prim, args, params)
 
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        if prim.facts.inline and _returns_views(params["program"]):
+            # A jitted function that may return views of its arguments: its equations run
+            # here one by one, so that those views are linked to the arguments as eagerly.
+            token = _current_trace.set(self)
+            try:
+                return tuple(eval_program(params["program"], args))
+            finally:
+                _current_trace.reset(token)
         # May the output be a view of the one operand (the primitive's ``output`` fact)?
         view = len(args) == 1 and prim.facts.output != FRESH
         if self.parent is EVAL_TRACE:  # eager vmap's hot paths: x * y, np.exp(x), x[i]
@@ -392,6 +401,21 @@ class BatchTrace(Trace):
             return None
         ufunc(*vals, out=v)
         return BatchTracer(self, v, d)
+
+
+def _returns_views(program: Program) -> bool:
+    """Whether an output of ``program`` may be (a view of) one of its inputs."""
+    hit = program._cache.get("returns views")
+    if hit is None:
+        aliased = {v.id for v in program.in_vars}
+        for e in program.eqns:
+            if e.prim.facts.output != FRESH and any(
+                isinstance(a, Var) and a.id in aliased for a in e.inputs
+            ):
+                aliased.update(v.id for v in e.outputs)
+        hit = any(isinstance(o, Var) and o.id in aliased for o in program.outputs)
+        program._cache["returns views"] = hit
+    return hit
 
 
 def _keep_shared(trace: BatchTrace, out: Any, prim: Primitive) -> Any:
