@@ -272,3 +272,81 @@ def test_a_write_into_a_view_of_an_enclosing_value_raises():
 
     with pytest.raises(UnsupportedOperationError, match="view"):
         autovec.vmap(f)(np.stack([X, X]))
+
+
+# ------------------------------------------------- errors a compiled program raises at run time
+# A compiled program cannot run the function's ``except`` branch: a call whose program raises
+# runs again as the function itself, where the error is raised inside it, as without jit.
+
+SINGULAR = np.stack([np.eye(2), np.zeros((2, 2)), 2 * np.eye(2), np.ones((2, 2))])
+
+
+def _inverse_or_zeros(m):
+    try:
+        return np.linalg.inv(m)
+    except np.linalg.LinAlgError:
+        return np.zeros_like(m)
+
+
+def _log_or_minus_one(x):
+    try:
+        with np.errstate(divide="raise"):
+            return np.log(x)
+    except FloatingPointError:
+        return x * 0 - 1
+
+
+def _item_or_zero(x, i):
+    try:
+        return x[i] * 2
+    except IndexError:
+        return x[0] * 0
+
+
+@pytest.mark.parametrize(
+    "fun,example",
+    [
+        (_inverse_or_zeros, SINGULAR),
+        (_log_or_minus_one, np.array([[1.0, 2.0], [0.0, 3.0], [4.0, 5.0]])),
+    ],
+)
+def test_an_except_branch_runs_per_example_as_in_the_loop(fun, example):
+    want = np.stack([fun(e) for e in example])
+    jitted = autovec.jit(fun)
+    for _ in range(2):  # traced, then cached
+        np.testing.assert_array_equal(np.stack([jitted(e) for e in example]), want)
+        for g in (
+            autovec.vmap(jitted),
+            autovec.jit(autovec.vmap(fun)),
+            autovec.jit(autovec.vmap(jitted)),
+        ):
+            np.testing.assert_array_equal(g(example), want)
+
+
+def test_an_index_error_at_run_time_is_caught_by_the_function():
+    x = np.arange(3.0)
+    jitted = autovec.jit(_item_or_zero)
+    assert jitted(x, np.int64(1)) == 2.0
+    assert jitted(x, np.int64(5)) == 0.0  # the cached program raises; the function catches
+
+
+def test_only_a_call_whose_program_raises_runs_again():
+    runs = []
+
+    def f(m):
+        runs.append(1)
+        return _inverse_or_zeros(m)
+
+    jitted = autovec.jit(f)
+    jitted(SINGULAR[0])
+    assert len(runs) == 1  # traced once
+    jitted(SINGULAR[2])
+    assert len(runs) == 1  # the cached program
+    np.testing.assert_array_equal(jitted(SINGULAR[1]), np.zeros((2, 2)))
+    assert len(runs) == 2  # the program raised: f ran once more, on that call
+
+
+def test_an_error_the_function_does_not_catch_still_names_the_equation():
+    with pytest.raises(np.linalg.LinAlgError) as info:
+        autovec.jit(np.linalg.inv)(np.zeros((2, 2)))
+    assert any("while executing" in note for note in getattr(info.value, "__notes__", ()))

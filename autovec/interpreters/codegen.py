@@ -84,6 +84,17 @@ def explain_error(exc: BaseException) -> None:
         exc.__notes__ = [*getattr(exc, "__notes__", ()), note]
 
 
+def raised_in_program(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while a compiled program ran (a frame of its generated
+    source is on the traceback), not while a function was traced or a program built."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if _SOURCE_MAP in tb.tb_frame.f_globals:
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def _py_literal(v: Any) -> str | None:
     """Source text for a Python scalar that round-trips exactly, else None."""
     if type(v) in (bool, int):

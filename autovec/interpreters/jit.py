@@ -21,7 +21,7 @@ from autovec import errors
 from autovec.backends import namespace_of
 from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_aval, plain_ndarray
 from autovec.interpreters.batching import BatchTrace, BatchTracer
-from autovec.interpreters.codegen import Compiled, explain_error
+from autovec.interpreters.codegen import Compiled, explain_error, raised_in_program
 from autovec.interpreters.codegen import compiled_for as compiled_for  # for control.py
 from autovec.interpreters.optimize import optimize
 from autovec.interpreters.randomness import hooked
@@ -240,23 +240,20 @@ class Jitted:
             except TypeError:
                 entry = None
                 key = None
-            if entry is not None:
-                if len(self._cache) > 1:
-                    self._cache.move_to_end(key)
-                try:
-                    out = entry.fn(*leaves)
-                except Exception as exc:
-                    explain_error(exc)
-                    raise
-                return out[0] if entry.single else tree_unflatten(entry.out_def, out)
-            if key is not None and None not in key:
+            if entry is None and key is not None and None not in key:
                 entry = self._trace(args, {}, leaves, key)
+            elif entry is not None and len(self._cache) > 1:
+                self._cache.move_to_end(key)
+            if entry is not None:
                 try:
                     out = entry.fn(*leaves)
                 except Exception as exc:
-                    explain_error(exc)
-                    raise
-                return out[0] if entry.single else tree_unflatten(entry.out_def, out)
+                    if not _runs_eagerly(exc):
+                        raise
+                    failed = exc
+                else:
+                    return out[0] if entry.single else tree_unflatten(entry.out_def, out)
+                return self._run_eagerly(failed, args, {})
         return self._call_slow(args, kwargs)
 
     def _split_static(self, args: tuple, kwargs: dict) -> tuple[tuple, dict, tuple]:
@@ -299,9 +296,12 @@ class Jitted:
             try:
                 out = entry.fn(*leaves)
             except Exception as exc:
-                explain_error(exc)
-                raise
-            return out[0] if entry.single else tree_unflatten(entry.out_def, out)
+                if not _runs_eagerly(exc):
+                    raise
+                failed = exc
+            else:
+                return out[0] if entry.single else tree_unflatten(entry.out_def, out)
+            return self._run_eagerly(failed, args, kwargs)
         # Under another transformation: stage (or reuse) the program, bind the jit primitive.
         key = ("abstract", treedef, static_key, *avals)
         entry = self._lookup(key)
@@ -311,8 +311,27 @@ class Jitted:
             entry = _Entry(None, out_def, program)  # type: ignore[arg-type]
             if not lifted:  # a closure over an enclosing tracer cannot be reused later
                 self._store(key, entry)
-        outs = jit_p.bind(*lifted, *leaves, program=entry.program, name=entry.program.name)
-        return tree_unflatten(entry.out_def, list(outs))
+        try:
+            outs = jit_p.bind(*lifted, *leaves, program=entry.program, name=entry.program.name)
+        except Exception as exc:
+            if not _runs_eagerly(exc):
+                raise
+            failed = exc
+        else:
+            return tree_unflatten(entry.out_def, list(outs))
+        return self._run_eagerly(failed, args, kwargs)  # under vmap: per example
+
+    def _run_eagerly(self, failed: Exception, args: tuple, kwargs: dict) -> Any:
+        """``fun`` itself on the call whose program raised ``failed`` (see ``_runs_eagerly``).
+        Where it raises the same type of error, that error is ``failed``: its note names the
+        equation and the user's line, and the traceback shows the generated source."""
+        try:
+            return self.fun(*args, **kwargs)
+        except Exception as exc:
+            if type(exc) is not type(failed):
+                raise
+        explain_error(failed)
+        raise failed
 
     def _stage(
         self, args: tuple, kwargs: dict, treedef: PyTreeDef, avals: list[ShapedArray]
@@ -384,6 +403,20 @@ class Jitted:
     def clear_cache(self) -> None:
         """Forget every traced signature (and the constants their programs hold)."""
         self._cache.clear()
+
+
+def _runs_eagerly(exc: Exception) -> bool:
+    """Whether a call whose compiled program raised ``exc`` runs again as ``fun`` itself.
+
+    The function may catch the error (``try: inv(a) except LinAlgError: ...``), which a
+    program cannot: so an error raised while a program runs (not while tracing) sends the
+    call to the eager path, where NumPy raises it inside ``fun`` as it would without jit
+    (under vmap, for the failing examples only).  Functions are pure: running again gives
+    what one run would have."""
+    if not isinstance(exc, MemoryError) and raised_in_program(exc):
+        return True
+    explain_error(exc)  # its note: which equation raised
+    return False
 
 
 # Every jitted function alive, for clear_caches (weakly: they go when their owner drops them).
