@@ -124,6 +124,13 @@ class FallbackWarning(UserWarning):
     than vectorised code.  The message names the line and the vectorised alternative."""
 
 
+class JitFallbackWarning(FallbackWarning):
+    """jit could not compile a function for one argument signature (Python control flow on
+    a traced value, ``np.asarray`` of one, a random draw): it runs the function uncompiled,
+    as it would without jit, for that signature from then on.  The message names the line
+    and what keeps the function compiled."""
+
+
 class ControlFlowError(AutovecError, TypeError):
     """A structured control-flow call (``cond``, ``switch``, ``while_loop``, ``fori_loop``,
     ``scan``, ``map``) got arguments JAX would reject with ``TypeError``: a predicate or index

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
+import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -37,6 +39,16 @@ from autovec.tree import PyTreeDef, tree_flatten, tree_flatten_with_path, tree_u
 DEFAULT_CACHE_SIZE = 128
 # How many batched versions (batch axes and size) of one program vmap(jit(f)) keeps.
 BATCHED_CACHE_SIZE = 32
+# What jit does with a function it cannot stage (see _Unstaged): run it uncompiled and warn
+# once, run it uncompiled silently, or raise the error tracing met.
+FALLBACK_MODES = ("warn", "eager", "error")
+# Raised while tracing, these mean the code needs a value that only running it has.
+_NEEDS_VALUES = (
+    errors.ConcretizationTypeError,
+    errors.TracerArrayConversionError,
+    errors.DataDependentShapeError,
+    errors.RandomUnderJitError,
+)
 
 
 # ------------------------------------------------------------------------- the jit primitive
@@ -147,13 +159,30 @@ class Lowered:
 
 
 class _Entry:
+    """One cached signature: the compiled function, or (``program`` None) a function jit
+    could not stage, which runs uncompiled."""
+
     __slots__ = ("fn", "out_def", "single", "program")
 
-    def __init__(self, fn: Callable[..., tuple], out_def: PyTreeDef, program: Program):
+    def __init__(self, fn: Callable[..., tuple], out_def: Any, program: Program | None):
         self.fn = fn
         self.out_def = out_def
-        self.single = out_def.node_type is None  # one array out: skip unflattening
+        # One array out (or the whole result of an uncompiled run): skip unflattening.
+        self.single = out_def is None or out_def.node_type is None
         self.program = program
+
+
+class _Unstaged(Exception):
+    """Internal: tracing met code that needs a concrete value (a Python ``if`` or ``while``
+    on a traced value, ``float(x)``, ``np.asarray(x)``, a size that depends on the values, a
+    random draw).  No program can answer it the way running the function does, so jit runs
+    the function uncompiled for this signature: eagerly, or under the enclosing
+    transformation (an eager vmap then splits its batch there, as the loop would)."""
+
+    def __init__(self, error: BaseException, source: Any):
+        super().__init__(str(error))
+        self.error = error
+        self.source = source
 
 
 _PY_SCALARS = (int, float, complex, bool)
@@ -196,7 +225,13 @@ class Jitted:
         static_argnums: tuple[int, ...],
         static_argnames: tuple[str, ...],
         cache_size: int | None = None,
+        fallback: str = "warn",
     ):
+        if fallback not in FALLBACK_MODES:
+            raise errors.OptionError(
+                f"jit fallback must be 'warn', 'eager' or 'error', got {fallback!r}."
+            )
+        self.fallback = fallback
         self.fun = fun
         # Least recently used first; a hit moves its entry to the end.
         self._cache: OrderedDict[Any, _Entry] = OrderedDict()
@@ -293,6 +328,8 @@ class Jitted:
         if at_eval:
             key = ("eval", treedef, static_key, *[_leaf_key(x) for x in leaves])
             entry = self._lookup(key) or self._trace(args, kwargs, leaves, key)
+            if entry.program is None:
+                return self.fun(*args, **kwargs)
             try:
                 out = entry.fn(*leaves)
             except Exception as exc:
@@ -307,10 +344,17 @@ class Jitted:
         entry = self._lookup(key)
         lifted: list = []
         if entry is None:
-            program, out_def, lifted = self._stage(args, kwargs, treedef, avals)
-            entry = _Entry(None, out_def, program)  # type: ignore[arg-type]
-            if not lifted:  # a closure over an enclosing tracer cannot be reused later
+            try:
+                program, out_def, lifted = self._stage(args, kwargs, treedef, avals)
+            except _Unstaged as why:
+                entry = self._unstaged(args, why)
                 self._store(key, entry)
+            else:
+                entry = _Entry(None, out_def, program)  # type: ignore[arg-type]
+                if not lifted:  # a closure over an enclosing tracer cannot be reused later
+                    self._store(key, entry)
+        if entry.program is None:  # under the enclosing transformation, uncompiled
+            return self.fun(*args, **kwargs)
         try:
             outs = jit_p.bind(*lifted, *leaves, program=entry.program, name=entry.program.name)
         except Exception as exc:
@@ -341,15 +385,41 @@ class Jitted:
         static = {i if i >= 0 else len(args) + i for i in self.static_argnums}
         positions = [j for j in range(len(args)) if j not in static]
         # Draws from generators the function reaches raise while tracing (randomness.py).
-        with hooked(self.fun):
-            program, out_def, lifted = trace_to_program(
-                self.fun,
-                avals,
-                name=getattr(self.fun, "__name__", "f"),
-                labels=_labels(self._signature, treedef, positions),
-                arg_builder=self._arg_builder(args, kwargs, treedef),
-            )
+        noted: list = []  # what needed a concrete value, even if the function caught it
+        try:
+            with hooked(self.fun):
+                program, out_def, lifted = trace_to_program(
+                    self.fun,
+                    avals,
+                    name=getattr(self.fun, "__name__", "f"),
+                    labels=_labels(self._signature, treedef, positions),
+                    arg_builder=self._arg_builder(args, kwargs, treedef),
+                    unstageable=noted,
+                )
+        except Exception as err:
+            if noted or isinstance(err, _NEEDS_VALUES):
+                error, source = noted[0] if noted else (err, None)
+                if self.fallback == "error":
+                    raise
+                raise _Unstaged(error, source or _user_line(err)) from err
+            raise
+        if noted:
+            if self.fallback == "error":
+                raise noted[0][0]  # caught by the function: the program would be wrong
+            raise _Unstaged(*noted[0])
         return optimize(program), out_def, lifted
+
+    def _unstaged(self, args: tuple, why: _Unstaged) -> _Entry:
+        """The cache entry of a signature jit cannot stage: the function runs uncompiled."""
+        name = getattr(self.fun, "__name__", "f")
+        if self.fallback == "warn":
+            _warn_unstaged(name, why)
+        fun, treedef = self.fun, tree_flatten(args)[1]
+
+        def uncompiled(*leaves: Any) -> tuple:  # the fast path's call: positional only
+            return (fun(*tree_unflatten(treedef, leaves)),)
+
+        return _Entry(uncompiled, None, None)
 
     def _arg_builder(
         self, args: tuple, kwargs: dict, treedef: PyTreeDef
@@ -373,7 +443,12 @@ class Jitted:
     def _trace(self, args: tuple, kwargs: dict, leaves: list, key: Any) -> _Entry:
         dyn_args, dyn_kwargs, _ = self._split_static(args, kwargs)
         treedef = tree_flatten((dyn_args, dyn_kwargs))[1]
-        program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
+        try:
+            program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
+        except _Unstaged as why:
+            entry = self._unstaged(args, why)
+            self._store(key, entry)
+            return entry
         entry = _Entry(compiled_for(program, namespace_of(*leaves)).fn, out_def, program)
         self._store(key, entry)
         return entry
@@ -393,7 +468,10 @@ class Jitted:
         """Trace and optimise for these arguments (JAX's ``jit(f).lower(...)``)."""
         dyn_args, dyn_kwargs, _ = self._split_static(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
-        program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
+        try:
+            program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
+        except _Unstaged as why:  # no program to show: what stopped the trace
+            raise why.error from None
         return Lowered(program, out_def)
 
     def _cache_size(self) -> int:
@@ -458,6 +536,39 @@ def _leaf_paths(treedef: PyTreeDef) -> list[str]:
     return [path for path, _ in tree_flatten_with_path(placeholder)[0]]
 
 
+def _user_line(err: BaseException) -> Any:
+    """The innermost ``(file, line)`` of ``err``'s traceback outside autovec and NumPy."""
+    found, tb = None, err.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith(_LIBRARY_DIRS):
+            found = filename, tb.tb_lineno
+        tb = tb.tb_next
+    return found
+
+
+def _warn_unstaged(name: str, why: _Unstaged) -> None:
+    """One warning per line of code that stops jit from compiling (Python's registry)."""
+    filename, lineno = why.source or ("<unknown>", 0)
+    message = (
+        f"jit could not compile {name}: at {filename}:{lineno} the code needs a concrete "
+        f"value: {why.error} jit runs {name} uncompiled for arguments of these shapes and "
+        f"dtypes, now and on later calls, as it would run without jit (a vmap inside splits "
+        f"its batch there, as the loop would). To keep it compiled, choose per element with "
+        f"autovec.numpy.where, write control flow on traced values with autovec.cond / "
+        f"autovec.while_loop / autovec.fori_loop, mark configuration arguments static "
+        f"(static_argnums=...), and draw random numbers outside jit. jit(f, "
+        f"fallback='eager') silences this warning; fallback='error' raises instead."
+    )
+    warnings.warn_explicit(
+        message, errors.JitFallbackWarning, filename, lineno, registry=_WARNED_AT
+    )
+
+
+_LIBRARY_DIRS = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(np.__file__))
+_WARNED_AT: dict = {}  # warnings' registry: once per message and line
+
+
 def _hashable(x: Any) -> bool:
     try:
         hash(x)
@@ -472,6 +583,7 @@ def jit(
     static_argnums: int | Sequence[int] = (),
     static_argnames: str | Sequence[str] = (),
     cache_size: int | None = None,
+    fallback: str = "warn",
 ) -> Any:
     """Trace ``fun`` once per argument signature and replay the compiled program.
 
@@ -482,6 +594,13 @@ def jit(
     empties it, ``autovec.clear_caches()`` empties every jitted function's.
     ``jit(f).lower(*args)`` shows the optimised program (``.as_text()``) and the generated
     Python source (``.as_python()``).
+
+    Code that needs a concrete value of a traced one (a Python ``if``/``while`` on it,
+    ``float(x)``, ``np.asarray(x)``, a size that depends on the values, a random draw)
+    cannot be compiled: for that signature ``fun`` runs uncompiled, giving what it gives
+    without jit (``jit(vmap(f))`` is then eager vmap, which splits its batch there).
+    ``fallback`` says what else happens: ``"warn"`` (default, one ``JitFallbackWarning``
+    naming the line), ``"eager"`` (nothing), ``"error"`` (raise the error tracing met).
 
     >>> import numpy as np, autovec
     >>> f = autovec.jit(lambda x: x * x + 1)
@@ -499,6 +618,7 @@ def jit(
             static_argnums=static_argnums,
             static_argnames=static_argnames,
             cache_size=cache_size,
+            fallback=fallback,
         )
     if not callable(fun):
         raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
@@ -506,7 +626,7 @@ def jit(
         static_argnums = (static_argnums,)
     if isinstance(static_argnames, str):
         static_argnames = (static_argnames,)
-    return Jitted(fun, tuple(static_argnums), tuple(static_argnames), cache_size)
+    return Jitted(fun, tuple(static_argnums), tuple(static_argnames), cache_size, fallback)
 
 
 def make_ir(
@@ -531,12 +651,16 @@ def make_ir(
     def make(*args: Any, **kwargs: Any) -> Program:
         dyn_args, dyn_kwargs, _ = jitted._split_static(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
+        noted: list = []
         program, _, _ = trace_to_program(
             fun,
             [_aval_of(x) for x in leaves],
             name=getattr(fun, "__name__", "f"),
             arg_builder=jitted._arg_builder(args, kwargs, treedef),
+            unstageable=noted,
         )
+        if noted:  # the function caught what stopped the trace: the program would be wrong
+            raise noted[0][0]
         return program
 
     return make

@@ -36,6 +36,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import EVAL_TRACE, Tracer, _current_trace
+from autovec.interpreters import staging
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 
 RANDOMNESS_MODES = ("loop", "same", "error")
@@ -160,13 +161,16 @@ def _draw_at(trace: Any, gen: Any, name: str, args: tuple, kwargs: dict, block: 
             return getattr(gen, name)(*args, **kwargs)
         return _block_draw(gen, name, args, kwargs, block)
     if not isinstance(trace, BatchTrace):  # (a continuing run is a BatchTrace subclass)
-        raise errors.RandomUnderJitError(
+        err = errors.RandomUnderJitError(
             f"{type(gen).__name__}.{name} draws random numbers inside a jit-traced function: "
             f"a compiled program replays what was traced, so every call would return the "
             f"numbers drawn while tracing. Draw outside jit and pass the numbers in as an "
             f"argument (for example noise = rng.standard_normal((B, n)); jit(f)(x, noise)), "
             f"or call the function without jit."
         )
+        # Nothing was drawn: jit runs the function uncompiled instead, drawing at run time.
+        staging.note_unstageable(trace, err)
+        raise err
     run = trace.split.random if trace.split is not None else None
     if run is None:
         # A vmap that cannot re-run (under jit): the enclosing transformation decides.

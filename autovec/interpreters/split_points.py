@@ -24,6 +24,7 @@ from autovec.interpreters.batching import (
 )
 from autovec.interpreters.split_replay import _continue_with_one_group, _narrow
 from autovec.interpreters.split_state import SplitState, _NotConcrete
+from autovec.interpreters.staging import note_unstageable
 
 # kind -> (convert one lane's value, governed by ``fallback``, what the user wrote)
 _KINDS: dict[str, tuple[Callable[..., Any], bool, str]] = {
@@ -119,6 +120,16 @@ _BASE_METHOD = {
 }
 
 
+def _base(t: BatchTracer, kind: str, *args: Any) -> Any:
+    """The conversion without a split (under jit, or ``fallback="error"``): it raises; an
+    enclosing jit notes that its function needs this value (staging.note_unstageable)."""
+    try:
+        return _BASE_METHOD[kind](t, *args)
+    except errors.AutovecError as err:
+        note_unstageable(t._trace, err)
+        raise
+
+
 def lane_values(t: BatchTracer) -> np.ndarray:
     """Every lane's concrete value of ``t``, stacked along axis 0."""
     val = t.val
@@ -200,7 +211,7 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
     batch when the lanes disagree."""
     state = t._trace.split
     if state is None:
-        return _BASE_METHOD[kind](t, *args)
+        return _base(t, kind, *args)
     if state.request is not None:  # this run is abandoned already: stop it again
         raise state.request
     if state.pos < len(state.log):  # replaying a decision of an earlier run
@@ -215,7 +226,7 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
         # table[i] on a plain (closed-over) array: NumPy asks the index for one integer.
         data_kind, what, advice = True, _SUBSCRIPT, "subscript"
     if data_kind and state.fallback == "error":
-        return _BASE_METHOD[kind](t, *args)
+        return _base(t, kind, *args)
     if state.continuing:
         t = _narrow(t._trace, state, t)
     val = t.val
@@ -233,7 +244,7 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
             lanes = lane_values(t)
             split = _groups(_group_keys(lanes, kind))
         except _NotConcrete:
-            return _BASE_METHOD[kind](t, *args)
+            return _base(t, kind, *args)
     if split is None:
         entry = _convert(kind, lanes[0], args)
         state.log.append(entry)
@@ -267,6 +278,8 @@ def per_example(*values: Any) -> list | None:
             if type(v) is SharedTracer:
                 v = v.val
             elif type(v) is not BatchTracer or v._trace.split is None:
+                # Under jit: the caller raises; the enclosing jit runs the function instead.
+                note_unstageable(v._trace, errors.DataDependentShapeError("per-example size"))
                 return None
             elif v._trace.split.fallback == "error" and v._trace.split.pos >= len(
                 v._trace.split.log
@@ -275,6 +288,7 @@ def per_example(*values: Any) -> list | None:
             else:
                 v = concretize(v, "shape")
                 if isinstance(v, Tracer):
+                    note_unstageable(v._trace, errors.DataDependentShapeError("per-example size"))
                     return None
         out.append(v)
     return out

@@ -98,12 +98,14 @@ class StagingTracer(Tracer):
             # A value of a transformation inside this one (a vmap's batched value written
             # into an in_axes=None argument or a closure): this program has one value where
             # that one has one per example. Adopting it would stage a wrong program.
-            raise errors.UnsupportedOperationError(
+            err = errors.UnsupportedOperationError(
                 f"An in-place update (x[i] = v, x += v, ...) would make a value traced by jit "
                 f"({self.aval.str_short()}) take a value {other._trace.kind} inside it "
                 f"({other.aval.str_short()}). Build a new value instead: y = "
                 f"autovec.numpy.set_at(x, i, v) (or add_at, where, ...), or pass x batched."
             )
+            note_unstageable(self._trace, err)  # eager vmap keeps each example's value
+            raise err
         self._take(other)
         if chain or self._views:
             _write_through(self, chain)
@@ -169,6 +171,52 @@ def _write_chain(t: StagingTracer) -> list:
     return chain
 
 
+def _noting(name: str) -> Callable[..., Any]:
+    """Tracer's ``name`` (a conversion that needs a concrete value), noting the failure on
+    the traces being staged before it raises."""
+    base = getattr(Tracer, name)
+
+    def method(self: StagingTracer, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return base(self, *args, **kwargs)
+        except errors.AutovecError as err:
+            note_unstageable(self._trace, err)
+            raise
+
+    method.__name__ = name
+    return method
+
+
+for _name in (
+    "__bool__",
+    "__int__",
+    "__index__",
+    "__float__",
+    "__complex__",
+    "__round__",
+    "__str__",
+    "__format__",
+    "__array__",
+    "item",
+    "tolist",
+):
+    setattr(StagingTracer, _name, _noting(_name))
+
+
+def note_unstageable(trace: Any, error: BaseException) -> None:
+    """Mark every jit trace enclosing ``trace`` unable to stage its function: the code needed
+    a concrete value (``bool``, ``float``, ``np.asarray``, a size, a random draw) that only
+    running it has.  jit then runs the function uncompiled (interpreters/jit.py).  The mark
+    holds even when the function catches ``error`` and goes on, which would stage a program
+    that differs from the function."""
+    source = None
+    while trace is not None:
+        if type(trace) is StagingTrace and trace.unstageable is None:
+            source = source or user_source()
+            trace.unstageable = (error, source)
+        trace = trace.parent
+
+
 # Constants already captured (by id; the value holds while the array lives): re-staging a
 # program (vmap of jit, loop roll-up) reads them again and need not copy them again.
 _snapshots: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
@@ -200,6 +248,7 @@ class StagingTrace(Trace):
         "lifted_vars",
         "base_errstate",
         "relay",
+        "unstageable",
     )
     kind = "traced by jit"
 
@@ -217,6 +266,8 @@ class StagingTrace(Trace):
         # function's own np.errstate blocks set.
         self.base_errstate = np.geterr()
         self.relay: _ErrorRelay | None = None
+        # (error, source) of the first point that needed a concrete value: see note_unstageable.
+        self.unstageable: tuple[BaseException, SourceInfo | None] | None = None
 
     def new_arg(self, aval: ShapedArray, label: str | None = None) -> StagingTracer:
         v = Var(aval)
@@ -428,12 +479,14 @@ def trace_to_program(
     name: str = "f",
     labels: list[str] | None = None,
     arg_builder: Callable[[list[Any]], tuple[tuple, dict]] | None = None,
+    unstageable: list | None = None,
 ) -> tuple[Program, Any, list[Any]]:
     """Trace ``fun`` on abstract arguments; return (program, output treedef, lifted tracers).
 
     ``arg_builder(tracers)`` turns the flat input tracers into ``(args, kwargs)`` for ``fun``
     (default: positional). The program's inputs are the lifted tracers' variables, then one
-    per ``in_avals`` entry.
+    per ``in_avals`` entry.  ``unstageable`` (a list) receives the trace's ``(error,
+    source)`` when something needed a concrete value, whether the trace ended or raised.
     """
     parent = _current_trace.get()
     trace = StagingTrace(parent)
@@ -454,6 +507,8 @@ def trace_to_program(
     finally:
         _current_trace.reset(token)
         trace.alive = False
+        if unstageable is not None and trace.unstageable is not None:
+            unstageable.append(trace.unstageable)
     return program, out_def, trace.lifted
 
 
