@@ -24,8 +24,9 @@ IS = np.array([[2, 0, 1], [1, 1, 0], [0, 2, 2]])
 
 def strict(f, **options):
     """vmap that raises where eager vmap would split the batch or fall back per lane: the
-    errors below carry the advice, and under jit(vmap) there is no value to split on."""
-    return jit(vmap(f, fallback="error", **options))
+    errors below carry the advice.  Under jit(vmap) there is no value to split on, and
+    fallback="error" makes jit raise there rather than run the vmap uncompiled."""
+    return jit(vmap(f, fallback="error", **options), fallback="error")
 
 
 def loop(f, *batches, in_axes=None):
@@ -84,11 +85,11 @@ def test_int_of_a_batched_size_advice_for_vmap_and_jit():
 
     ks = np.array([1, 1, 1])
     # Eager vmap splits the batch by k (tests/test_split_more.py); compiled, it cannot.
-    msg = message(errors.ConcretizationTypeError, jit(vmap(f)), XS, ks)
+    msg = message(errors.ConcretizationTypeError, jit(vmap(f), fallback="error"), XS, ks)
     says(msg, "in_axes=None for it", "a closure", "static_argnums")
     same(vmap(f, in_axes=(0, None))(XS, 1), loop(f, XS, 1, in_axes=(0, None)))
     same(vmap(lambda x: f(x, 1))(XS), loop(f, XS, 1, in_axes=(0, None)))
-    msg = message(errors.ConcretizationTypeError, jit(f), XS[0], 1)
+    msg = message(errors.ConcretizationTypeError, jit(f, fallback="error"), XS[0], 1)
     says(msg, "static")
     same(jit(f, static_argnums=1)(XS[0], 1), f(XS[0], 1))
 
@@ -101,7 +102,7 @@ def test_shape_argument_advice():
     says(msg, "unbatched NumPy array", "in_axes=None for it", "static_argnums")
     same(vmap(f, in_axes=(0, None))(XS, 2), loop(f, XS, 2, in_axes=(0, None)))
     same(vmap(f, in_axes=(0, None))(XS, np.array(2)), loop(f, XS, 2, in_axes=(0, None)))
-    says(message(errors.ConcretizationTypeError, jit(f), XS[0], 2), "static")
+    says(message(errors.ConcretizationTypeError, jit(f, fallback="error"), XS[0], 2), "static")
     same(jit(f, static_argnums=1)(XS[0], 2), f(XS[0], 2))
 
 
@@ -123,7 +124,8 @@ def test_jit_names_the_argument_and_its_pytree_path():
         return x * 2 if opts["clip"] else -x
 
     opts = {"clip": np.float64(1.0), "scale": 2.0}
-    msg = message(errors.TracerBoolConversionError, jit(f, static_argnums=1), XS[0], "m", opts)
+    strict_jit = jit(f, static_argnums=1, fallback="error")
+    msg = message(errors.TracerBoolConversionError, strict_jit, XS[0], "m", opts)
     says(msg, "`opts['clip']`", "mark the argument 'opts' static")
     assert "method" not in msg
     # Following it: a dict must become hashable to be static (the next message says how).
@@ -318,7 +320,7 @@ def test_writing_a_batched_value_into_a_plain_buffer_advice():
             out[i] = x[i] * 2
         return out
 
-    for transform in (strict, jit):
+    for transform in (strict, functools.partial(jit, fallback="error")):
         with pytest.raises(errors.TracerArrayConversionError) as info:
             transform(f)(XS if transform is strict else XS[0])
         assert info.value.__cause__ is None  # ours is the primary error, not NumPy's
@@ -609,7 +611,7 @@ def test_arange_with_a_batched_stop_advice():
     f = lambda n: anp.arange(n)  # noqa: E731
     # Eager vmap splits the batch by n (the examples' lengths then differ: the loop's
     # np.stack fails too); compiled, the advice stays.
-    msg = message(errors.ConcretizationTypeError, jit(vmap(f)), np.array([2, 3, 1]))
+    msg = message(errors.ConcretizationTypeError, jit(vmap(f), fallback="error"), np.array([2, 3, 1]))
     says(msg, "fixed-length arange and mask with autovec.numpy.where")
     ns = np.array([2, 3, 1])
     got = vmap(lambda n: anp.where(np.arange(3) < n, np.arange(3), -1))(ns)

@@ -25,6 +25,27 @@ def raises(exc_type, fun, *args, **kwargs) -> str:
     return str(info.value)
 
 
+def outcome(fun, *args):
+    """What ``fun(*args)`` gives: its result (as lists), or the type of what it raised."""
+    try:
+        out = fun(*args)
+    except Exception as e:  # noqa: BLE001 - compared with another call's
+        return type(e)
+    return np.asarray(out).tolist()
+
+
+def strict_jit(fun):
+    """jit that raises where it cannot compile, instead of running ``fun`` uncompiled."""
+    return autovec.jit(fun, fallback="error")
+
+
+def runs_uncompiled(fun, *args):
+    """jit of ``fun`` gives what ``fun`` gives (it cannot compile it) and says why, once."""
+    with pytest.warns(errors.JitFallbackWarning, match="autovec.cond"):
+        got = outcome(autovec.jit(fun), *args)
+    assert got == outcome(fun, *args)
+
+
 # ----------------------------------------------------------------- mismatched batch sizes
 
 
@@ -194,9 +215,11 @@ def _while(v):
 
 @pytest.mark.parametrize("name", sorted(CONTROL_FLOW))
 def test_python_control_flow_on_a_batched_value_points_to_where(name):
-    # Eager vmap splits the batch there (tests/test_split.py); under jit it stays an error.
+    # Eager vmap splits the batch there (tests/test_split.py); jit cannot compile it, and runs
+    # the vmap uncompiled; with fallback="error" jit raises the error tracing met.
     fun, exc = CONTROL_FLOW[name]
-    msg = raises(exc, autovec.jit(vmap(fun)), X)
+    runs_uncompiled(vmap(fun), X)
+    msg = raises(exc, strict_jit(vmap(fun)), X)
     assert "autovec.numpy.where" in msg
     assert "batched by vmap" in msg
     assert issubclass(exc, errors.ConcretizationTypeError) and issubclass(exc, TypeError)
@@ -260,11 +283,12 @@ def test_writing_a_tracer_element_into_a_plain_ndarray():
 
 
 def test_indexing_a_plain_table_with_a_batched_index_points_to_getitem():
-    # Eager vmap splits by index value there; under jit it stays an error.
+    # Eager vmap splits by index value there; compiled (fallback="error"), an error.
     table = np.arange(10.0)
+    runs_uncompiled(vmap(lambda i: table[i]), np.array([1, 2]))
     msg = raises(
         errors.TracerArrayConversionError,
-        autovec.jit(vmap(lambda i: table[i])),
+        strict_jit(vmap(lambda i: table[i])),
         np.array([1, 2]),
     )
     assert "autovec.numpy.getitem(table, i)" in msg
@@ -353,7 +377,8 @@ def test_ufunc_keywords_that_write_into_arrays():
     f = lambda v: np.sin(v, out=np.zeros(3))  # noqa: E731
     np.testing.assert_array_equal(vmap(f, fallback="loop")(X), np.stack([f(x) for x in X]))
     raises(errors.TracerArrayConversionError, vmap(f, fallback="error"), X)
-    raises(errors.TracerArrayConversionError, autovec.jit(vmap(f)), X)
+    raises(errors.TracerArrayConversionError, strict_jit(vmap(f)), X)
+    runs_uncompiled(vmap(f, fallback="loop"), X)
     msg = raises(errors.UnsupportedOperationError, vmap(lambda v: anp.sum(v, out=np.zeros(()))), X)
     assert "out" in msg
 
@@ -362,16 +387,18 @@ def test_a_batched_boolean_mask_and_data_dependent_shapes():
     # Eager vmap splits the batch by the mask, as the loop would; examples whose results
     # differ in shape cannot be stacked, in the loop either.
     raises(errors.SplitOutputMismatchError, vmap(lambda v: v[v > 1]), X)
-    # Compiled there is no value to split on: the error says what keeps the shape.
-    strict = lambda f: autovec.jit(vmap(f))  # noqa: E731
+    # Compiled there is no value to split on: the error says what keeps the shape (jit's
+    # default runs the vmap uncompiled instead).
+    strict = lambda f: strict_jit(vmap(f))  # noqa: E731
+    runs_uncompiled(vmap(lambda v: v[v > 1]), X)
     msg = raises(errors.DataDependentShapeError, strict(lambda v: v[v > 1]), X)
     assert "autovec.numpy.where" in msg
     msg = raises(errors.DataDependentShapeError, strict(lambda v: np.where(v > 1)), X)
     assert "three" in msg
     # (eager vmap splits the batch by the size; compiled, it stays an error)
-    msg = raises(errors.ConcretizationTypeError, autovec.jit(vmap(lambda v: anp.arange(v[0]))), X)
+    msg = raises(errors.ConcretizationTypeError, strict(lambda v: anp.arange(v[0])), X)
     assert "arange" in msg
-    msg = raises(errors.ConcretizationTypeError, autovec.jit(vmap(lambda v: anp.zeros(v[0]))), X)
+    msg = raises(errors.ConcretizationTypeError, strict(lambda v: anp.zeros(v[0])), X)
     assert "shape" in msg
 
 

@@ -165,15 +165,22 @@ def test_python_if_on_traced_value_names_value_and_suggests_fixes():
         return -x
 
     with pytest.raises(errors.TracerBoolConversionError) as info:
-        jit(f)(np.ones(3), 1.0)
+        jit(f, fallback="error")(np.ones(3), 1.0)
     msg = str(info.value)
     assert "static_argnums" in msg and "where" in msg
     assert "jit" in msg
+    # By default jit runs f uncompiled for that signature, and the warning carries the advice.
+    jf = jit(f)
+    with pytest.warns(errors.JitFallbackWarning, match="static_argnums") as caught:
+        np.testing.assert_array_equal(jf(np.ones(3), 5.0), -np.ones(3))
+    assert f"{__file__}:{f.__code__.co_firstlineno + 1}" in str(caught[0].message)
+    np.testing.assert_array_equal(jf(np.ones(3), 1.0), np.ones(3))  # no trace: run as f
+    assert jf.trace_count == 1
 
 
 def test_error_names_the_argument():
     with pytest.raises(errors.ConcretizationTypeError, match="`n`"):
-        jit(lambda x, n: x * float(n))(np.ones(2), np.float64(3.0))
+        jit(lambda x, n: x * float(n), fallback="error")(np.ones(2), np.float64(3.0))
 
 
 def test_escaped_tracer_raises_when_used():

@@ -179,16 +179,34 @@ def test_same_and_error_modes():
         autovec.vmap(lambda x: x, randomness="sometimes")
 
 
-def test_jit_refuses_to_replay_draws():
+def test_jit_never_replays_draws():
+    # fallback="error": a draw while tracing raises, and nothing was drawn.
     _reset_global()
     before = _state(RNG)
+    strict = lambda f: autovec.jit(f, fallback="error")  # noqa: E731
     with pytest.raises(errors.RandomUnderJitError, match="jit"):
-        autovec.jit(lambda x: x + RNG.normal())(1.0)
+        strict(lambda x: x + RNG.normal())(1.0)
     with pytest.raises(errors.RandomUnderJitError):
-        autovec.jit(autovec.vmap(lambda x: x + RNG.normal()))(XS[:4])
+        strict(autovec.vmap(lambda x: x + RNG.normal()))(XS[:4])
     with pytest.raises(errors.RandomUnderJitError):
-        autovec.jit(lambda x: x + np.random.normal())(1.0)
+        strict(lambda x: x + np.random.normal())(1.0)
     assert _state(RNG) == before
+    # Otherwise jit runs such a function uncompiled: every call draws, as without jit.
+    f = lambda x: x + RNG.normal() * RNG.integers(1, 5)  # noqa: E731
+    cases = [
+        (autovec.jit(f, fallback="eager"), f),
+        (autovec.jit(autovec.vmap(f), fallback="eager"), lambda xs: np.stack([f(x) for x in xs])),
+        (autovec.vmap(autovec.jit(f, fallback="eager")), lambda xs: np.stack([f(x) for x in xs])),
+    ]
+    for jitted, reference in cases:
+        _reset_global()
+        want = [reference(XS[:4]), reference(XS[:4])]
+        end = _state(RNG)
+        _reset_global()
+        got = [jitted(XS[:4]), jitted(XS[:4])]
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+        assert _state(RNG) == end
 
 
 def test_legacy_function_imported_by_name():

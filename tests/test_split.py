@@ -294,9 +294,12 @@ def test_control_flow_never_warns():
         check(early_returns, RNG.uniform(0, 1.5, (10, 3)), fallback="warn")
 
 
-def test_under_jit_control_flow_keeps_its_error():
+def test_under_jit_control_flow_runs_uncompiled():
     with pytest.raises(errors.TracerBoolConversionError, match="autovec.numpy.where"):
-        autovec.jit(vmap(early_returns))(np.ones((3, 3)))
+        autovec.jit(vmap(early_returns), fallback="error")(np.ones((3, 3)))
+    x = RNG.uniform(0, 1.5, (10, 3))
+    with pytest.warns(errors.JitFallbackWarning, match="autovec.while_loop"):
+        same(autovec.jit(vmap(early_returns))(x), loop(early_returns, x))
 
 
 # ------------------------------------------------------------ exceptions per lane

@@ -145,7 +145,10 @@ def test_str_under_jit_or_fallback_error_keeps_its_error():
     with pytest.raises(autovec.errors.ConcretizationTypeError, match="repr"):
         vmap(lambda v: str(v), fallback="error")(x)
     with pytest.raises(autovec.errors.ConcretizationTypeError):
-        autovec.jit(vmap(lambda v: f"{v:.1f}"))(x)
+        autovec.jit(vmap(lambda v: f"{v:.1f}"), fallback="error")(x)
+    # jit's default runs the vmap uncompiled there: eager vmap's strings.
+    with pytest.warns(autovec.errors.JitFallbackWarning):
+        assert autovec.jit(vmap(lambda v: f"{v:.1f}"))(x).tolist() == ["1.5", "2.2"]
 
 
 @pytest.mark.parametrize(
