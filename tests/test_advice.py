@@ -611,7 +611,9 @@ def test_arange_with_a_batched_stop_advice():
     f = lambda n: anp.arange(n)  # noqa: E731
     # Eager vmap splits the batch by n (the examples' lengths then differ: the loop's
     # np.stack fails too); compiled, the advice stays.
-    msg = message(errors.ConcretizationTypeError, jit(vmap(f), fallback="error"), np.array([2, 3, 1]))
+    msg = message(
+        errors.ConcretizationTypeError, jit(vmap(f), fallback="error"), np.array([2, 3, 1])
+    )
     says(msg, "fixed-length arange and mask with autovec.numpy.where")
     ns = np.array([2, 3, 1])
     got = vmap(lambda n: anp.where(np.arange(3) < n, np.arange(3), -1))(ns)

@@ -27,7 +27,12 @@ from autovec.interpreters.codegen import Compiled, explain_error, raised_in_prog
 from autovec.interpreters.codegen import compiled_for as compiled_for  # for control.py
 from autovec.interpreters.optimize import optimize
 from autovec.interpreters.randomness import hooked
-from autovec.interpreters.staging import StagingTrace, recording_errstate, trace_to_program
+from autovec.interpreters.staging import (
+    StagingTrace,
+    recording_errstate,
+    trace_to_program,
+    user_source,
+)
 from autovec.ir import Program, eval_program, exact_key, pretty
 from autovec.prims.base import VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
@@ -172,6 +177,11 @@ class _Entry:
         self.program = program
 
 
+class _GeneratorArgument(TypeError):
+    """Internal: an argument is a random generator, so the function draws at run time and
+    jit runs it uncompiled.  (A TypeError: the fast path leaves it to the slow path.)"""
+
+
 class _Unstaged(Exception):
     """Internal: tracing met code that needs a concrete value (a Python ``if`` or ``while``
     on a traced value, ``float(x)``, ``np.asarray(x)``, a size that depends on the values, a
@@ -202,6 +212,8 @@ def _leaf_key(x: Any) -> Any:
         plain_ndarray(x, "jit")  # a subclass that changes NumPy's meaning: a clear error
     if hasattr(x, "shape") and hasattr(x, "dtype"):
         return (t, tuple(x.shape), x.dtype)
+    if isinstance(x, (np.random.Generator, np.random.RandomState)):
+        raise _GeneratorArgument(f"a {t.__name__} passed as an argument")
     raise errors.UnsupportedOperationError(
         f"jit got an argument of type {t.__name__}, which is not an array or a number. Mark "
         f"it static (jit(f, static_argnums=...) or static_argnames=...) if it configures the "
@@ -321,7 +333,18 @@ class Jitted:
     def _call_slow(self, args: tuple, kwargs: dict) -> Any:
         dyn_args, dyn_kwargs, static_key = self._split_static(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
-        avals = [_aval_of(x) for x in leaves]
+        try:
+            avals = [_aval_of(x) for x in leaves]
+        except _GeneratorArgument as exc:
+            if self.fallback == "error":
+                raise errors.RandomUnderJitError(
+                    f"jit got {exc}: the function draws random numbers, which a compiled "
+                    f"program cannot do at run time. Draw outside jit and pass the numbers in."
+                ) from None
+            if self.fallback == "warn":
+                why = _Unstaged(errors.RandomUnderJitError(f"{exc}."), user_source())
+                _warn_unstaged(getattr(self.fun, "__name__", "f"), why)
+            return self.fun(*args, **kwargs)  # uncompiled, at the current transformation
         at_eval = _current_trace.get() is EVAL_TRACE and not any(
             isinstance(x, Tracer) for x in leaves
         )
