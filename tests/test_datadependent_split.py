@@ -90,6 +90,6 @@ def test_outputs_of_different_sizes_name_the_examples():
 
 def test_static_size_forms_and_errors_stay_under_jit():
     with pytest.raises(errors.DataDependentShapeError):
-        autovec.jit(autovec.vmap(lambda x: np.flatnonzero(x > 0).size))(XS)
+        autovec.jit(autovec.vmap(lambda x: np.flatnonzero(x > 0).size), fallback="error")(XS)
     with pytest.raises(errors.DataDependentShapeError):
         autovec.vmap(lambda x: np.flatnonzero(x > 0).size, fallback="error")(XS)

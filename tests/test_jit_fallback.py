@@ -4,6 +4,7 @@ vmap(jit) and jit(vmap(vmap)) (autovec/interpreters/jit.py, _Unstaged)."""
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -223,3 +224,81 @@ def test_a_generator_argument_runs_uncompiled():
     np.testing.assert_array_equal(got, np.stack([f(x, ref) for x in xs]))
     with pytest.raises(errors.RandomUnderJitError):
         jit(f, fallback="error")(xs[0], np.random.default_rng(9))
+
+
+# ------------------------------------------- generators reached other than by their name
+
+
+class _Holder:
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+
+def _reached_otherwise():
+    """name -> make() returning (f, the generator f draws from)."""
+    holder, cfg = _Holder(1), type("Cfg", (), {})()
+    cfg.inner = _Holder(2)
+    gens = [np.random.default_rng(3)]
+    table = {"g": np.random.default_rng(4)}
+    pair = (np.random.default_rng(5), 1)
+    g6, g7, g8 = (np.random.default_rng(s) for s in (6, 7, 8))
+
+    def takes(g, x):
+        return x + g.normal()
+
+    class Model:
+        def __init__(self):
+            self.rng = np.random.default_rng(9)
+
+        def __call__(self, x):
+            return x + self.rng.normal()
+
+    model = Model()
+    return {
+        "attribute_of_closed_object": (lambda x: x + holder.rng.normal(), holder.rng),
+        "nested_attribute": (lambda x: x + cfg.inner.rng.normal(), cfg.inner.rng),
+        "list_element": (lambda x: x + gens[0].normal(), gens[0]),
+        "dict_value": (lambda x: x + table["g"].normal(), table["g"]),
+        "tuple_element": (lambda x: x + pair[0].normal(), pair[0]),
+        "default_argument": (lambda x, g=g6: x + g.normal(), g6),
+        "partial_argument": (functools.partial(takes, g7), g7),
+        "partial_keyword": (functools.partial(lambda x, g: x + g.normal(), g=g8), g8),
+        "callable_object": (model, model.rng),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_reached_otherwise()))
+@pytest.mark.parametrize("transform", ["vmap", "jit(vmap)", "vmap(jit)", "jit"])
+def test_generators_reached_otherwise_draw_as_in_the_loop(name, transform):
+    f, gen = _reached_otherwise()[name]
+    xs = np.arange(6.0)
+    start = gen.bit_generator.state
+    if transform == "jit":
+        want = [f(x) for x in xs[:3]]
+    else:
+        want = [np.stack([f(x) for x in xs]), np.stack([f(x) for x in xs])]
+    end = gen.bit_generator.state
+    gen.bit_generator.state = start
+    if transform == "jit":
+        jitted = jit(f, fallback="eager")
+        got = [jitted(x) for x in xs[:3]]  # later calls draw anew: nothing baked in
+    else:
+        batched = {"vmap": vmap, "jit(vmap)": lambda g: jit(vmap(g))}.get(
+            transform, lambda g: vmap(jit(g))
+        )(f)
+        got = [quiet(batched, xs), quiet(batched, xs)]
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    assert gen.bit_generator.state == end
+
+
+def test_generators_reached_otherwise_and_other_randomness_modes():
+    gens = [np.random.default_rng(3)]
+    f = lambda x: x + gens[0].normal()  # noqa: E731
+    start = gens[0].bit_generator.state
+    same = vmap(f, randomness="same")(np.arange(4.0))
+    assert len(set((same - np.arange(4.0)).tolist())) == 1
+    gens[0].bit_generator.state = start
+    with pytest.raises(errors.RandomnessError, match="container"):
+        vmap(f, randomness="error")(np.arange(4.0))
+    assert gens[0].bit_generator.state == start

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
-import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -26,12 +24,22 @@ from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.codegen import Compiled, explain_error, raised_in_program
 from autovec.interpreters.codegen import compiled_for as compiled_for  # for control.py
 from autovec.interpreters.optimize import optimize
+from autovec.interpreters.random_hidden import draws_seen
 from autovec.interpreters.randomness import hooked
 from autovec.interpreters.staging import (
     StagingTrace,
     recording_errstate,
     trace_to_program,
     user_source,
+)
+from autovec.interpreters.unstaged import (
+    FALLBACK_MODES,
+    NEEDS_VALUES,
+    GeneratorArgument,
+    Unstaged,
+    reached,
+    user_line,
+    warn_unstaged,
 )
 from autovec.ir import Program, eval_program, exact_key, pretty
 from autovec.prims.base import VIEW, Arg, Sample, declare
@@ -44,16 +52,6 @@ from autovec.tree import PyTreeDef, tree_flatten, tree_flatten_with_path, tree_u
 DEFAULT_CACHE_SIZE = 128
 # How many batched versions (batch axes and size) of one program vmap(jit(f)) keeps.
 BATCHED_CACHE_SIZE = 32
-# What jit does with a function it cannot stage (see _Unstaged): run it uncompiled and warn
-# once, run it uncompiled silently, or raise the error tracing met.
-FALLBACK_MODES = ("warn", "eager", "error")
-# Raised while tracing, these mean the code needs a value that only running it has.
-_NEEDS_VALUES = (
-    errors.ConcretizationTypeError,
-    errors.TracerArrayConversionError,
-    errors.DataDependentShapeError,
-    errors.RandomUnderJitError,
-)
 
 
 # ------------------------------------------------------------------------- the jit primitive
@@ -177,24 +175,6 @@ class _Entry:
         self.program = program
 
 
-class _GeneratorArgument(TypeError):
-    """Internal: an argument is a random generator, so the function draws at run time and
-    jit runs it uncompiled.  (A TypeError: the fast path leaves it to the slow path.)"""
-
-
-class _Unstaged(Exception):
-    """Internal: tracing met code that needs a concrete value (a Python ``if`` or ``while``
-    on a traced value, ``float(x)``, ``np.asarray(x)``, a size that depends on the values, a
-    random draw).  No program can answer it the way running the function does, so jit runs
-    the function uncompiled for this signature: eagerly, or under the enclosing
-    transformation (an eager vmap then splits its batch there, as the loop would)."""
-
-    def __init__(self, error: BaseException, source: Any):
-        super().__init__(str(error))
-        self.error = error
-        self.source = source
-
-
 _PY_SCALARS = (int, float, complex, bool)
 
 
@@ -213,7 +193,7 @@ def _leaf_key(x: Any) -> Any:
     if hasattr(x, "shape") and hasattr(x, "dtype"):
         return (t, tuple(x.shape), x.dtype)
     if isinstance(x, (np.random.Generator, np.random.RandomState)):
-        raise _GeneratorArgument(f"a {t.__name__} passed as an argument")
+        raise GeneratorArgument(f"a {t.__name__} passed as an argument")
     raise errors.UnsupportedOperationError(
         f"jit got an argument of type {t.__name__}, which is not an array or a number. Mark "
         f"it static (jit(f, static_argnums=...) or static_argnames=...) if it configures the "
@@ -335,15 +315,15 @@ class Jitted:
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         try:
             avals = [_aval_of(x) for x in leaves]
-        except _GeneratorArgument as exc:
+        except GeneratorArgument as exc:
             if self.fallback == "error":
                 raise errors.RandomUnderJitError(
                     f"jit got {exc}: the function draws random numbers, which a compiled "
                     f"program cannot do at run time. Draw outside jit and pass the numbers in."
                 ) from None
             if self.fallback == "warn":
-                why = _Unstaged(errors.RandomUnderJitError(f"{exc}."), user_source())
-                _warn_unstaged(getattr(self.fun, "__name__", "f"), why)
+                why = Unstaged(errors.RandomUnderJitError(f"{exc}."), user_source())
+                warn_unstaged(self.fun, why)
             return self.fun(*args, **kwargs)  # uncompiled, at the current transformation
         at_eval = _current_trace.get() is EVAL_TRACE and not any(
             isinstance(x, Tracer) for x in leaves
@@ -369,7 +349,7 @@ class Jitted:
         if entry is None:
             try:
                 program, out_def, lifted = self._stage(args, kwargs, treedef, avals)
-            except _Unstaged as why:
+            except Unstaged as why:
                 entry = self._unstaged(args, why)
                 self._store(key, entry)
             else:
@@ -410,7 +390,7 @@ class Jitted:
         # Draws from generators the function reaches raise while tracing (randomness.py).
         noted: list = []  # what needed a concrete value, even if the function caught it
         try:
-            with hooked(self.fun):
+            with hooked(self.fun), draws_seen(reached(self.fun), noted):
                 program, out_def, lifted = trace_to_program(
                     self.fun,
                     avals,
@@ -420,23 +400,22 @@ class Jitted:
                     unstageable=noted,
                 )
         except Exception as err:
-            if noted or isinstance(err, _NEEDS_VALUES):
+            if noted or isinstance(err, NEEDS_VALUES):
                 error, source = noted[0] if noted else (err, None)
                 if self.fallback == "error":
                     raise
-                raise _Unstaged(error, source or _user_line(err)) from err
+                raise Unstaged(error, source or user_line(err)) from err
             raise
         if noted:
             if self.fallback == "error":
                 raise noted[0][0]  # caught by the function: the program would be wrong
-            raise _Unstaged(*noted[0])
+            raise Unstaged(*noted[0])
         return optimize(program), out_def, lifted
 
-    def _unstaged(self, args: tuple, why: _Unstaged) -> _Entry:
+    def _unstaged(self, args: tuple, why: Unstaged) -> _Entry:
         """The cache entry of a signature jit cannot stage: the function runs uncompiled."""
-        name = getattr(self.fun, "__name__", "f")
         if self.fallback == "warn":
-            _warn_unstaged(name, why)
+            warn_unstaged(self.fun, why)
         fun, treedef = self.fun, tree_flatten(args)[1]
 
         def uncompiled(*leaves: Any) -> tuple:  # the fast path's call: positional only
@@ -468,7 +447,7 @@ class Jitted:
         treedef = tree_flatten((dyn_args, dyn_kwargs))[1]
         try:
             program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
-        except _Unstaged as why:
+        except Unstaged as why:
             entry = self._unstaged(args, why)
             self._store(key, entry)
             return entry
@@ -493,7 +472,7 @@ class Jitted:
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         try:
             program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
-        except _Unstaged as why:  # no program to show: what stopped the trace
+        except Unstaged as why:  # no program to show: what stopped the trace
             raise why.error from None
         return Lowered(program, out_def)
 
@@ -557,39 +536,6 @@ def _labels(
 def _leaf_paths(treedef: PyTreeDef) -> list[str]:
     placeholder = tree_unflatten(treedef, [0] * treedef.num_leaves)
     return [path for path, _ in tree_flatten_with_path(placeholder)[0]]
-
-
-def _user_line(err: BaseException) -> Any:
-    """The innermost ``(file, line)`` of ``err``'s traceback outside autovec and NumPy."""
-    found, tb = None, err.__traceback__
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if not filename.startswith(_LIBRARY_DIRS):
-            found = filename, tb.tb_lineno
-        tb = tb.tb_next
-    return found
-
-
-def _warn_unstaged(name: str, why: _Unstaged) -> None:
-    """One warning per line of code that stops jit from compiling (Python's registry)."""
-    filename, lineno = why.source or ("<unknown>", 0)
-    message = (
-        f"jit could not compile {name}: at {filename}:{lineno} the code needs a concrete "
-        f"value: {why.error} jit runs {name} uncompiled for arguments of these shapes and "
-        f"dtypes, now and on later calls, as it would run without jit (a vmap inside splits "
-        f"its batch there, as the loop would). To keep it compiled, choose per element with "
-        f"autovec.numpy.where, write control flow on traced values with autovec.cond / "
-        f"autovec.while_loop / autovec.fori_loop, mark configuration arguments static "
-        f"(static_argnums=...), and draw random numbers outside jit. jit(f, "
-        f"fallback='eager') silences this warning; fallback='error' raises instead."
-    )
-    warnings.warn_explicit(
-        message, errors.JitFallbackWarning, filename, lineno, registry=_WARNED_AT
-    )
-
-
-_LIBRARY_DIRS = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(np.__file__))
-_WARNED_AT: dict = {}  # warnings' registry: once per message and line
 
 
 def _hashable(x: Any) -> bool:

@@ -38,8 +38,9 @@ from typing import Any
 
 import numpy as np
 
+from autovec import errors
 from autovec.core import EVAL_TRACE, _current_trace, raise_numpy_write_error
-from autovec.interpreters import batch_trace, batching, split_replay, split_state
+from autovec.interpreters import batch_trace, batching, random_hidden, split_replay, split_state
 from autovec.interpreters import randomness as randomness_mod
 from autovec.interpreters.batching import (
     BatchTrace,
@@ -101,10 +102,24 @@ def run_vmap(
     run = randomness_mod.RandomRun(randomness)
     key = getattr(fun, "__code__", None)  # which function: see _SPLIT_LAST_TIME
     with randomness_mod.hooked(fun, leaves) as leaves:
+        # Generators no hook stands for (in a list, an attribute, a default, ...): if one
+        # drew, its draws were shared by the examples; they run as the loop instead.
+        inner = getattr(fun, "__wrapped__", None)  # vmap(jit(f)): f's own reach too
+        reached = batching._reachable(fun) + (batching._reachable(inner) if inner else [])
+        hidden = random_hidden.hidden_generators([*leaves, *reached], leaves)
         try:
-            return _run_vmap(
+            out = _run_vmap(
                 call, leaves, axes, axis_size, axis_name, out_axes, fallback, run, key, ragged
             )
+            if not hidden or not random_hidden.drew(hidden) or run.mode == "same":
+                return out
+            if run.mode != "loop":
+                raise errors.RandomnessError(
+                    f"A generator reached through a container, an attribute or a default "
+                    f"value drew random numbers inside vmap(..., randomness={run.mode!r}); "
+                    f"pass it as an argument or hold it in a variable the function names."
+                )
+            raise run.to_loop()
         except randomness_mod._RunAsLoop as exc:
             if exc.run is not run:
                 raise

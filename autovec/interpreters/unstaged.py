@@ -1,0 +1,91 @@
+"""What jit does with a function it cannot stage: code that needs a concrete value of a
+traced one (a Python ``if``/``while`` on it, ``float(x)``, ``np.asarray(x)``, a size that
+depends on the values, a random draw) has no compiled form, so jit runs the function
+uncompiled for that signature, as it runs without jit, and says so once
+(``JitFallbackWarning``).  interpreters/jit.py catches ``Unstaged`` from its tracing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autovec import errors
+from autovec.interpreters.batching import _reachable
+
+# What jit does with a function it cannot stage (see Unstaged): run it uncompiled and warn
+# once, run it uncompiled silently, or raise the error tracing met.
+FALLBACK_MODES = ("warn", "eager", "error")
+# Raised while tracing, these mean the code needs a value that only running it has.
+NEEDS_VALUES = (
+    errors.ConcretizationTypeError,
+    errors.TracerArrayConversionError,
+    errors.DataDependentShapeError,
+    errors.RandomUnderJitError,
+)
+
+
+class GeneratorArgument(TypeError):
+    """Internal: an argument is a random generator, so the function draws at run time and
+    jit runs it uncompiled.  (A TypeError: the fast path leaves it to the slow path.)"""
+
+
+class Unstaged(Exception):
+    """Internal: tracing met code that needs a concrete value (a Python ``if`` or ``while``
+    on a traced value, ``float(x)``, ``np.asarray(x)``, a size that depends on the values, a
+    random draw).  No program can answer it the way running the function does, so jit runs
+    the function uncompiled for this signature: eagerly, or under the enclosing
+    transformation (an eager vmap then splits its batch there, as the loop would)."""
+
+    def __init__(self, error: BaseException, source: Any):
+        super().__init__(str(error))
+        self.error = error
+        self.source = source
+
+
+def reached(fun: Any) -> list:
+    """What ``fun`` (and the function it wraps) reaches without arguments."""
+    inner = getattr(fun, "__wrapped__", None)
+    return _reachable(fun) + (_reachable(inner) if inner is not None else [])
+
+
+def user_line(err: BaseException) -> Any:
+    """The innermost ``(file, line)`` of ``err``'s traceback outside autovec and NumPy."""
+    found, tb = None, err.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith(_LIBRARY_DIRS):
+            found = filename, tb.tb_lineno
+        tb = tb.tb_next
+    return found
+
+
+def warn_unstaged(fun: Callable, why: Unstaged) -> None:
+    """One warning per line of code that stops jit from compiling (Python's registry)."""
+    name = getattr(fun, "__name__", "f")
+    code = getattr(inspect.unwrap(fun), "__code__", None)
+    filename, lineno = why.source or (
+        (code.co_filename, code.co_firstlineno) if code else ("<unknown>", 0)
+    )
+    message = (
+        f"jit could not compile {name}: at {filename}:{lineno} the code needs a concrete "
+        f"value: {why.error} jit runs {name} uncompiled for arguments of these shapes and "
+        f"dtypes, now and on later calls, as it would run without jit (a vmap inside splits "
+        f"its batch there, as the loop would). To keep it compiled, choose per element with "
+        f"autovec.numpy.where, write control flow on traced values with autovec.cond / "
+        f"autovec.while_loop / autovec.fori_loop, mark configuration arguments static "
+        f"(static_argnums=...), and draw random numbers outside jit. jit(f, "
+        f"fallback='eager') silences this warning; fallback='error' raises instead."
+    )
+    warnings.warn_explicit(
+        message, errors.JitFallbackWarning, filename, lineno, registry=_WARNED_AT
+    )
+
+
+_LIBRARY_DIRS = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(np.__file__))
+_WARNED_AT: dict = {}  # warnings' registry: once per message and line
