@@ -24,12 +24,16 @@ from autovec.interpreters.randomness import HookedGenerator, HookedRandomState
 
 _SCAN_ITEMS = 64
 _SCAN_DEPTH = 3
+# Values that hold no generator (skipped at once).
+_LEAVES = frozenset({np.ndarray, int, float, complex, bool, str, type(None), types.ModuleType})
 _NOT_SCANNED = (type, types.ModuleType, types.FunctionType, types.MethodType, np.ndarray)
 
 
 def hidden_generators(values: list, hooked_leaves: list | None = None) -> list[tuple]:
     """``(generator, state)`` of each generator inside ``values`` (looked into) that no
     hooked slot stands for; ``hooked_leaves`` are arguments that may hold stand-ins."""
+    if all(type(v) in _LEAVES for v in values):  # the common case: arrays and numbers
+        return []
     targets = {
         id(getattr(v, "_autovec_target", None))
         for v in [*values, *(hooked_leaves or ())]
