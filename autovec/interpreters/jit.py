@@ -21,8 +21,9 @@ from autovec import errors
 from autovec.backends import namespace_of
 from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_aval, plain_ndarray
 from autovec.interpreters.batching import BatchTrace, BatchTracer
-from autovec.interpreters.codegen import Compiled, explain_error, raised_in_program
+from autovec.interpreters.codegen import Compiled
 from autovec.interpreters.codegen import compiled_for as compiled_for  # for control.py
+from autovec.interpreters.labels import leaf_labels
 from autovec.interpreters.optimize import optimize
 from autovec.interpreters.random_hidden import draws_seen
 from autovec.interpreters.randomness import hooked
@@ -38,6 +39,8 @@ from autovec.interpreters.unstaged import (
     GeneratorArgument,
     Unstaged,
     reached,
+    run_eagerly,
+    runs_eagerly,
     user_line,
     warn_unstaged,
 )
@@ -45,7 +48,7 @@ from autovec.ir import Program, eval_program, exact_key, pretty
 from autovec.prims.base import VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
 from autovec.prims.reductions import REDUCTIONS
-from autovec.tree import PyTreeDef, tree_flatten, tree_flatten_with_path, tree_unflatten
+from autovec.tree import PyTreeDef, tree_flatten, tree_unflatten
 
 # How many argument signatures a jitted function keeps compiled (least recently used go
 # first); ``jit(f, cache_size=...)`` sets it per function.
@@ -275,7 +278,7 @@ class Jitted:
                 try:
                     out = entry.fn(*leaves)
                 except Exception as exc:
-                    if not _runs_eagerly(exc):
+                    if not runs_eagerly(exc):
                         raise
                     failed = exc
                 else:
@@ -336,7 +339,7 @@ class Jitted:
             try:
                 out = entry.fn(*leaves)
             except Exception as exc:
-                if not _runs_eagerly(exc):
+                if not runs_eagerly(exc):
                     raise
                 failed = exc
             else:
@@ -361,7 +364,7 @@ class Jitted:
         try:
             outs = jit_p.bind(*lifted, *leaves, program=entry.program, name=entry.program.name)
         except Exception as exc:
-            if not _runs_eagerly(exc):
+            if not runs_eagerly(exc):
                 raise
             failed = exc
         else:
@@ -369,16 +372,7 @@ class Jitted:
         return self._run_eagerly(failed, args, kwargs)  # under vmap: per example
 
     def _run_eagerly(self, failed: Exception, args: tuple, kwargs: dict) -> Any:
-        """``fun`` itself on the call whose program raised ``failed`` (see ``_runs_eagerly``).
-        Where it raises the same type of error, that error is ``failed``: its note names the
-        equation and the user's line, and the traceback shows the generated source."""
-        try:
-            return self.fun(*args, **kwargs)
-        except Exception as exc:
-            if type(exc) is not type(failed):
-                raise
-        explain_error(failed)
-        raise failed
+        return run_eagerly(self.fun, failed, args, kwargs)
 
     def _stage(
         self, args: tuple, kwargs: dict, treedef: PyTreeDef, avals: list[ShapedArray]
@@ -395,7 +389,7 @@ class Jitted:
                     self.fun,
                     avals,
                     name=getattr(self.fun, "__name__", "f"),
-                    labels=_labels(self._signature, treedef, positions),
+                    labels=leaf_labels(self._signature, treedef, positions),
                     arg_builder=self._arg_builder(args, kwargs, treedef),
                     unstageable=noted,
                 )
@@ -485,20 +479,6 @@ class Jitted:
         self._cache.clear()
 
 
-def _runs_eagerly(exc: Exception) -> bool:
-    """Whether a call whose compiled program raised ``exc`` runs again as ``fun`` itself.
-
-    The function may catch the error (``try: inv(a) except LinAlgError: ...``), which a
-    program cannot: so an error raised while a program runs (not while tracing) sends the
-    call to the eager path, where NumPy raises it inside ``fun`` as it would without jit
-    (under vmap, for the failing examples only).  Functions are pure: running again gives
-    what one run would have."""
-    if not isinstance(exc, MemoryError) and raised_in_program(exc):
-        return True
-    explain_error(exc)  # its note: which equation raised
-    return False
-
-
 # Every jitted function alive, for clear_caches (weakly: they go when their owner drops them).
 _all_jitted: weakref.WeakSet[Jitted] = weakref.WeakSet()
 
@@ -507,35 +487,6 @@ def clear_caches() -> None:
     """Clear the cache of every jitted function (JAX's ``jax.clear_caches``)."""
     for jitted in list(_all_jitted):
         jitted.clear_cache()
-
-
-def _labels(
-    sig: inspect.Signature | None, treedef: PyTreeDef, positions: list[int]
-) -> list[str] | None:
-    """One label per dynamic leaf, for error messages: the argument's name and the leaf's
-    pytree path in it (``opts['clip']``, ``xs[1]``).  ``positions`` are the dynamic
-    arguments' places in the call (static ones are left out of ``treedef``)."""
-    if sig is None:
-        return None
-    names = [
-        p.name
-        for p in sig.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    labels: list[str] = []
-    args_def, kw_def = treedef.children
-    for i, child in zip(positions, args_def.children):
-        base = names[i] if i < len(names) else f"arg{i}"
-        labels.extend(base + path for path in _leaf_paths(child))
-    for path in _leaf_paths(kw_def):  # "['name']...": the keyword's name, then the path
-        key, _, rest = path[2:].partition("']")
-        labels.append(key + rest)
-    return labels
-
-
-def _leaf_paths(treedef: PyTreeDef) -> list[str]:
-    placeholder = tree_unflatten(treedef, [0] * treedef.num_leaves)
-    return [path for path, _ in tree_flatten_with_path(placeholder)[0]]
 
 
 def _hashable(x: Any) -> bool:

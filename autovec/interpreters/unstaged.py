@@ -17,6 +17,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.interpreters.batching import _reachable
+from autovec.interpreters.codegen import explain_error, raised_in_program
 
 # What jit does with a function it cannot stage (see Unstaged): run it uncompiled and warn
 # once, run it uncompiled silently, or raise the error tracing met.
@@ -89,3 +90,30 @@ def warn_unstaged(fun: Callable, why: Unstaged) -> None:
 
 _LIBRARY_DIRS = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(np.__file__))
 _WARNED_AT: dict = {}  # warnings' registry: once per message and line
+
+
+def runs_eagerly(exc: Exception) -> bool:
+    """Whether a call whose compiled program raised ``exc`` runs again as ``fun`` itself.
+
+    The function may catch the error (``try: inv(a) except LinAlgError: ...``), which a
+    program cannot: so an error raised while a program runs (not while tracing) sends the
+    call to the eager path, where NumPy raises it inside ``fun`` as it would without jit
+    (under vmap, for the failing examples only).  Functions are pure: running again gives
+    what one run would have."""
+    if not isinstance(exc, MemoryError) and raised_in_program(exc):
+        return True
+    explain_error(exc)  # its note: which equation raised
+    return False
+
+
+def run_eagerly(fun: Callable, failed: Exception, args: tuple, kwargs: dict) -> Any:
+    """``fun`` itself on the call whose program raised ``failed`` (see ``runs_eagerly``).
+    Where it raises the same type of error, that error is ``failed``: its note names the
+    equation and the user's line, and the traceback shows the generated source."""
+    try:
+        return fun(*args, **kwargs)
+    except Exception as exc:
+        if type(exc) is not type(failed):
+            raise
+    explain_error(failed)
+    raise failed
