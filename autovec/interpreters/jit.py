@@ -23,6 +23,7 @@ from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_av
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.codegen import Compiled
 from autovec.interpreters.codegen import compiled_for as compiled_for  # for control.py
+from autovec.interpreters.fused import backend_function, check_backend, default_backend
 from autovec.interpreters.labels import leaf_labels
 from autovec.interpreters.optimize import optimize
 from autovec.interpreters.random_hidden import draws_seen
@@ -221,6 +222,7 @@ class Jitted:
         static_argnames: tuple[str, ...],
         cache_size: int | None = None,
         fallback: str = "warn",
+        backend: str | None = None,
     ):
         if fallback not in FALLBACK_MODES:
             raise errors.OptionError(
@@ -228,6 +230,7 @@ class Jitted:
             )
         self.fallback = fallback
         self.fun = fun
+        self.backend = default_backend() if backend is None else check_backend(backend)
         # Least recently used first; a hit moves its entry to the end.
         self._cache: OrderedDict[Any, _Entry] = OrderedDict()
         size = DEFAULT_CACHE_SIZE if cache_size is None else cache_size
@@ -445,7 +448,8 @@ class Jitted:
             entry = self._unstaged(args, why)
             self._store(key, entry)
             return entry
-        entry = _Entry(compiled_for(program, namespace_of(*leaves)).fn, out_def, program)
+        fn = backend_function(program, namespace_of(*leaves), self.backend)
+        entry = _Entry(fn, out_def, program)
         self._store(key, entry)
         return entry
 
@@ -504,6 +508,7 @@ def jit(
     static_argnames: str | Sequence[str] = (),
     cache_size: int | None = None,
     fallback: str = "warn",
+    backend: str | None = None,
 ) -> Any:
     """Trace ``fun`` once per argument signature and replay the compiled program.
 
@@ -522,6 +527,12 @@ def jit(
     ``fallback`` says what else happens: ``"warn"`` (default, one ``JitFallbackWarning``
     naming the line), ``"eager"`` (nothing), ``"error"`` (raise the error tracing met).
 
+    ``backend`` chooses what runs the program: ``"numpy"`` (generated NumPy code),
+    ``"numba"`` (elementwise chains and the reductions ending them fused into numba loops;
+    needs numba) or ``"auto"`` (numba for large enough work once compiled, in the background,
+    else NumPy); by default ``$AUTOVEC_JIT_BACKEND``, else ``"auto"``. Every backend gives
+    NumPy's results (docs/how-jit-works.md).
+
     >>> import numpy as np, autovec
     >>> f = autovec.jit(lambda x: x * x + 1)
     >>> f(np.arange(3.0))
@@ -539,6 +550,7 @@ def jit(
             static_argnames=static_argnames,
             cache_size=cache_size,
             fallback=fallback,
+            backend=backend,
         )
     if not callable(fun):
         raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
@@ -546,7 +558,7 @@ def jit(
         static_argnums = (static_argnums,)
     if isinstance(static_argnames, str):
         static_argnames = (static_argnames,)
-    return Jitted(fun, tuple(static_argnums), tuple(static_argnames), cache_size, fallback)
+    return Jitted(fun, tuple(static_argnums), tuple(static_argnames), cache_size, fallback, backend)
 
 
 def make_ir(

@@ -1,0 +1,285 @@
+"""jit's numba backend: fused loops for elementwise chains and the reductions that end them.
+
+``backend_function(program, xp, backend)`` gives the function a jit cache entry calls.  With
+the ``numpy`` backend (or without numba) it is the generated NumPy code of ``codegen``.  With
+``auto`` and ``numba``, the groups ``fused_groups`` finds become one equation each, running a
+numba kernel (``fused_kernels``) in one pass over the data, on several threads when the work is
+large; matrix products stay on BLAS and their elementwise epilogues write into the product.
+
+Results are NumPy's, bit for bit.  Warnings are NumPy's too: the fused program runs with
+NumPy's divide/overflow/invalid errors raised and each kernel's floating-point exception flags
+read; if anything would have warned, the call runs again as plain NumPy code, which warns (or
+raises) as the caller's ``np.errstate`` says.  A program that keeps doing so stays on NumPy.
+
+``auto`` fuses groups of at least ``MIN_ELEMENTS`` elements (smaller ones cost more to call
+than they save) and compiles kernels in a background thread: calls run the NumPy code until
+every kernel of the program is ready.  ``numba`` fuses every group and compiles at once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from autovec import errors
+from autovec.core import Primitive
+from autovec.interpreters.codegen import compile_program, compiled_for
+from autovec.interpreters.fused_groups import Group, find_groups
+from autovec.interpreters.fused_kernels import _FE_BITS, FPFlags, kernel_source, load_kernel
+from autovec.ir import Eqn, Program, Var
+from autovec.prims.base import FRESH, Facts
+
+BACKENDS = ("auto", "numpy", "numba")
+# Whether numba can be imported (tests set it False to check the NumPy-only install).
+NUMBA_AVAILABLE = importlib.util.find_spec("numba") is not None
+# auto: a group over fewer elements stays NumPy; one over PARALLEL_ELEMENTS or more runs on
+# numba's thread count (numba.get_num_threads(): NUMBA_NUM_THREADS, numba.set_num_threads).
+MIN_ELEMENTS = 1 << 15
+PARALLEL_ELEMENTS = 1 << 18
+# Calls that had to run again as NumPy before a program stays on NumPy for good.
+MAX_REDOS = 3
+
+
+def default_backend() -> str:
+    """The backend ``jit`` uses when none is given: ``$AUTOVEC_JIT_BACKEND``, else auto."""
+    return check_backend(os.environ.get("AUTOVEC_JIT_BACKEND") or "auto")
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise errors.OptionError(f"jit backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "numba" and not NUMBA_AVAILABLE:
+        raise errors.MissingDependencyError(
+            "jit(backend='numba') needs numba: pip install 'autovec[fast]' (or use "
+            "backend='auto', which runs NumPy code where numba is missing)"
+        )
+    return backend
+
+
+def backend_function(program: Program, xp: Any, backend: str) -> Any:
+    """The function running ``program`` on arrays of ``xp`` with ``backend``."""
+    if backend == "numpy" or xp is not np or not NUMBA_AVAILABLE or not _fusible(program):
+        return compiled_for(program, xp).fn
+    key = ("fused", backend)
+    hit = program._cache.get(key)
+    if hit is None:
+        groups = find_groups(program, 1 if backend == "numba" else MIN_ELEMENTS)
+        hit = FusedProgram(program, groups, wait=backend == "numba") if groups else None
+        program._cache[key] = hit
+    return hit if hit is not None else compiled_for(program, xp).fn
+
+
+def _fusible(program: Program) -> bool:
+    """Programs the backend takes: no np.errstate of their own (running twice would warn
+    twice), no sub-programs or callbacks, on an architecture whose FP flags it can read."""
+    if platform.machine().lower() not in _FE_BITS:
+        return False
+    for e in program.eqns:
+        if e.errstate is not None:
+            return False
+        if any(callable(v) or isinstance(v, (Program, tuple)) and _holds_program(v)
+               for v in e.params.values()):  # fmt: skip
+            return False
+    return True
+
+
+def _holds_program(v: Any) -> bool:
+    return isinstance(v, Program) or (isinstance(v, tuple) and any(map(_holds_program, v)))
+
+
+class _Redo(Exception):
+    """A kernel raised a floating-point exception flag: NumPy would have warned."""
+
+
+class FusedProgram:
+    """Callable like generated code: the fused program once its kernels are compiled (and
+    NumPy's error state allows), else the NumPy program."""
+
+    def __init__(self, program: Program, groups: list[Group], wait: bool):
+        self.numpy_fn = compiled_for(program, np).fn
+        self.runners = [GroupRunner(g, program) for g in groups]
+        self.program = _with_groups(program, groups, self.runners)
+        self.fused_fn = compile_program(self.program, np).fn
+        self.ready = False
+        self.redos = 0
+        self.error: BaseException | None = None
+        if wait:
+            for runner in self.runners:
+                runner.kernel = _kernel_future(runner.source).result()
+            self.ready = True
+        else:
+            _start(self)
+
+    def __call__(self, *args: Any) -> tuple:
+        if self.ready and np.geterr()["under"] == "ignore":
+            try:
+                with np.errstate(divide="raise", over="raise", invalid="raise"):
+                    return self.fused_fn(*args)
+            except (_Redo, FloatingPointError):
+                self.redos += 1
+                if self.redos >= MAX_REDOS:
+                    self.ready = False
+        return self.numpy_fn(*args)
+
+
+def _with_groups(program: Program, groups: list[Group], runners: list[GroupRunner]) -> Program:
+    """``program`` with each group's equations replaced by one equation calling its runner."""
+    at_root = {g.members[-1]: (g, r) for g, r in zip(groups, runners)}
+    dropped = {k for g in groups for k in g.members}
+    eqns = []
+    for k, e in enumerate(program.eqns):
+        if k in at_root:
+            g, runner = at_root[k]
+            prim = Primitive(
+                runner.name,
+                impl=runner,
+                shape=lambda *avals, _aval=g.root.aval: _aval,
+                batch=None,
+                doc="A fused group of the numba backend (autovec/interpreters/fused.py).",
+                facts=Facts(FRESH, in_place=runner.in_place if g.in_place else None),
+            )
+            eqns.append(Eqn(prim, list(runner.args), {}, [g.root], None, e.source_info))
+        elif k not in dropped:
+            eqns.append(e)
+    return Program(
+        program.const_vars, program.const_vals, program.in_vars, eqns, program.outputs,
+        program.name,
+    )  # fmt: skip
+
+
+class GroupRunner:
+    """Runs one group: its kernel on contiguous inputs, else the group's NumPy code."""
+
+    def __init__(self, group: Group, program: Program):
+        self.group = group
+        self.source = kernel_source(group)
+        self.kernel: Any = None
+        self.args: list[Var] = []  # the fused equation's inputs: each program value once
+        for var, _, _ in group.inputs:
+            if all(v is not var for v in self.args):
+                self.args.append(var)
+        self.views = [
+            (next(i for i, v in enumerate(self.args) if v is var), view or (1,))
+            for var, view, _ in group.inputs
+        ]
+        self.name = "fused_" + "_".join(dict.fromkeys(n.fn for n in group.nodes))
+        eqns = [program.eqns[k] for k in group.members]
+        self.numpy_program = Program([], [], self.args, eqns, [group.root], self.name)
+        self.numpy_fn: Any = None
+        self.parallel = group.size >= PARALLEL_ELEMENTS and group.shape[0] > 1
+
+    def numpy(self, args: tuple) -> Any:
+        if self.numpy_fn is None:
+            self.numpy_fn = compile_program(self.numpy_program, np).fn
+        return self.numpy_fn(*args)[0]
+
+    def __call__(self, xp: Any, *args: Any) -> Any:
+        return self.run(None, args)
+
+    def in_place(self, xp: Any, *args: Any) -> Any:
+        return self.run(args[0], args)
+
+    def run(self, target: Any, args: tuple) -> Any:
+        xs = []
+        for pos, shape in self.views:
+            x = args[pos].reshape(shape)
+            flags = x.flags
+            if not (flags.c_contiguous and flags.aligned):
+                return self.numpy(args)  # another layout: NumPy's own order and speed
+            xs.append(x)
+        g = self.group
+        out = np.empty(g.out_shape, g.out_dtype) if target is None else target
+        if out.ndim == 0:
+            out = out.reshape(1)
+        n0 = g.shape[0]
+        threads = _threads() if self.parallel else 1
+        if threads > 1:
+            bounds = [n0 * t // threads for t in range(threads + 1)]
+            pool = _pool(threads)
+            futures = [
+                pool.submit(self._rows, out, xs, bounds[t], bounds[t + 1])
+                for t in range(1, threads)
+            ]
+            bad = self._rows(out, xs, bounds[0], bounds[1])
+            bad = any([f.result() for f in futures]) or bad
+        else:
+            bad = self._rows(out, xs, 0, n0)
+        if bad:
+            raise _Redo
+        return out.reshape(g.out_shape)
+
+    def _rows(self, out: Any, xs: list, start: int, stop: int) -> bool:
+        flags = _FLAGS[0]
+        flags.clear(flags.mask)
+        self.kernel(self.group.shape, start, stop, out, *xs)
+        return flags.test(flags.mask) != 0
+
+
+# ---------------------------------------------------------------- compiling in the background
+
+_FLAGS: list[FPFlags] = []
+_kernels: dict[str, Future] = {}
+_lock = threading.Lock()
+_compiler: ThreadPoolExecutor | None = None
+_workers: list[ThreadPoolExecutor] = []
+
+
+def _load(source: str) -> Any:
+    if not _FLAGS:
+        _FLAGS.append(FPFlags())
+    return load_kernel(source)
+
+
+def _kernel_future(source: str) -> Future:
+    """The kernel for ``source``, compiled once per process (on the compiler thread)."""
+    global _compiler
+    with _lock:
+        future = _kernels.get(source)
+        if future is None:
+            if _compiler is None:
+                _compiler = ThreadPoolExecutor(1, thread_name_prefix="autovec-numba")
+            future = _kernels[source] = _compiler.submit(_load, source)
+    return future
+
+
+def _start(fused: FusedProgram) -> None:
+    futures = [_kernel_future(r.source) for r in fused.runners]
+    pending = [len(futures)]
+
+    def done(runner: GroupRunner, future: Future) -> None:
+        if future.exception() is not None:
+            fused.error = future.exception()
+            return
+        runner.kernel = future.result()
+        with _lock:
+            pending[0] -= 1
+            if pending[0] == 0:
+                fused.ready = True
+
+    for runner, future in zip(fused.runners, futures):
+        future.add_done_callback(lambda f, r=runner: done(r, f))
+
+
+def wait_for_kernels(timeout: float | None = None) -> None:
+    """Wait until every kernel asked for so far is compiled (for tests and benchmarks)."""
+    for future in list(_kernels.values()):
+        future.exception(timeout)
+
+
+def _threads() -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    with _lock:
+        if not _workers or _workers[0]._max_workers < threads - 1:
+            _workers[:] = [ThreadPoolExecutor(threads - 1, thread_name_prefix="autovec-fused")]
+        return _workers[0]

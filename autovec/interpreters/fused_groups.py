@@ -1,0 +1,357 @@
+"""Which equations of a jit program the numba backend fuses into one loop (docs/how-jit-works.md).
+
+A *group* is a chain (a graph, in fact) of elementwise equations over one iteration shape,
+optionally ending in a reduction over the last axis, optionally followed by elementwise
+equations on the reduced values; its intermediate values are read by nothing outside it, so
+one loop over the data computes the group's one output without materialising them.  Reshaping
+views of the group's inputs (``expand_dims``, ``reshape``, ``example_layout``) become index
+patterns of the loop.
+
+Only operations that compiled code computes exactly as NumPy does join a group: IEEE
+arithmetic (``+ - * /``, ``sqrt``), comparisons, ``maximum``/``minimum`` with NumPy's NaN and
+signed-zero rule, rounding, bitwise and logical operations, ``where``; integer arithmetic that
+wraps as NumPy's does; sums that add in NumPy's own pairwise order.  Transcendental functions
+(``exp``, ``tanh``, ...) are left to NumPy, whose implementations differ from libm's in the last
+bit.  The groups are found here; kernels are written in ``fused_kernels`` and run by ``fused``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autovec.ir import Literal, Program, Var
+from autovec.prims.elementwise import where_p
+from autovec.prims.reductions import REDUCTIONS, example_layout_p
+from autovec.prims.shape import expand_dims_p, reshape_p, squeeze_p
+
+# The dtypes kernels handle (native byte order).  uint64 is left out: NumPy promotes it with
+# signed integers to float64, a corner not worth the risk.
+DTYPES = frozenset(
+    np.dtype(t)
+    for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32)
+    + (np.float32, np.float64)
+)
+
+# NumPy ufunc -> (expression over operands already cast to the loop dtype, dtype kinds of the
+# loops it may run in).  Each one gives, for every input, NumPy's bits and NumPy's floating-point
+# exception flags (which the runner reads to reproduce NumPy's warnings).
+ELEMENTWISE: dict[str, tuple[str, str]] = {
+    "add": ("({0} + {1})", "iuf"),
+    "subtract": ("({0} - {1})", "iuf"),
+    "multiply": ("({0} * {1})", "iuf"),
+    "divide": ("({0} / {1})", "f"),
+    "negative": ("(-{0})", "if"),
+    "positive": ("({0})", "iuf"),
+    "square": ("({0} * {0})", "iuf"),
+    "absolute": ("abs({0})", "f"),
+    "fabs": ("abs({0})", "f"),
+    "sqrt": ("np.sqrt({0})", "f"),
+    "maximum": ("_maximum({0}, {1})", "iuf"),
+    "minimum": ("_minimum({0}, {1})", "iuf"),
+    "equal": ("({0} == {1})", "biuf"),
+    "not_equal": ("({0} != {1})", "biuf"),
+    "less": ("({0} < {1})", "biuf"),
+    "less_equal": ("({0} <= {1})", "biuf"),
+    "greater": ("({0} > {1})", "biuf"),
+    "greater_equal": ("({0} >= {1})", "biuf"),
+    "logical_and": ("({0} & {1})", "b"),
+    "logical_or": ("({0} | {1})", "b"),
+    "logical_xor": ("({0} != {1})", "b"),
+    "logical_not": ("(not {0})", "b"),
+    "bitwise_and": ("({0} & {1})", "biu"),
+    "bitwise_or": ("({0} | {1})", "biu"),
+    "bitwise_xor": ("({0} ^ {1})", "biu"),
+    "invert": ("(~{0})", "iu"),
+    "floor": ("np.floor({0})", "f"),
+    "ceil": ("np.ceil({0})", "f"),
+    "trunc": ("np.trunc({0})", "f"),
+    "rint": ("np.rint({0})", "f"),
+    "copysign": ("np.copysign({0}, {1})", "f"),
+}
+
+# Reductions over the last axis a kernel computes as NumPy does: integer sums (exact), float
+# sums of at most MAX_PAIRWISE numbers (one block of NumPy's pairwise sum, whose order the
+# kernel repeats), any/all of booleans, integer max/min.  Float max/min are left out: NumPy's
+# SIMD reduction returns either zero when both signs occur.
+REDUCIBLE = ("sum", "any", "all", "max", "min")
+MAX_PAIRWISE = 128
+
+
+@dataclass
+class Node:
+    """One computed value of a group: ``fn`` over ``args`` (``("x", k)`` kernel input k,
+    ``("v", n)`` node n, ``("lit", value)``), computed in ``loop`` dtypes, giving ``dtype``."""
+
+    fn: str
+    args: list[tuple]
+    loop: tuple
+    dtype: np.dtype
+    level: str  # "pre": over the iteration shape; "top": over the output shape
+    reduce: bool = False
+
+
+@dataclass
+class Group:
+    """A fusible group: ``members`` (equation indices) compute ``root`` from ``inputs``."""
+
+    members: list[int]
+    root: Var
+    inputs: list[tuple[Var, tuple, str]]  # (program value, the shape it is viewed as, level)
+    nodes: list[Node]
+    shape: tuple  # the iteration shape (before the reduction, if any)
+    out_shape: tuple
+    out_dtype: np.dtype
+    keepdims: bool = False
+    reduced: bool = False
+    in_place: bool = False  # input 0 has the output's shape and dtype: the kernel may write it
+    key: str = field(default="", compare=False)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+def _operand_type(a: Any) -> Any:
+    if isinstance(a, Literal):
+        v = a.val
+        if type(v) is bool or isinstance(v, np.bool_):
+            return np.dtype(bool)
+        if type(v) in (int, float):
+            return type(v)
+        return v.dtype if isinstance(v, np.generic) else None
+    if a.aval.weak_type:
+        return None
+    return a.aval.dtype
+
+
+def _literal_ok(a: Any) -> bool:
+    return not isinstance(a, Literal) or (
+        type(a.val) in (bool, int, float) or isinstance(a.val, (np.bool_, np.integer, np.floating))
+    )
+
+
+def elementwise_op(e: Any) -> tuple[str, tuple] | None:
+    """(ufunc name, loop dtypes) when ``e`` is an elementwise equation a kernel computes
+    exactly as NumPy, else None."""
+    name = e.prim.xp_function
+    if e.params or e.prim.multiple_results or len(e.outputs) != 1:
+        return None
+    out = e.outputs[0].aval.dtype
+    if out not in DTYPES or not all(_literal_ok(a) for a in e.inputs):
+        return None
+    types = [_operand_type(a) for a in e.inputs]
+    if any(t is None or (isinstance(t, np.dtype) and t not in DTYPES) for t in types):
+        return None
+    if e.prim is where_p:
+        return ("where", (np.dtype(bool), out, out)) if types[0] == np.dtype(bool) else None
+    if name not in ELEMENTWISE or not isinstance(getattr(np, name, None), np.ufunc):
+        return None
+    ufunc = getattr(np, name)
+    if ufunc.nin != len(types) or ufunc.nout != 1:
+        return None
+    try:
+        loop = ufunc.resolve_dtypes((*types, None))
+    except (TypeError, ValueError):
+        return None
+    if loop[-1] != out or any(t not in DTYPES for t in loop):
+        return None
+    kinds = ELEMENTWISE[name][1]
+    if loop[0].kind not in kinds or any(t != loop[0] for t in loop[:-1]):
+        return None
+    return name, tuple(loop[:-1])
+
+
+def reduction_op(e: Any) -> str | None:
+    """The reduction's name when a kernel computes ``e`` exactly as NumPy, else None."""
+    name = next((n for n in REDUCIBLE if REDUCTIONS[n] is e.prim), None)
+    if name is None or set(e.params) != {"axes", "keepdims"}:
+        return None
+    x = e.inputs[0]
+    if not isinstance(x, Var) or x.aval.ndim < 2 or e.params["axes"] != (x.aval.ndim - 1,):
+        return None
+    n = x.aval.shape[-1]
+    dt, out = x.aval.dtype, e.outputs[0].aval.dtype
+    if dt not in DTYPES or out not in DTYPES or n == 0:
+        return None
+    if name in ("any", "all"):
+        return name if dt == np.dtype(bool) else None
+    if name in ("max", "min"):
+        return name if dt.kind in "iu" and out == dt else None
+    if dt.kind == "f":  # NumPy's pairwise order, one block
+        return name if out == dt and n <= MAX_PAIRWISE else None
+    return name if out.kind in "iu" else None
+
+
+_VIEWS = (expand_dims_p, reshape_p, squeeze_p, example_layout_p)
+
+
+def _kind(e: Any) -> str | None:
+    if e.errstate is not None:
+        return None
+    if e.prim in _VIEWS:
+        return "view" if len(e.outputs) == 1 and isinstance(e.inputs[0], Var) else None
+    if elementwise_op(e) is not None:
+        return "op"
+    return "red" if reduction_op(e) is not None else None
+
+
+def find_groups(program: Program, min_size: int) -> list[Group]:
+    """The groups worth a kernel: two or more computations over at least ``min_size``
+    elements, one output each, no group sharing an equation with another."""
+    eqns = program.eqns
+    kinds = [_kind(e) for e in eqns]
+    consumers: dict[int, set[int]] = {}
+    for k, e in enumerate(eqns):
+        for a in e.inputs:
+            if isinstance(a, Var):
+                consumers.setdefault(a.id, set()).add(k)
+    returned = {o.id for o in program.outputs if isinstance(o, Var)}
+    taken: set[int] = set()
+    groups = []
+    for r in reversed(range(len(eqns))):
+        if r in taken or kinds[r] not in ("op", "red"):
+            continue
+        group = _grow(program, r, kinds, consumers, returned, taken)
+        if group is not None and group.size >= min_size:
+            groups.append(group)
+            taken.update(group.members)
+    return groups[::-1]
+
+
+def _grow(
+    program: Program,
+    r: int,
+    kinds: list,
+    consumers: dict[int, set[int]],
+    returned: set[int],
+    taken: set[int],
+) -> Group | None:
+    """Absorb, from ``r`` down, every equation whose outputs only the group reads."""
+    eqns = program.eqns
+    top = eqns[r].outputs[0].aval.shape
+    level = {r: "top"}
+    pre_shape = None
+    red = None
+    if kinds[r] == "red":
+        red, pre_shape, level[r] = r, eqns[r].inputs[0].aval.shape, "red"
+    for j in range(r - 1, -1, -1):
+        if j in taken or kinds[j] is None:
+            continue
+        out = eqns[j].outputs[0]
+        users = consumers.get(out.id, set())
+        if not users or out.id in returned or not users <= level.keys():
+            continue
+        # The level a value read by these users lives at: the reduction reads "pre" values.
+        lv = {"pre" if level[u] in ("red", "pre") else "top" for u in users}
+        if len(lv) != 1:
+            continue
+        lv_ = lv.pop()
+        shape = out.aval.shape
+        if kinds[j] == "view":
+            level[j] = lv_
+            continue
+        # A computed value is read at its own shape: through views that keep it, and never
+        # as a value ``where`` may drop (NumPy computes it, and may warn, for every element).
+        if any(
+            eqns[u].prim in _VIEWS and eqns[u].outputs[0].aval.shape != shape for u in users
+        ) or any(
+            eqns[u].prim is where_p and out.aval.dtype.kind == "f" and eqns[u].inputs[0] is not out
+            for u in users
+        ):
+            continue
+        if kinds[j] == "red":
+            if red is not None or lv_ != "top" or shape != top:
+                continue
+            red, pre_shape, level[j] = j, eqns[j].inputs[0].aval.shape, "red"
+            continue
+        want = pre_shape if lv_ == "pre" else top
+        if shape != want:
+            continue
+        level[j] = lv_
+    return _describe(program, level, r, red, pre_shape, top)
+
+
+def _describe(
+    program: Program, level: dict[int, str], r: int, red: int | None, pre_shape: Any, top: tuple
+) -> Group | None:
+    """The group's kernel inputs and nodes, in program order; None if not worth a kernel."""
+    eqns = program.eqns
+    shape = pre_shape if red is not None else top
+    root = eqns[r].outputs[0]
+    if not shape or 0 in shape or (red is not None and not top) or root.aval.dtype not in DTYPES:
+        return None
+    produced: dict[int, tuple] = {}  # var id -> ("v", n) or ("ext", var, view shape)
+    inputs: list[tuple[Var, tuple, str]] = []
+    nodes: list[Node] = []
+    members = sorted(level)
+
+    def ref(a: Any, lv: str) -> tuple:
+        if isinstance(a, Literal):
+            return ("lit", a.val)
+        got = produced.get(a.id, ("ext", a, a.aval.shape))
+        if got[0] == "v":
+            return got
+        key = (got[1], got[2], lv)
+        if key not in inputs:
+            inputs.append(key)
+        return ("x", inputs.index(key))
+
+    for k in members:
+        e = eqns[k]
+        lv = "pre" if level[k] == "pre" else "top"
+        if e.prim in _VIEWS:
+            got = produced.get(e.inputs[0].id, ("ext", e.inputs[0], None))
+            out = e.outputs[0]
+            produced[out.id] = got if got[0] == "v" else ("ext", got[1], out.aval.shape)
+            continue
+        if k == red:
+            nodes.append(
+                Node(
+                    reduction_op(e),
+                    [ref(e.inputs[0], "pre")],
+                    (),
+                    e.outputs[0].aval.dtype,
+                    "top",
+                    reduce=True,
+                )  # fmt: skip
+            )
+        else:
+            name, loop = elementwise_op(e)
+            args = [ref(a, lv) for a in e.inputs]
+            nodes.append(Node(name, args, loop, e.outputs[0].aval.dtype, lv))
+        produced[e.outputs[0].id] = ("v", len(nodes) - 1)
+    if len(nodes) < 2:
+        return None
+    group = Group(
+        members,
+        root,
+        inputs,
+        nodes,
+        tuple(shape),
+        tuple(root.aval.shape),
+        root.aval.dtype,
+        keepdims=bool(red is not None and eqns[red].params["keepdims"]),
+        reduced=red is not None,
+    )
+    _put_in_place_first(group)
+    return group
+
+
+def _put_in_place_first(group: Group) -> None:
+    """Put first an input the kernel may overwrite (jit's code generator decides whether it
+    is a dead temporary): viewed whole, at the output's shape and dtype, read only once."""
+    if group.reduced:
+        return
+    for k, (var, view, _) in enumerate(group.inputs):
+        once = sum(v is var for v, _, _ in group.inputs) == 1
+        if once and view == var.aval.shape == group.out_shape and var.aval.dtype == group.out_dtype:
+            order = [k] + [i for i in range(len(group.inputs)) if i != k]
+            remap = {old: new for new, old in enumerate(order)}
+            group.inputs = [group.inputs[i] for i in order]
+            for node in group.nodes:
+                node.args = [("x", remap[a[1]]) if a[0] == "x" else a for a in node.args]
+            group.in_place = True
+            return

@@ -1,0 +1,282 @@
+"""numba kernels for fusion groups (``fused_groups``): source, on-disk cache, loading.
+
+A group's kernel is Python source for ``numba.njit``, written to a file in the user's cache
+folder (``$AUTOVEC_CACHE_DIR``, else ``$XDG_CACHE_HOME/autovec`` or ``~/.cache/autovec``) and
+compiled with ``cache=True``, so numba keeps the machine code beside it and a second process
+loads it instead of compiling.  The file is named by a hash of its source; the source depends
+on ranks, dtypes and which axes broadcast, not on sizes, so one kernel serves every batch size.
+
+Each kernel computes rows ``start:stop`` of the iteration space's first axis (the caller runs
+chunks on several threads) and leaves the floating-point exception flags as NumPy's ufunc
+loops would; ``fp_flags`` reads them, so the caller can give NumPy's warnings instead.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import importlib.util
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autovec.interpreters.fused_groups import ELEMENTWISE, Group, Node
+
+_NB_TYPE = {
+    "b": "boolean",
+    "i1": "int8",
+    "i2": "int16",
+    "i4": "int32",
+    "i8": "int64",
+    "u1": "uint8",
+    "u2": "uint16",
+    "u4": "uint32",
+    "f4": "float32",
+    "f8": "float64",
+}
+
+
+def _nb(dt: np.dtype) -> str:
+    return _NB_TYPE["b" if dt.kind == "b" else dt.kind + str(dt.itemsize)]
+
+
+def _np(dt: np.dtype) -> str:
+    return "np.bool_" if dt.kind == "b" else f"np.{dt.name}"
+
+
+def _literal(v: Any, dt: np.dtype) -> str:
+    x = np.asarray(v).astype(dt)[()]
+    if dt.kind == "b":
+        return repr(bool(x))
+    if dt.kind == "f":
+        text = repr(float(x))
+        if not np.isfinite(x):
+            text = f"float('{text}')"
+        return f"{_np(dt)}({text})"
+    return f"{_np(dt)}({int(x)})"
+
+
+_HELPERS = """
+@njit(**_OPTS)
+def _maximum(a, b):
+    return a if (a > b or a != a) else b
+
+
+@njit(**_OPTS)
+def _minimum(a, b):
+    return a if (a < b or a != a) else b
+"""
+
+
+def kernel_source(group: Group) -> str:
+    """The module source of ``group``'s kernel: ``kernel(shape, start, stop, out, *xs)``."""
+    rank = len(group.shape)
+    outer = rank - 1 if group.reduced else rank
+    xs = ", ".join(f"x{k}" for k in range(len(group.inputs)))
+    idx = [f"i{d}" for d in range(rank)]
+
+    def index(k: int) -> str:
+        var, view, lv = group.inputs[k]
+        if not view:
+            return f"x{k}[0]"
+        if lv == "pre":
+            space, names = group.shape, idx
+        else:
+            space = group.out_shape
+            names = idx[:outer] + (["0"] if group.keepdims else [])
+        off = len(space) - len(view)
+        parts = ["0" if n == 1 else names[d + off] for d, n in enumerate(view)]
+        return f"x{k}[{', '.join(parts)}]"
+
+    def operand(a: tuple, want: np.dtype) -> str:
+        if a[0] == "lit":
+            return _literal(a[1], want)
+        text = f"a{a[1]}" if a[0] == "x" else f"v{a[1]}"
+        return f"{_np(want)}({text})"
+
+    def node_line(n: int, node: Node) -> str:
+        if node.fn == "where":
+            c, x, y = node.args
+            expr = f"({operand(x, node.dtype)} if {operand(c, node.loop[0])} else "
+            expr += f"{operand(y, node.dtype)})"
+        else:
+            template = ELEMENTWISE[node.fn][0]
+            expr = template.format(*(operand(a, t) for a, t in zip(node.args, node.loop)))
+        return f"v{n} = {_np(node.dtype)}({expr})"
+
+    def loads(level: str) -> list[str]:
+        used = {a[1] for nd in group.nodes if nd.level == level for a in nd.args if a[0] == "x"}
+        return [f"a{k} = {index(k)}" for k in sorted(used) if group.inputs[k][2] == level]
+
+    lines = [
+        "import numpy as np",
+        "from numba import njit, types as nt",
+        "",
+        '_OPTS = dict(error_model="numpy", nogil=True, cache=True)',
+        _HELPERS,
+    ]
+    pre = [(n, nd) for n, nd in enumerate(group.nodes) if nd.level == "pre"]
+    red = next((n for n, nd in enumerate(group.nodes) if nd.reduce), None)
+    last_pre = group.nodes[red].args[0] if red is not None else ("v", len(group.nodes) - 1)
+    if group.reduced:
+        elem_nodes = pre
+        top_nodes = [(n, nd) for n, nd in enumerate(group.nodes) if nd.level == "top" and n != red]
+    else:
+        elem_nodes, top_nodes = list(enumerate(group.nodes)), []
+    body = loads("pre" if group.reduced else "top")
+    body += [node_line(n, nd) for n, nd in elem_nodes]
+    result = f"v{last_pre[1]}" if last_pre[0] == "v" else f"a{last_pre[1]}"
+    if last_pre[0] == "x":
+        body.append(f"a{last_pre[1]} = {index(last_pre[1])}")
+    lines += [
+        "",
+        "@njit(**_OPTS)",
+        f"def _elem({', '.join(idx)}, {xs}):",
+        *(f"    {line}" for line in body),
+        f"    return {result}",
+        "",
+    ]
+    out_ty = f"nt.Array(nt.{_nb(group.out_dtype)}, {max(len(group.out_shape), 1)}, 'C')"
+    in_tys = [f"nt.Array(nt.{_nb(v.aval.dtype)}, {max(len(s), 1)}, 'C', readonly=True)"
+              for v, s, _ in group.inputs]  # fmt: skip
+    lines.append(
+        f"_SIG = nt.int64(nt.UniTuple(nt.int64, {rank}), nt.int64, nt.int64, {out_ty}, "
+        f"{', '.join(in_tys)})"
+    )
+    lines += ["", "", "@njit([_SIG], **_OPTS)", f"def kernel(shape, start, stop, out, {xs}):"]
+    lines += [f"    n{d} = shape[{d}]" for d in range(1, rank)]
+    if group.reduced:
+        lines.append(f"    acc = np.empty(8, {_np(group.nodes[red].dtype)})")
+    pad = "    "
+    for d in range(outer):
+        bounds = "start, stop" if d == 0 else f"n{d}"
+        lines.append(f"{pad}for i{d} in range({bounds}):")
+        pad += "    "
+    if group.reduced:
+        lines += [pad + line for line in _reduce_lines(group, red, rank, idx, xs)]
+        lines += [pad + f"v{red} = r"]
+        lines += [pad + line for line in loads("top")]
+        lines += [pad + node_line(n, nd) for n, nd in top_nodes]
+        root = f"v{len(group.nodes) - 1}"
+        at = idx[:outer] + (["0"] if group.keepdims else [])
+    else:
+        root = f"_elem({', '.join(idx)}, {xs})"
+        at = idx
+    lines.append(f"{pad}out[{', '.join(at) or '0'}] = {root}")
+    lines.append("    return 0")
+    return "\n".join(lines) + "\n"
+
+
+def _reduce_lines(group: Group, red: int, rank: int, idx: list[str], xs: str) -> list[str]:
+    node = group.nodes[red]
+    acc_t = _np(node.dtype)
+    n = f"n{rank - 1}"
+    at = ", ".join(idx[:-1])
+    elem = f"_elem({at}, {{j}}, {xs})"
+    if node.fn == "sum" and node.dtype.kind == "f":
+        # NumPy's pairwise sum of one block (at most 128 numbers): below 8 numbers one after
+        # another; else 8 running sums over every 8th number, added in a fixed tree, then the
+        # rest one by one; the result is then added to the reduction's initial 0.
+        return [
+            f"if {n} < 8:",
+            f"    r = {acc_t}(-0.0)",
+            f"    for j in range({n}):",
+            f"        r += {elem.format(j='j')}",
+            "else:",
+            "    for k in range(8):",
+            f"        acc[k] = {acc_t}(-0.0)",
+            f"    stop8 = {n} - {n} % 8",
+            "    for j in range(0, stop8, 8):",
+            "        for k in range(8):",
+            f"            acc[k] += {elem.format(j='j + k')}",
+            "    r = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + "
+            "((acc[4] + acc[5]) + (acc[6] + acc[7]))",
+            f"    for j in range(stop8, {n}):",
+            f"        r += {elem.format(j='j')}",
+            f"r = {acc_t}(0.0) + r",
+        ]
+    if node.fn == "sum":
+        return [
+            f"r = {acc_t}(0)",
+            f"for j in range({n}):",
+            f"    r += {acc_t}({elem.format(j='j')})",
+        ]
+    if node.fn in ("any", "all"):
+        op, start = ("|", "False") if node.fn == "any" else ("&", "True")
+        return [
+            f"r = {start}",
+            f"for j in range({n}):",
+            f"    r = r {op} {elem.format(j='j')}",
+        ]
+    cmp = ">" if node.fn == "max" else "<"
+    return [
+        f"r = {elem.format(j='0')}",
+        f"for j in range(1, {n}):",
+        f"    v = {elem.format(j='j')}",
+        f"    r = v if v {cmp} r else r",
+    ]
+
+
+# ------------------------------------------------------------------------- the cache folder
+
+
+def cache_dir() -> Path:
+    """Where kernel sources and numba's machine code for them are kept."""
+    base = os.environ.get("AUTOVEC_CACHE_DIR")
+    if base:
+        return Path(base).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "autovec"
+
+
+def load_kernel(source: str) -> Any:
+    """Write ``source`` to the cache folder (once: numba's cache is keyed on the file's time
+    stamp) and import it; numba compiles, or loads the machine code of an earlier process."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    folder = cache_dir() / "kernels"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"k_{digest}.py"
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            f.write(source)
+        os.replace(tmp, path)  # atomic: a concurrent process sees all of it or nothing
+    name = f"autovec_kernel_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.kernel
+
+
+# --------------------------------------------------------------- floating-point exceptions
+
+# (invalid, divide by zero, overflow) bits of fetestexcept, per architecture (glibc, macOS).
+_FE_BITS = {"x86_64": (1, 4, 8), "amd64": (1, 4, 8), "aarch64": (1, 2, 4), "arm64": (1, 2, 4)}
+
+
+class FPFlags:
+    """Clear and read the thread's floating-point exception flags (C99 ``fenv.h``)."""
+
+    def __init__(self) -> None:
+        bits = _FE_BITS.get(platform.machine().lower())
+        if bits is None:
+            raise OSError(f"no floating-point flag bits known for {platform.machine()}")
+        self.mask = bits[0] | bits[1] | bits[2]
+        for lib in (None, "libm.so.6", "libm.dylib", "libSystem.dylib"):
+            try:
+                libm = ctypes.CDLL(lib)
+                self.clear = libm.feclearexcept
+                self.test = libm.fetestexcept
+                break
+            except (OSError, AttributeError):
+                continue
+        else:
+            raise OSError("feclearexcept/fetestexcept not found")
+        self.clear.argtypes = self.test.argtypes = [ctypes.c_int]
+        self.clear.restype = self.test.restype = ctypes.c_int
