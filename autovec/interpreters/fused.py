@@ -109,23 +109,40 @@ class FusedProgram:
         self.ready = False
         self.redos = 0
         self.error: BaseException | None = None
+        self.futures: list[Future] | None = None
         if wait:
             for runner in self.runners:
                 runner.kernel = _kernel_future(runner.source).result()
             self.ready = True
-        else:
-            _start(self)
 
     def __call__(self, *args: Any) -> tuple:
-        if self.ready and np.geterr()["under"] == "ignore":
+        if (self.ready or self._poll()) and np.geterr()["under"] == "ignore":
             try:
                 with np.errstate(divide="raise", over="raise", invalid="raise"):
                     return self.fused_fn(*args)
             except (_Redo, FloatingPointError):
                 self.redos += 1
                 if self.redos >= MAX_REDOS:
-                    self.ready = False
-        return self.numpy_fn(*args)
+                    self.ready = False  # and self.futures stays None: NumPy for good
+        out = self.numpy_fn(*args)
+        if not self.ready and self.futures is None and self.redos < MAX_REDOS:
+            # Compile after the first call's work: compiling competes for the GIL.
+            self.futures = [_kernel_future(r.source) for r in self.runners]
+        return out
+
+    def _poll(self) -> bool:
+        """Whether every kernel is compiled now (then the fused program is used)."""
+        if self.futures is None or not all(f.done() for f in self.futures):
+            return False
+        futures, self.futures = self.futures, None
+        for runner, future in zip(self.runners, futures):
+            if future.exception() is not None:
+                self.error = future.exception()
+                self.redos = MAX_REDOS  # a kernel that does not compile: NumPy for good
+                return False
+            runner.kernel = future.result()
+        self.ready = True
+        return True
 
 
 def _with_groups(program: Program, groups: list[Group], runners: list[GroupRunner]) -> Program:
@@ -246,24 +263,6 @@ def _kernel_future(source: str) -> Future:
                 _compiler = ThreadPoolExecutor(1, thread_name_prefix="autovec-numba")
             future = _kernels[source] = _compiler.submit(_load, source)
     return future
-
-
-def _start(fused: FusedProgram) -> None:
-    futures = [_kernel_future(r.source) for r in fused.runners]
-    pending = [len(futures)]
-
-    def done(runner: GroupRunner, future: Future) -> None:
-        if future.exception() is not None:
-            fused.error = future.exception()
-            return
-        runner.kernel = future.result()
-        with _lock:
-            pending[0] -= 1
-            if pending[0] == 0:
-                fused.ready = True
-
-    for runner, future in zip(fused.runners, futures):
-        future.add_done_callback(lambda f, r=runner: done(r, f))
 
 
 def wait_for_kernels(timeout: float | None = None) -> None:
