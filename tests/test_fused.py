@@ -141,7 +141,8 @@ def _draw(data, shape, dtype, special):
     n = int(np.prod(shape))
     values = data.draw(st.lists(pool, min_size=n, max_size=n))
     with np.errstate(over="ignore"):
-        return np.array(values, dtype=np.float64 if dt.kind == "f" else dt).astype(dt).reshape(shape)
+        wide = np.array(values, dtype=np.float64 if dt.kind == "f" else dt)
+        return wide.astype(dt).reshape(shape)
 
 
 @needs_numba
