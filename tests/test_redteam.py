@@ -888,7 +888,9 @@ def _lane(a: Any, ax: Any, i: int) -> Any:
 
 def _copy(tree: Any) -> Any:
     leaves, td = tree_flatten(tree)
-    return tree_unflatten(td, [x.copy() if isinstance(x, np.ndarray) else x for x in leaves])
+    # np.copy keeps the layout (x.copy() is C-ordered): Fortran cases stay Fortran.
+    copied = [np.copy(x, order="K") if isinstance(x, np.ndarray) else x for x in leaves]
+    return tree_unflatten(td, copied)
 
 
 def _axes(c: Case) -> tuple:

@@ -86,7 +86,9 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
 
     def example(r: Any, lane: int) -> Any:
         one = r[lane]
-        return one.copy() if type(one) is np.ndarray else one
+        # np.copy keeps the example's memory order (a Fortran-like example stays so), which
+        # layout-reading code (ravel(order='K'), zeros_like) sees as in the loop.
+        return np.copy(one, order="K") if type(one) is np.ndarray else one
 
     results = []
     try:

@@ -40,7 +40,7 @@ from autovec.numpy.manipulation import (
 from autovec.numpy.reductions import any as _any
 from autovec.numpy.selection import slice_axis
 from autovec.numpy.ufuncs import UFUNCS, where
-from autovec.prims.scatter import copy_p
+from autovec.prims.scatter import copy_p, full_like_p
 
 u = UFUNCS
 
@@ -64,10 +64,11 @@ def array(
            [2, 4]])
     """
     out = stack_nested(object)
-    if out is object:  # array(tracer) copies, as np.array does: a new value, not an alias
-        out = copy_p.bind(out)
     if dtype is not None:
-        out = astype(out, dtype)
+        out = astype(out, dtype, copy=False)
+    if out is object or order not in ("K", None):
+        # array(tracer) copies, as np.array does (a new value, not an alias), in its order.
+        out = copy_p.bind(out, order=order or "K")
     if ndmin > ndim(out):
         out = reshape(out, (1,) * (ndmin - ndim(out)) + shape(out))
     return out
@@ -93,13 +94,21 @@ def asarray(
         out = copy_p.bind(out)
     elif out is not a and copy is False:
         raise ValueError("Unable to avoid copy while creating an array as requested.")
+    if order in ("C", "F") and isinstance(out, Tracer) and ndim(out) > 1:
+        # The loop's array has this layout, which later layout-dependent operations
+        # (ravel(order='K'), reshape(order='A')) read: a copy laid out so.
+        out = copy_p.bind(out, order=order)
     return out
 
 
 asanyarray = asarray
 
 
-ascontiguousarray = asarray
+@implements(np.ascontiguousarray)
+def ascontiguousarray(a: Any, dtype: Any = None, *, like: Any = None) -> Any:
+    """NumPy's ``ascontiguousarray``: C-ordered, at least 1-d."""
+    out = asarray(a, dtype=dtype, order="C")
+    return reshape(out, (1,)) if ndim(out) == 0 else out
 
 
 @implements(np.copy)
@@ -107,15 +116,13 @@ def copy(a: Any, order: str = "K", subok: bool = False) -> Any:
     """NumPy's ``copy``: a new value that later in-place updates (``y[i] = v``) of either the
     copy or the original do not reach."""
     a = arr(a)
-    # "A" is "K" for C and Fortran arrays (a strided one keeps its axis order here).
-    return copy_p.bind(a) if order in ("K", "A") else copy_p.bind(a, order=order)
+    return copy_p.bind(a) if order == "K" else copy_p.bind(a, order=order)
 
 
 @implements(np.asfortranarray)
 def asfortranarray(a: Any, dtype: Any = None, *, like: Any = None) -> Any:
-    """NumPy's ``asfortranarray`` (at least 1-d, Fortran order).  Traced values have no
-    memory layout: the value itself (cast to ``dtype``), made at least 1-d."""
-    out = asarray(a, dtype=dtype)
+    """NumPy's ``asfortranarray`` (at least 1-d, Fortran order)."""
+    out = asarray(a, dtype=dtype, order="F")
     return reshape(out, (1,)) if ndim(out) == 0 else out
 
 
@@ -229,6 +236,35 @@ def _like_dtype(a: Any, dtype: Any) -> Any:
     return a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype
 
 
+def _filled_like(a: Any, fill: Any, dtype: Any, order: str, shp: Any) -> Any:
+    """NumPy's ``full_like(a, fill, dtype, order, shape=shp)`` with ``a``'s layout honoured:
+    for a traced ``a`` and order 'K' or 'A' the layout is read from ``a``'s (each example's)
+    strides when the program runs, so a Fortran-ordered example gives a Fortran result as in
+    the loop; other orders and 0-d/1-d results do not depend on ``a``'s layout."""
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError("order must be one of 'C', 'F', 'A', or 'K'")
+    dt = np.dtype(_like_dtype(a, dtype))
+    out_shape = _like_shape(a, shp)
+    if isinstance(fill, Tracer) or np.ndim(fill) != 0:
+        out = full(out_shape, fill, dtype=dt)
+        return copy_p.bind(out, order=order) if order == "F" and len(out_shape) > 1 else out
+    if not isinstance(a, Tracer):
+        return np.full_like(np.asarray(a), fill, dtype=dt, order=order, shape=shp)
+    if order == "C" or len(out_shape) < 2 or dt.kind in "OV":
+        return np.full(out_shape, fill, dtype=dt)
+    if order == "F":
+        return np.full(out_shape, fill, dtype=dt, order="F")
+    fill = fill.item() if isinstance(fill, np.generic) else fill
+    return full_like_p.bind(
+        a,
+        fill=fill,
+        dtype=dt,
+        order=order,
+        shape=None if shp is None else out_shape,
+        batch_dims=0,
+    )
+
+
 @implements(np.zeros_like)
 def zeros_like(
     a: Any,
@@ -238,9 +274,9 @@ def zeros_like(
     shape: Any = None,
     *,
     device: Any = None,
-) -> np.ndarray:
-    """NumPy's ``zeros_like``: only ``a``'s shape and dtype matter, so this is a constant."""
-    return np.zeros(_like_shape(a, shape), dtype=_like_dtype(a, dtype))
+) -> Any:
+    """NumPy's ``zeros_like``: ``a``'s shape, dtype and (order 'K'/'A') layout."""
+    return _filled_like(a, 0, dtype, order, shape)
 
 
 @implements(np.ones_like)
@@ -252,9 +288,9 @@ def ones_like(
     shape: Any = None,
     *,
     device: Any = None,
-) -> np.ndarray:
+) -> Any:
     """NumPy's ``ones_like``."""
-    return np.ones(_like_shape(a, shape), dtype=_like_dtype(a, dtype))
+    return _filled_like(a, 1, dtype, order, shape)
 
 
 def empty_like(
@@ -265,9 +301,9 @@ def empty_like(
     shape: Any = None,
     *,
     device: Any = None,
-) -> np.ndarray:
+) -> Any:
     """NumPy's ``empty_like`` (zero-filled)."""
-    return np.zeros(_like_shape(prototype, shape), dtype=_like_dtype(prototype, dtype))
+    return _filled_like(prototype, 0, dtype, order, shape)
 
 
 @implements(np.full_like)
@@ -281,8 +317,8 @@ def full_like(
     *,
     device: Any = None,
 ) -> Any:
-    """NumPy's ``full_like``."""
-    return full(_like_shape(a, shape), fill_value, dtype=_like_dtype(a, dtype))
+    """NumPy's ``full_like``; a batched ``fill_value`` gives a batched result."""
+    return _filled_like(a, fill_value, dtype, order, shape)
 
 
 @implements(np.eye)

@@ -485,7 +485,7 @@ def ndarray_inplace_methods(anp: Any) -> dict[str, Callable[..., None]]:
 def copy_value(self: Any, order: str = "C") -> Any:
     """``x.copy()``: a new value, so that later in-place updates of one leave the other;
     C-ordered unless ``order`` says otherwise, as NumPy's."""
-    return copy_p.bind(self) if order in ("K", "A") else copy_p.bind(self, order=order)
+    return copy_p.bind(self) if order == "K" else copy_p.bind(self, order=order)
 
 
 __all__ = [

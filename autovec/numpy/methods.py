@@ -23,8 +23,9 @@ from autovec.numpy._util import shape
 from autovec.numpy.cumulative import ufunc_accumulate
 from autovec.numpy.index_tricks import dims_of
 from autovec.numpy.indexing import getitem
-from autovec.numpy.manipulation import concatenate, ravel, reshape
+from autovec.numpy.manipulation import astype, concatenate, ravel, reshape
 from autovec.numpy.updates import ufunc_at_inplace
+from autovec.prims.scatter import copy_p
 
 # Operand types an operator takes as they are (the fast path).  Any other operand is taken
 # too, converted as NumPy converts it (None, str, Fraction, range: object, string or integer
@@ -203,9 +204,7 @@ def install(anp: Any) -> None:
     Tracer.transpose = _transpose_method(anp)
     # ndarray.astype and .flatten copy (even to the same dtype, even when 1-d): jit keeps the
     # copy wherever an output could show that it is not one.
-    Tracer.astype = lambda self, dtype, order="K", casting="unsafe", subok=True, copy=True: (
-        anp.astype(self, dtype, copy=copy)
-    )
+    Tracer.astype = astype_method
     Tracer.flatten = lambda self, order="C": anp.copy(anp.ravel(self, order))
     Tracer.copy = anp.indexing.copy_value
     # ndarray methods that work in place (sort, partition, put, fill): the tracer takes the
@@ -423,6 +422,29 @@ def _resized(a: Any, new_shape: tuple[int, ...]) -> Any:
     else:
         flat = concatenate([flat, np.zeros(n - size, a.dtype)])
     return reshape(flat, new_shape)
+
+
+def astype_method(
+    self: Any,
+    dtype: Any,
+    order: str = "K",
+    casting: str = "unsafe",
+    subok: bool = True,
+    copy: bool = True,
+) -> Any:
+    """``ndarray.astype``: NumPy's casting check (a ``TypeError`` where the rule forbids the
+    cast) and the result laid out in ``order``, as the loop's copy of each example is."""
+    dtype = np.dtype(dtype)
+    if not np.can_cast(self.dtype, dtype, casting):
+        raise TypeError(
+            f"Cannot cast array data from {self.dtype!r} to {dtype!r} according to the rule "
+            f"{casting!r}"
+        )
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError("order must be one of 'C', 'F', 'A', or 'K'")
+    if order == "K":
+        return astype(self, dtype, copy=copy)
+    return copy_p.bind(astype(self, dtype, copy=False), order=order)
 
 
 def resize_method(self: Any, *new_shape: Any, refcheck: bool = True) -> None:

@@ -32,8 +32,26 @@ WRITE_IN_PLACE: Any = None
 def _scatter_impl(xp: Any, x: Any, pos: Any, *v: Any, ufunc: str | None) -> Any:
     if x is WRITE_IN_PLACE:  # eager vmap's own buffer (BatchTrace._scatter_into)
         return _scatter_into(xp, x, pos, *v, ufunc=ufunc)
-    # A C-ordered copy, so that its flat reshape is a view we can write through.
-    return _scatter_into(xp, xp.array(x, copy=True, order="C"), pos, *v, ufunc=ufunc)
+    perm = _memory_order(x)
+    if perm is None:
+        # A C-ordered copy, so that its flat reshape is a view we can write through.
+        return _scatter_into(xp, xp.array(x, copy=True, order="C"), pos, *v, ufunc=ufunc)
+    # x keeps its layout, as NumPy's x[idx] = v does (a Fortran array stays Fortran): the
+    # copy is C-ordered in x's memory order of axes, and the flat positions follow.
+    buf = np.array(np.transpose(x, perm), copy=True, order="C")
+    at = np.unravel_index(np.asarray(pos), x.shape)
+    pos = np.ravel_multi_index(tuple(at[a] for a in perm), buf.shape)
+    return np.transpose(_scatter_into(xp, buf, pos, *v, ufunc=ufunc), tuple(np.argsort(perm)))
+
+
+def _memory_order(x: Any) -> tuple | None:
+    """x's axes from outermost to innermost in memory where that is not C order (broadcast
+    axes, of stride 0, outermost); None for C order or anything but a NumPy array."""
+    if not isinstance(x, np.ndarray) or x.ndim < 2 or x.size == 0 or x.flags.c_contiguous:
+        return None
+    st = x.strides
+    perm = tuple(sorted(range(x.ndim), key=lambda a: (st[a] != 0, -abs(st[a]))))
+    return None if perm == tuple(range(x.ndim)) else perm
 
 
 def _scatter_in_place(xp: Any, x: Any, pos: Any, *v: Any, ufunc: str | None) -> Any:
@@ -121,36 +139,158 @@ scatter_p = declare(
 # --------------------------------------------------------------------------------- copy
 
 
-def _copy_batch(axis_size: int, args: tuple, dims: tuple, *, order: str = "K") -> tuple:
+def _example_axes_order(strides: tuple, order: str, contiguous: Any) -> tuple:
+    """The example's axes from outermost to innermost in memory in NumPy's copy of it in
+    ``order`` ('C', 'F', 'A' or 'K'), from the example's own strides."""
+    nd = len(strides)
+    if order == "A":
+        order = "F" if contiguous(True) and not contiguous(False) else "C"
+    if order == "C":
+        return tuple(range(nd))
+    if order == "F":
+        return tuple(range(nd))[::-1]
+    # "K": by decreasing stride length, ties in C order (NumPy's sorted stride permutation).
+    return tuple(sorted(range(nd), key=lambda a: -abs(strides[a])))
+
+
+def per_example_layout(xp: Any, x: Any, order: str, batch_dims: int, make: Any) -> Any:
+    """``make(y)`` of ``x`` transposed so that its leading ``batch_dims`` axes come first and
+    each example's axes follow in the memory order NumPy's ``order`` copy of the example
+    would have, then transposed back: with ``make`` a C-ordered allocation, every example
+    gets the layout the loop's own copy of it has, and the batch axes are outermost."""
+    from autovec.prims.shape import _contiguous
+
+    shape, strides = x.shape[batch_dims:], x.strides[batch_dims:]
+    axes = _example_axes_order(
+        strides, order, lambda f: _contiguous(shape, strides, x.itemsize, fortran=f)
+    )
+    lead = tuple(range(batch_dims))
+    perm = lead + tuple(batch_dims + a for a in axes)
+    y = make(xp.transpose(x, perm))
+    return xp.transpose(y, tuple(np.argsort(perm)))
+
+
+def _copy_impl(xp: Any, x: Any, *, order: str = "K", batch_dims: int = 0) -> Any:
+    if batch_dims == 0 or not isinstance(x, np.ndarray):
+        return xp.array(x, copy=True, order=order)
+    return per_example_layout(xp, x, order, batch_dims, lambda y: xp.array(y, copy=True, order="C"))
+
+
+def _copy_batch(
+    axis_size: int, args: tuple, dims: tuple, *, order: str = "K", batch_dims: int = 0
+) -> tuple:
     # A copy of the whole batch, as the loop copies each example: what vmap returns never
     # shares memory with its inputs (jit drops the copies nobody could tell from a view).
-    # Each example is laid out as its own copy would be: the batch axis goes in front of a C
-    # copy and behind a Fortran one; "K" keeps every axis's place.
+    # Each example is laid out as the loop's copy of it would be (its layout read from its
+    # strides when the copy runs), the batch axes outermost.
     (x,), (d,) = args, dims
-    if order == "K":
-        return copy_p.bind(x), d
-    d_new = 0 if order == "C" else ndim_of(x) - 1
-    return copy_p.bind(moveaxis(x, d, d_new), order=order), d_new
+    return copy_p.bind(moveaxis(x, d, 0), order=order, batch_dims=batch_dims + 1), 0
 
 
 copy_p = declare(
     "copy",
-    impl=lambda xp, x, *, order="K": xp.array(x, copy=True, order=order),
-    shape=lambda x, *, order="K": ShapedArray(x.shape, x.dtype),
+    impl=_copy_impl,
+    shape=lambda x, *, order="K", batch_dims=0: ShapedArray(x.shape, x.dtype),
     output=FRESH,
     copies=True,
-    # Only a copy that keeps the layout may go: a C or Fortran copy decides what later
+    # Only a copy that keeps the layout may go: a C or Fortran copy, or one that lays each
+    # example of a batch out on its own (as the loop's copy of it is), decides what later
     # layout-dependent operations (ravel(order="K"), reshape(order="A")) read.
-    noop=lambda x, *, order="K": order == "K",
+    noop=lambda x, *, order="K", batch_dims=0: order == "K" and batch_dims == 0,
     batch=_copy_batch,
     samples=[
         Sample((Arg((2, 3)),)),
         Sample((Arg((), "int64", 0, 5),)),
         Sample((Arg((2, 3)),), {"order": "C"}),
         Sample((Arg((3, 2)),), {"order": "F"}),
+        Sample((Arg((3, 2)),), {"order": "A"}),
+        Sample((Arg((2, 3, 2)),), {"order": "K", "batch_dims": 1}),
+        Sample((Arg((2, 3, 2)),), {"order": "F", "batch_dims": 1}),
     ],
     doc="A new array with ``x``'s values (NumPy's ``copy``), laid out in ``order`` "
-    "(``'K'``: as ``x``; ``'C'`` or ``'F'``).",
+    "(``'K'``: as ``x``; ``'A'``; ``'C'`` or ``'F'``); with ``batch_dims``, each example "
+    "(the axes after the first ``batch_dims``) laid out as NumPy's copy of it, the batch "
+    "axes outermost.",
+)
+
+# ---------------------------------------------------------------------------- full_like
+
+
+def _full_like_impl(
+    xp: Any,
+    x: Any,
+    *,
+    fill: Any,
+    dtype: Any,
+    order: str,
+    shape: Any,
+    batch_dims: int,
+    batched: int = 0,
+) -> Any:
+    ex_shape = tuple(x.shape[batch_dims:]) if shape is None else shape
+    lead = tuple(x.shape[:batched])
+    if not isinstance(x, np.ndarray):
+        return xp.full(lead + ex_shape, fill, dtype=dtype)
+    # One example's own strides (every example of a batch has the same): NumPy lays the new
+    # array out from them as it does for the loop's example.
+    ex = np.lib.stride_tricks.as_strided(x, x.shape[batch_dims:], x.strides[batch_dims:])
+    one = np.full_like(ex, fill, dtype=dtype, order=order, shape=shape)
+    if not batched:
+        return one
+    # Every example its own array laid out as ``one``, the batch axes outermost.
+    return per_example_layout(
+        np, np.broadcast_to(one, lead + one.shape), "K", batched, lambda y: y.copy()
+    )
+
+
+def _full_like_batch(axis_size: int, args: tuple, dims: tuple, *, batch_dims: int, **params):
+    (x,), (d,) = args, dims
+    x = moveaxis(x, d, 0)
+    batched = params.pop("batched", 0)
+    params["batch_dims"] = batch_dims + 1
+    if batched:  # one array per example already: one more leading batch axis
+        return full_like_p.bind(x, batched=batched + 1, **params), 0
+    if isinstance(x, np.ndarray):  # eager vmap: one example's array, unbatched
+        return _full_like_impl(np, x, **params), None
+    # Staged: one array per example, so that later writes of batched values into it work.
+    return full_like_p.bind(x, batched=1, **params), 0
+
+
+def _full_like_shape(x, *, fill, dtype, order, shape, batch_dims, batched=0):
+    lead = tuple(x.shape[:batched])
+    ex_shape = tuple(x.shape[batch_dims:]) if shape is None else shape
+    return ShapedArray(lead + ex_shape, np.dtype(dtype))
+
+
+full_like_p = declare(
+    "full_like",
+    impl=_full_like_impl,
+    shape=_full_like_shape,
+    output=FRESH,
+    batch=_full_like_batch,
+    samples=[
+        Sample(
+            (Arg((2, 3)),),
+            dict(fill=0, dtype=np.dtype("float64"), order="K", shape=None, batch_dims=0),
+        ),
+        Sample(
+            (Arg((3, 2)),),
+            dict(fill=1.5, dtype=np.dtype("float32"), order="A", shape=None, batch_dims=0),
+        ),
+        Sample(
+            (Arg((2, 3, 2)),),
+            dict(fill=2, dtype=np.dtype("int64"), order="K", shape=(3, 2), batch_dims=1),
+        ),
+        Sample(
+            (Arg((2, 3, 2)),),
+            dict(fill=2, dtype=np.dtype("int64"), order="A", shape=None, batch_dims=2, batched=1),
+        ),
+    ],
+    doc="NumPy's ``full_like(x, fill, dtype, order, shape)`` of one example of ``x`` (the "
+    "axes after the first ``batch_dims``): only ``x``'s shape and strides are read, when "
+    "the program runs, so the result has the loop's layout (order 'K', 'A', 'F').  "
+    "``batched``: one such array for each index of the first ``batched`` axes (the batch "
+    "axes vmap added), those outermost.",
 )
 
 # ----------------------------------------------------------------------------- set_part
