@@ -17,7 +17,6 @@ from autovec.numpy._convert import arr
 from autovec.numpy._util import (
     NO_VALUE,
     flag,
-    given,
     implements,
     ndim,
     normalize_axis,
@@ -61,8 +60,9 @@ def nansum(
     where: Any = NO_VALUE,
 ) -> Any:
     """NumPy's ``nansum``: the sum treating NaN as zero."""
-    _reject("nansum", (a,), out=out, initial=given(initial), where=given(where))
-    return _sum(_nan_filled(arr(a), 0), axis=axis, dtype=dtype, keepdims=flag(keepdims))
+    _reject("nansum", (a,), out=out)
+    x = _nan_filled(arr(a), 0)
+    return _sum(x, axis=axis, dtype=dtype, keepdims=flag(keepdims), initial=initial, where=where)
 
 
 @implements(np.nanprod)
@@ -76,9 +76,9 @@ def nanprod(
     where: Any = NO_VALUE,
 ) -> Any:
     """NumPy's ``nanprod``: the product treating NaN as one."""
-    _reject("nanprod", (a,), out=out, initial=given(initial), where=given(where))
-
-    return prod(_nan_filled(arr(a), 1), axis=axis, dtype=dtype, keepdims=flag(keepdims))
+    _reject("nanprod", (a,), out=out)
+    x = _nan_filled(arr(a), 1)
+    return prod(x, axis=axis, dtype=dtype, keepdims=flag(keepdims), initial=initial, where=where)
 
 
 def _check_inexact_dtype(dtype: Any) -> None:
@@ -97,14 +97,15 @@ def nanmean(
     where=NO_VALUE,
 ) -> Any:
     """NumPy's ``nanmean``: the mean of the non-NaN values (NaN for an all-NaN slice)."""
-    _reject("nanmean", (a,), out=out, where=given(where))
+    _reject("nanmean", (a,), out=out)
     x = arr(a)
     if x.dtype.kind not in "fc":
-        return _mean(x, axis=axis, dtype=dtype, keepdims=flag(keepdims))
+        return _mean(x, axis=axis, dtype=dtype, keepdims=flag(keepdims), where=where)
     _check_inexact_dtype(dtype)
     mask = u["isnan"](x)
-    cnt = _sum(u["logical_not"](mask), axis=axis, dtype=np.intp, keepdims=flag(keepdims))
-    tot = _sum(_select(mask, 0, x), axis=axis, dtype=dtype, keepdims=flag(keepdims))
+    kd = flag(keepdims)
+    cnt = _sum(u["logical_not"](mask), axis=axis, dtype=np.intp, keepdims=kd, where=where)
+    tot = _sum(_select(mask, 0, x), axis=axis, dtype=dtype, keepdims=kd, where=where)
     return _divide_by_count(tot, cnt)
 
 
@@ -122,26 +123,37 @@ def nanvar(
     correction: Any = NO_VALUE,
 ) -> Any:
     """NumPy's ``nanvar``: the variance of the non-NaN values, ``ddof``/``correction``."""
-    _reject("nanvar", (a,), out=out, where=given(where), mean=given(mean))
+    _reject("nanvar", (a,), out=out)
+    x = arr(a)
+    kd = flag(keepdims)
+    if x.dtype.kind not in "fc":
+        return _var(
+            x,
+            axis=axis,
+            dtype=dtype,
+            ddof=ddof,
+            keepdims=kd,
+            where=where,
+            mean=mean,
+            correction=correction,
+        )
     if correction is not NO_VALUE:
         if ddof != 0:
             raise ValueError("ddof and correction can't be provided simultaneously.")
         ddof = correction
-    x = arr(a)
-    kd = flag(keepdims)
-    if x.dtype.kind not in "fc":
-        return _var(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=kd)
     _check_inexact_dtype(dtype)
     mask = u["isnan"](x)
     zeroed = _select(mask, 0, x)
-    cnt = _sum(u["logical_not"](mask), axis=axis, dtype=np.intp, keepdims=True)
-    avg = _divide_by_count(_sum(zeroed, axis=axis, dtype=dtype, keepdims=True), cnt)
-    dev = _select(mask, 0, astype(u["subtract"](zeroed, avg), x.dtype))
+    cnt = _sum(u["logical_not"](mask), axis=axis, dtype=np.intp, keepdims=True, where=where)
+    if mean is NO_VALUE:
+        total = _sum(zeroed, axis=axis, dtype=dtype, keepdims=True, where=where)
+        mean = _divide_by_count(total, cnt)
+    dev = _select(mask, 0, astype(u["subtract"](zeroed, mean), x.dtype))
     if x.dtype.kind == "c":
         sqr = real(u["multiply"](dev, u["conjugate"](dev)))
     else:
         sqr = u["multiply"](dev, dev)
-    var = _sum(sqr, axis=axis, dtype=dtype, keepdims=kd)
+    var = _sum(sqr, axis=axis, dtype=dtype, keepdims=kd, where=where)
     if ndim(var) < ndim(cnt):
         cnt = squeeze(cnt, axis)
     dof = u["subtract"](cnt, ddof)
@@ -168,16 +180,19 @@ def nanstd(
 
 
 def _nan_extreme(name: str, a: Any, axis: Any, out: Any, keepdims: Any, initial: Any, where_):
-    _reject(name, (a,), out=out, initial=given(initial), where=given(where_))
+    _reject(name, (a,), out=out)
     x = arr(a)
     reduce = _amax if name == "nanmax" else _amin
     kd = flag(keepdims)
     if x.dtype.kind not in "fc":
-        return reduce(x, axis=axis, keepdims=kd)
+        return reduce(x, axis=axis, keepdims=kd, initial=initial, where=where_)
     # NumPy's fmax/fmin reduction skips NaN: NaN loses to every value, including -inf (or
-    # inf for nanmin), and an all-NaN slice stays NaN.
+    # inf for nanmin), and an all-NaN slice stays NaN, or gives ``initial`` where given.
     mask = u["isnan"](x)
-    best = reduce(_select(mask, -np.inf if name == "nanmax" else np.inf, x), axis=axis, keepdims=kd)
+    filled = _select(mask, -np.inf if name == "nanmax" else np.inf, x)
+    best = reduce(filled, axis=axis, keepdims=kd, initial=initial, where=where_)
+    if initial is not NO_VALUE and initial is not None:
+        return best
     return _select(_all(mask, axis=axis, keepdims=kd), np.nan, best)
 
 

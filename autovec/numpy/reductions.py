@@ -23,7 +23,7 @@ from autovec.numpy._util import (
     shape,
 )
 from autovec.numpy.manipulation import astype, broadcast_to
-from autovec.numpy.ufuncs import UFUNCS
+from autovec.numpy.ufuncs import UFUNCS, real
 from autovec.numpy.ufuncs import where as _where
 from autovec.prims.reductions import REDUCTIONS, argmax_p, argmin_p
 
@@ -186,15 +186,47 @@ def _spread(name: str) -> Callable[..., Any]:
         mean: Any = NO_VALUE,
         correction: Any = NO_VALUE,
     ) -> Any:
-        _refuse(name, out=out, where=where, mean=mean)
+        _refuse(name, out=out)
         if correction is not NO_VALUE:
             if ddof != 0:
                 raise ValueError("ddof and correction can't be provided simultaneously.")
             ddof = correction
-        return _reduce(name, a, axis, keepdims, dtype=dtype, ddof=ddof)
+        if (where is NO_VALUE or where is True) and mean is NO_VALUE:
+            return _reduce(name, a, axis, keepdims, dtype=dtype, ddof=ddof)
+        out = _var_composed(a, axis, dtype, ddof, keepdims, where, mean)
+        return UFUNCS["sqrt"](out) if name == "std" else out
 
     reduce.__doc__ = _doc(name, ", with ``keepdims``, ``dtype`` and ``ddof`` (or ``correction``)")
     return reduce
+
+
+def _var_composed(
+    a: Any, axis: Any, dtype: Any, ddof: Any, keepdims: Any, where: Any, mean: Any
+) -> Any:
+    """NumPy's ``_var`` step by step, for ``where=`` and a given ``mean=``: the masked mean
+    (in ``dtype``, float64 for integers), the squared deviations, their masked sum divided
+    by ``max(count - ddof, 0)``, each in NumPy's dtypes."""
+    a = arr(a)
+    kind = np.dtype(a.dtype).kind
+    if dtype is None and kind in "iub":
+        dtype = np.float64
+    w = True if where is NO_VALUE else where
+    mask = broadcast_to(arr(w), shape(a))
+    if mean is NO_VALUE:
+        total = _masked("sum", a, axis, True, NO_VALUE, w, dtype=dtype)
+        count = _reduce("sum", mask, axis, True, dtype=np.intp)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = astype(UFUNCS["true_divide"](total, count), total.dtype, copy=False)
+    dev = UFUNCS["subtract"](a, mean)
+    if np.dtype(dev.dtype).kind == "c":
+        sq = real(UFUNCS["multiply"](dev, UFUNCS["conjugate"](dev)))
+    else:
+        sq = UFUNCS["multiply"](dev, dev)
+    ret = _masked("sum", sq, axis, keepdims, NO_VALUE, w, dtype=dtype)
+    count = _reduce("sum", mask, axis, keepdims, dtype=np.intp)
+    dof = UFUNCS["maximum"](UFUNCS["subtract"](count, ddof), 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return astype(UFUNCS["true_divide"](ret, dof), ret.dtype, copy=False)
 
 
 var = _spread("var")
