@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from autovec.numpy._convert import arr, as_array
-from autovec.numpy._util import implements, is_traced, shape
+from autovec.numpy._util import implements, is_traced, reject_out, shape
 from autovec.numpy.manipulation import astype
 from autovec.numpy.reductions import all as _all
 from autovec.numpy.ufuncs import UFUNCS, imag, where
@@ -127,6 +127,7 @@ def _check_not_complex(x: Any) -> None:
 @implements(np.isneginf)
 def isneginf(x: Any, out: Any = None) -> Any:
     """NumPy's ``isneginf``: elementwise ``x == -inf`` (``TypeError`` for complex input)."""
+    reject_out("isneginf", out)
     x = arr(x)
     _check_not_complex(x)
     return u["logical_and"](u["isinf"](x), u["signbit"](x))
@@ -135,6 +136,7 @@ def isneginf(x: Any, out: Any = None) -> Any:
 @implements(np.isposinf)
 def isposinf(x: Any, out: Any = None) -> Any:
     """NumPy's ``isposinf``: elementwise ``x == +inf`` (``TypeError`` for complex input)."""
+    reject_out("isposinf", out)
     x = arr(x)
     _check_not_complex(x)
     return u["logical_and"](u["isinf"](x), u["logical_not"](u["signbit"](x)))

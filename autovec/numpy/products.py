@@ -13,7 +13,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.numpy._convert import arr, as_array
-from autovec.numpy._util import implements, is_traced, ndim, normalize_axis, shape
+from autovec.numpy._util import implements, is_traced, ndim, normalize_axis, reject_out, shape
 from autovec.numpy.manipulation import (
     astype,
     broadcast_to,
@@ -44,6 +44,7 @@ def _dg(a: Any, b: Any, lc: tuple, rc: tuple, lb: tuple = (), rb: tuple = ()) ->
 @implements(np.dot)
 def dot(a: Any, b: Any, out: Any = None) -> Any:
     """NumPy's ``dot``: contract the last axis of ``a`` with the second-to-last of ``b``."""
+    reject_out("dot", out)
     a, b = as_array(a), as_array(b)
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
@@ -53,8 +54,29 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
 
 @implements(np.matmul)
 def matmul(x1: Any, x2: Any, /, out: Any = None, **kwargs: Any) -> Any:
-    """NumPy's ``matmul`` (the ``@`` operator), with broadcasting of stacked matrices."""
+    """NumPy's ``matmul`` (the ``@`` operator), with broadcasting of stacked matrices;
+    of its ufunc keywords ``dtype`` (the inputs cast to it, as NumPy's loop selection does)
+    and the default ``casting``, ``order``, ``subok``."""
+    reject_out("matmul", out)
     a, b = arr(x1), arr(x2)
+    dtype = kwargs.pop("dtype", None)
+    casting = kwargs.pop("casting", "same_kind")
+    defaults = {"order": "K", "subok": True, "signature": None}
+    odd = [k for k, v in kwargs.items() if k not in defaults or v != defaults[k]]
+    if odd:
+        raise errors.UnsupportedOperationError(
+            f"autovec.numpy.matmul: the keyword(s) {', '.join(sorted(odd))} are not supported "
+            f"inside vmap/jit; move or reshape the operands instead (np.moveaxis, reshape)."
+        )
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        for x in (a, b):
+            if not np.can_cast(x.dtype, dtype, casting):
+                raise TypeError(
+                    f"Cannot cast ufunc 'matmul' input from {x.dtype!r} to {dtype!r} with "
+                    f"casting rule {casting!r}"
+                )
+        a, b = astype(a, dtype, copy=False), astype(b, dtype, copy=False)
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
         raise ValueError("matmul: Input operand does not have enough dimensions")
@@ -103,8 +125,8 @@ def inner(a: Any, b: Any, /) -> Any:
 @implements(np.outer)
 def outer(a: Any, b: Any, out: Any = None) -> Any:
     """NumPy's ``outer`` of the flattened inputs."""
+    reject_out("outer", out)
     a, b = ravel(as_array(a)), ravel(as_array(b))
-
     return UFUNCS["multiply"](expand_dims(a, 1), expand_dims(b, 0))
 
 
