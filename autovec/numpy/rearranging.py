@@ -24,6 +24,7 @@ from autovec.numpy._util import (
     normalize_axis,
     shape,
 )
+from autovec.numpy.cumulative import cumsum
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import (
     astype,
@@ -37,7 +38,10 @@ from autovec.numpy.manipulation import (
     transpose,
     with_ndmin,
 )
-from autovec.numpy.selection import _ALL, slice_axis, take_static
+from autovec.numpy.reductions import any as _any
+from autovec.numpy.reductions import sum as _sum
+from autovec.numpy.searching import searchsorted
+from autovec.numpy.selection import _ALL, slice_axis, take, take_static
 from autovec.numpy.ufuncs import UFUNCS
 
 
@@ -132,13 +136,11 @@ def tile(A: Any, reps: Any) -> Any:
 
 @implements(np.repeat)
 def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
-    """NumPy's ``repeat``.  ``repeats`` must be concrete (an int or an array): batched
-    repeat counts would give each example a different length."""
+    """NumPy's ``repeat``.  Batched or traced ``repeats`` need the result's length, their
+    total: vmap splits the batch by it (examples of one total run together, as in the loop),
+    jit cannot know it and raises ``ConcretizationTypeError``."""
     if holds_tracer(repeats):
-        raise errors.DataDependentShapeError(
-            "repeat: `repeats` is batched or traced, so the result's length would differ per "
-            "example. Pass repeats as a concrete int/array (the same for every example)."
-        )
+        return _repeat_traced(a, repeats, axis)
     x = _arr(a)
     if axis is None:
         x = ravel(x)
@@ -146,6 +148,30 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
     ax = normalize_axis(axis, ndim(x))
     positions = np.repeat(np.arange(shape(x)[ax]), repeats)
     return take_static(x, positions, ax)
+
+
+def _repeat_traced(a: Any, repeats: Any, axis: Any) -> Any:
+    x = _arr(a)
+    if axis is None:
+        x = ravel(x)
+        axis = 0
+    ax = normalize_axis(axis, ndim(x))
+    n = shape(x)[ax]
+    r = _arr(repeats)
+    if r.dtype.kind not in "iub":
+        raise TypeError(
+            f"Cannot cast array data from {r.dtype!r} to dtype('int64') according to the "
+            f"rule 'safe'"
+        )
+    if ndim(r) > 1 or (ndim(r) == 1 and shape(r)[0] not in (1, n)):
+        raise ValueError(f"operands could not be broadcast together with shape ({n},) {shape(r)}")
+    r = broadcast_to(astype(r, np.intp, copy=False), (n,))
+    if bool(_any(UFUNCS["less"](r, 0))):
+        raise ValueError("repeats may not contain negative values.")
+    total = int(_sum(r))  # the result's length: vmap splits the batch by it
+    ends = cumsum(r)
+    positions = searchsorted(ends, np.arange(total, dtype=np.intp), side="right")
+    return take(x, positions, axis=ax)
 
 
 # --------------------------------------------------------- adding and removing elements

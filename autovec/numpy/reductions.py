@@ -6,6 +6,7 @@ Each binds its reduction primitive; ``where=`` masks by filling with the identit
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any
 
@@ -57,10 +58,29 @@ def _masked(
         if not is_traced(fill):  # NumPy casts initial to the reduction's dtype
             fill = np.asarray(fill).astype(a.dtype)
         a = _where(broadcast_to(arr(where), shape(a)), a, fill)
-    out = _reduce(name, a, axis, keepdims, **params)
+    if has_initial and identity is None and _reduces_nothing(a, axis):
+        # max/min over no entries: NumPy gives ``initial`` (a reduction alone would raise).
+        out = _reduce(name, _pad_with(a, axis, initial), axis, keepdims, **params)
+    else:
+        out = _reduce(name, a, axis, keepdims, **params)
     if has_initial:
         out = astype(UFUNCS[ufunc](out, initial), out.dtype)
     return out
+
+
+def _reduces_nothing(a: Any, axis: Any) -> bool:
+    shp = shape(a)
+    return builtins.any(shp[ax] == 0 for ax in normalize_axes(axis, len(shp)))
+
+
+def _pad_with(a: Any, axis: Any, value: Any) -> Any:
+    """``a`` with every empty reduced axis given one entry ``value``: its max/min is then
+    ``value``, which ``initial`` joins anyway."""
+    shp = list(shape(a))
+    for ax in normalize_axes(axis, len(shp)):
+        if shp[ax] == 0:
+            shp[ax] = 1
+    return broadcast_to(np.asarray(value).astype(a.dtype), tuple(shp))
 
 
 def _refuse(fname: str, **given: Any) -> None:
