@@ -451,6 +451,15 @@ def cumulative_and_diff(x):
 # fixed). Writes through views are lost inside jit (tests/test_redteam.py KNOWN_WRONG);
 # percentile(x, 30) next to nanpercentile(x, 70) in one jit gives the second the first's
 # interpolation once batched (jit alone, vmap alone and jit(vmap) are right).
+# A specific error under every transform, by design: .view() and .byteswap() work on memory,
+# which traced values do not have; structured-dtype fields are refused (issue 8.6 allows a
+# specific error).
+REFUSED = {
+    "big_endian_input",
+    "big_endian_int_input",
+    "structured_fields",
+    "structured_multiple_fields",
+}
 KNOWN_WRONG = {
     "write_through_reversed_view",
     "write_through_row_and_column",
@@ -473,6 +482,8 @@ def test_redteam2(c: Case) -> None:
     bad = []
     for t in TRANSFORMS:
         verdict, detail = run_case(c, t)
+        if verdict == "specific" and c.name in REFUSED:
+            continue
         if not _acceptable(c, t, verdict):
             bad.append(f"{t}: {verdict}: {detail}")
     assert not bad, "\n".join(bad)
