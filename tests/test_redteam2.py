@@ -447,8 +447,7 @@ def cumulative_and_diff(x):
 # -----------------------------------------------------------------------------------------
 
 
-# Silently wrong under vmap(jit) today, left to the jit work (strict: these turn red when
-# fixed). Writes through views are lost inside jit (tests/test_redteam.py KNOWN_WRONG);
+# Silently wrong under vmap(jit) today, left to the jit work (strict: turns red when fixed):
 # percentile(x, 30) next to nanpercentile(x, 70) in one jit gives the second the first's
 # interpolation once batched (jit alone, vmap alone and jit(vmap) are right).
 # A specific error under every transform, by design: .view() and .byteswap() work on memory,
@@ -460,12 +459,7 @@ REFUSED = {
     "structured_fields",
     "structured_multiple_fields",
 }
-KNOWN_WRONG = {
-    "write_through_reversed_view",
-    "write_through_row_and_column",
-    "reshape_view_write_back",
-    "nan_median_percentile",
-}
+KNOWN_WRONG = {"nan_median_percentile"}
 
 
 @pytest.mark.parametrize(
