@@ -320,12 +320,20 @@ def test_ndarray_member(name):
     if kind == RAISE:
         assert_specific(f, batch)
     elif kind == SPLIT:
-        eager = {"vmap": lambda f: autovec.vmap(f, fallback="loop")}
-        assert assert_loop_or_specific(f, batch, eager) == 1
-        for name, transform in TRANSFORMS.items():
-            if name != "vmap":
-                with pytest.raises(SPECIFIC):
-                    transform(f)(batch)
+        # The batch splits (or falls back per example); jit runs such a function uncompiled.
+        faithful = {
+            "vmap": lambda f: autovec.vmap(f, fallback="loop"),
+            "jit(vmap)": lambda f: autovec.jit(autovec.vmap(f, fallback="loop"), fallback="eager"),
+            "vmap(jit)": lambda f: autovec.vmap(autovec.jit(f, fallback="eager"), fallback="loop"),
+        }
+        assert assert_loop_or_specific(f, batch, faithful) == 3
+        strict = {  # asked to compile or fail, jit says what it could not stage
+            "jit(vmap)": lambda f: autovec.jit(autovec.vmap(f), fallback="error"),
+            "vmap(jit)": lambda f: autovec.vmap(autovec.jit(f, fallback="error")),
+        }
+        for transform in strict.values():
+            with pytest.raises(SPECIFIC):
+                transform(f)(batch)
     else:
         assert_loop_or_specific(f, batch)
 
@@ -450,7 +458,8 @@ def test_str_and_format_are_specific_errors_repr_shows_the_tracer():
         with pytest.raises(errors.ConcretizationTypeError, match="repr"):
             autovec.vmap(g, fallback="error")(XS)  # (by default the batch splits by value)
         with pytest.raises(errors.ConcretizationTypeError):
-            autovec.jit(g)(X)
+            autovec.jit(g, fallback="error")(X)
+        assert autovec.jit(g, fallback="eager")(X) == g(X)  # uncompiled, as without jit
 
 
 def test_round():
