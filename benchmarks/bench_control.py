@@ -33,17 +33,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import fmt_ratio, fmt_time, markdown_table, median_times  # noqa: E402
 
 import autovec  # noqa: E402
+
+# The per-example functions are python -m autovec.bench's.
+from autovec.bench.workloads import cheap, count_to, expensive, with_cond  # noqa: E402, F401
 from autovec.interpreters.control import LANE_COUNTS, reset_lane_counts  # noqa: E402
-
-
-def count_to(n):
-    """Lane ``n`` needs ``n`` iterations."""
-
-    def body(c):
-        i, acc = c
-        return i + 1, acc + np.sin(i * 0.001)
-
-    return autovec.while_loop(lambda c: c[0] < n, body, (0, 0.0))[1]
 
 
 def count_to_masked(ns):
@@ -55,21 +48,6 @@ def count_to_masked(ns):
         acc = np.where(active, acc + np.sin(i * 0.001), acc)
         i = np.where(active, i + 1, i)
     return acc
-
-
-def expensive(x):
-    m = np.outer(x, x) + np.eye(x.shape[0])
-    for _ in range(3):
-        m = m @ m / np.linalg.norm(m)
-    return np.trace(m)
-
-
-def cheap(x):
-    return x.sum()
-
-
-def with_cond(x):
-    return autovec.cond(x[0] > 0.9, expensive, cheap, x)
 
 
 def both_and_select(x):

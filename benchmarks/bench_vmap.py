@@ -47,7 +47,6 @@ if __name__ == "__main__":
     _set_threads_early(sys.argv[1:])
 
 import numpy as np  # noqa: E402
-from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -55,7 +54,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import fmt_ratio, fmt_time, markdown_table, median_times  # noqa: E402
 
 import autovec  # noqa: E402
-import autovec.numpy as anp  # noqa: E402
 
 
 @dataclass
@@ -92,70 +90,20 @@ class Workload:
 # ------------------------------------------------------------------------------ workloads
 
 
-def seed_convolve(x, w):
-    """The JAX vmap tutorial's 1-D convolution: a Python loop of slices and dot products."""
-    output = []
-    for i in range(1, len(x) - 1):
-        output.append(np.dot(x[i - 1 : i + 2], w))
-    return anp.array(output)
-
-
-def seed_hand(xs, ws):
-    # Every length-3 window of every row at once (a view), times that row's taps.
-    return (sliding_window_view(xs, 3, axis=1) @ ws[:, :, None])[..., 0]
-
-
-def row_convolve(x, w):
-    return np.convolve(x, w)
-
-
-def rows_hand(xs, w):
-    m = len(w)
-    padded = np.pad(xs, ((0, 0), (m - 1, m - 1)))
-    return sliding_window_view(padded, m, axis=1) @ w[::-1]
-
-
-def mlp(w1, b1, w2, b2, x):
-    """A per-example MLP: ReLU hidden layer, log-softmax over the classes."""
-    h = np.maximum(x @ w1 + b1, 0.0)
-    logits = h @ w2 + b2
-    shifted = logits - logits.max()
-    return shifted - np.log(np.sum(np.exp(shifted)))
-
-
-def mlp_hand(w1, b1, w2, b2, xs):
-    h = np.maximum(xs @ w1 + b1, 0.0)
-    logits = h @ w2 + b2
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-
-
-def distance(a, b):
-    return np.sqrt(np.sum((a - b) ** 2))
-
-
-def distance_hand(xs, ys):
-    return np.sqrt(np.sum((xs[:, None, :] - ys[None, :, :]) ** 2, axis=-1))
-
-
-def _softmax(s, axis=-1):
-    s = s - s.max(axis=axis, keepdims=True)
-    e = np.exp(s)
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def attention(q, k, v):
-    """Scaled dot-product attention for one example (one head): (L, d) each."""
-    return _softmax(q @ k.T / np.sqrt(q.shape[-1])) @ v
-
-
-def attention_hand(qs, ks, vs):
-    # The naive batching of `q @ k.T`: transpose the last two axes of the stack.
-    return _softmax(qs @ ks.transpose(0, 2, 1) / np.sqrt(qs.shape[-1])) @ vs
-
-
-def tiny(x):
-    return x * x + 1
+# The per-example functions and their hand-vectorised versions are python -m autovec.bench's.
+from autovec.bench.workloads import (  # noqa: E402
+    attention,
+    attention_hand,
+    distance,
+    distance_hand,
+    mlp,
+    mlp_hand,
+    row_convolve,
+    rows_hand,
+    seed_convolve,
+    seed_hand,
+    tiny,
+)
 
 
 def _loop(fun: Callable[..., Any], in_axes: tuple) -> Callable[..., Any]:
