@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import inspect
 import json
 import os
 import platform
@@ -231,6 +232,17 @@ def markdown(rows: list[dict], impls: list[str], header: str, repeat: int) -> st
 # ----------------------------------------------------------------------------- chart
 
 
+# Bar colours: the loop grey, autovec's two in strong colours, JAX's and PyTorch's muted.
+COLOURS = {
+    "loop": "#9e9e9e",
+    "vmap": "#1f77b4",
+    "jit": "#0b3d91",
+    "jax.vmap": "#f4b183",
+    "jax.jit": "#d9541e",
+    "torch.vmap": "#9bc48d",
+}
+
+
 def chart(rows: list[dict], impls: list[str], path: Path, title: str) -> bool:
     """A bar chart of the ratios to NumPy (log scale); False when matplotlib is absent."""
     try:
@@ -242,25 +254,47 @@ def chart(rows: list[dict], impls: list[str], path: Path, title: str) -> bool:
 
     shown = [k for k in impls if k != "numpy"]
     height = 0.8 / max(len(shown), 1)
-    fig, ax = plt.subplots(figsize=(10, 0.55 * len(shown) * len(rows) / 2.5 + 1.5))
+    fig, ax = plt.subplots(figsize=(10, 0.8 * len(rows) + 1.8))
+    ratios = [
+        e["time"] / r["impls"]["numpy"]["time"]
+        for r in rows
+        for e in r["impls"].values()
+        if e.get("time") and r["impls"].get("numpy", {}).get("time")
+    ]
+    left = min(ratios, default=0.1) / 3
     for j, key in enumerate(shown):
         ys, xs = [], []
         for i, row in enumerate(rows):
             entry = row["impls"].get(key, {})
             hand = row["impls"].get("numpy", {}).get("time")
+            y = i + (j - (len(shown) - 1) / 2) * height
             if entry.get("status") == "ok" and entry.get("time") and hand:
-                ys.append(i + (j - (len(shown) - 1) / 2) * height)
+                ys.append(y)
                 xs.append(entry["time"] / hand)
-        ax.barh(ys, xs, height=height, label=IMPLS[key])
+            elif entry.get("status") in ("fails", "wrong", "n/a"):
+                word = {"fails": "fails", "wrong": "WRONG", "n/a": "n/a"}[entry["status"]]
+                ax.text(left * 1.1, y, f"{IMPLS[key]}: {word}", va="center", fontsize=6)
+        ax.barh(
+            ys,
+            [x - left for x in xs],
+            height=height,
+            label=IMPLS[key],
+            color=COLOURS.get(key),
+            left=left,
+        )
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
-    ax.set_yticks(range(len(rows)), [r["title"] for r in rows])
+    ax.set_xlim(left=left)
+    ax.set_yticks(range(len(rows)), [r["title"] for r in rows], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("time / hand-vectorised NumPy (log scale; lower is better; missing: fails)")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_xlabel("time / hand-vectorised NumPy (log scale; lower is better)")
+    versions, _, rest = title.partition("; ")
+    ax.set_title(
+        versions.replace(", threads", "\nthreads") + (f"; {rest}" if rest else ""), fontsize=8
+    )
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return True
 
@@ -324,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(
             f"--impls: {unknown or 'numpy (the baseline) is required'}; known: {', '.join(IMPLS)}"
         )
+    if args.backend is not None and "backend" not in inspect.signature(autovec.jit).parameters:
+        raise SystemExit("--backend: this autovec.jit has no backend= option")
     repeat = args.repeat or (3 if args.quick else 5)
     spec = {
         "quick": args.quick,
