@@ -146,10 +146,14 @@ def tables(rows: list[dict], impls: list[str]) -> tuple[str, str, str, list[str]
                 value += "*"
             cells.append(_cell(entry, value, notes, key))
         ratio_rows.append(cells)
-        firsts = [
-            _cell(entries.get(k), fmt_time(entries.get(k, {}).get("first", float("nan"))), notes, k)
-            for k in first_keys
-        ]
+        firsts = []
+        for k in first_keys:
+            entry = entries.get(k, {})
+            first, steady = entry.get("first", float("nan")), entry.get("time", float("nan"))
+            firsts.append(_cell(entries.get(k), fmt_time(first), notes, k))
+            # One first call against a median: noise can make the difference negative.
+            extra = fmt_time(first - steady) if first > steady else "~0"
+            firsts.append(_cell(entries.get(k), extra, notes, k))
         first_rows.append([row["title"], *firsts])
         memory_rows.append(
             [
@@ -161,7 +165,8 @@ def tables(rows: list[dict], impls: list[str]) -> tuple[str, str, str, list[str]
             ]
         )
     ratio_table = markdown_table(head, ratio_rows)
-    first_table = markdown_table(["workload", *(IMPLS[k] for k in first_keys)], first_rows)
+    first_head = [f"{IMPLS[k]}{part}" for k in first_keys for part in ("", ": first - steady")]
+    first_table = markdown_table(["workload", *first_head], first_rows)
     memory_table = markdown_table(["workload", *(IMPLS[k] for k in impls)], memory_rows)
     return ratio_table, first_table, memory_table, notes.lines()
 
@@ -216,6 +221,10 @@ def markdown(rows: list[dict], impls: list[str], header: str, repeat: int) -> st
         text += ["\\* the loop ran over every k-th example; its time is scaled to the batch.", ""]
     text += [
         "## First call: trace and compile included",
+        "",
+        "The first call of a fresh function in the row's process (after the library's eager "
+        "variant ran, so the library's own start-up is not in it), and that minus one steady "
+        "call: the cost of tracing and compiling (~0: within the noise).",
         "",
         first,
         "",
