@@ -236,9 +236,10 @@ def test_cross_of_2_vectors_warns_or_refuses_like_numpy():
     np.testing.assert_array_equal(got, [want, want])
 
 
-def test_batched_repeat_counts_are_refused():
-    with pytest.raises(errors.DataDependentShapeError, match="repeats"):
-        autovec.vmap(lambda x, r: anp.repeat(x, r))(np.ones((2, 3)), np.ones((2, 3), int))
+def test_batched_repeat_counts_split_the_batch_by_length():
+    x, r = np.arange(6.0).reshape(2, 3), np.array([[1, 2, 0], [0, 0, 3]])
+    got = autovec.vmap(lambda x, r: anp.repeat(x, r))(x, r)
+    np.testing.assert_array_equal(got, np.stack([np.repeat(a, b) for a, b in zip(x, r)]))
 
 
 @pytest.mark.parametrize(

@@ -227,4 +227,6 @@ def test_size_argument_errors():
     with pytest.raises(errors.SplitOutputMismatchError):
         autovec.vmap(lambda x, n: anp.nonzero(x, size=n))(S2, np.array([1, 2, 3]))
     with pytest.raises(errors.ConcretizationTypeError, match="size"):
-        autovec.jit(autovec.vmap(lambda x, n: anp.nonzero(x, size=n)))(S2, np.array([1, 2, 3]))
+        autovec.jit(autovec.vmap(lambda x, n: anp.nonzero(x, size=n)), fallback="error")(
+            S2, np.array([1, 2, 3])
+        )

@@ -393,9 +393,9 @@ def test_eig_of_real_input_under_nested_vmap_is_the_loops() -> None:
 def test_eig_of_real_input_under_jit_raises_and_complex_input_runs() -> None:
     sym = _eig_batches()["real"]
     for transformed in (
-        autovec.jit(np.linalg.eig),
-        autovec.jit(autovec.vmap(np.linalg.eigvals)),
-        autovec.vmap(autovec.jit(anp.linalg.eig)),
+        autovec.jit(np.linalg.eig, fallback="error"),
+        autovec.jit(autovec.vmap(np.linalg.eigvals), fallback="error"),
+        autovec.vmap(autovec.jit(anp.linalg.eig, fallback="error")),
     ):
         with pytest.raises(errors.DataDependentShapeError, match="astype\\(complex\\)"):
             transformed(sym)

@@ -192,7 +192,7 @@ def test_window_sizes_must_be_concrete():
     with pytest.raises(errors.SplitOutputMismatchError):  # the loop cannot stack them either
         autovec.vmap(anp.hanning)(np.array([3, 4]))
     with pytest.raises(errors.ConcretizationTypeError, match="M"):
-        autovec.jit(autovec.vmap(anp.hanning))(np.array([3, 4]))
+        autovec.jit(autovec.vmap(anp.hanning), fallback="error")(np.array([3, 4]))
     got = autovec.vmap(anp.hanning)(np.array([4, 4]))  # equal sizes: one group
     np.testing.assert_array_equal(got, np.stack([np.hanning(4)] * 2))
 

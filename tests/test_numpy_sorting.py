@@ -160,7 +160,9 @@ def test_errors() -> None:
     with pytest.raises(ValueError, match="out of bounds"):
         vm(lambda a: anp.partition(a, 5))(_ex((2, 4)))
     with pytest.raises(errors.ConcretizationTypeError, match="kth"):
-        autovec.jit(vm(lambda a, k: anp.partition(a, k)))(_ex((2, 4)), np.array([1, 2]))
+        autovec.jit(vm(lambda a, k: anp.partition(a, k)), fallback="error")(
+            _ex((2, 4)), np.array([1, 2])
+        )
     # Eagerly a batched kth splits the batch, as the loop would.
     a, k = _ex((2, 4)), np.array([1, 2])
     got = vm(lambda a, k: anp.partition(a, k))(a, k)
