@@ -22,9 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from autovec import vectorize_numba
 from autovec.interpreters.batching import vmap
+from autovec.vectorize_checks import NotPythonScalars, cast_results, python_scalar_mode
 
 _NUMERIC = "biufc"
+_SMALL = 8  # fewer elements than this: NumPy's loop
 
 _DIMENSION = r"\w+"
 _CORE_DIMS = rf"(?:{_DIMENSION}(?:,{_DIMENSION})*)?"
@@ -67,25 +70,33 @@ def _otype(spec: Any) -> Any:
     return dtype if dtype.char in "SU" else dtype.char  # NumPy keeps sized strings whole
 
 
-def _cast(values: np.ndarray, otype: Any) -> np.ndarray:
-    """``values`` as ``otype``, as NumPy converts the loop's Python results: a safe cast
-    directly, anything else (float -> int truncates and refuses NaN, ...) through objects."""
-    target = np.dtype(otype)
-    if values.dtype == target:
-        return values
-    same_kind = values.dtype.kind in "fc" and target.kind == values.dtype.kind
-    if np.can_cast(values.dtype, target, "safe") or same_kind:
-        return values.astype(target)
-    return np.asarray(values.astype(object), dtype=target)
+def _as_python_numbers(a: np.ndarray) -> Any:
+    """What stands for np.vectorize's Python objects of ``a``'s elements: the Python number
+    itself for a 0-d array (an unbatched argument), else an array of the dtype that computes
+    as the Python numbers do (int64, float64, complex128); None where none does (bools, whose
+    Python arithmetic is an int's; uint64 beyond int64; long double)."""
+    kind, size = a.dtype.kind, a.dtype.itemsize
+    if kind == "b" and a.ndim:
+        return None
+    if kind == "u" and size == 8 and a.size and a.max() >= 2**63:
+        return None
+    if kind in "iu":
+        wide = a.astype(np.int64, copy=False)
+    elif kind == "f" and size <= 8:
+        wide = a.astype(np.float64, copy=False)
+    elif kind == "c" and size <= 16:
+        wide = a.astype(np.complex128, copy=False)
+    elif kind == "b":
+        wide = a
+    else:
+        return None
+    return wide.item() if wide.ndim == 0 else wide
 
 
-def _python_precision(a: np.ndarray) -> np.ndarray:
-    """``a`` in the precision of the Python objects NumPy's loop converts it to."""
-    if a.dtype.kind == "f" and a.dtype.itemsize < 8:
-        return a.astype(np.float64)
-    if a.dtype.kind == "c" and a.dtype.itemsize < 16:
-        return a.astype(np.complex128)
-    return a
+def _float_without_nan(x: Any) -> bool:
+    if type(x) is float:
+        return x == x
+    return x.dtype == np.float64 and not np.isnan(x).any()
 
 
 def _first_output(result: Any) -> tuple:
@@ -195,10 +206,12 @@ class vectorize:  # noqa: N801  (NumPy's name)
             return True
         return any(np.asarray(a).dtype.kind not in _NUMERIC for a in vargs)
 
-    def _numpy(self, args: tuple, kwargs: dict) -> Any:
+    def _numpy(self, args: tuple, kwargs: dict, otypes: Any = None) -> Any:
+        """NumPy's own loop; with the ``otypes`` found from the first element already (so
+        that the function is not called on it once more)."""
         return np.vectorize(
             self.pyfunc,
-            otypes=self.otypes,
+            otypes=self.otypes if otypes is None else otypes,
             excluded=self.excluded,
             cache=self.cache,
             signature=self.signature,
@@ -216,37 +229,61 @@ class vectorize:  # noqa: N801  (NumPy's name)
         if size == 0:
             outs = tuple(np.empty(shape, t) for t in otypes)
             return outs[0] if len(outs) == 1 else outs
-        first = None
-        if otypes is None or size == 1:
-            # NumPy finds the output types (and count) from the first element's result.
+        if size < _SMALL:  # NumPy's loop is as fast here, and exact by definition
+            return self._numpy(args, kwargs)
+        if otypes is None:
+            # NumPy finds the output types (and count) from the first element's result,
+            # computed on NumPy scalars; the loop then computes every element on Python
+            # objects.
             first = _first_output(func(*(a.flat[0] for a in arrays)))
-            if otypes is None:
-                otypes = "".join(np.asarray(o).dtype.char for o in first)
-                if any(np.dtype(t).kind not in _NUMERIC for t in otypes):
-                    return self._numpy(args, kwargs)
-        if size == 1:
-            outs = [np.asarray(o) for o in first]
-            for o in outs:
-                if o.ndim:
-                    raise ValueError("setting an array element with a sequence.")
-            outs = [o.reshape(shape) for o in outs]
-        else:
-            # NumPy's loop hands the function Python floats and complexes (double
-            # precision), then rounds the results to the output type: compute the same way.
-            wide = [_python_precision(a) for a in arrays]
-            outs = self._vmap(func, wide, shape, [()] * len(arrays), size)
-            outs = [o.reshape((*shape, *o.shape[1:])) for o in outs]
-        nout = len(otypes)
-        if len(outs) != nout:
-            raise ValueError(
-                f"vectorize: the function returned {len(outs)} output(s) for some elements "
-                f"and {nout} for the first"
-            )
-        for o in outs:
-            if o.ndim != len(shape):
-                raise ValueError("setting an array element with a sequence.")
-        result = tuple(_cast(o, t) for o, t in zip(outs, otypes))
-        return result[0] if nout == 1 else result
+            otypes = "".join(np.asarray(o).dtype.char for o in first)
+            if any(np.dtype(t).kind not in _NUMERIC for t in otypes):
+                return self._numpy(args, kwargs, otypes)
+        inputs = [_as_python_numbers(a) for a in arrays]
+        if any(x is None for x in inputs):
+            return self._numpy(args, kwargs, otypes)
+        try:
+            outs = self._run_as_python_numbers(func, inputs, shape, size, len(otypes))
+        except (Exception, NotPythonScalars):
+            # A result Python numbers may not share, or an exception: NumPy's loop decides
+            # (it gives the Python numbers' results, or raises NumPy's exception).
+            outs = None
+        if outs is None:
+            return self._numpy(args, kwargs, otypes)
+        result = tuple(cast_results(o, t) for o, t in zip(outs, otypes))
+        return result[0] if len(otypes) == 1 else result
+
+    def _run_as_python_numbers(
+        self, func: Callable, inputs: list, shape: tuple, size: int, nout: int
+    ) -> list[np.ndarray] | None:
+        """The outputs on arrays standing for the loop's Python numbers (numba's compiled
+        function or vmap, under the checks of ``python_scalar_mode``); None where they may
+        differ from the loop's."""
+        if size >= vectorize_numba.MIN_SIZE and nout == 1 and func is self._plain:
+            # (A NaN input is left to the vmap path: numba compares NaN quietly where
+            # Python's comparison signals it.)
+            if all(_float_without_nan(x) for x in inputs):
+                ufunc = vectorize_numba.compiled(self.pyfunc, len(inputs))
+                if ufunc is not None:
+                    with python_scalar_mode():
+                        return [np.asarray(ufunc(*inputs)).reshape(shape)]
+        in_axes, leaves = [], []
+        for x in inputs:
+            if isinstance(x, np.ndarray):
+                in_axes.append(0)
+                leaves.append(np.broadcast_to(x, shape).reshape(size))
+            else:  # a Python number: the same for every element
+                in_axes.append(None)
+                leaves.append(x)
+        with python_scalar_mode():
+            out = vmap(func, in_axes=tuple(in_axes), axis_size=size, fallback="loop")(*leaves)
+        outs = list(out) if isinstance(out, tuple) else [out]
+        if len(outs) != nout or any(
+            not isinstance(o, np.ndarray) or o.ndim != 1 or o.dtype.kind not in _NUMERIC
+            for o in outs
+        ):
+            return None  # NumPy's loop raises its error
+        return [o.reshape(shape) for o in outs]
 
     def _vmap(
         self, func: Callable, arrays: list, loop_shape: tuple, core_shapes: list, size: int

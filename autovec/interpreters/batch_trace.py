@@ -33,6 +33,7 @@ from autovec.interpreters.batch_views import _attach, _prepare_write, _write_thr
 from autovec.ir import Program, Var, eval_program
 from autovec.prims import scatter
 from autovec.prims.base import FRESH
+from autovec.prims.elementwise import PYTHON_SCALAR_CHECK
 from autovec.prims.scatter import scatter_p
 from autovec.prims.shape import broadcast_batch, getitem_p, to_slice_index
 
@@ -364,7 +365,8 @@ class BatchTrace(Trace):
         name = prim.xp_function
         ufunc = getattr(np, name, None) if name else None
         if (
-            not isinstance(ufunc, np.ufunc)
+            PYTHON_SCALAR_CHECK.get() is not None  # it checks operands the write overwrites
+            or not isinstance(ufunc, np.ufunc)
             or ufunc.nout != 1
             or type(target) is not BatchTracer
             or target._trace is not self

@@ -17,6 +17,7 @@ from autovec.interpreters.batching import (
     _finish_outputs,
 )
 from autovec.interpreters.split_lanes import _RAGGED
+from autovec.prims.elementwise import PYTHON_SCALAR_CHECK
 from autovec.prims.shape import broadcast_batch
 from autovec.tree import broadcast_prefix, tree_flatten, tree_unflatten
 
@@ -133,6 +134,9 @@ def _scatter(arrays: list, lane_sets: list, axis_size: int) -> Any:
     """The groups' outputs (lane axis first) back in lane order, promoted as np.stack does."""
     if not any(isinstance(a, Tracer) for a in arrays):
         dtype = np.result_type(*arrays)
+        check = PYTHON_SCALAR_CHECK.get()
+        if check is not None:  # autovec.vectorize: ints promoted to float may round
+            check("stack", tuple(arrays), None)
         out = np.empty((axis_size, *arrays[0].shape[1:]), dtype)
         for lanes, a in zip(lane_sets, arrays):  # no concatenation: one pass over each group
             out[lanes] = a

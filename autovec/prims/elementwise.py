@@ -7,6 +7,8 @@ the batch axis; unbatched operands broadcast as they are, never materialised).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from autovec.core import Primitive, ShapedArray
@@ -23,6 +25,14 @@ from autovec.prims.base import (
 from autovec.prims.shape import expand_to_rank, moveaxis
 
 _PY_SCALARS = (int, float, complex, bool)  # weak scalars: they broadcast against anything
+
+# Set by autovec.vectorize while its arrays stand for the Python numbers of np.vectorize's
+# loop: called as check(name, operands, result) after every elementwise computation (and by
+# the split's merge with name "stack"), it raises where Python numbers would differ
+# (integer overflow, ...).  None elsewhere: one ContextVar look-up per computation.
+PYTHON_SCALAR_CHECK: ContextVar[Callable[[str, tuple, Any], None] | None] = ContextVar(
+    "autovec_python_scalar_check", default=None
+)
 
 
 def align_batched(args: tuple, dims: tuple) -> tuple[list | tuple, int]:
@@ -66,7 +76,11 @@ def _elementwise(
     output: str = FRESH,
 ) -> Primitive:
     def impl(xp: Any, *args: Any, **params: Any) -> Any:
-        return getattr(xp, name)(*args, **params)
+        out = getattr(xp, name)(*args, **params)
+        check = PYTHON_SCALAR_CHECK.get()
+        if check is not None:
+            check(name, args, out)
+        return out
 
     def shape(*avals: ShapedArray, **params: Any) -> Any:
         out_shape = broadcast_shapes(*(a.shape for a in avals))
