@@ -94,9 +94,14 @@ def _as_python_numbers(a: np.ndarray) -> Any:
 
 
 def _float_without_nan(x: Any) -> bool:
+    """A float64 array or Python float holding no NaN (its sum is NaN if it holds one, or an
+    inf and a -inf: then too the caller takes the other path)."""
     if type(x) is float:
         return x == x
-    return x.dtype == np.float64 and not np.isnan(x).any()
+    if x.dtype != np.float64:
+        return False
+    with np.errstate(all="ignore"):
+        return not np.isnan(np.add.reduce(x, axis=None))
 
 
 def _first_output(result: Any) -> tuple:
@@ -265,8 +270,16 @@ class vectorize:  # noqa: N801  (NumPy's name)
             if all(_float_without_nan(x) for x in inputs):
                 ufunc = vectorize_numba.compiled(self.pyfunc, len(inputs))
                 if ufunc is not None:
+                    # numba's loop is fast on contiguous operands only (a broadcast one,
+                    # stride 0, costs 5x more than filling an array with it)
+                    full = [
+                        x
+                        if getattr(x, "shape", None) == shape and x.flags.c_contiguous
+                        else np.ascontiguousarray(np.broadcast_to(x, shape))
+                        for x in inputs
+                    ]
                     with python_scalar_mode():
-                        return [np.asarray(ufunc(*inputs)).reshape(shape)]
+                        return [np.asarray(ufunc(*full)).reshape(shape)]
         in_axes, leaves = [], []
         for x in inputs:
             if isinstance(x, np.ndarray):

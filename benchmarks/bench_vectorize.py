@@ -4,12 +4,16 @@
     python benchmarks/bench_vectorize.py --quick    # 10**5 elements: a smoke run
 
 Workloads: NumPy's own docstring example (``a - b if a > b else a + b``) and a Huber loss
-(two branches of a few operations each).  The ``if`` splits the batch into the elements
-taking each branch (two groups), each branch runs once on its group.  Each result is checked
-against np.vectorize (dtype, shape, values) before timing.  "first call" is a new
-``autovec.vectorize`` object's first call (it first runs until the split, then over the two
-groups); "later calls" are the same object called again (it remembers that the function
-split and starts with the groups).
+(two branches of a few operations each).  Each result is checked against np.vectorize
+(dtype, shape, values, bit for bit) before timing.
+
+With numba installed (the ``fast`` extra) both functions pass vectorize's check of their
+typed code and run compiled: "numba compile" is the first call of the function in the
+process (numba compiles it; about 0.15-1 s, the first compile also imports numba), "first
+call" a new ``autovec.vectorize`` object's first call once the function is compiled, "later
+calls" the same object again.  "vmap path" is the same call with numba's path switched off:
+the ``if`` splits the batch into the elements taking each branch (two groups), and each
+branch runs once on its group, as array operations under vectorize's checks.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -26,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import fmt_ratio, fmt_time, markdown_table, median_times  # noqa: E402
 
 import autovec  # noqa: E402
+from autovec import vectorize_numba  # noqa: E402
 
 
 def myfunc(a, b):
@@ -58,9 +64,13 @@ def main() -> None:
     rows = []
     for name, (fun, fargs) in workloads(n).items():
         numpy_v, ours = np.vectorize(fun), autovec.vectorize(fun)
-        want, got = numpy_v(*fargs), ours(*fargs)
+        want = numpy_v(*fargs)
+        vectorize_numba._cache.clear()
+        compile_time = time.perf_counter()
+        got = ours(*fargs)
+        compile_time = time.perf_counter() - compile_time
         assert got.dtype == want.dtype and got.shape == want.shape
-        np.testing.assert_array_equal(got, want)
+        assert got.tobytes() == want.tobytes()
         times = median_times(
             {
                 "np.vectorize": lambda: numpy_v(*fargs),
@@ -71,18 +81,28 @@ def main() -> None:
             min_time=0.2,
             number={"np.vectorize": 1, "first call": 1},
         )
+        min_size, vectorize_numba.MIN_SIZE = vectorize_numba.MIN_SIZE, 10**18
+        try:
+            assert ours(*fargs).tobytes() == want.tobytes()
+            times.update(median_times({"vmap path": lambda: ours(*fargs)}, repeat=3, min_time=0.2))
+        finally:
+            vectorize_numba.MIN_SIZE = min_size
         rows.append(
             [
                 name,
                 str(n),
                 fmt_time(times["np.vectorize"]),
+                fmt_time(compile_time),
                 fmt_time(times["first call"]),
                 fmt_time(times["later calls"]),
-                fmt_ratio(times["np.vectorize"] / times["first call"]),
+                fmt_time(times["vmap path"]),
+                fmt_ratio(times["np.vectorize"] / compile_time),
                 fmt_ratio(times["np.vectorize"] / times["later calls"]),
+                fmt_ratio(times["np.vectorize"] / times["vmap path"]),
             ]
         )
-    headers = ["workload", "n", "np.vectorize", "first call", "later calls", "ratio 1st", "ratio"]
+    headers = ["workload", "n", "np.vectorize", "numba compile", "first call", "later calls"]
+    headers += ["vmap path", "ratio compile", "ratio", "ratio vmap"]
     print(markdown_table(headers, rows))
 
 
