@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.backends import namespace_of
+from autovec.backends import adopt, namespace_of, numpy_dtype
 
 # ------------------------------------------------------------------------ abstract values
 
@@ -53,7 +53,7 @@ class ShapedArray:
                 f"axes per example (one fewer per enclosing vmap); merge axes with reshape."
             )
         self.shape = tuple(shape)
-        self.dtype = np.dtype(dtype)
+        self.dtype = numpy_dtype(dtype)  # np.dtype, also of another library's dtype
         self.weak_type = weak_type
 
     @property
@@ -267,7 +267,10 @@ class EvalTrace(Trace):
         for a in args:
             if isinstance(a, Tracer):
                 raise escaped_tracer_error(a, prim)
-        return prim.impl(namespace_of(*args), *args, **params)
+        xp = namespace_of(*args)
+        if xp is not np:  # NumPy constants meet another library's arrays: convert them
+            return prim.impl(xp, *adopt(xp, args), **params)
+        return prim.impl(xp, *args, **params)
 
 
 EVAL_TRACE = EvalTrace(None)

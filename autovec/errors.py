@@ -62,6 +62,17 @@ class UnsupportedOperationError(AutovecError, TypeError):
     """A NumPy function or argument that autovec does not implement (yet)."""
 
 
+class BackendMismatchError(AutovecError, TypeError):
+    """Arrays of two array libraries (PyTorch and NumPy, CuPy and PyTorch), or of two devices,
+    meet in one vmap/jit call or one operation: autovec never copies between them behind
+    the user's back.  (NumPy constants the function closes over are converted, once.)"""
+
+
+class BackendUnsupportedError(UnsupportedOperationError):
+    """An operation that a backend (PyTorch, CuPy) has no equivalent for: the message names
+    the backend and the operation; nothing is copied to NumPy to run it there."""
+
+
 class UnsupportedAttributeError(UnsupportedOperationError, AttributeError):
     """An ndarray attribute a traced value cannot have (its memory: ``.data``, ``.strides``,
     ``.__array_interface__``, ...).  Also an ``AttributeError``, so ``hasattr`` says False and

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -39,6 +39,65 @@ NESTED_TRANSFORMS: dict[str, Callable[[Callable, Callable, tuple, tuple], Callab
         vmap(jitted, in_axes=inner), in_axes=outer
     ),
 }
+
+
+class Backend(NamedTuple):
+    """An array library the checkers run on: examples are made with NumPy, moved to the
+    library with ``to_backend``, the loop's results are stacked with ``stack`` (its own
+    ``stack``), and results are compared on the host after ``to_numpy``."""
+
+    name: str
+    to_backend: Callable[[np.ndarray], Any]
+    to_numpy: Callable[[Any], np.ndarray]
+    stack: Callable[[list], Any]
+    is_array: Callable[[Any], bool]
+    device: Callable[[Any], Any]
+
+
+NUMPY = Backend(
+    "numpy",
+    lambda a: a,
+    np.asarray,
+    np.stack,
+    lambda x: isinstance(x, np.ndarray),
+    lambda x: "cpu",
+)
+
+
+def torch_backend(device: str = "cpu") -> Backend:
+    """The checkers on PyTorch tensors on ``device`` (``"cpu"``, ``"cuda"``)."""
+    import torch
+
+    return Backend(
+        f"torch-{device}",
+        lambda a: torch.as_tensor(np.array(a), device=device),
+        lambda t: t.detach().cpu().numpy(),
+        torch.stack,
+        lambda x: isinstance(x, torch.Tensor),
+        lambda x: x.device,
+    )
+
+
+def cupy_backend() -> Backend:
+    """The checkers on CuPy arrays (current device)."""
+    import cupy
+
+    return Backend(
+        "cupy",
+        cupy.asarray,
+        cupy.asnumpy,
+        cupy.stack,
+        lambda x: isinstance(x, cupy.ndarray),
+        lambda x: x.device,
+    )
+
+
+def _to_backend(backend: Backend, x: Any) -> Any:
+    """An example argument on ``backend``: arrays and NumPy scalars move; Python scalars and
+    other values (static params) stay."""
+    if backend is NUMPY or not isinstance(x, (np.ndarray, np.generic)):
+        return x
+    return backend.to_backend(x)
 
 
 def axis_choices(example: Any) -> list[int | None]:
@@ -90,7 +149,13 @@ def _stack_lanes(lanes: list, axis: int | None, example: Any) -> Any:
 
 
 def _assert_same(
-    got: Any, want: Any, rtol: float, atol: float, context: str, inputs: Sequence[Any] = ()
+    got: Any,
+    want: Any,
+    rtol: float,
+    atol: float,
+    context: str,
+    inputs: Sequence[Any] = (),
+    backend: Backend = NUMPY,
 ) -> None:
     """``got`` is what the loop's ``np.stack`` gives (``want``): the same structure, shapes,
     dtypes (byte order included) and values, in fresh writeable arrays that share memory
@@ -99,6 +164,12 @@ def _assert_same(
     want_leaves, want_def = tree_flatten(want)
     if got_def != want_def:
         raise AssertionError(f"{context}: output structure {got_def} != loop's {want_def}")
+    if backend is not NUMPY:
+        _assert_on_backend(got_leaves, want_leaves, context, backend)
+        got = tree_unflatten(got_def, [backend.to_numpy(g) for g in got_leaves])
+        want = tree_unflatten(want_def, [backend.to_numpy(w) for w in want_leaves])
+        _assert_same(got, want, rtol, atol, context)
+        return
     for k, (g, w) in enumerate(zip(got_leaves, want_leaves)):
         where = f"{context}, output leaf {k}"
         if isinstance(g, Tracer):
@@ -139,18 +210,56 @@ def _assert_same(
                 raise AssertionError(f"{where}: shares memory with output leaf {j}")
 
 
-def _loop(fun: Callable, lane_args: list[tuple]) -> Any:
+def _assert_on_backend(got: list, want: list, context: str, backend: Backend) -> None:
+    """Every output is the backend's array, on the device the loop's result is on, with its
+    dtype: nothing came back as NumPy, nothing moved."""
+    for k, (g, w) in enumerate(zip(got, want)):
+        where = f"{context} [{backend.name}], output leaf {k}"
+        if not backend.is_array(g):
+            raise AssertionError(
+                f"{where}: returned {type(g).__name__}, not a {backend.name} array"
+            )
+        if backend.device(g) != backend.device(w):
+            raise AssertionError(
+                f"{where}: on {backend.device(g)}, the loop's on {backend.device(w)}"
+            )
+        if g.dtype != w.dtype:
+            raise AssertionError(f"{where}: dtype {g.dtype} != loop's {w.dtype}")
+        if tuple(g.shape) != tuple(w.shape):
+            raise AssertionError(f"{where}: shape {tuple(g.shape)} != loop's {tuple(w.shape)}")
+
+
+def _loop(fun: Callable, lane_args: list[tuple], backend: Backend = NUMPY) -> Any:
     outs = [fun(*a) for a in lane_args]
     leaves = [tree_flatten(o)[0] for o in outs]
     treedef = tree_flatten(outs[0])[1]
+    if backend is not NUMPY:  # the library's own stack of the examples' results
+        stack = lambda xs: backend.stack(
+            [_to_backend(backend, np.asarray(x)) if not backend.is_array(x) else x for x in xs]
+        )  # noqa: E501, E731
+        return tree_unflatten(
+            treedef, [stack([lv[k] for lv in leaves]) for k in range(len(leaves[0]))]
+        )  # noqa: E501
     return tree_unflatten(
         treedef, [np.stack([np.asarray(lv[k]) for lv in leaves]) for k in range(len(leaves[0]))]
     )
 
 
-def _empty_like_loop(fun: Callable, example_args: tuple, lead: tuple = (0,)) -> Any:
+def _empty_like_loop(
+    fun: Callable, example_args: tuple, lead: tuple = (0,), backend: Backend = NUMPY
+) -> Any:
     out = fun(*example_args)
     leaves, treedef = tree_flatten(out)
+    if backend is not NUMPY:
+        return tree_unflatten(
+            treedef,
+            [
+                x[None][:0]
+                if backend.is_array(x)
+                else _to_backend(backend, np.zeros(lead + np.shape(x), np.asarray(x).dtype))
+                for x in leaves
+            ],
+        )  # noqa: E501
     return tree_unflatten(
         treedef, [np.zeros(lead + np.shape(x), np.asarray(x).dtype) for x in leaves]
     )
@@ -168,6 +277,7 @@ def check_vmap(
     rtol: float = 1e-7,
     atol: float = 1e-9,
     seed: int = 0,
+    backend: Backend = NUMPY,
 ) -> int:
     """Check ``vmap(fun, in_axes)`` against the stacked loop; return the number of cases.
 
@@ -190,6 +300,9 @@ def check_vmap(
     the later calls check jit's cached program.  Other examples of the batch come from
     ``make_example(rng)`` (a tuple of arguments) or, by default, by shuffling the elements of
     ``args`` (``perturb``).  ``batchable[i]=False`` keeps argument ``i`` unbatched.
+    ``backend`` (``torch_backend()``, ``cupy_backend()``) runs both sides on that library's
+    arrays: the loop calls ``fun`` on each example's arrays and stacks the results with the
+    library's ``stack``; the batched call must return the library's arrays on the same device.
 
     >>> import numpy as np
     >>> check_vmap(lambda x, y: np.sin(x) * y, np.ones(3), 2.0) > 0
@@ -219,10 +332,17 @@ def check_vmap(
             tuple(lane[i] if ax is not None else args[i] for i, ax in enumerate(axes))
             for lane in lanes
         ]
-        want = _loop(fun, lane_args) if n else _empty_like_loop(fun, tuple(args))
+        if backend is not NUMPY:
+            batched = [_to_backend(backend, b) for b in batched]
+            lane_args = [tuple(_to_backend(backend, a) for a in la) for la in lane_args]
+        want = (
+            _loop(fun, lane_args, backend)
+            if n
+            else _empty_like_loop(fun, tuple(_to_backend(backend, a) for a in args), (0,), backend)
+        )
         for name, batched_fun in made.items():
             context = f"{_name(fun)} {name} in_axes={axes} batch={n}"
-            _assert_same(batched_fun(*batched), want, rtol, atol, context, batched)
+            _assert_same(batched_fun(*batched), want, rtol, atol, context, batched, backend)
         return len(made)
 
     count = 0
@@ -232,7 +352,9 @@ def check_vmap(
         for n in batch_sizes:
             count += check(axes, n, made)
         if nested_names:
-            count += _check_nested(fun, jitted, args, axes, new_example, nested_names, rtol, atol)
+            count += _check_nested(
+                fun, jitted, args, axes, new_example, nested_names, rtol, atol, backend
+            )
     if in_axes is None and combos and batch_sizes:
         # vmap normalises the axis: the other spelling of the last position, once.
         axes = tuple(
@@ -259,6 +381,7 @@ def _check_nested(
     names: Sequence[str],
     rtol: float,
     atol: float,
+    backend: Backend = NUMPY,
 ) -> int:
     """A batch of 2 batches of 3; the outer batch axis is 0 for the arguments batched inside."""
     outer_n, inner_n = 2, 3
@@ -279,16 +402,20 @@ def _check_nested(
         [tuple(lane[i] if ax is not None else args[i] for i, ax in enumerate(axes)) for lane in g]
         for g in groups
     ]
-    inner_wants = [_loop(fun, la) for la in lane_args]
+    if backend is not NUMPY:
+        batched = [_to_backend(backend, b) for b in batched]
+        lane_args = [[tuple(_to_backend(backend, a) for a in la) for la in g] for g in lane_args]
+    inner_wants = [_loop(fun, la, backend) for la in lane_args]
     want_leaves = [tree_flatten(w)[0] for w in inner_wants]
     treedef = tree_flatten(inner_wants[0])[1]
     want = tree_unflatten(
-        treedef, [np.stack([w[k] for w in want_leaves]) for k in range(len(want_leaves[0]))]
+        treedef, [backend.stack([w[k] for w in want_leaves]) for k in range(len(want_leaves[0]))]
     )
     count = 0
     for name in names:
         got = NESTED_TRANSFORMS[name](fun, jitted, axes, outer_axes)(*batched)
-        _assert_same(got, want, rtol, atol, f"{_name(fun)} {name} in_axes={axes}", batched)
+        context = f"{_name(fun)} {name} in_axes={axes}"
+        _assert_same(got, want, rtol, atol, context, batched, backend)
         count += 1
     return count
 
@@ -311,7 +438,13 @@ def make_arg(spec: Any, rng: np.random.Generator) -> Any:
 
 
 def check_primitive(
-    prim: Any, sample: Any, *, transforms: Sequence[str] = ("vmap",), seed: int = 0
+    prim: Any,
+    sample: Any,
+    *,
+    transforms: Sequence[str] = ("vmap",),
+    seed: int = 0,
+    backend: Backend = NUMPY,
+    nested: bool | Sequence[str] = True,
 ) -> int:
     """Run one of a primitive's samples through ``check_vmap`` and check its shape rule
     against its impl; return the number of cases."""
@@ -322,12 +455,13 @@ def check_primitive(
     specs = sample.args
     args = tuple(make_arg(s, rng) for s in specs)
     params = dict(sample.params)
-    out = prim.bind(*args, **params)
+    out = prim.bind(*(_to_backend(backend, a) for a in args), **params)
     avals = prim.shape(*(get_aval(a) for a in args), **params)
     outs = out if prim.multiple_results else (out,)
     avals = avals if prim.multiple_results else (avals,)
     for o, av in zip(outs, avals):
-        o = np.asarray(o)
+        # The impl on the backend's arrays gives what the shape rule (NumPy's) says.
+        o = np.asarray(o) if backend is NUMPY else backend.to_numpy(o)
         if o.shape != av.shape or o.dtype != av.dtype:
             raise AssertionError(
                 f"{prim.name} shape rule says {av.str_short()}, impl gives "
@@ -345,6 +479,8 @@ def check_primitive(
         transforms=transforms,
         batchable=batchable,
         make_example=lambda r: tuple(make_arg(s, r) for s in specs),
+        backend=backend,
+        nested=nested,
     )
 
 
@@ -356,6 +492,10 @@ __all__ = [
     "check_vmap",
     "axis_choices",
     "check_primitive",
+    "Backend",
+    "NUMPY",
+    "torch_backend",
+    "cupy_backend",
     "make_arg",
     "in_axes_combinations",
     "perturb",

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.backends import fresh_copy, namespace_of
 from autovec.core import Tracer, escaped_tracer_error, plain_ndarray
 from autovec.interpreters.batch_trace import BatchTrace, BatchTracer, SharedTracer
 from autovec.prims.scatter import copy_p
@@ -24,8 +25,8 @@ def _as_array(x: Any) -> Any:
         return x
     if isinstance(x, np.ndarray):
         return plain_ndarray(x, "vmap")  # a subclass: only if it changes nothing
-    if hasattr(x, "__array_namespace__"):
-        return x
+    if hasattr(x, "__array_namespace__") or namespace_of(x) is not np:
+        return x  # another library's array (a torch tensor): computed on its namespace
     return np.asarray(x)
 
 
@@ -130,7 +131,8 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any, inputs: list = (
                 f"{ndim} axes, so out_axes must be in {-ndim}..{ndim - 1}."
             )
         val = moveaxis(val, bdim, ax % ndim)
-        if not val.dtype.isnative or val.dtype.kind == "O":
+        dtype = val.dtype
+        if isinstance(dtype, np.dtype) and (not dtype.isnative or dtype.kind == "O"):
             val = _as_stacked(val, ndim == 1)
         if type(val) is np.ndarray:
             # The loop's np.stack gives a fresh, writable array per output: copy a read-only
@@ -140,7 +142,11 @@ def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any, inputs: list = (
             if not val.flags.writeable or _aliases(val, inputs, results, handed_out):
                 val = val.copy()
             _remember(val, handed_out)
-        elif isinstance(val, Tracer) and not isinstance(val, BatchTracer):
+        elif not isinstance(val, Tracer):
+            # Another library's array: a fresh copy where it shows an argument or an
+            # output already handed out (as for NumPy above).
+            val = fresh_copy(val, (*inputs, *results))
+        elif not isinstance(val, BatchTracer):
             # Staged (jit(vmap(f))): whether it aliases is known only to jit, which drops
             # this copy where nobody can tell (a temporary nothing else reads).
             val = copy_p.bind(val)

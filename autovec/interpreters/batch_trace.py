@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.backends import numpy_dtype
 from autovec.core import (
     EVAL_TRACE,
     MAX_DIMS,
@@ -68,7 +69,8 @@ class BatchTracer(Tracer):
 
     @property
     def dtype(self) -> np.dtype:
-        return self.val.dtype
+        dtype = self.val.dtype
+        return dtype if isinstance(dtype, np.dtype) else numpy_dtype(dtype)  # torch's dtype
 
     @property
     def ndim(self) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from autovec.backends import adopt
 from autovec.ir import Literal, Program, Var, describe_eqn
 from autovec.prims.base import FRESH, READ_ONLY_VIEW
 
@@ -121,12 +122,13 @@ def compile_program(program: Program, xp: Any) -> Compiled:
             if text is not None:
                 return text
             key = f"k{len(glob)}"
-            glob[key] = a.val
+            glob[key] = a.val if xp is np else adopt(xp, (a.val,))[0]
             return key
         return name(a)
 
     for v, val in zip(program.const_vars, program.const_vals):
-        glob[name(v)] = val
+        # Another library's program holds its constants on its device, converted once here.
+        glob[name(v)] = val if xp is np else adopt(xp, (val,))[0]
     args = [name(v) for v in program.in_vars]
     lines = ["def {fn_name}(" + ", ".join(args) + "):"]
     eqn_at_line: dict[int, int] = {}

@@ -195,7 +195,7 @@ def _leaf_key(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         plain_ndarray(x, "jit")  # a subclass that changes NumPy's meaning: a clear error
     if hasattr(x, "shape") and hasattr(x, "dtype"):
-        return (t, tuple(x.shape), x.dtype)
+        return (t, tuple(x.shape), x.dtype, getattr(x, "device", None))
     if isinstance(x, (np.random.Generator, np.random.RandomState)):
         raise GeneratorArgument(f"a {t.__name__} passed as an argument")
     raise errors.UnsupportedOperationError(

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from autovec.core import Tracer
-from autovec.numpy._util import PY_SCALARS, holds_tracer, shape
+from autovec.numpy._util import PY_SCALARS, holds_tracer, is_foreign, shape
 from autovec.prims.shape import concatenate_p, expand_dims_p
 
 
@@ -22,7 +22,7 @@ def arr(x: Any) -> Any:
         return stack_nested(x) if holds_tracer(x) else np.array(x)
     if isinstance(x, PY_SCALARS):  # subclasses of Python scalars (e.g. IntEnum)
         return np.asarray(x)
-    if hasattr(x, "__array_namespace__") and not isinstance(x, np.generic):
+    if is_foreign(x) or (hasattr(x, "__array_namespace__") and not isinstance(x, np.generic)):
         return x  # another backend's array
     return np.asarray(x)
 

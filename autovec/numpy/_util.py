@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from autovec import errors
+from autovec.backends import namespace_of
 from autovec.core import Tracer
 
 PY_SCALARS = (int, float, complex, bool)
@@ -24,9 +25,17 @@ NO_VALUE = np._NoValue
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def is_foreign(x: Any) -> bool:
+    """Whether ``x`` is another library's array (a torch tensor): it computes through the
+    primitives on its own namespace, never through NumPy's eager functions."""
+    t = type(x)
+    return t is not np.ndarray and t not in PY_SCALARS and namespace_of(x) is not np
+
+
 def is_traced(*xs: Any) -> bool:
-    """Whether one of ``xs`` itself is a tracer (see ``holds_tracer`` for containers)."""
-    return builtins.any(isinstance(x, Tracer) for x in xs)
+    """Whether one of ``xs`` itself is a tracer, or another library's array (see
+    ``holds_tracer`` for containers)."""
+    return builtins.any(isinstance(x, Tracer) or is_foreign(x) for x in xs)
 
 
 def holds_tracer(obj: Any) -> bool:
@@ -228,6 +237,8 @@ def implements(numpy_func: Callable[..., Any] | str, *, extra: tuple[str, ...] =
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             for a in args:
                 if isinstance(a, Tracer) or (isinstance(a, _CONTAINERS) and holds_tracer(a)):
+                    return impl(*args, **kwargs)
+                if is_foreign(a):  # a torch tensor: the primitives, on its namespace
                     return impl(*args, **kwargs)
             if kwargs:
                 if holds_tracer(kwargs):

@@ -210,12 +210,12 @@ def _eig_impl(xp: Any, a: Any, *, numpy_dtype: bool) -> tuple:
     if numpy_dtype:
         return w, v
     c = _complex_of(xp, w.dtype)
-    return w.astype(c, copy=False), v.astype(c, copy=False)
+    return xp.astype(w, c, copy=False), xp.astype(v, c, copy=False)
 
 
 def _eigvals_impl(xp: Any, a: Any, *, numpy_dtype: bool) -> Any:
     w = xp.linalg.eigvals(a)
-    return w if numpy_dtype else w.astype(_complex_of(xp, w.dtype), copy=False)
+    return w if numpy_dtype else xp.astype(w, _complex_of(xp, w.dtype), copy=False)
 
 
 def _eig_dtype_known(a: ShapedArray, *, numpy_dtype: bool) -> None:

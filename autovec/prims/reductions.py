@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from autovec.backends import numpy_dtype
 from autovec.core import Primitive, ShapedArray
 from autovec.prims.base import FRESH, VIEW, Arg, Sample, declare, result_dtypes
 from autovec.prims.shape import moveaxis, reshape_p
@@ -57,7 +58,7 @@ _SUMMING = frozenset({"sum", "mean", "var", "std"})
 
 def _sums_inexact(x: Any, params: dict) -> bool:
     dtype = params.get("dtype")
-    return (x.dtype if dtype is None else np.dtype(dtype)).kind in "fc"
+    return numpy_dtype(x.dtype if dtype is None else dtype).kind in "fc"
 
 
 def _samples(dtype: str = "float64", low: float = -2.0, high: float = 2.0, **extra: Any) -> list:

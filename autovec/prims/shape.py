@@ -353,7 +353,10 @@ def _getitem_batch(axis_size, args, dims, *, index):
 
 getitem_p = declare(
     "getitem",
-    impl=lambda xp, x, *, index: x[to_slice_index(index)],
+    # Other namespaces index with ``xp.getitem`` (torch: no negative slice steps).
+    impl=lambda xp, x, *, index: (
+        x[to_slice_index(index)] if xp is np else xp.getitem(x, to_slice_index(index))
+    ),
     shape=_getitem_shape,
     output=VIEW,  # or a NumPy scalar, when every axis is indexed by an int
     noop=lambda x, *, index: all(i == _FULL for i in index),
@@ -445,7 +448,9 @@ def _index_batch(axis_size, args, dims, *, spec):
 
 index_p = declare(
     "index",
-    impl=lambda xp, x, *idx, spec: x[_rebuild(spec, idx)],
+    impl=lambda xp, x, *idx, spec: (
+        x[_rebuild(spec, idx)] if xp is np else xp.getitem(x, _rebuild(spec, idx))
+    ),
     shape=_index_shape,
     output=FRESH,  # advanced indexing always copies
     batch=_index_batch,

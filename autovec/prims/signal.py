@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from autovec.backends import numpy_dtype
 from autovec.core import ShapedArray
 from autovec.prims.base import FRESH, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
@@ -56,7 +57,7 @@ def _rows_as_one(axis_size: int, a: Any, v: Any, vd: int | None, mode: str) -> A
     x, w = (a, v) if vd is None else (v, a)  # x: the batched rows (B, n); w: shared (m,)
     seg = x.shape[-1] + w.shape[-1] - 1
     if w.shape[-1] > 1:
-        gap = broadcast_batch(np.zeros(w.shape[-1] - 1, dtype=x.dtype), axis_size)
+        gap = broadcast_batch(np.zeros(w.shape[-1] - 1, dtype=numpy_dtype(x.dtype)), axis_size)
         x = concatenate_p.bind(x, gap, axis=1)
     flat = reshape_p.bind(x, new_sizes=(axis_size * seg,))
     full = getitem_p.bind(
@@ -76,7 +77,7 @@ def _shifted_sum(axis_size: int, a: Any, v: Any, ad: int | None, vd: int | None,
     lo, hi = _out_range(n, m, mode)
     # full[i] = sum_k v[k] * a[i - k]; zero-pad a so every slice is in range.
     if lo < m - 1 or hi > n:
-        zeros = np.zeros(m - 1, dtype=a.dtype)
+        zeros = np.zeros(m - 1, dtype=numpy_dtype(a.dtype))
         if ad is not None:
             zeros = broadcast_batch(zeros, axis_size)
         a = concatenate_p.bind(zeros, a, zeros, axis=a.ndim - 1)

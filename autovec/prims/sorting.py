@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from autovec.backends import numpy_dtype
 from autovec.core import ShapedArray
 from autovec.prims.base import FRESH, Arg, Sample, declare
 from autovec.prims.reductions import _arg_reduction
@@ -101,7 +102,7 @@ argpartition_p = _along_axis(
 def _less(xp: Any, a: Any, b: Any) -> Any:
     """``a < b`` in NumPy's sort order: NaN is greater than everything (complex: by real
     part, then imaginary part, NaNs last), as ``np.sort`` and ``np.searchsorted`` compare."""
-    kind = np.dtype(a.dtype).kind
+    kind = numpy_dtype(a.dtype).kind
     if kind == "f":
         return (a < b) | ((b != b) & (a == a))
     if kind == "c":
@@ -127,7 +128,7 @@ def _search_lanes(xp: Any, a: Any, v: Any, side: str) -> Any:
         return pos
     flat = xp.reshape(a, (-1,))
     base = xp.reshape(xp.arange(rows, dtype=np.intp) * n, (rows, 1))
-    kind = np.dtype(a.dtype).kind
+    kind = numpy_dtype(a.dtype).kind
     limit: Any = n
     if kind == "f":
         # NaNs sort last: search the non-NaN head of each row with plain comparisons, and
