@@ -248,7 +248,13 @@ def _spacing(x: Any) -> Any:
 
 
 def _bitwise_count(x: Any) -> Any:
-    raise unsupported("bitwise_count", "torch has no population count")
+    """NumPy's population count of ``|x|``, one bit at a time (torch has none)."""
+    a = torch.abs(x)
+    bits = a.element_size() * 8
+    count = torch.zeros_like(a, dtype=torch.uint8)
+    for k in range(bits):
+        count += ((a >> k) & 1).to(torch.uint8)
+    return count
 
 
 _TORCH_UNARY: dict[str, Callable[..., Any]] = {
@@ -503,6 +509,8 @@ class _Ufunc:
 
 
 _ACCUMULATE = {
+    "logical_and": (lambda x, a: torch.cummin(x.bool().to(torch.uint8), dim=a).values.bool(), ""),
+    "logical_or": (lambda x, a: torch.cummax(x.bool().to(torch.uint8), dim=a).values.bool(), ""),
     "add": (lambda x, a: torch.cumsum(x, dim=a), "sum"),
     "multiply": (lambda x, a: torch.cumprod(x, dim=a), "prod"),
     "maximum": (lambda x, a: torch.cummax(x, dim=a).values, "amax"),
@@ -647,10 +655,10 @@ def _conv(a: Any, v: Any, mode: str, flip: bool) -> Any:
         raise unsupported("convolve/correlate of complex tensors")
     work = want if want.is_floating_point else torch.float64
     if a.shape[0] < v.shape[0]:  # NumPy swaps so that the longer one slides
+        if not flip:  # correlate(a, v) = convolve(a, conj(v)[::-1]), whatever the lengths
+            return _conv(a, torch.flip(v, dims=(0,)), mode, True)
         a, v = v, a
-        if not flip:
-            raise unsupported("correlate with a longer second argument")
-    kernel = v.to(work) if flip is False else torch.flip(v.to(work), dims=(0,))
+    kernel = torch.flip(v.to(work), dims=(0,)) if flip else v.to(work)
     n, m = a.shape[0], v.shape[0]
     pad = {"full": m - 1, "same": (m - 1) // 2, "valid": 0}[mode]
     right = {"full": m - 1, "same": m - 1 - (m - 1) // 2, "valid": 0}[mode]
@@ -683,13 +691,30 @@ def _searchsorted(a: Any, v: Any, side: str = "left") -> Any:
     return torch.searchsorted(a, v, side=side)
 
 
+def _nanarg(name: str, fill: float) -> Any:
+    def fn(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        if x.is_floating_point():
+            nan = torch.isnan(x)
+            every = nan.all() if axis is None else nan.all(dim=axis)
+            if bool(every.any()):
+                raise ValueError("All-NaN slice encountered")
+            x = torch.where(nan, torch.full_like(x, fill), x)
+        return _FUNCTIONS[name](x, axis=axis, keepdims=keepdims)
+
+    return fn
+
+
+def _byte_strides(x: Any) -> tuple:
+    return tuple(s * x.element_size() for s in x.stride())
+
+
 def _bincount(x: Any, weights: Any = None, minlength: int = 0) -> Any:
     out = torch.bincount(x, weights=weights, minlength=minlength)
     return out if weights is None else out.to(torch.float64)
 
 
 _FUNCTIONS: dict[str, Any] = {
-    **{n: _elementwise(n, f) for n, f in _TORCH_UNARY.items()},
+    **{n: _Ufunc(n, _elementwise(n, f), None, "") for n, f in _TORCH_UNARY.items()},
     **{n: _elementwise(n, f, multiple=True) for n, f in _TORCH_MULTI.items()},
     "where": _elementwise("where", _where),
     "clip": _elementwise("clip", _clip),
@@ -724,8 +749,13 @@ _FUNCTIONS: dict[str, Any] = {
     "bincount": _bincount,
     "choose": _choose,
     "convolve": lambda a, v, mode="full": _conv(a, v, mode, True),
-    "correlate": lambda a, v, mode="valid": _conv(a, torch.conj_physical(v), mode, False),
+    "correlate": lambda a, v, mode="valid": _conv(a, v, mode, False),
     "getitem": _getitem,
+    "nanargmax": _nanarg("argmax", -math.inf),
+    "nanargmin": _nanarg("argmin", math.inf),
+    "byte_strides": _byte_strides,
+    "unique": lambda x: torch.unique(x, sorted=True),
+    "nonzero": lambda x: tuple(torch.nonzero(x, as_tuple=True)),
     "float64": np.float64,
     "complex64": np.complex64,
     "complex128": np.complex128,
@@ -803,7 +833,11 @@ class _FFT:
         def fn(x: Any, n: Any = None, axis: int = -1, norm: Any = None) -> Any:
             if not (x.is_floating_point() or x.is_complex()):
                 x = x.to(torch.float64)
-            return torch_fn(x, n=n, dim=axis, norm=norm)
+            if x.numel() == 0 and x.shape[axis]:  # MKL refuses empty batches: shape only
+                ones = x.new_zeros(tuple(s or 1 for s in x.shape))
+                out = torch_fn(ones, n=n, dim=axis, norm=norm)
+                return out[tuple(slice(0, 0) if s == 0 else slice(None) for s in x.shape)]
+            return torch_fn(x, n=n, dim=axis, norm=norm).resolve_conj()  # no lazy conj bit
 
         setattr(self, kind, fn)
         return fn

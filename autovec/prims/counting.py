@@ -11,6 +11,7 @@ raises a clear error instead of counting it there.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from autovec.prims.shape import bdim_to_front
 
 def _bincount_impl(xp: Any, x: Any, *weights: Any, length: int) -> Any:
     lead = tuple(x.shape[:-1])
-    if x.size:
+    if math.prod(x.shape):  # (torch: x.size is a method)
         low, high = int(xp.min(x)), int(xp.max(x))
         if low < 0:
             raise ValueError("bincount: 'x' must have no negative elements")
@@ -41,7 +42,7 @@ def _bincount_impl(xp: Any, x: Any, *weights: Any, length: int) -> Any:
     w = None if not weights else xp.reshape(weights[0], (-1,))
     out = xp.bincount(xp.reshape(flat, (-1,)), weights=w, minlength=lanes * length)
     if w is not None and out.dtype != np.float64:
-        out = out.astype(np.float64)  # NumPy gives intp for an empty block even with weights
+        out = xp.astype(out, np.float64)  # NumPy gives intp for an empty block even with weights
     return xp.reshape(out, (*lead, length))
 
 

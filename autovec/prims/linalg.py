@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from autovec.backends import numpy_dtype
 from autovec.core import ShapedArray
 from autovec.prims.base import FRESH, VIEW, Arg, Sample, declare, result_dtypes
 from autovec.prims.shape import moveaxis
@@ -72,7 +73,7 @@ def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -
         if xp is np and k <= 8:  # einsum's loop beats vecdot's on short rows (and needs no conj)
             out = np.einsum("...k,...k->...", a, b)
         else:
-            if a.dtype.kind == "c":
+            if numpy_dtype(a.dtype).kind == "c":
                 a = xp.conj(a)  # vecdot conjugates its first argument; dot does not
             out = xp.vecdot(a, b)
         return _as_shape(xp, out, (*bshape, *lfshape, *rfshape))

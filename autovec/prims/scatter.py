@@ -78,7 +78,10 @@ def _scatter_into(xp: Any, out: Any, pos: Any, *v: Any, ufunc: str | None) -> An
         for b in v
     ]
     if ufunc is None:
-        flat[p] = vals[0]
+        v = vals[0]
+        if xp is not np and getattr(v, "dtype", flat.dtype) != flat.dtype:
+            v = xp.astype(v, flat.dtype)  # NumPy's assignment casts; torch's refuses
+        flat[p] = v
     else:
         getattr(xp, ufunc).at(flat, p, *vals)
     return out

@@ -112,7 +112,9 @@ def _in_example_order(xp, x, new_sizes, order, batch_dims):
     other axes) read in NumPy's ``order`` ("C", "A" or "K") for its own strides, which are
     read now, at run time: those of each example's array in a batch of views."""
     lead = tuple(range(batch_dims))
-    shape, strides = x.shape[batch_dims:], x.strides[batch_dims:]
+    # Byte strides (torch counts elements: its namespace converts).
+    strides = (x.strides if xp is np else xp.byte_strides(x))[batch_dims:]
+    shape = x.shape[batch_dims:]
     out_shape = x.shape[:batch_dims] + tuple(new_sizes)
     c = _contiguous(shape, strides, x.itemsize, fortran=False)
     f = _contiguous(shape, strides, x.itemsize, fortran=True)
