@@ -835,7 +835,7 @@ class _FFT:
                 x = x.to(torch.float64)
             if x.numel() == 0 and x.shape[axis]:  # MKL refuses empty batches: shape only
                 ones = x.new_zeros(tuple(s or 1 for s in x.shape))
-                out = torch_fn(ones, n=n, dim=axis, norm=norm)
+                out = torch_fn(ones, n=n, dim=axis, norm=norm).resolve_conj()
                 return out[tuple(slice(0, 0) if s == 0 else slice(None) for s in x.shape)]
             return torch_fn(x, n=n, dim=axis, norm=norm).resolve_conj()  # no lazy conj bit
 
