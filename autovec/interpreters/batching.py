@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.backends import input_namespace
 from autovec.core import Tracer, _current_trace, plain_ndarray, raise_numpy_write_error
 from autovec.interpreters.batch_outputs import _as_array, _finish_outputs, _resolve_outputs
 from autovec.interpreters.batch_trace import _ELIDE_MIN_SIZE as _ELIDE_MIN_SIZE
@@ -231,6 +232,13 @@ def _vmap_call(
     chunking=None,
 ):
     leaves, axes, args_def, kw_def = _flatten_with_axes(in_axes, args, kwargs)
+    foreign = input_namespace(leaves, "vmap") is not np  # BackendMismatchError if mixed
+    if foreign and chunking is not None and (chunking[0] is not None or chunking[1] is not None):
+        raise errors.BackendUnsupportedError(
+            "vmap(chunk_size=/max_memory=) is not supported on the PyTorch/CuPy backends yet: "
+            "it runs on NumPy arrays only. Split the batch yourself (torch.split) and "
+            "concatenate the results."
+        )
 
     # Normalise axes, find the batch size; errors name the argument and its path.
     sizes: list[tuple[int, tuple, int, int]] = []

@@ -327,7 +327,9 @@ def _scan_impl(xp, *args, program, length, reverse, num_consts, num_carry):
         if reverse:
             acc.reverse()
         stacked.append(
-            xp.astype(xp.stack(acc), a.dtype, copy=False) if acc else xp.empty((0, *a.shape), a.dtype)
+            xp.astype(xp.stack(acc), a.dtype, copy=False)
+            if acc
+            else xp.empty((0, *a.shape), a.dtype)
         )
     return (*carry, *stacked)
 

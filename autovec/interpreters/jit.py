@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.backends import namespace_of
+from autovec.backends import input_namespace
 from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_aval, plain_ndarray
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.codegen import Compiled
@@ -442,13 +442,14 @@ class Jitted:
     def _trace(self, args: tuple, kwargs: dict, leaves: list, key: Any) -> _Entry:
         dyn_args, dyn_kwargs, _ = self._split_static(args, kwargs)
         treedef = tree_flatten((dyn_args, dyn_kwargs))[1]
+        xp = input_namespace(leaves, "jit")  # one library per call (BackendMismatchError)
         try:
             program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
         except Unstaged as why:
             entry = self._unstaged(args, why)
             self._store(key, entry)
             return entry
-        fn = backend_function(program, namespace_of(*leaves), self.backend)
+        fn = backend_function(program, xp, self.backend)
         entry = _Entry(fn, out_def, program)
         self._store(key, entry)
         return entry

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.backends import namespace_of
 from autovec.core import EVAL_TRACE, _current_trace, raise_numpy_write_error
 from autovec.interpreters import batch_trace, batching, random_hidden, split_replay, split_state
 from autovec.interpreters import randomness as randomness_mod
@@ -123,6 +124,8 @@ def run_vmap(
         except randomness_mod._RunAsLoop as exc:
             if exc.run is not run:
                 raise
+            if namespace_of(*leaves) is not np:
+                raise _no_split(leaves) from None
         # The draws cannot be vectorised: every example runs as the loop, from the
         # generators' states before this call's first draw (restored by to_loop).
         run.looping = True
@@ -142,15 +145,26 @@ def run_vmap(
         return _merge([(lanes, *result)], axis_size, axis_name, parent, out_axes, leaves, ragged)
 
 
+def _no_split(leaves: list) -> errors.BackendUnsupportedError:
+    return errors.BackendUnsupportedError(
+        f"vmap on {namespace_of(*leaves).__name__} arrays: the examples diverge here (a "
+        f"Python `if`/`while`, float(), .item() or np.asarray on a batched value, or random "
+        f"draws that must run example by example), and splitting the batch or running examples "
+        f"one by one is supported on NumPy arrays only. Keep the choice per example with "
+        f"autovec.numpy.where or autovec.cond, or convert the inputs to NumPy yourself."
+    )
+
+
 def _run_vmap(
     call, leaves, axes, axis_size, axis_name, out_axes, fallback, run, key, ragged="error"
 ) -> Any:
     parent = _current_trace.get()
+    foreign = namespace_of(*leaves) is not np  # splits run on NumPy arrays only (below)
     splittable = _splittable(parent)
     state = None
     if splittable:
         state = SplitState([], _Call(fallback, run, key, leaves, axes, ragged, axis_size))
-        if key is not None and _split_last_time(key):
+        if key is not None and not foreign and _split_last_time(key):
             # This function split the last time: start with the continuing run.
             return _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, None)
     trace = BatchTrace(parent, axis_size, axis_name)
@@ -171,6 +185,8 @@ def _run_vmap(
     finally:
         _current_trace.reset(token)
         trace.alive = False
+    if foreign and state is not None and state.request is not None:
+        raise _no_split(leaves)
     if state is None or state.request is None:
         if ragged == "list":
             return _unstack(_finish_outputs(trace, out, 0, leaves), axis_size)
