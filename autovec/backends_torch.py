@@ -338,7 +338,8 @@ _TORCH_BINARY: dict[str, Callable[..., Any]] = {
     "fmod": torch.fmod,
     "power": torch.pow,
     "float_power": torch.float_power,
-    "ldexp": torch.ldexp,
+    # x * 2**e, exact (torch.ldexp resizes a broadcast output with a warning)
+    "ldexp": lambda x, e: x * torch.pow(2.0, e.to(x.dtype)),
     "gcd": torch.gcd,
     "lcm": torch.lcm,
     "bitwise_and": torch.bitwise_and,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.backends import numpy_dtype
+from autovec.backends import namespace_of, numpy_dtype
 from autovec.core import (
     EVAL_TRACE,
     MAX_DIMS,
@@ -430,10 +430,22 @@ def _keep_shared(trace: BatchTrace, out: Any, prim: Primitive) -> Any:
     return shared_value(trace, out)
 
 
+def is_foreign(x: Any) -> bool:
+    """Another library's array (a torch tensor)."""
+    return namespace_of(x) is not np
+
+
 def shared_value(trace: BatchTrace, x: Any) -> Any:
     """``x`` (a plain value every example of ``trace`` shares) as a ``SharedTracer`` when it
     is an ndarray; other values (NumPy scalars, outer tracers) as they are."""
-    return SharedTracer(trace, x) if type(x) is np.ndarray else x
+    if type(x) is np.ndarray:
+        return SharedTracer(trace, x)
+    if type(x) in _PLAIN_SHARED or isinstance(x, (np.generic, Tracer)):
+        return x
+    return SharedTracer(trace, x) if is_foreign(x) else x  # a torch tensor
+
+
+_PLAIN_SHARED = (bool, int, float, complex)
 
 
 def _link(t: BatchTracer, base: Any, prim: Primitive, params: dict) -> None:

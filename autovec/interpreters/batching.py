@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.backends import input_namespace
+from autovec.backends import input_namespace, namespace_of
 from autovec.core import Tracer, _current_trace, plain_ndarray, raise_numpy_write_error
 from autovec.interpreters.batch_outputs import _as_array, _finish_outputs, _resolve_outputs
 from autovec.interpreters.batch_trace import _ELIDE_MIN_SIZE as _ELIDE_MIN_SIZE
@@ -545,6 +545,8 @@ def _unbatched_input(x: Any, trace: BatchTrace | None = None) -> Any:
             SHARED_INPUTS[trace] = inputs = []
         inputs.append(x)
         return SharedTracer(trace, x)  # the same for every example, and indexable by them
+    if trace is not None and type(x) is not np.ndarray and namespace_of(x) is not np:
+        return SharedTracer(trace, x)  # a torch tensor: computed through its namespace
     return x
 
 

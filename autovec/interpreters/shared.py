@@ -74,7 +74,9 @@ def _forward(name: str, tracer_method: Callable[..., Any]) -> Callable[..., Any]
 
     def method(self: SharedTracer, *args: Any, **kwargs: Any) -> Any:
         trace = self._trace
-        if trace.alive:
+        # (Another library's array, a torch tensor, takes the tracer's path: its primitives
+        # on its namespace, not its own methods' semantics.)
+        if trace.alive and type(self.val) is np.ndarray:
             try:
                 plain_args = _plain(args, trace) if args else args
                 plain_kwargs = _plain(kwargs, trace) if kwargs else kwargs
@@ -91,7 +93,7 @@ def _forward(name: str, tracer_method: Callable[..., Any]) -> Callable[..., Any]
 def _array_ufunc(tracer_method: Callable[..., Any]) -> Callable[..., Any]:
     def __array_ufunc__(self: SharedTracer, ufunc: Any, method: str, *inputs: Any, **kw: Any):
         trace = self._trace
-        if trace.alive and "out" not in kw:
+        if trace.alive and "out" not in kw and type(self.val) is np.ndarray:
             try:
                 plain_inputs = _plain(inputs, trace)
                 plain_kw = _plain(kw, trace) if kw else kw
@@ -107,7 +109,7 @@ def _array_ufunc(tracer_method: Callable[..., Any]) -> Callable[..., Any]:
 def _array_function(tracer_method: Callable[..., Any]) -> Callable[..., Any]:
     def __array_function__(self: SharedTracer, func: Any, types: Any, args: tuple, kwargs: dict):
         trace = self._trace
-        if trace.alive and "out" not in kwargs:
+        if trace.alive and "out" not in kwargs and type(self.val) is np.ndarray:
             try:
                 plain_args = _plain(args, trace)
                 plain_kwargs = _plain(kwargs, trace) if kwargs else kwargs
@@ -225,7 +227,15 @@ def install() -> None:
                 SharedTracer,
                 name,
                 property(
-                    (lambda n: lambda self: _wrap(self._trace, getattr(self.val, n)))(name),
+                    (
+                        lambda n, fget: (
+                            lambda self: (
+                                _wrap(self._trace, getattr(self.val, n))
+                                if type(self.val) is np.ndarray
+                                else fget(self)
+                            )
+                        )
+                    )(name, prop.fget),
                     prop.fset,
                 ),
             )

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from autovec import errors
-from autovec.backends import namespace_of
+from autovec.backends import adopt, namespace_of
 from autovec.core import Tracer
 
 PY_SCALARS = (int, float, complex, bool)
@@ -30,6 +30,21 @@ def is_foreign(x: Any) -> bool:
     primitives on its own namespace, never through NumPy's eager functions."""
     t = type(x)
     return t is not np.ndarray and t not in PY_SCALARS and namespace_of(x) is not np
+
+
+def on_foreign(impl: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """``impl(*args, **kwargs)`` with another library's arrays among ``args``: run as a
+    vmap of one example over values every example shares, so that the implementation sees
+    tracers (NumPy dtypes, NumPy's methods) and computes through the primitives on the
+    library's namespace.  The eager path of autovec.numpy on torch tensors (slow: one vmap)."""
+    from autovec.interpreters.batching import vmap  # (above this layer: at call time only)
+    from autovec.tree import tree_flatten, tree_unflatten
+
+    xp = namespace_of(*args)
+    args = adopt(xp, args)  # NumPy arrays beside the tensors: constants, converted
+    out = vmap(functools.partial(impl, **kwargs), in_axes=None, axis_size=1)(*args)
+    leaves, treedef = tree_flatten(out)
+    return tree_unflatten(treedef, [x[0].clone() if is_foreign(x) else x[0] for x in leaves])
 
 
 def is_traced(*xs: Any) -> bool:
@@ -239,7 +254,7 @@ def implements(numpy_func: Callable[..., Any] | str, *, extra: tuple[str, ...] =
                 if isinstance(a, Tracer) or (isinstance(a, _CONTAINERS) and holds_tracer(a)):
                     return impl(*args, **kwargs)
                 if is_foreign(a):  # a torch tensor: the primitives, on its namespace
-                    return impl(*args, **kwargs)
+                    return on_foreign(impl, args, kwargs)
             if kwargs:
                 if holds_tracer(kwargs):
                     return impl(*args, **kwargs)

@@ -19,7 +19,7 @@ from autovec import errors
 from autovec.core import Tracer, plain_ndarray
 from autovec.numpy._convert import arr
 from autovec.numpy._elision import bind_maybe_in_place, bind_ufunc_call_maybe_in_place
-from autovec.numpy._util import shape
+from autovec.numpy._util import is_foreign, shape
 from autovec.numpy.cumulative import ufunc_accumulate
 from autovec.numpy.index_tricks import dims_of
 from autovec.numpy.indexing import getitem
@@ -39,8 +39,8 @@ def _odd_operand(other: Any) -> bool:
     ``other``'s reflected operator runs: NumPy's rule (NEP 13), with ndarray's priority (0),
     since a tracer stands for the ndarray the loop would hold.  An ndarray subclass that
     changes NumPy's meaning (``np.matrix``) raises ``UnsupportedInputError`` instead."""
-    if isinstance(other, (Tracer, np.generic)):
-        return False
+    if isinstance(other, (Tracer, np.generic)) or is_foreign(other):
+        return False  # (a torch tensor: an operand of its own namespace, as ndarray is)
     if isinstance(other, np.ndarray):
         plain_ndarray(other, "An operator on a traced value")
         return False
