@@ -26,6 +26,9 @@ from autovec import errors
 
 # type -> namespace; filled lazily so that looking up a NumPy type costs one dict access.
 _namespace_by_type: dict[type, Any] = {np.ndarray: np}
+# What was registered (the cache above also remembers types found to be NumPy's, ``object``
+# among them, which must not make every subclass NumPy's).
+_registered: dict[type, Any] = {np.ndarray: np}
 _NUMPY_SCALARS = (np.generic, int, float, complex, bool)
 
 
@@ -49,6 +52,7 @@ def register_backend(array_type: type, xp: Any) -> None:
     """Say that values of ``array_type`` are computed on with namespace ``xp`` (a module,
     or a ``DeviceNamespaces`` when the namespace depends on the value's device)."""
     _namespace_by_type[array_type] = xp
+    _registered[array_type] = xp
 
 
 def _namespace(v: Any) -> Any:
@@ -129,7 +133,7 @@ def adopt(xp: Any, args: tuple) -> tuple:
 
 def _lookup(v: Any) -> Any:
     t = type(v)
-    for known, xp in list(_namespace_by_type.items()):
+    for known, xp in list(_registered.items()):
         if issubclass(t, known):
             _namespace_by_type[t] = xp
             return xp
@@ -137,13 +141,20 @@ def _lookup(v: Any) -> Any:
         from array_api_compat import is_cupy_array, is_torch_array
 
         if "torch" in sys.modules and is_torch_array(v):
-            from autovec.backends_torch import register_torch
+            import torch
 
-            return register_torch(t)
+            from autovec.backends_torch import TorchNamespace
+
+            namespaces = DeviceNamespaces(TorchNamespace)
+            register_backend(torch.Tensor, namespaces)
+            register_backend(t, namespaces)  # (a subclass: torch.nn.Parameter)
+            return namespaces
         if "cupy" in sys.modules and is_cupy_array(v):
-            from autovec.backends_torch import register_cupy
+            # CuPy mirrors NumPy's names, signatures and dtypes: array-api-compat's namespace.
+            import array_api_compat.cupy as cupy_namespace
 
-            return register_cupy(t)
+            register_backend(t, cupy_namespace)
+            return cupy_namespace
     # Python scalars, NumPy scalars, lists and anything else compute with NumPy.
     _namespace_by_type[t] = np
     return np

@@ -12,7 +12,7 @@ copied to NumPy to compute.
 
 One namespace per device: ``xp.device`` is where ``xp.asarray`` puts NumPy constants and
 where ``zeros``/``arange``/... allocate. CuPy's namespace is array-api-compat's, unchanged
-(``register_cupy``): CuPy mirrors NumPy's names, signatures and dtypes.
+(``autovec.backends``): CuPy mirrors NumPy's names, signatures and dtypes.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import numpy as np
 import torch
 
 from autovec import errors
-from autovec.backends import DeviceNamespaces, register_backend
 
 BACKEND = "PyTorch"
 
@@ -842,33 +841,3 @@ class _FFT:
 
         setattr(self, kind, fn)
         return fn
-
-
-# --------------------------------------------------------------------------- registration
-
-
-def register_torch(tensor_type: type) -> Any:
-    """Register ``torch.Tensor`` (and the subclass seen) with per-device namespaces."""
-    namespaces = _NAMESPACES
-    register_backend(torch.Tensor, namespaces)
-    if tensor_type is not torch.Tensor:
-        register_backend(tensor_type, namespaces)
-    return namespaces
-
-
-def register_cupy(array_type: type) -> Any:
-    """CuPy mirrors NumPy's names, signatures and dtypes: array-api-compat's namespace."""
-    import array_api_compat.cupy as cupy_namespace
-
-    register_backend(array_type, cupy_namespace)
-    return cupy_namespace
-
-
-_NAMESPACES = DeviceNamespaces(TorchNamespace)
-
-
-def namespace(device: Any = "cpu") -> TorchNamespace:
-    """The namespace for tensors on ``device``."""
-    return _NAMESPACES.by_device.get(torch.device(device)) or _NAMESPACES.of(
-        torch.empty(0, device=device)
-    )
