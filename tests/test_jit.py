@@ -753,3 +753,17 @@ def test_roll_up_of_a_long_body_does_not_recurse():
     g = jit(f)
     assert _eqn_names(g, x).count("multiply") == 1500
     np.testing.assert_allclose(g(x), f(x), rtol=1e-12)
+
+
+def _double_plus_one(x):
+    return 2 * x + 1
+
+
+def test_a_jitted_function_pickles_as_its_function_and_options():
+    import pickle
+
+    f = jit(_double_plus_one, static_argnums=(), fallback="eager")
+    f(np.ones(3))
+    g = pickle.loads(pickle.dumps(f))
+    assert (g.fun, g.fallback, g.trace_count) == (_double_plus_one, "eager", 0)
+    np.testing.assert_array_equal(g(np.arange(3.0)), 2 * np.arange(3.0) + 1)

@@ -263,6 +263,12 @@ class Jitted:
         # by default) would let a wrapped Jitted's attributes overwrite ours.
         functools.update_wrapper(self, fun, updated=())
 
+    def __reduce__(self) -> tuple:
+        # Pickled (to a dask worker, say) as the function and its options: compiled programs
+        # hold generated code and run-time state that belong to this process.
+        options = (self.static_argnums, self.static_argnames, self.cache_size, self.fallback)
+        return (Jitted, (self.fun, *options, self.backend))
+
     # -- the fast path: plain arrays at the eval trace, positional arguments, no statics --
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs and not self.static_argnums and _current_trace.get() is EVAL_TRACE:
