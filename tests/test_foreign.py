@@ -660,20 +660,25 @@ def test_plain_subclasses_and_memmaps_compute_as_ndarrays(tmp_path):
 
 
 def test_ufuncs_are_known_by_identity_not_by_name():
+    # A ufunc that is not NumPy's is called itself, on the whole batch (elementwise, so the
+    # loop's values); its reductions are refused: a reduction is not elementwise.
     unary = np.frompyfunc(lambda a: a + 1, 1, 1)
     binary = np.frompyfunc(lambda a, b: a + b, 2, 1)
-    for f in (lambda x: unary(x), lambda x: binary.reduce(x), lambda x: binary(x, 1)):
-        for transform in TRANSFORMS.values():
-            with pytest.raises(errors.ForeignUfuncError):
-                transform(f)(XS)
+    for f in (lambda x: unary(x), lambda x: binary(x, 1), lambda x: binary(x, x[::-1])):
+        assert assert_loop_or_specific(f, XS) == 3
+    for transform in TRANSFORMS.values():
+        with pytest.raises(errors.ForeignUfuncError):
+            transform(lambda x: binary.reduce(x))(XS)
 
 
 def test_scipy_ufunc_sharing_a_numpy_name_is_not_run_as_numpys():
     special = pytest.importorskip("scipy.special")
     assert special.log1p.__name__ == "log1p" and special.log1p is not np.log1p
-    for transform in TRANSFORMS.values():
-        with pytest.raises(errors.ForeignUfuncError, match="log1p"):
-            transform(lambda x: special.log1p(x))(XS)
+    # scipy.special.log1p is run itself: complex input shows which one ran (NumPy's log1p
+    # of a complex value differs from scipy's in the last bits at most; the dtype is the
+    # point: both keep complex128).
+    assert assert_loop_or_specific(lambda x: special.log1p(x * x), XS) == 3
+    assert assert_loop_or_specific(lambda x: special.gammaln(x * x + 1), XS) == 3
 
 
 def test_foreign_function_under_a_numpy_name_is_not_run_as_numpys():

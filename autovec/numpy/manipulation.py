@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from autovec.core import Tracer
 from autovec.numpy._convert import arr
 from autovec.numpy._util import (
     implements,
@@ -199,7 +200,18 @@ def broadcast_arrays(*args: Any, subok: bool = False) -> tuple:
     """NumPy's ``broadcast_arrays`` (returns a tuple)."""
     args = [arr(a) for a in args]
     shp = np.broadcast_shapes(*(_shape(a) for a in args))
-    return tuple(a if _shape(a) == shp else broadcast_to(a, shp) for a in args)
+    # An argument that is not traced stays a NumPy array, as in NumPy (a Python scalar
+    # becomes a 0-d array): library code checks ``isinstance(x, np.ndarray)`` and indexes it.
+    return tuple(
+        a
+        if _shape(a) == shp and isinstance(a, Tracer)
+        else broadcast_to(a, shp)
+        if isinstance(a, Tracer)
+        else np.asarray(a)
+        if _shape(a) == shp
+        else np.broadcast_to(a, shp)
+        for a in args
+    )
 
 
 def concatenate(

@@ -25,6 +25,7 @@ from autovec.numpy.index_tricks import dims_of
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import astype, concatenate, ravel, reshape
 from autovec.numpy.updates import ufunc_at_inplace
+from autovec.prims.foreign import foreign_ufunc_p
 from autovec.prims.scatter import copy_p
 
 # Operand types an operator takes as they are (the fast path).  Any other operand is taken
@@ -325,6 +326,26 @@ def _eq_fallback_refused(self: Any, name: str, inputs: tuple) -> errors.Unsuppor
     )
 
 
+def _call_foreign_ufunc(ufunc: np.ufunc, inputs: tuple, kwargs: dict) -> Any:
+    """A ufunc that is not NumPy's, called on the whole batch (prims/foreign.py: a ufunc
+    computes each element on its own, so one call gives what the loop's calls give), or
+    None where its keywords need more (``out=``, a traced ``where=``)."""
+    if "out" in kwargs or any(isinstance(v, Tracer) or _unhashable(v) for v in kwargs.values()):
+        return None
+    outs = foreign_ufunc_p.bind(
+        *(arr(x) for x in inputs), ufunc=ufunc, kwargs=tuple(sorted(kwargs.items()))
+    )
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _unhashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return True
+    return False
+
+
 def _array_ufunc(anp: Any) -> Callable[..., Any]:
     def __array_ufunc__(
         self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any
@@ -333,6 +354,10 @@ def _array_ufunc(anp: Any) -> Callable[..., Any]:
         if getattr(np, name, None) is not ufunc:
             # Known by identity, never by name: numba's @vectorize, scipy.special and
             # np.frompyfunc ufuncs may share a name with NumPy's (a numba "sign").
+            if method == "__call__":
+                called = _call_foreign_ufunc(ufunc, inputs, kwargs)
+                if called is not None:
+                    return called
             same_name = f" (NumPy's numpy.{name} is another one)" if hasattr(np, name) else ""
             raise errors.ForeignUfuncError(
                 f"{ufunc!r} is not one of NumPy's ufuncs{same_name}, so vmap/jit cannot "

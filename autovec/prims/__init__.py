@@ -12,6 +12,7 @@ from autovec.prims import (  # noqa: F401  (importing a module declares its prim
     decompositions,
     elementwise,
     fft,
+    foreign,
     gather,
     linalg,
     reductions,
