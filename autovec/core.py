@@ -633,7 +633,9 @@ class FlatIter:
         return self.base.__array__(dtype, copy)
 
     def __getattr__(self, name: str) -> Any:
-        raise errors.UnsupportedOperationError(
+        # An AttributeError too: hasattr(x.flat, "__array_namespace__") is False, as for
+        # numpy.flatiter, so code probing for an array type goes on to convert it.
+        raise errors.UnsupportedAttributeError(
             f"x.flat.{name} is not supported inside vmap/jit; use x.ravel() (a flat value) "
             f"and ordinary indexing."
         )

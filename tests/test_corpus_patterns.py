@@ -101,3 +101,25 @@ def test_scipy_special_ufuncs():
     special = pytest.importorskip("scipy.special")
     assert_loop(lambda x: special.gamma(x) + special.erf(x[0]), XS)
     assert_loop(lambda x: special.betainc(2.0, x, 0.3), XS)
+
+
+# -------------------------------------------------------------------- einsum, x.flat
+
+
+def test_einsum_interleaved_operand_sublist_form():
+    # skimage.measure.moments: np.einsum(a, [0, 1], b, [1, 2], [0, 2]).
+    mats = RNG.normal(size=(4, 3, 2))
+    assert_loop(lambda a, b: np.einsum(a, [0, 1], b, [1], [0]), mats, XS[:, :2])
+    assert_loop(lambda a, b: np.einsum(a, [0, 1], b, [1]), mats, XS[:, :2])
+    assert_loop(lambda a: np.einsum(a, [Ellipsis, 30], [30, Ellipsis]), mats)
+    assert_loop(lambda a: np.einsum(a, [27, 1], a, [27, 2]), mats)  # 27 sorts after 1 as in NumPy
+
+
+def test_flat_of_a_traced_value_converts_as_numpy_flatiter():
+    # skimage.exposure.equalize_hist: np.interp(image.flat, centers, cdf).
+    def f(img):
+        centers = np.linspace(img.min(), img.max(), 4)
+        assert not hasattr(img.flat, "__array_namespace__")
+        return np.interp(img.flat, centers, np.cumsum(centers)).reshape(img.shape)
+
+    assert_loop(f, RNG.uniform(size=(4, 2, 3)))

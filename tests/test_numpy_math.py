@@ -3,6 +3,8 @@ equality with NumPy and vmap against the loop (``tests/_cases.py``)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from _cases import Case, case_ids, run_case
@@ -168,9 +170,21 @@ def test_allclose_is_a_python_bool_eagerly_and_a_batch_under_vmap():
     assert got.dtype == np.bool_ and got.tolist() == [True, False]
 
 
-def test_roots_under_vmap_needs_strip_zeros_false():
+def test_roots_under_vmap_splits_by_where_the_nonzero_coefficients_are():
+    # NumPy's roots (stripped zeros, real when every root is): the loop's result; only
+    # fallback="error" (no split allowed) asks for the static form.
+    ps = np.stack([P5, np.r_[0.0, P5[1:]], np.r_[P5[:-1], 0.0], P5[::-1], -P5])
+    ps[1:3] = [[0.0, 1.0, -3.0, 2.0, 0.0], [1.0, 0.0, 1.0, 0.0, 0.0]]  # 1 lead, 2 trailing
+    for batch in (ps[[0, 3, 4]], ps[[1, 1]], ps[[2, 2]], np.array([[1, -3, 2], [1, 0, -1]])):
+        want = np.stack([np.roots(p) for p in batch])
+        for transform in (autovec.vmap, lambda f: autovec.jit(autovec.vmap(f))):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", errors.FallbackWarning)
+                got = transform(anp.roots)(batch)
+            assert (got.shape, got.dtype) == (want.shape, want.dtype)
+            np.testing.assert_allclose(got, want, rtol=1e-10)
     with pytest.raises(errors.DataDependentShapeError, match="strip_zeros=False"):
-        autovec.vmap(anp.roots)(np.stack([P5, P5]))
+        autovec.vmap(anp.roots, fallback="error")(np.stack([P5, P5]))
 
 
 def test_roots_static_form_marks_zero_leading_coefficients():

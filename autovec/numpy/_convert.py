@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from autovec.core import Tracer
+from autovec.core import FlatIter, Tracer
 from autovec.numpy._util import PY_SCALARS, holds_tracer, is_foreign, shape
 from autovec.prims.shape import concatenate_p, expand_dims_p
 
@@ -20,6 +20,8 @@ def arr(x: Any) -> Any:
         return x
     if isinstance(x, (list, tuple)):
         return stack_nested(x) if holds_tracer(x) else np.array(x)
+    if isinstance(x, FlatIter):  # np.asarray(x.flat) is x flattened
+        return x.base.ravel()
     if isinstance(x, PY_SCALARS):  # subclasses of Python scalars (e.g. IntEnum)
         return np.asarray(x)
     if is_foreign(x) or (hasattr(x, "__array_namespace__") and not isinstance(x, np.generic)):

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.interpreters.split import per_example
 from autovec.numpy._convert import arr, as_array
 from autovec.numpy._decompositions import inv
 from autovec.numpy._util import implements, ndim, shape
@@ -28,6 +29,8 @@ from autovec.numpy.manipulation import (
     transpose,
 )
 from autovec.numpy.products import dot, outer
+from autovec.numpy.reductions import max as _max
+from autovec.numpy.reductions import min as _min
 from autovec.numpy.reductions import sum as _sum
 from autovec.numpy.signal import convolve
 from autovec.numpy.ufuncs import UFUNCS, real, where
@@ -168,11 +171,7 @@ def roots(p: Any, *, strip_zeros: bool = True) -> Any:
     first and last coefficients are nonzero; trailing zero coefficients give zero roots, and
     an example whose leading coefficient is 0 gets NaN roots."""
     if strip_zeros:
-        raise errors.DataDependentShapeError(
-            "roots: NumPy strips zero leading/trailing coefficients, so the number of roots "
-            "(and whether they are real) depends on the values of p. Inside vmap/jit use "
-            "roots(p, strip_zeros=False): len(p) - 1 complex roots per example."
-        )
+        return _roots_stripped(p)
 
     p = atleast_1d(as_array(p))
     if ndim(p) != 1:
@@ -191,6 +190,45 @@ def roots(p: Any, *, strip_zeros: bool = True) -> Any:
     companion = concatenate((expand_dims(astype(first, p.dtype), 0), below), axis=0)
     found = astype(eigvals_p.bind(companion, numpy_dtype=False), ctype)
     return where(bad, np.asarray(complex(np.nan, np.nan), ctype), found)
+
+
+def _roots_stripped(p: Any) -> Any:
+    """NumPy's ``roots`` in eager vmap: the batch splits by where each example's nonzero
+    coefficients start and end (the loop's number of roots), and each group takes the
+    eigenvalues of its companion matrices in one call (real exactly when every root of the
+    group is: the loop's ``np.stack`` promotes the groups as the merge does)."""
+    p = atleast_1d(as_array(p))
+    if ndim(p) != 1:
+        raise ValueError("Input must be a rank-1 array.")
+    n = shape(p)[0]
+    positions = np.arange(n)
+    nonzero = u["not_equal"](p, 0)
+    ends = per_example(
+        stack([_min(where(nonzero, positions, n)), _max(where(nonzero, positions, -1))])
+    )
+    if ends is None:  # under jit, or fallback="error": no concrete ends
+        raise errors.DataDependentShapeError(
+            "roots: NumPy strips zero leading/trailing coefficients, so the number of roots "
+            "(and whether they are real) depends on the values of p. Inside vmap/jit use "
+            "roots(p, strip_zeros=False): len(p) - 1 complex roots per example."
+        )
+    first, last = (int(e) for e in np.asarray(ends[0]))
+    if first == n:  # every coefficient is zero
+        return np.array([])
+    p = getitem(p, slice(first, last + 1))
+    if p.dtype.kind not in "fc":
+        p = astype(p, float)
+    size = last + 1 - first
+    if size > 1:
+        below = np.diag(np.ones(size - 2, p.dtype), -1)[1:]
+        top = u["negative"](u["divide"](getitem(p, slice(1, None)), getitem(p, 0)))
+        companion = concatenate((expand_dims(astype(top, p.dtype), 0), below), axis=0)
+        found = eigvals_p.bind(companion, numpy_dtype=True)
+    else:
+        found = np.array([])
+    if n - 1 - last:  # trailing zeros: roots at 0, after the others
+        found = concatenate((found, np.zeros(n - 1 - last, found.dtype)))
+    return found
 
 
 @implements(np.polyfit)

@@ -176,12 +176,10 @@ def einsum(
     casting: str = "safe",
     optimize: Any = False,
 ) -> Any:
-    """NumPy's ``einsum``; with tracers, the subscript-string form."""
+    """NumPy's ``einsum``: the subscripts string, or the interleaved form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (rewritten as the string it stands for)."""
     if not isinstance(subscripts, str):
-        raise errors.UnsupportedOperationError(
-            "autovec.numpy.einsum takes the subscripts-string form ('ij,jk->ik'); the "
-            "interleaved operand/sublist form is not supported."
-        )
+        subscripts, operands = _interleaved_subscripts((subscripts, *operands))
     if out is not None or dtype is not None:
         raise errors.UnsupportedOperationError(
             "einsum(out=, dtype=) is not supported inside vmap/jit"
@@ -192,6 +190,31 @@ def einsum(
         raise ValueError(f"invalid subscript in einsum string {subscripts!r}")
     opt = optimize if isinstance(optimize, (bool, str)) else bool(optimize)
     return einsum_p.bind(*ops, subscripts=sub, optimize=opt)
+
+
+def _interleaved_subscripts(args: tuple) -> tuple[str, tuple]:
+    """``(a, [0, 1], b, [1, 2], [0, 2])`` -> ``("ab,bc->ac", (a, b))``: labels are ints (or
+    ``...``), one sublist after each operand, and an optional output sublist last."""
+
+    def labels(sublist: Any) -> str:
+        out = []
+        for s in sublist:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, (int, np.integer)) and 0 <= s < 52:
+                # NumPy's labels: 0-25 are A-Z, 26-51 a-z (so the implicit output, sorted
+                # by label, is sorted by the ints)
+                out.append((string.ascii_uppercase + string.ascii_lowercase)[int(s)])
+            else:
+                raise ValueError(f"subscript is not within the valid range [0, 52): {s!r}")
+        return "".join(out)
+
+    ops, subs = args[0::2], args[1::2]
+    out = None
+    if len(args) % 2:  # an odd count: the last one is the output sublist
+        ops, out = ops[:-1], args[-1]
+    spec = ",".join(labels(s) for s in subs)
+    return (spec if out is None else f"{spec}->{labels(out)}"), ops
 
 
 # ----------------------------------------------------------------------- kron and cross
