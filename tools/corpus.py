@@ -6,7 +6,8 @@ inputs. The reference is the Python loop: ``np.stack([f(*example) for example in
 Every case is classified, per transform, as
 
 - ``equal``: same shape, dtype and values (floats to a tolerance; NaN equals NaN);
-- ``refused``: a specific ``autovec.errors`` exception where the loop runs;
+- ``refused``: a specific ``autovec.errors`` exception where the loop runs (an exception of
+  the loop's type, or a subclass, where the loop raises counts as equal);
 - ``internal``: any other exception where the loop runs, or a different exception type;
 - ``wrong``: a result that differs from the loop's (the worst outcome).
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import re
 import signal
 import sys
 import time
@@ -92,6 +94,18 @@ def SPD(n: int) -> Callable:
     return make
 
 
+def EDGE(maker: Callable, value: Any, lane: int = 1) -> Callable:
+    """``maker``'s batch with one example (``lane``) set to an edge value: the lanes diverge
+    (another branch, an exception, a NaN) where the rest do not."""
+
+    def make(rng, b):
+        out = np.array(maker(rng, b))
+        out[lane % b] = value
+        return out
+
+    return make
+
+
 def args(*makers: Callable) -> Callable:
     return lambda rng, b: tuple(m(rng, b) for m in makers)
 
@@ -152,29 +166,38 @@ def _compare(got: Any, want: Any, rtol: float, atol: float, path: str = "") -> s
 
 
 def _loop(fun: Callable, batch: tuple) -> tuple[str, Any]:
+    """("ok", stacked outputs), ("raise", the first lane's exception) or ("broken", the
+    exception) when every lane raises (a broken example, not a test of anything)."""
+    outs, first = [], None
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(len(batch[0])):
+            try:
+                outs.append(fun(*(a[i] for a in batch)))
+            except CaseTimeout:
+                raise
+            except Exception as e:  # the loop's first exception is the reference
+                first = first or e
+    if first is not None:
+        return ("broken" if not outs else "raise"), first
     try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            outs = [fun(*(a[i] for a in batch)) for i in range(len(batch[0]))]
         return "ok", _stack(outs)
-    except CaseTimeout:
-        raise
-    except Exception as e:  # the loop's exception is the reference
+    except ValueError as e:  # outputs of different shapes: np.stack's error is the loop's
         return "raise", e
 
 
 def _classify(run: Callable, want: tuple[str, Any], c: Case) -> tuple[str, str]:
     try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
             got = run()
     except CaseTimeout:
         return "timeout", "ran past the time limit"
     except Exception as e:
         first = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-        if want[0] == "raise" and type(e) is type(want[1]):
+        if want[0] in ("raise", "broken") and isinstance(e, type(want[1])):
             return "equal", ""
-        if want[0] == "raise":
+        if want[0] in ("raise", "broken"):
             return "internal", f"{first} (the loop raises {type(want[1]).__name__})"
         if isinstance(e, errors.AutovecError):
             return "refused", first
@@ -182,13 +205,23 @@ def _classify(run: Callable, want: tuple[str, Any], c: Case) -> tuple[str, str]:
         where = next((f for f in reversed(tb) if "/autovec/" in f.filename), None)
         at = f" [{Path(where.filename).name}:{where.lineno}]" if where else ""
         return "internal", first + at
-    if want[0] == "raise":
+    if want[0] in ("raise", "broken"):
         return "wrong", f"returned, the loop raises {type(want[1]).__name__}: {want[1]}"
     diff = _compare(got, want[1], c.rtol, c.atol)
-    return ("wrong", diff) if diff else ("equal", "")
+    if diff:
+        return "wrong", diff
+    fell = [str(w.message) for w in seen if issubclass(w.category, errors.FallbackWarning)]
+    return "equal", ("fallback: " + fell[0]) if fell else ""
 
 
 TRANSFORMS = ("vmap", "jit(vmap)")
+
+
+def _cause(message: str, by_line: bool = False) -> str:
+    """A fallback warning's gist: what fell back (and, ``by_line``, where)."""
+    text = re.sub(r"\S*/(site-packages|tools)/", "", message.removeprefix("fallback: "))
+    text = re.sub(r" \((or indexing|also math)[^)]*\)", "", text.split(": NumPy offers")[0])
+    return text if by_line else re.sub(r" at \S+\.py:\d+", "", text)
 
 
 def run_case(c: Case, batch_size: int, seed: int, limit: int) -> dict[str, tuple[str, str]]:
@@ -198,7 +231,7 @@ def run_case(c: Case, batch_size: int, seed: int, limit: int) -> dict[str, tuple
     signal.alarm(limit)
     try:
         want1, want2 = _loop(c.fun, batch1), _loop(c.fun, batch2)
-        if want1[0] == "raise" and want2[0] == "raise":
+        if want1[0] == "broken" and want2[0] == "broken":
             note = f"{type(want1[1]).__name__}: {want1[1]}"
             return {t: ("loop-raises", note) for t in TRANSFORMS}
         result = {"vmap": _classify(lambda: autovec.vmap(c.fun)(*batch1), want1, c)}
@@ -226,6 +259,7 @@ PACKAGES = {
     "skimage": "skimage",
     "colour": "colour",
     "numpy_financial": "numpy_financial",
+    "edges": "pymap3d",  # (needs all of the packages it names; pymap3d is the first)
 }
 
 
@@ -249,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-b", "--batch", type=int, default=4, help="examples per batch (4)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=60, help="seconds per case (60)")
+    ap.add_argument("--causes", type=int, default=15, help="fallback causes to list (15)")
+    ap.add_argument("--by-line", action="store_true", help="fallback causes by file:line")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each case as it runs")
     opts = ap.parse_args(argv)
     missing = load_cases(opts.package or list(PACKAGES))
@@ -257,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [c for c in CASES if not opts.keyword or opts.keyword in f"{c.package}.{c.name}"]
     table: dict[tuple[str, str], Counter] = defaultdict(Counter)
     failures = []
+    causes: Counter = Counter()
     start = time.perf_counter()
     for i, c in enumerate(cases):
         t0 = time.perf_counter()
@@ -265,10 +302,14 @@ def main(argv: list[str] | None = None) -> int:
             table[(c.package, t)][kind] += 1
             if kind != "equal":
                 failures.append((c.package, c.name, t, kind, msg))
+            elif msg:  # equal, but some lanes ran as the loop (or uncompiled)
+                table[(c.package, t)]["fell back"] += 1
+                if t == "vmap":
+                    causes[_cause(msg, opts.by_line)] += 1
         if opts.verbose:
             kinds = " ".join(f"{t}={k}" for t, (k, _) in res.items())
             print(f"{c.package}.{c.name}: {kinds} ({time.perf_counter() - t0:.1f}s)", flush=True)
-    kinds = ("equal", "refused", "internal", "wrong", "timeout", "loop-raises")
+    kinds = ("equal", "fell back", "refused", "internal", "wrong", "timeout", "loop-raises")
     print(f"\n{len(cases)} cases, batch {opts.batch}, {time.perf_counter() - start:.0f}s")
     print(f"{'package':16} {'transform':10} " + " ".join(f"{k:>11}" for k in kinds))
     totals: dict[str, Counter] = defaultdict(Counter)
@@ -277,11 +318,15 @@ def main(argv: list[str] | None = None) -> int:
         totals[t].update(cnt)
     for t in TRANSFORMS:
         cnt = totals[t]
-        runs = sum(cnt.values()) - cnt["loop-raises"]
+        runs = sum(cnt.values()) - cnt["loop-raises"] - cnt["fell back"]
         share = 100 * cnt["equal"] / runs if runs else math.nan
         print(
             f"{'TOTAL':16} {t:10} " + " ".join(f"{cnt[k]:>11}" for k in kinds) + f"  {share:.1f}%"
         )
+    if causes and opts.causes:
+        print("\nwhat made vmap fall back (first warning of each case):")
+        for cause, count in causes.most_common(opts.causes):
+            print(f"  {count:4}  {cause}")
     if failures:
         print("\nnot equal:")
         for p, n, t, kind, msg in failures:
@@ -863,6 +908,128 @@ def _cases_colour():
     )
     case(P, "dot_vector", args(N(3)))(lambda v: colour.algebra.vecmul(np.eye(3) * 2, v))
     case(P, "wavelength_to_XYZ", args(U(400, 700)))(colour.wavelength_to_XYZ)
+
+
+def _cases_edges():
+    """Real functions where one example of the batch takes another path than the others:
+    a branch, a lane that raises (the loop raises it; vmap must raise the same type), a NaN,
+    a degenerate input."""
+    import numpy_financial as npf
+    import pymap3d as pm
+    from filterpy.kalman import update
+    from pymap3d import vincenty
+    from scipy import linalg, optimize, stats
+    from skimage import filters
+    from sklearn import metrics
+    from skyfield import functions
+
+    P = "edges"
+    lat, lon, alt = U(-80, 80), U(-170, 170), U(0, 2000)
+    case(
+        P, "ecef2geodetic_pole", args(EDGE(U(3e6, 4e6), 0.0), EDGE(U(3e6, 4e6), 0.0), U(6e6, 7e6))
+    )(pm.ecef2geodetic)
+    case(
+        P,
+        "ecef2geodetic_origin",
+        args(EDGE(U(3e6, 4e6), 0.0), EDGE(U(3e6, 4e6), 0.0), EDGE(U(3e6, 4e6), 0.0)),
+    )(pm.ecef2geodetic)
+    case(
+        P,
+        "vdist_same_point",
+        args(EDGE(lat, 10.0), EDGE(lon, 20.0), EDGE(lat, 10.0), EDGE(lon, 20.0)),
+    )(vincenty.vdist)
+    case(
+        P, "vdist_antipodal", args(EDGE(lat, 0.0), EDGE(lon, 0.0), EDGE(lat, 0.0), EDGE(lon, 179.7))
+    )(vincenty.vdist)
+    case(P, "geodetic2aer_below", args(lat, lon, EDGE(alt, -5e5), lat, lon, alt))(pm.geodetic2aer)
+    case(P, "filterpy_update_singular", args(N(2), EDGE(SPD(2), np.zeros((2, 2))), N(1)))(
+        lambda x, Pm, z: update(x, Pm, z, 0.0, np.array([[1.0, 0.0]]))
+    )
+    case(P, "cholesky_not_pd", args(EDGE(SPD(3), -np.eye(3))))(np.linalg.cholesky)
+    case(P, "scipy_cholesky_not_pd", args(EDGE(SPD(3), -np.eye(3))))(linalg.cholesky)
+    case(P, "inv_singular", args(EDGE(SPD(3), np.ones((3, 3)))))(np.linalg.inv)
+
+    def inv_or_pinv(a):
+        try:
+            return np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            return np.linalg.pinv(a)
+
+    case(P, "try_inv_except_pinv", args(EDGE(SPD(3), np.ones((3, 3)))))(inv_or_pinv)
+    case(P, "brentq_no_sign_change", args(EDGE(U(1, 4), -1.0)))(
+        lambda a: optimize.brentq(lambda x: x * x - a, 0, 3)
+    )
+
+    def brentq_or_nan(a):
+        try:
+            return optimize.brentq(lambda x: x * x - a, 0, 3)
+        except ValueError:
+            return np.nan
+
+    case(P, "brentq_try_except", args(EDGE(U(1, 4), -1.0)))(brentq_or_nan)
+    case(P, "newton_per_lane_iterations", args(EDGE(U(1, 4), 1e6)))(
+        lambda a: optimize.newton(lambda x: x * x - a, 1.0, maxiter=100)
+    )
+    case(P, "pearsonr_constant", args(N(10), EDGE(N(10), np.ones(10))))(
+        lambda a, b: stats.pearsonr(a, b)[0]
+    )
+    case(P, "r2_constant_truth", args(EDGE(N(10), np.ones(10)), N(10)))(metrics.r2_score)
+    case(P, "threshold_otsu_constant", args(EDGE(U(0, 1, 8, 8), np.full((8, 8), 0.5))))(
+        filters.threshold_otsu
+    )
+    case(P, "angle_between_zero", args(EDGE(N(3), np.zeros(3)), N(3)))(functions.angle_between)
+    case(P, "npf_irr_no_root", args(EDGE(U(100, 400, 5), -np.ones(5))))(
+        lambda cf: npf.irr(np.concatenate([[-1000.0], cf]))
+    )
+    case(P, "npf_rate_no_convergence", args(I(12, 60), EDGE(U(-500, -200), 500.0), U(5e3, 1e4)))(
+        lambda n, pmt, pv: npf.rate(n, pmt, pv, 0)
+    )
+    case(P, "npf_nper_zero_rate", args(EDGE(U(0.01, 0.1), 0.0), U(-2000, -500), U(1e4, 5e4)))(
+        lambda r, pmt, pv: npf.nper(r / 12, pmt, pv)
+    )
+    case(P, "stats_zscore_constant", args(EDGE(N(8), np.ones(8))))(stats.zscore)
+    case(P, "log_domain_nan", args(EDGE(U(0.5, 2, 4), -1.0)))(np.log)
+
+    def python_loop_divergence(x):
+        total, steps = 0.0, 0
+        while total < 5.0 and steps < 50:
+            total += float(np.abs(x).sum())
+            steps += 1
+        return np.array([total, steps])
+
+    case(P, "python_while_per_lane", args(EDGE(U(0.1, 2, 3), 1e-3)))(python_loop_divergence)
+
+    def fill_buffer(x):
+        out = np.zeros(len(x))
+        for i in range(len(x)):
+            out[i] = x[i] ** 2 if x[i] > 0 else -x[i]
+        return out
+
+    case(P, "buffer_filled_in_python_loop", args(N(5)))(fill_buffer)
+
+    def asarray_prologue(x, y):
+        x = np.asarray(x, dtype=float)
+        y = np.atleast_1d(np.asarray(y))
+        if x.ndim != 1 or x.shape != y.shape:
+            raise ValueError("shapes")
+        return float(np.dot(x, y)) if np.all(np.isfinite(x)) else np.nan
+
+    case(P, "library_prologue_float", args(EDGE(N(4), np.nan), N(4)))(asarray_prologue)
+
+    def early_return(x):
+        if x.sum() < 0:
+            return -x
+        if np.any(x > 1.5):
+            return np.clip(x, 0, 1.5)
+        return x * 2
+
+    case(P, "early_returns", args(N(4)))(early_return)
+    case(P, "assert_per_lane", args(EDGE(U(0, 1, 3), -1.0)))(_assert_positive)
+
+
+def _assert_positive(x):
+    assert np.all(x >= 0), "negative"
+    return np.sqrt(x)
 
 
 if __name__ == "__main__":

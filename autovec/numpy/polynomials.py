@@ -164,8 +164,9 @@ def roots(p: Any, *, strip_zeros: bool = True) -> Any:
     """NumPy's ``roots``: the eigenvalues of the companion matrix.
 
     NumPy strips leading and trailing zero coefficients (so the number of roots depends on
-    the values) and returns real roots when all are real (so does the dtype).  Inside
-    vmap/jit the default therefore raises ``DataDependentShapeError``.  ``strip_zeros=False``
+    the values) and returns real roots when all are real (so does the dtype).  Eager vmap
+    splits the batch by the number of roots (see ``_roots_stripped``); under jit (and with
+    ``fallback="error"``) it raises ``DataDependentShapeError``.  ``strip_zeros=False``
     (JAX's spelling) gives the static form: always ``len(p) - 1`` complex roots, the
     eigenvalues of ``p``'s own companion matrix -- NumPy's roots (cast to complex) when the
     first and last coefficients are nonzero; trailing zero coefficients give zero roots, and
