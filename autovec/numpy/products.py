@@ -209,6 +209,8 @@ def _interleaved_subscripts(args: tuple) -> tuple[str, tuple]:
                 raise ValueError(f"subscript is not within the valid range [0, 52): {s!r}")
         return "".join(out)
 
+    if len(args) < 2:
+        raise ValueError("must provide at least an operand and a subscripts list to einsum")
     ops, subs = args[0::2], args[1::2]
     out = None
     if len(args) % 2:  # an odd count: the last one is the output sublist
