@@ -167,6 +167,11 @@ class SharedStateWriteError(AutovecError, ValueError):
     argument, a closed-over or global array): the loop would write it once per example."""
 
 
+class AliasedArgumentsError(AutovecError, ValueError):
+    """A vmapped or jitted function wrote in place into an argument whose memory another
+    argument shares (the same array passed twice): the loop's write would show in both."""
+
+
 def hashable_advice(value: object) -> str:
     """What to pass instead of an unhashable jit static argument, by its type."""
     if isinstance(value, dict):

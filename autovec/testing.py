@@ -328,8 +328,10 @@ def check_vmap(
             _stack_lanes([lane[i] for lane in lanes], ax, a) if n else _empty_batch(a, ax)
             for i, (a, ax) in enumerate(zip(args, axes))
         ]
+        # The loop runs on copies of the examples: what it writes into them in place is the
+        # final state every transformation must leave in the batched arguments.
         lane_args = [
-            tuple(lane[i] if ax is not None else args[i] for i, ax in enumerate(axes))
+            tuple(_copy(lane[i]) if ax is not None else args[i] for i, ax in enumerate(axes))
             for lane in lanes
         ]
         if backend is not NUMPY:
@@ -340,9 +342,16 @@ def check_vmap(
             if n
             else _empty_like_loop(fun, tuple(_to_backend(backend, a) for a in args), (0,), backend)
         )
+        final = [
+            _stack_lanes([la[i] for la in lane_args], ax, a) if n and ax is not None else b
+            for i, (a, ax, b) in enumerate(zip(args, axes, batched))
+        ]
         for name, batched_fun in made.items():
             context = f"{_name(fun)} {name} in_axes={axes} batch={n}"
-            _assert_same(batched_fun(*batched), want, rtol, atol, context, batched, backend)
+            given = [_copy(b) for b in batched]
+            _assert_same(batched_fun(*given), want, rtol, atol, context, given, backend)
+            if backend is NUMPY:  # (only NumPy arrays are written back)
+                _assert_final_state(given, final, axes, rtol, atol, context)
         return len(made)
 
     count = 0
@@ -363,6 +372,25 @@ def check_vmap(
         )
         count += check(axes, max(batch_sizes), {"vmap": vmap(fun, in_axes=axes)})
     return count
+
+
+def _copy(x: Any) -> Any:
+    """A copy of an array argument with the same memory layout (others as they are)."""
+    return np.copy(x, order="K") if isinstance(x, np.ndarray) else x
+
+
+def _assert_final_state(
+    given: list, want: list, axes: tuple, rtol: float, atol: float, context: str
+) -> None:
+    """The batched arguments after the call hold what the loop's writes left in its
+    examples (in-place updates reach the caller's arrays in the loop)."""
+    for i, (g, w, ax) in enumerate(zip(given, want, axes)):
+        if ax is None or not isinstance(g, np.ndarray):
+            continue
+        try:
+            _assert_same(g.copy(), w, rtol, atol, f"{context}, argument {i} after the call")
+        except AssertionError as err:
+            raise AssertionError(f"{err} (the loop wrote its examples in place)") from None
 
 
 def _empty_batch(a: Any, ax: int | None) -> Any:
@@ -399,13 +427,22 @@ def _check_nested(
             )
     outer_axes = tuple(None if ax is None else 0 for ax in axes)
     lane_args = [
-        [tuple(lane[i] if ax is not None else args[i] for i, ax in enumerate(axes)) for lane in g]
+        [
+            tuple(_copy(lane[i]) if ax is not None else args[i] for i, ax in enumerate(axes))
+            for lane in g
+        ]
         for g in groups
     ]
     if backend is not NUMPY:
         batched = [_to_backend(backend, b) for b in batched]
         lane_args = [[tuple(_to_backend(backend, a) for a in la) for la in g] for g in lane_args]
     inner_wants = [_loop(fun, la, backend) for la in lane_args]
+    final = [
+        b
+        if ax is None or backend is not NUMPY
+        else np.stack([_stack_lanes([lane[k] for lane in la], ax, a) for la in lane_args])
+        for k, (a, ax, b) in enumerate(zip(args, axes, batched))
+    ]
     want_leaves = [tree_flatten(w)[0] for w in inner_wants]
     treedef = tree_flatten(inner_wants[0])[1]
     want = tree_unflatten(
@@ -413,9 +450,12 @@ def _check_nested(
     )
     count = 0
     for name in names:
-        got = NESTED_TRANSFORMS[name](fun, jitted, axes, outer_axes)(*batched)
+        given = [_copy(b) for b in batched]
+        got = NESTED_TRANSFORMS[name](fun, jitted, axes, outer_axes)(*given)
         context = f"{_name(fun)} {name} in_axes={axes}"
-        _assert_same(got, want, rtol, atol, context, batched, backend)
+        _assert_same(got, want, rtol, atol, context, given, backend)
+        if backend is NUMPY:
+            _assert_final_state(given, final, outer_axes, rtol, atol, context)
         count += 1
     return count
 

@@ -34,6 +34,7 @@ from autovec.interpreters.batch_views import is_view as is_view
 from autovec.interpreters.batch_writes import read_only as read_only
 from autovec.interpreters.batch_writes import write_into as write_into
 from autovec.interpreters.batch_writes import zero_d_view as zero_d_view
+from autovec.interpreters.writeback import NO_WRITE_BACK, mark_read_only, write_back, written
 from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 # -------------------------------------------------------------------------------- vmap
@@ -332,12 +333,20 @@ def _vmap_call(
 
             def run_block(*block: Any) -> Any:  # one block's examples, on a dask worker
                 m = next((np.shape(x)[a] for x, a in zip(block, norm_axes) if a is not None), n)
-                return _run(call, list(block), norm_axes, m, rest, chunking)
+                no_write = NO_WRITE_BACK.set(True)  # the blocks are dask's, not the caller's
+                try:
+                    return _run(call, list(block), norm_axes, m, rest, chunking)
+                finally:
+                    NO_WRITE_BACK.reset(no_write)
 
             return RUN_DASK(run_block, leaves, norm_axes, n, out_axes)
         return _run(call, leaves, norm_axes, n, rest, chunking)
     except ValueError as err:
-        if protected and "read-only" in str(err) and _wrote_into(err, protected):
+        if (
+            protected
+            and "read-only" in str(err)
+            and (_wrote_into(err, protected) or _batched_and_shared(leaves, norm_axes, protected))
+        ):
             raise errors.SharedStateWriteError(_SHARED_MESSAGE) from err
         raise
     finally:
@@ -365,6 +374,7 @@ def _run_unsplit(
         _unbatched_input(leaf, trace) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
         for leaf, ax in zip(leaves, axes)
     ]
+    mark_read_only(in_vals, leaves)
     token = _current_trace.set(trace)
     try:
         out = call(in_vals)
@@ -374,7 +384,10 @@ def _run_unsplit(
     finally:
         _current_trace.reset(token)
         trace.alive = False
-    return _finish_outputs(trace, out, out_axes, leaves)
+    result = _finish_outputs(trace, out, out_axes, leaves)
+    if written(in_vals, leaves):  # in-place updates reach the caller's arrays, as in the loop
+        write_back(trace, in_vals, leaves, axes)
+    return result
 
 
 # Loop-faithful vmap (batch splits, per-lane fallback, exceptions per lane) lives in
@@ -518,6 +531,17 @@ def _wrote_into(err: BaseException, protected: list[np.ndarray]) -> bool:
         and not v.flags.writeable
         and any(np.may_share_memory(v, p) for p in protected)
         for v in values
+    )
+
+
+def _batched_and_shared(leaves: list, axes: list, protected: list[np.ndarray]) -> bool:
+    """Whether a batched argument is also one every example shares (passed again with
+    in_axes=None, or closed over): read-only for the call, so a write into it raised."""
+    return any(
+        ax is not None
+        and isinstance(leaf, np.ndarray)
+        and any(np.may_share_memory(leaf, p) for p in protected)
+        for leaf, ax in zip(leaves, axes)
     )
 
 

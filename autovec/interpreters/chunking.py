@@ -229,8 +229,9 @@ def _staged_loop(run, call, leaves: list, axes: list, n: int, chunk: Any, budget
         if tail:
             x = x[: n_full * chunk]
         xs.append(reshape_p.bind(x, new_sizes=(n_full, chunk, *rest_shape)))
+    written: list = []  # chunk arguments the function updates in place (see below)
     program, _, lifted = trace_to_program(
-        per_chunk(chunk), slice_avals(chunk), name=f"chunk_of_{chunk}"
+        per_chunk(chunk), slice_avals(chunk), name=f"chunk_of_{chunk}", written=written
     )
     program = optimize(program)
     ys = scan_p.bind(
@@ -242,6 +243,11 @@ def _staged_loop(run, call, leaves: list, axes: list, n: int, chunk: Any, budget
         num_consts=len(lifted),
         num_carry=0,
     )
+    for k, position, _ in written:
+        # The scan's chunks' final values of an argument written in place: its first
+        # n_full * chunk examples take them (the tail's run writes the rest through views).
+        y = reshape_p.bind(ys[position], new_sizes=(n_full * chunk, *front[k].shape[1:]))
+        front[k][: n_full * chunk] = y
     tails = per_chunk(n - n_full * chunk)(*(x[n_full * chunk :] for x in front)) if tail else None
     leaves_out = []
     for j, (y, a) in enumerate(zip(ys, info["axes"])):

@@ -45,6 +45,7 @@ from autovec.interpreters.unstaged import (
     user_line,
     warn_unstaged,
 )
+from autovec.interpreters.writeback import with_write_back, write_back_jit
 from autovec.ir import Program, eval_program, exact_key, pretty
 from autovec.prims.base import VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
@@ -169,14 +170,17 @@ class _Entry:
     """One cached signature: the compiled function, or (``program`` None) a function jit
     could not stage, which runs uncompiled."""
 
-    __slots__ = ("fn", "out_def", "single", "program")
+    __slots__ = ("fn", "out_def", "single", "program", "written")
 
-    def __init__(self, fn: Callable[..., tuple], out_def: Any, program: Program | None):
-        self.fn = fn
+    def __init__(self, fn: Callable[..., tuple], out_def: Any, program: Program | None, written=()):
+        self.fn = fn if not written or fn is None else with_write_back(fn, written, out_def)
         self.out_def = out_def
         # One array out (or the whole result of an uncompiled run): skip unflattening.
         self.single = out_def is None or out_def.node_type is None
         self.program = program
+        # The arguments the function updates in place (see trace_to_program's ``written``):
+        # their final values are extra outputs, which each call copies into them.
+        self.written = written
 
 
 _PY_SCALARS = (int, float, complex, bool)
@@ -360,12 +364,12 @@ class Jitted:
         lifted: list = []
         if entry is None:
             try:
-                program, out_def, lifted = self._stage(args, kwargs, treedef, avals)
+                program, out_def, lifted, written = self._stage(args, kwargs, treedef, avals)
             except Unstaged as why:
                 entry = self._unstaged(args, why)
                 self._store(key, entry)
             else:
-                entry = _Entry(None, out_def, program)  # type: ignore[arg-type]
+                entry = _Entry(None, out_def, program, written)  # type: ignore[arg-type]
                 if not lifted:  # a closure over an enclosing tracer cannot be reused later
                     self._store(key, entry)
         if entry.program is None:  # under the enclosing transformation, uncompiled
@@ -377,6 +381,8 @@ class Jitted:
                 raise
             failed = exc
         else:
+            if entry.written:
+                outs = write_back_jit(entry.written, entry.out_def, leaves, outs)
             return tree_unflatten(entry.out_def, list(outs))
         return self._run_eagerly(failed, args, kwargs)  # under vmap: per example
 
@@ -385,13 +391,16 @@ class Jitted:
 
     def _stage(
         self, args: tuple, kwargs: dict, treedef: PyTreeDef, avals: list[ShapedArray]
-    ) -> tuple[Program, PyTreeDef, list]:
-        """Trace ``fun`` at ``avals`` (the dynamic leaves) and optimise the program."""
+    ) -> tuple[Program, PyTreeDef, list, tuple]:
+        """Trace ``fun`` at ``avals`` (the dynamic leaves) and optimise the program; also
+        returns the arguments it updates in place (see ``trace_to_program``'s ``written``):
+        their final values are extra outputs, which the call copies into them."""
         self.trace_count += 1
         static = {i if i >= 0 else len(args) + i for i in self.static_argnums}
         positions = [j for j in range(len(args)) if j not in static]
         # Draws from generators the function reaches raise while tracing (randomness.py).
         noted: list = []  # what needed a concrete value, even if the function caught it
+        written: list = []
         try:
             with hooked(self.fun), draws_seen(reached(self.fun), noted):
                 program, out_def, lifted = trace_to_program(
@@ -401,6 +410,7 @@ class Jitted:
                     labels=leaf_labels(self._signature, treedef, positions),
                     arg_builder=self._arg_builder(args, kwargs, treedef),
                     unstageable=noted,
+                    written=written,
                 )
         except Exception as err:
             if noted or isinstance(err, NEEDS_VALUES):
@@ -413,7 +423,7 @@ class Jitted:
             if self.fallback == "error":
                 raise noted[0][0]  # caught by the function: the program would be wrong
             raise Unstaged(*noted[0])
-        return optimize(program), out_def, lifted
+        return optimize(program), out_def, lifted, tuple(written)
 
     def _unstaged(self, args: tuple, why: Unstaged) -> _Entry:
         """The cache entry of a signature jit cannot stage: the function runs uncompiled."""
@@ -450,13 +460,14 @@ class Jitted:
         treedef = tree_flatten((dyn_args, dyn_kwargs))[1]
         xp = input_namespace(leaves, "jit")  # one library per call (BackendMismatchError)
         try:
-            program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
+            avals = [_aval_of(x) for x in leaves]
+            program, out_def, _, written = self._stage(args, kwargs, treedef, avals)
         except Unstaged as why:
             entry = self._unstaged(args, why)
             self._store(key, entry)
             return entry
         fn = backend_function(program, xp, self.backend)
-        entry = _Entry(fn, out_def, program)
+        entry = _Entry(fn, out_def, program, written)
         self._store(key, entry)
         return entry
 
@@ -476,7 +487,8 @@ class Jitted:
         dyn_args, dyn_kwargs, _ = self._split_static(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         try:
-            program, out_def, _ = self._stage(args, kwargs, treedef, [_aval_of(x) for x in leaves])
+            avals = [_aval_of(x) for x in leaves]
+            program, out_def, _, _ = self._stage(args, kwargs, treedef, avals)
         except Unstaged as why:  # no program to show: what stopped the trace
             raise why.error from None
         return Lowered(program, out_def)

@@ -58,6 +58,7 @@ from autovec.interpreters.split_points import concretize as concretize  # for au
 from autovec.interpreters.split_points import per_example as per_example  # for autovec.numpy
 from autovec.interpreters.split_replay import ContinuingBatchTrace, _narrow, _Restart
 from autovec.interpreters.split_state import SplitState, _Call
+from autovec.interpreters.writeback import mark_read_only, write_back, written
 from autovec.prims.shape import moveaxis
 from autovec.tree import tree_flatten
 
@@ -174,6 +175,7 @@ def _run_vmap(
         _unbatched_input(leaf, trace) if ax is None else BatchTracer(trace, _as_array(leaf), ax)
         for leaf, ax in zip(leaves, axes)
     ]
+    mark_read_only(in_vals, leaves)
     token = _current_trace.set(trace)
     try:
         out = call(in_vals)
@@ -189,8 +191,12 @@ def _run_vmap(
         raise _no_split(leaves)
     if state is None or state.request is None:
         if ragged == "list":
-            return _unstack(_finish_outputs(trace, out, 0, leaves), axis_size)
-        return _finish_outputs(trace, out, out_axes, leaves)
+            result = _unstack(_finish_outputs(trace, out, 0, leaves), axis_size)
+        else:
+            result = _finish_outputs(trace, out, out_axes, leaves)
+        if written(in_vals, leaves):  # in-place updates reach the caller's arrays
+            write_back(trace, in_vals, leaves, axes)
+        return result
     if run.draws:
         # The groups would re-run a block draw made for the whole batch: run the loop.
         raise run.to_loop()
@@ -245,11 +251,11 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
         started = time.perf_counter()
         try:
             try:
-                result = _run_job(call, arrays, axes, job, axis_name, parent, run_state)
+                result = _run_job(call, arrays, leaves, axes, job, axis_name, parent, run_state)
             except _Restart:
                 run_state = SplitState(job[1], state.call)
                 job = (*job[:2], None, 0, *job[4:])
-                result = _run_job(call, arrays, axes, job, axis_name, parent, run_state)
+                result = _run_job(call, arrays, leaves, axes, job, axis_name, parent, run_state)
         except Exception as exc:
             result = None
             if run_state.request is None:
@@ -318,7 +324,7 @@ def _first(failure: tuple[int, BaseException]) -> int:
     return failure[0]
 
 
-def _run_job(call, arrays, axes, job: Job, axis_name, parent, state: SplitState) -> tuple:
+def _run_job(call, arrays, leaves, axes, job: Job, axis_name, parent, state: SplitState) -> tuple:
     """One continuing run over ``job``'s lanes; its outputs (lane axis first) over the lanes
     it still held at the end (``state.lanes``)."""
     lanes, log, memo, memo_len, (positions, steps), _ = job  # (the pins only stay alive)
@@ -342,6 +348,7 @@ def _run_job(call, arrays, axes, job: Job, axis_name, parent, state: SplitState)
         _unbatched_input(x, trace) if ax is None else BatchTracer(trace, x, ax)
         for x, ax in zip(arrays, axes)
     ]
+    mark_read_only(in_vals, arrays)
     token = _current_trace.set(trace)
     try:
         out = call(in_vals)
@@ -360,6 +367,15 @@ def _run_job(call, arrays, axes, job: Job, axis_name, parent, state: SplitState)
         else:
             vals.append(leaf)
             batched.append(False)
+    if state.request is None and written(in_vals, arrays):
+        # This group's updates reach the caller's rows, last: a restart (_narrow) runs the
+        # group again from the caller's arrays, which must still be unwritten.
+        finals = {
+            id(t): _narrow(trace, state, t)
+            for t, x in zip(in_vals, arrays)
+            if type(t) is BatchTracer and t.val is not x
+        }
+        write_back(trace, in_vals, leaves, axes, state.lanes, lambda t: finals[id(t)])
     return vals, treedef, batched
 
 

@@ -15,6 +15,7 @@ from autovec.interpreters.batching import (
     BatchTrace,
 )
 from autovec.interpreters.split_state import _NO_ENTRY
+from autovec.interpreters.writeback import NO_WRITE_BACK
 from autovec.tree import tree_flatten
 
 # -------------------------------------------------------------- exceptions per lane
@@ -76,19 +77,22 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
     """Lanes alone in their group: the function runs on each example exactly as in the
     loop, and the outputs are stacked as the loop's ``np.stack`` would (kept per example
     with ``ragged="list"``)."""
-    # One example of each mapped leaf, as the loop's indexing gives it, but a copy where it
-    # would be a view of the caller's array: vmap never writes into its inputs, so a write
-    # inside the function (x[1] = -5) must not reach the caller's batch.
+    # One example of each mapped leaf, as the loop's indexing gives it: a view of the
+    # caller's row, so that a write inside the function (x[1] = -5) reaches the caller's
+    # batch as in the loop (writeback.py), and read-only rows refuse it as NumPy does.
     rows = [
         None if ax is None else (leaf if ax == 0 else np.moveaxis(leaf, ax, 0))
         for leaf, ax in zip(leaves, axes)
     ]
+    copies = NO_WRITE_BACK.get()
 
     def example(r: Any, lane: int) -> Any:
         one = r[lane]
-        # np.copy keeps the example's memory order (a Fortran-like example stays so), which
-        # layout-reading code (ravel(order='K'), zeros_like) sees as in the loop.
-        return np.copy(one, order="K") if type(one) is np.ndarray else one
+        if copies and type(one) is np.ndarray:
+            # np.copy keeps the example's memory order (a Fortran-like example stays so),
+            # which layout-reading code (ravel(order='K'), zeros_like) sees as in the loop.
+            return np.copy(one, order="K")
+        return one
 
     results = []
     try:

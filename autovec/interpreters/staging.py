@@ -480,6 +480,7 @@ def trace_to_program(
     labels: list[str] | None = None,
     arg_builder: Callable[[list[Any]], tuple[tuple, dict]] | None = None,
     unstageable: list | None = None,
+    written: list | None = None,
 ) -> tuple[Program, Any, list[Any]]:
     """Trace ``fun`` on abstract arguments; return (program, output treedef, lifted tracers).
 
@@ -487,6 +488,11 @@ def trace_to_program(
     (default: positional). The program's inputs are the lifted tracers' variables, then one
     per ``in_avals`` entry.  ``unstageable`` (a list) receives the trace's ``(error,
     source)`` when something needed a concrete value, whether the trace ended or raised.
+    ``written`` (a list) receives, for each argument the function updated in place
+    (``x[i] = v``, ``x /= s``, a write through a view of it), ``(argument index, output
+    position of its final value, positions of the outputs that are the argument itself)``;
+    final values not already among the outputs are appended after them.  Without it such
+    updates stay inside the program.
     """
     parent = _current_trace.get()
     trace = StagingTrace(parent)
@@ -503,6 +509,8 @@ def trace_to_program(
             out_leaves, out_def = tree_flatten(out)
             for o in out_leaves:
                 _check_output(o, name)
+            if written is not None:
+                out_leaves = _written_outputs(trace, tracers, out_leaves, written)
         program = trace.finish(out_leaves, name)
     finally:
         _current_trace.reset(token)
@@ -510,6 +518,29 @@ def trace_to_program(
         if unstageable is not None and trace.unstageable is not None:
             unstageable.append(trace.unstageable)
     return program, out_def, trace.lifted
+
+
+def _written_outputs(
+    trace: StagingTrace, tracers: list[StagingTracer], outs: list, written: list
+) -> list:
+    """``outs`` and the final value of every argument updated in place (its tracer stands
+    for another variable than the argument's now); ``written`` gets where each one is."""
+    n = len(outs)
+    for i, (t, v) in enumerate(zip(tracers, trace.in_vars)):
+        if t.ir_var is v:
+            continue
+        same = [
+            k
+            for k, o in enumerate(outs[:n])
+            if type(o) is StagingTracer and o._trace is trace and o.ir_var is t.ir_var
+        ]
+        returned = tuple(k for k in same if outs[k] is t)
+        if same:
+            written.append((i, same[0], returned))
+        else:
+            written.append((i, len(outs), returned))
+            outs = [*outs, t]
+    return outs
 
 
 def _check_output(o: Any, name: str) -> None:
