@@ -448,13 +448,25 @@ def _index_batch(axis_size, args, dims, *, spec):
     return transpose_p.bind(out, perm=perm), 0
 
 
+def _index_impl(xp, x, *idx, spec):
+    index = _rebuild(spec, idx)
+    out = x[index] if xp is np else xp.getitem(x, index)
+    # An index whose array entries are all scalars (a literal np.int64(2) in a program, where
+    # optimisation folded a 0-d constant) is basic indexing to NumPy: a view, where this
+    # primitive promises a fresh array (jit's buffer reuse writes into it in place).  Arrays,
+    # 0-d ones too, index as advanced indexing, which copies.
+    if getattr(out, "ndim", 0) and all(
+        getattr(i, "ndim", 0) == 0 and not isinstance(i, np.ndarray) for i in idx
+    ):
+        out = out.copy() if xp is np else xp.asarray(out, copy=True)
+    return out
+
+
 index_p = declare(
     "index",
-    impl=lambda xp, x, *idx, spec: (
-        x[_rebuild(spec, idx)] if xp is np else xp.getitem(x, _rebuild(spec, idx))
-    ),
+    impl=_index_impl,
     shape=_index_shape,
-    output=FRESH,  # advanced indexing always copies
+    output=FRESH,  # advanced indexing copies (and the impl copies a 0-d index's view)
     batch=_index_batch,
     samples=[
         Sample((Arg((5, 3)), Arg((4,), "int64", -5, 5)), {"spec": (ARRAY,)}),
@@ -466,6 +478,17 @@ index_p = declare(
         Sample(
             (Arg((3, 4, 5)), Arg((2,), "int64", 0, 4), Arg((1,), "int64", 0, 5)),
             {"spec": ((None, None, None), ARRAY, ARRAY)},
+        ),
+        # Scalar entries only (a constant index folded into a literal): NumPy indexes with
+        # them as with ints, which gives a view of x.
+        Sample((Arg((3, 5)), np.int64(2)), {"spec": ((None, None, None), ARRAY)}),
+        Sample(
+            (Arg((3, 4, 5)), np.int64(1), np.int64(-1)),
+            {"spec": (ARRAY, (None, None, None), ARRAY)},
+        ),
+        Sample(
+            (Arg((3, 4, 5)), Arg((), "int64", 0, 3), Arg((), "int64", 0, 5)),
+            {"spec": (ARRAY, (None, None, None), ARRAY)},
         ),
     ],
     doc="Integer-array indexing (NumPy's advanced indexing, ints and slices mixed in).",
