@@ -208,7 +208,7 @@ def inf_arithmetic(x):
 
 
 @case(np.array([[np.nan, 2.0, 1.0]] * 2 + [[1.0, 1.0, 1.0]] * 2))
-def nan_median_percentile(x):  # vmap(jit): see KNOWN_WRONG
+def nan_median_percentile(x):
     return np.median(x), np.nanmedian(x), np.percentile(x, 30), np.nanpercentile(x, 70)
 
 
@@ -447,9 +447,9 @@ def cumulative_and_diff(x):
 # -----------------------------------------------------------------------------------------
 
 
-# Silently wrong under vmap(jit) today, left to the jit work (strict: turns red when fixed):
-# percentile(x, 30) next to nanpercentile(x, 70) in one jit gives the second the first's
-# interpolation once batched (jit alone, vmap alone and jit(vmap) are right).
+# Silently wrong under a transform today (strict xfail: turns red when fixed). None now:
+# nan_median_percentile was an index with scalar entries returning a view that jit's buffer
+# reuse overwrote (fixed in prims/shape.py; the facts test's samples cover it).
 # A specific error under every transform, by design: .view() and .byteswap() work on memory,
 # which traced values do not have; structured-dtype fields are refused (issue 8.6 allows a
 # specific error).
@@ -459,7 +459,7 @@ REFUSED = {
     "structured_fields",
     "structured_multiple_fields",
 }
-KNOWN_WRONG = {"nan_median_percentile"}
+KNOWN_WRONG: set[str] = set()
 
 
 @pytest.mark.parametrize(

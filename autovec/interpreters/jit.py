@@ -173,7 +173,7 @@ class _Entry:
     __slots__ = ("fn", "out_def", "single", "program", "written")
 
     def __init__(self, fn: Callable[..., tuple], out_def: Any, program: Program | None, written=()):
-        self.fn = fn if not written or fn is None else with_write_back(fn, written, out_def)
+        self.fn = fn if not written or fn is None else with_write_back(fn, self)
         self.out_def = out_def
         # One array out (or the whole result of an uncompiled run): skip unflattening.
         self.single = out_def is None or out_def.node_type is None
@@ -381,9 +381,7 @@ class Jitted:
                 raise
             failed = exc
         else:
-            if entry.written:
-                outs = write_back_jit(entry.written, entry.out_def, leaves, outs)
-            return tree_unflatten(entry.out_def, list(outs))
+            return tree_unflatten(entry.out_def, write_back_jit(entry, leaves, outs))
         return self._run_eagerly(failed, args, kwargs)  # under vmap: per example
 
     def _run_eagerly(self, failed: Exception, args: tuple, kwargs: dict) -> Any:
@@ -400,7 +398,6 @@ class Jitted:
         positions = [j for j in range(len(args)) if j not in static]
         # Draws from generators the function reaches raise while tracing (randomness.py).
         noted: list = []  # what needed a concrete value, even if the function caught it
-        written: list = []
         try:
             with hooked(self.fun), draws_seen(reached(self.fun), noted):
                 program, out_def, lifted = trace_to_program(
@@ -410,7 +407,7 @@ class Jitted:
                     labels=leaf_labels(self._signature, treedef, positions),
                     arg_builder=self._arg_builder(args, kwargs, treedef),
                     unstageable=noted,
-                    written=written,
+                    written=(written := []),
                 )
         except Exception as err:
             if noted or isinstance(err, NEEDS_VALUES):
@@ -487,8 +484,7 @@ class Jitted:
         dyn_args, dyn_kwargs, _ = self._split_static(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         try:
-            avals = [_aval_of(x) for x in leaves]
-            program, out_def, _, _ = self._stage(args, kwargs, treedef, avals)
+            program, out_def = self._stage(args, kwargs, treedef, list(map(_aval_of, leaves)))[:2]
         except Unstaged as why:  # no program to show: what stopped the trace
             raise why.error from None
         return Lowered(program, out_def)

@@ -144,23 +144,26 @@ def _write(trace: BatchTrace, leaf: Any, ax: int, t: BatchTracer, lanes: np.ndar
         _current_trace.reset(token)
 
 
-def with_write_back(fn: Callable[..., tuple], written: tuple, out_def: Any) -> Callable:
-    """``fn`` (a compiled program with the extra outputs of ``written``), then
+def with_write_back(fn: Callable[..., tuple], entry: Any) -> Callable:
+    """``fn`` (a compiled program with the extra outputs of ``entry.written``), then
     ``write_back_jit``: what a cached jit call runs for a function that writes its
     arguments (the others call their program directly)."""
 
     def call(*leaves: Any) -> list:
-        return write_back_jit(written, out_def, leaves, fn(*leaves))
+        return write_back_jit(entry, leaves, fn(*leaves))
 
     return call
 
 
-def write_back_jit(written: tuple, out_def: Any, leaves: Any, out: Any) -> list:
-    """After a jitted call whose program updated arguments in place (``written``: see
-    staging.trace_to_program): copy each final value into the caller's array, or update the
-    enclosing transformation's value, as the function's own writes would have; an output
-    that is the argument itself is the argument, as eagerly.  Returns the function's outputs
-    (``out_def``'s leaves, without the extra ones)."""
+def write_back_jit(entry: Any, leaves: Any, out: Any) -> list:
+    """After a jitted call (``entry``: its cache entry, interpreters/jit.py) whose program
+    updated arguments in place (``entry.written``, see staging.trace_to_program): copy each
+    final value into the caller's array, or update the enclosing transformation's value, as
+    the function's own writes would have; an output that is the argument itself is the
+    argument, as eagerly.  Returns the function's outputs (without the extra ones)."""
+    written = entry.written
+    if not written:
+        return list(out)
     out = list(out)
     for i, _, _ in written:
         leaf = leaves[i]
@@ -185,4 +188,4 @@ def write_back_jit(written: tuple, out_def: Any, leaves: Any, out: Any) -> list:
             continue  # a Python or NumPy scalar: ``x += 1`` made a new value, as eagerly
         for k in returned:
             out[k] = leaf
-    return out[: out_def.num_leaves]
+    return out[: entry.out_def.num_leaves]
