@@ -34,7 +34,7 @@ from autovec.interpreters.batch_views import is_view as is_view
 from autovec.interpreters.batch_writes import read_only as read_only
 from autovec.interpreters.batch_writes import write_into as write_into
 from autovec.interpreters.batch_writes import zero_d_view as zero_d_view
-from autovec.interpreters.writeback import NO_WRITE_BACK, mark_read_only, write_back, written
+from autovec.interpreters.writeback import mark_read_only, without_write_back, write_back, written
 from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 # -------------------------------------------------------------------------------- vmap
@@ -333,11 +333,8 @@ def _vmap_call(
 
             def run_block(*block: Any) -> Any:  # one block's examples, on a dask worker
                 m = next((np.shape(x)[a] for x, a in zip(block, norm_axes) if a is not None), n)
-                no_write = NO_WRITE_BACK.set(True)  # the blocks are dask's, not the caller's
-                try:
-                    return _run(call, list(block), norm_axes, m, rest, chunking)
-                finally:
-                    NO_WRITE_BACK.reset(no_write)
+                # The blocks are dask's, not the caller's: nothing is written back.
+                return without_write_back(_run, call, list(block), norm_axes, m, rest, chunking)
 
             return RUN_DASK(run_block, leaves, norm_axes, n, out_axes)
         return _run(call, leaves, norm_axes, n, rest, chunking)

@@ -38,6 +38,16 @@ from autovec.prims.shape import moveaxis
 NO_WRITE_BACK: ContextVar[bool] = ContextVar("autovec_no_write_back", default=False)
 
 
+def without_write_back(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` with ``NO_WRITE_BACK`` set (a module-level function, so that dask can
+    pickle a task that calls it by reference)."""
+    token = NO_WRITE_BACK.set(True)
+    try:
+        return fn(*args)
+    finally:
+        NO_WRITE_BACK.reset(token)
+
+
 def mark_read_only(in_vals: list, leaves: list) -> None:
     """Mark the input tracers of read-only arguments read-only, as NumPy marks the loop's
     row views: a write into them (or a view of them) raises NumPy's ``ValueError``."""
