@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from autovec.backends import adopt
-from autovec.ir import Literal, Program, Var, describe_eqn
+from autovec.ir import Literal, Program, Var, describe_eqn, pretty
 from autovec.prims.base import FRESH, READ_ONLY_VIEW
 
 
@@ -335,3 +335,22 @@ def compiled_for(program: Program, xp: Any) -> Compiled:
     if c is None:
         c = program._cache[key] = compile_program(program, xp)
     return c
+
+
+class Lowered:
+    """A traced and optimised program for one argument signature (``jit(f).lower(...)``)."""
+
+    def __init__(self, program: Program, out_def: Any):
+        self.program = program
+        self.out_tree = out_def
+
+    def as_text(self) -> str:
+        """The optimised program, printed like a jaxpr."""
+        return pretty(self.program)
+
+    def compile(self) -> Compiled:
+        return compiled_for(self.program, np)
+
+    def as_python(self) -> str:
+        """The generated Python source the program runs as."""
+        return self.compile().source

@@ -21,7 +21,7 @@ from autovec import errors
 from autovec.backends import input_namespace
 from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_aval, plain_ndarray
 from autovec.interpreters.batching import BatchTrace, BatchTracer
-from autovec.interpreters.codegen import Compiled
+from autovec.interpreters.codegen import Lowered as Lowered  # jit(f).lower(...) gives one
 from autovec.interpreters.codegen import compiled_for as compiled_for  # for control.py
 from autovec.interpreters.fused import backend_function, check_backend, default_backend
 from autovec.interpreters.labels import leaf_labels
@@ -46,7 +46,7 @@ from autovec.interpreters.unstaged import (
     warn_unstaged,
 )
 from autovec.interpreters.writeback import with_write_back, write_back_jit
-from autovec.ir import Program, eval_program, exact_key, pretty
+from autovec.ir import Program, eval_program, exact_key
 from autovec.prims.base import VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
 from autovec.prims.reductions import REDUCTIONS
@@ -145,25 +145,6 @@ jit_p = declare(
 
 
 # ---------------------------------------------------------------------------- the jit API
-
-
-class Lowered:
-    """A traced and optimised program for one argument signature (``jit(f).lower(...)``)."""
-
-    def __init__(self, program: Program, out_def: PyTreeDef):
-        self.program = program
-        self.out_tree = out_def
-
-    def as_text(self) -> str:
-        """The optimised program, printed like a jaxpr."""
-        return pretty(self.program)
-
-    def compile(self) -> Compiled:
-        return compiled_for(self.program, np)
-
-    def as_python(self) -> str:
-        """The generated Python source the program runs as."""
-        return self.compile().source
 
 
 class _Entry:
