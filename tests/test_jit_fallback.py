@@ -302,3 +302,38 @@ def test_generators_reached_otherwise_and_other_randomness_modes():
     with pytest.raises(errors.RandomnessError, match="container"):
         vmap(f, randomness="error")(np.arange(4.0))
     assert gens[0].bit_generator.state == start
+
+
+# ------------------------------------------------ writes into closed-over and global arrays
+
+_COUNTS = np.zeros(3)
+
+
+def _counting(x):
+    _COUNTS[:] += 1  # a write into a global: without jit it happens on every call
+    return x + _COUNTS
+
+
+def test_a_write_into_a_global_array_happens_on_every_call_as_without_jit():
+    _COUNTS[:] = 0
+    f = autovec.jit(_counting, fallback="eager")
+    outs = [f(np.ones(3)) for _ in range(3)]
+    np.testing.assert_array_equal(_COUNTS, [3, 3, 3])
+    np.testing.assert_array_equal(outs[-1], np.full(3, 4.0))
+    assert _COUNTS.flags.writeable
+
+
+def test_a_write_into_a_closed_over_array_happens_on_every_call_as_without_jit():
+    table = np.zeros(2)
+
+    def record(x):
+        table[0] = x.sum()
+        return 2 * x
+
+    f = autovec.jit(record, fallback="eager")
+    f(np.ones(3))
+    f(np.full(3, 2.0))
+    np.testing.assert_array_equal(table, [6.0, 0.0])
+    with pytest.raises(errors.SharedStateWriteError, match="argument"):
+        autovec.jit(record, fallback="error")(np.ones(3))
+    assert table.flags.writeable

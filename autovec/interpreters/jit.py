@@ -39,6 +39,7 @@ from autovec.interpreters.unstaged import (
     NEEDS_VALUES,
     GeneratorArgument,
     Unstaged,
+    closed_over_read_only,
     reached,
     run_eagerly,
     runs_eagerly,
@@ -380,7 +381,11 @@ class Jitted:
         # Draws from generators the function reaches raise while tracing (randomness.py).
         noted: list = []  # what needed a concrete value, even if the function caught it
         try:
-            with hooked(self.fun), draws_seen(reached(self.fun), noted):
+            with (
+                hooked(self.fun),
+                draws_seen(reached(self.fun), noted),
+                closed_over_read_only(self.fun, self.fallback),
+            ):
                 program, out_def, lifted = trace_to_program(
                     self.fun,
                     avals,

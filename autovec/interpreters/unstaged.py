@@ -7,16 +7,17 @@ uncompiled for that signature, as it runs without jit, and says so once
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from autovec import errors
-from autovec.interpreters.batching import _reachable
+from autovec.interpreters.batching import _protect, _reachable, _unprotect, _wrote_into
 from autovec.interpreters.codegen import explain_error, raised_in_program
 
 # What jit does with a function it cannot stage (see Unstaged): run it uncompiled and warn
@@ -117,3 +118,28 @@ def run_eagerly(fun: Callable, failed: Exception, args: tuple, kwargs: dict) -> 
             raise
     explain_error(failed)
     raise failed
+
+
+@contextlib.contextmanager
+def closed_over_read_only(fun: Callable, fallback: str) -> Iterator[None]:
+    """While jit traces ``fun``, the arrays it reaches (closed over, globals) are read-only.
+    A write into one (``w += 1``) would happen once, while tracing, where without jit it
+    happens on every call: such a function runs uncompiled (``Unstaged``), or, with
+    ``fallback='error'``, raises ``SharedStateWriteError``."""
+    protected = _protect({}, reached(fun))
+    try:
+        yield
+    except ValueError as err:
+        if not (protected and "read-only" in str(err) and _wrote_into(err, protected)):
+            raise
+        error = errors.SharedStateWriteError(
+            "jit: the function writes into an array it closes over or reads from a global "
+            "(w += 1, w[i] = v): a compiled program would make that write once, while "
+            "tracing, instead of on every call. Pass the array as an argument (jit writes "
+            "an argument's in-place updates back on every call) or return the new value."
+        )
+        if fallback == "error":
+            raise error from err
+        raise Unstaged(error, user_line(err)) from err
+    finally:
+        _unprotect(protected)
