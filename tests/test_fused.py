@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import autovec
 from autovec import errors
 from autovec.interpreters import fused
+from autovec.interpreters.fused_kernels import LANE_BLOCK
 
 needs_numba = pytest.mark.skipif(not fused.NUMBA_AVAILABLE, reason="numba is not installed")
 
@@ -109,9 +110,22 @@ def logic(x, y):
     return np.logical_and(x > 0, y < 1).any(-1) | np.all(x != y, -1)
 
 
+def lanemax(x, y):
+    return np.max(x * 3 - y) + np.sum(x // 2 + y)
+
+
+def lanelogic(x, y):
+    return np.logical_and(x > 0, y < 1).any() | np.all(x != y)
+
+
+LANES = ((None, 0), (0, None))  # a broadcast operand per lane: the lane form of a reduction
 CASES = [
     # (function, in_axes, per-example shapes, nested)
     (pairwise, ((None, 0), (0, None)), [(5, 16), (7, 16)], True),
+    (pairwise, LANES, [(9, 13), (20, 13)], True),
+    (pairwise, LANES, [(9, 5), (20, 5)], True),
+    (lanemax, LANES, [(9, 11), (20, 11)], True),
+    (lanelogic, LANES, [(9, 7), (20, 7)], True),
     (dense, (None, None, 0), [(6, 9), (9,), (11, 6)], False),
     (chain, 0, [(9, 5), (9, 5)], False),
     (rowsum, 0, [(4, 3, 10), (4, 3, 10)], False),
@@ -152,7 +166,7 @@ def _draw(data, shape, dtype, special):
 @given(data=st.data())
 def test_fused_equals_numpy(case, dtype, data):
     fun, in_axes, shapes, nested = case
-    if fun in (intmix,) and dtype.startswith("float"):
+    if fun in (intmix, lanemax) and dtype.startswith("float"):
         dtype = "int16"
     special = data.draw(st.booleans())
     args = [_draw(data, s, dtype, special) for s in shapes]
@@ -173,6 +187,24 @@ def test_fused_equals_numpy(case, dtype, data):
                 jitted(*args)
         else:
             _same(jitted(*args), want)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_lane_form_blocks_and_rows(dtype):
+    """Reductions read by lanes (a broadcast operand transposed): across lane blocks, with
+    the lanes on the first axis too, bit for bit."""
+    rng = np.random.default_rng(5)
+    a, b = (rng.standard_normal((n, 67)).astype(dtype) * 10.0 ** rng.integers(-3, 4, n)[:, None]
+            for n in (11, 2 * LANE_BLOCK + 3))  # fmt: skip
+    for fun, args in [
+        (_batched(pairwise, LANES, True), (a, b)),
+        (autovec.vmap(lambda s, w: np.sum((s - w) * w), in_axes=(0, None)), (b[:, 0], a[0])),
+    ]:
+        jitted, got, _ = _run(fun, args, "numba")
+        _same(got, autovec.jit(fun, backend="numpy")(*args))
+        (runner,) = _entry_fn(jitted).runners
+        assert "for b0 in range" in runner.source  # the lane form ran
 
 
 @needs_numba

@@ -31,7 +31,13 @@ from autovec import errors
 from autovec.core import Primitive
 from autovec.interpreters.codegen import compile_program, compiled_for
 from autovec.interpreters.fused_groups import Group, find_groups
-from autovec.interpreters.fused_kernels import _FE_BITS, FPFlags, kernel_source, load_kernel
+from autovec.interpreters.fused_kernels import (
+    _FE_BITS,
+    FPFlags,
+    kernel_source,
+    lane_inputs,
+    load_kernel,
+)
 from autovec.ir import Eqn, Program, Var
 from autovec.prims.base import FRESH, Facts
 
@@ -185,6 +191,7 @@ class GroupRunner:
             (next(i for i, v in enumerate(self.args) if v is var), view or (1,))
             for var, view, _ in group.inputs
         ]
+        self.swapped = lane_inputs(group) or ()  # read transposed by the kernel
         self.name = "fused_" + "_".join(dict.fromkeys(n.fn for n in group.nodes))
         eqns = [program.eqns[k] for k in group.members]
         self.numpy_program = Program([], [], self.args, eqns, [group.root], self.name)
@@ -204,12 +211,12 @@ class GroupRunner:
 
     def run(self, target: Any, args: tuple) -> Any:
         xs = []
-        for pos, shape in self.views:
+        for k, (pos, shape) in enumerate(self.views):
             x = args[pos].reshape(shape)
             flags = x.flags
             if not (flags.c_contiguous and flags.aligned):
                 return self.numpy(args)  # another layout: NumPy's own order and speed
-            xs.append(x)
+            xs.append(np.ascontiguousarray(np.swapaxes(x, -1, -2)) if k in self.swapped else x)
         g = self.group
         out = np.empty(g.out_shape, g.out_dtype) if target is None else target
         if out.ndim == 0:

@@ -62,6 +62,9 @@ def _literal(v: Any, dt: np.dtype) -> str:
 
 
 _HELPERS = """
+_u = np.uint64
+
+
 @njit(**_OPTS)
 def _maximum(a, b):
     return a if (a > b or a != a) else b
@@ -73,10 +76,36 @@ def _minimum(a, b):
 """
 
 
+# Lanes per block of the lane form: 8 running sums of this many lanes stay in the L1 cache.
+LANE_BLOCK = 256
+
+
+def lane_inputs(group: Group) -> tuple[int, ...] | None:
+    """The inputs a reduction's kernel reads transposed (last two axes swapped, so that the
+    lanes, the axis before the reduced one, are contiguous), or None for the row form.
+
+    The lane form runs the reduction over the last axis for a block of lanes at once: the
+    innermost loop runs over lanes, each with its own running sums, so each lane adds its
+    numbers in NumPy's order while the compiler vectorises across lanes.  Worth it when the
+    inputs to transpose are small next to the work (a broadcast operand, as in pairwise
+    distances); an input as large as the iteration space would cost a pass to transpose.
+    """
+    if not group.reduced or len(group.shape) < 2:
+        return None
+    swapped = tuple(
+        k
+        for k, (_, view, lv) in enumerate(group.inputs)
+        if lv == "pre" and len(view) >= 2 and view[-1] != 1 and view[-2] != 1
+    )
+    cost = sum(int(np.prod(group.inputs[k][1])) for k in swapped)
+    return swapped if 8 * cost <= group.size else None
+
+
 def kernel_source(group: Group) -> str:
     """The module source of ``group``'s kernel: ``kernel(shape, start, stop, out, *xs)``."""
     rank = len(group.shape)
     outer = rank - 1 if group.reduced else rank
+    swapped = lane_inputs(group)
     xs = ", ".join(f"x{k}" for k in range(len(group.inputs)))
     idx = [f"i{d}" for d in range(rank)]
 
@@ -90,7 +119,10 @@ def kernel_source(group: Group) -> str:
             space = group.out_shape
             names = idx[:outer] + (["0"] if group.keepdims else [])
         off = len(space) - len(view)
-        parts = ["0" if n == 1 else names[d + off] for d, n in enumerate(view)]
+        # Unsigned indices: no negative-index wraparound test, which stops vectorisation.
+        parts = ["0" if n == 1 else f"_u({names[d + off]})" for d, n in enumerate(view)]
+        if swapped and k in swapped:
+            parts[-2:] = parts[:-3:-1]
         return f"x{k}[{', '.join(parts)}]"
 
     def operand(a: tuple, want: np.dtype) -> str:
@@ -151,14 +183,28 @@ def kernel_source(group: Group) -> str:
     lines += ["", "", "@njit([_SIG], **_OPTS)", f"def kernel(shape, start, stop, out, {xs}):"]
     lines += [f"    n{d} = shape[{d}]" for d in range(1, rank)]
     if group.reduced:
-        lines.append(f"    acc = np.empty(8, {_np(group.nodes[red].dtype)})")
+        shape = "8" if swapped is None else f"(8, {LANE_BLOCK})"
+        lines.append(f"    acc = np.empty({shape}, {_np(group.nodes[red].dtype)})")
     pad = "    "
-    for d in range(outer):
+    for d in range(outer if swapped is None else rank - 2):
         bounds = "start, stop" if d == 0 else f"n{d}"
         lines.append(f"{pad}for i{d} in range({bounds}):")
         pad += "    "
-    if group.reduced:
+    if swapped is not None:  # the lane form: blocks of lanes, each lane's sums in acc[:, l]
+        lane = rank - 2
+        lo, hi = ("start", "stop") if lane == 0 else ("0", f"n{lane}")
+        fill, finish = _lane_lines(group, red, rank, xs)
+        lines.append(f"{pad}for b0 in range({lo}, {hi}, {LANE_BLOCK}):")
+        pad += "    "
+        lines.append(f"{pad}m = min({LANE_BLOCK}, {hi} - b0)")
+        lines += [pad + line for line in fill]
+        lines.append(f"{pad}for l in range(m):")
+        pad += "    "
+        lines.append(f"{pad}i{lane} = b0 + l")
+        lines += [pad + line for line in finish]
+    elif group.reduced:
         lines += [pad + line for line in _reduce_lines(group, red, rank, idx, xs)]
+    if group.reduced:
         lines += [pad + f"v{red} = r"]
         lines += [pad + line for line in loads("top")]
         lines += [pad + node_line(n, nd) for n, nd in top_nodes]
@@ -170,6 +216,61 @@ def kernel_source(group: Group) -> str:
     lines.append(f"{pad}out[{', '.join(at) or '0'}] = {root}")
     lines.append("    return 0")
     return "\n".join(lines) + "\n"
+
+
+def _lane_lines(group: Group, red: int, rank: int, xs: str) -> tuple[list[str], list[str]]:
+    """The lane form's reduction: lines filling ``acc[:, :m]`` for lanes ``b0 + l`` (the
+    innermost loop runs over lanes), and lines giving one lane's result ``r`` from them."""
+    node = group.nodes[red]
+    acc_t = _np(node.dtype)
+    n = f"n{rank - 1}"
+    outer = "".join(f"i{d}, " for d in range(rank - 2))
+
+    def elem(lane: str, j: str) -> str:
+        return f"_elem({outer}{lane}, {j}, {xs})"
+
+    def over_lanes(line: str, j: str, k: str = "0") -> list[str]:
+        return ["for l in range(m):", "    " + line.format(a=f"acc[{k}, l]", e=elem("b0 + l", j))]
+
+    if node.fn == "sum" and node.dtype.kind == "f":
+        # Each lane as _reduce_lines' pairwise block: 8 running sums, a fixed tree, the rest.
+        fill = [
+            f"stop8 = {n} - {n} % 8",
+            f"if {n} >= 8:",
+            "    for k in range(8):",
+            *("        " + x for x in over_lanes("{a} = {e}", "k", "k")),
+            "    for j in range(8, stop8, 8):",
+            "        for k in range(8):",
+            *("            " + x for x in over_lanes("{a} += {e}", "j + k", "k")),
+        ]
+        tree = "((acc[0, l] + acc[1, l]) + (acc[2, l] + acc[3, l])) + "
+        tree += "((acc[4, l] + acc[5, l]) + (acc[6, l] + acc[7, l]))"
+        lane = f"i{rank - 2}"
+        finish = [
+            f"if {n} < 8:",
+            f"    r = {acc_t}(-0.0)",
+            f"    for j in range({n}):",
+            f"        r += {elem(lane, 'j')}",
+            "else:",
+            f"    r = {tree}",
+            f"    for j in range(stop8, {n}):",
+            f"        r += {elem(lane, 'j')}",
+            f"r = {acc_t}(0.0) + r",
+        ]
+        return fill, finish
+    if node.fn == "sum":
+        start, update, first = f"{acc_t}(0)", f"{{a}} += {acc_t}({{e}})", 0
+    elif node.fn in ("any", "all"):
+        op = "|" if node.fn == "any" else "&"
+        start, update, first = repr(node.fn == "all"), f"{{a}} = {{a}} {op} {{e}}", 0
+    else:
+        cmp = ">" if node.fn == "max" else "<"
+        start, update, first = None, f"v = {{e}}\n{{a}} = v if v {cmp} {{a}} else {{a}}", 1
+    fill = over_lanes("{a} = " + (start or "{e}"), "0")
+    body = over_lanes(update, "j")
+    body = body[:1] + ["    " + x for x in body[1].strip().split("\n")]
+    fill += [f"for j in range({first}, {n}):", *("    " + x for x in body)]
+    return fill, ["r = acc[0, l]"]
 
 
 def _reduce_lines(group: Group, red: int, rank: int, idx: list[str], xs: str) -> list[str]:
