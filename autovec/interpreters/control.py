@@ -27,6 +27,7 @@ from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.jit import compiled_for
 from autovec.interpreters.optimize import optimize
 from autovec.interpreters.staging import trace_to_program
+from autovec.interpreters.while_lanes import computes_only, run_while_lanes
 from autovec.ir import Program, eval_program
 from autovec.prims.base import VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
@@ -34,7 +35,12 @@ from autovec.prims.shape import broadcast_batch, broadcast_to_p, expand_dims_p, 
 
 # Lane evaluations done by lane-mode primitives since the last reset (for the benchmarks and
 # tests that check that only the loop's work is done).
-LANE_COUNTS: dict[str, int] = {"cond_branch": 0, "while_body": 0, "while_cond": 0}
+LANE_COUNTS: dict[str, int] = {
+    "cond_branch": 0,
+    "while_body": 0,
+    "while_cond": 0,
+    "while_idle": 0,  # finished lanes (and copies) a step carried along: see while_lanes
+}
 
 
 def reset_lane_counts() -> None:
@@ -242,6 +248,22 @@ def _while_impl(xp, *args, cond_program, body_program, cond_nconsts, body_nconst
         for c, a, f in zip(carry, avals, fcarry)
     ]
     every = (True,) * len(cur)
+    if (
+        xp is np
+        and n
+        and computes_only(cond_program, while_p)
+        and computes_only(body_program, while_p)
+    ):
+        fronts = {"cond": (cond_program, (*fc, *every)), "body": (body_program, (*fb, *every))}
+
+        def compiled(which: str, k: int) -> Any:
+            program, in_flags = fronts[which]
+            batched, _ = batch_front(program, in_flags, k, (True,) * len(program.outputs))
+            return compiled_for(batched, np)
+
+        return run_while_lanes(
+            n, compiled, (cc, bc), (fc, fb), cur, [strong(a) for a in avals], LANE_COUNTS
+        )
     outs = [xp.empty((n, *a.shape), a.dtype) for a in avals]
     lanes_left = xp.arange(n)
     cc, bc = list(cc), list(bc)
