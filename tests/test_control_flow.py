@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import autovec
+import autovec.numpy as anp
 from autovec import cond, errors, fori_loop, jit, make_ir, scan, switch, vmap, while_loop
 from autovec.interpreters.control import LANE_COUNTS, reset_lane_counts
 from autovec.testing import TRANSFORMS, check_vmap
@@ -152,6 +153,42 @@ def test_batched_while_collatz_matches_loop():
     ns = np.arange(1, 40)
     np.testing.assert_array_equal(vmap(collatz_steps)(ns), [python_collatz(int(n)) for n in ns])
     assert check_vmap(collatz_steps, np.array(27), make_example=lambda r: (r.integers(1, 60),))
+
+
+def test_batched_while_frozen_lanes_do_not_show():
+    """Finished lanes the batched loop carries along (frozen) may overflow or index out of
+    range: the loop never runs them, so neither a warning nor an error may appear."""
+
+    def grow(x):  # a finished lane times 1e15 overflows; a live one never does
+        return while_loop(lambda x: x < 1e290, lambda x: x * 1e15, x)
+
+    table = np.arange(6.0)
+
+    def walk(n):  # a finished lane (i = n) would read table[6], past the end
+        body = lambda c: (c[0] + 1, c[1] + anp.getitem(table, 6 - n + c[0]))  # noqa: E731
+        return while_loop(lambda c: c[0] < n, body, (0, 0.0))[1]
+
+    xs = 10.0 ** np.arange(0, 290, 3)
+    ns = np.arange(40) % 6
+    for f, args, loop in [(grow, xs, [grow(x) for x in xs]), (walk, ns, [walk(n) for n in ns])]:
+        for g in (vmap(f), jit(vmap(f))):
+            with warnings.catch_warnings(), np.errstate(all="warn"):
+                warnings.simplefilter("error")
+                reset_lane_counts()
+                np.testing.assert_array_equal(g(args), loop)
+    assert LANE_COUNTS["while_body"] == ns.sum()  # the loop's work, idle lanes apart
+
+
+def test_batched_while_live_lanes_still_warn():
+    def f(x):
+        return while_loop(lambda x: x < 1e300, lambda x: x * 1e200, x)
+
+    xs = np.array([1.0, 1e50, 1e120, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+    for g in (vmap(f), jit(vmap(f))):
+        with np.errstate(over="warn"), pytest.warns(RuntimeWarning, match="overflow"):
+            got = g(xs)
+        with np.errstate(over="ignore"):
+            np.testing.assert_array_equal(got, [f(x) for x in xs])
 
 
 def test_while_with_unbatched_predicate_is_one_loop():

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from autovec.interpreters.codegen import explain_error
 from autovec.ir import Program
 
 # Lane evaluations, shared with control.LANE_COUNTS: "while_idle" counts the frozen lanes
@@ -88,13 +89,13 @@ def run_while_lanes(
     pred: Any = None  # the last predicate, while some slots are frozen (else None)
     live = n  # the live lanes by the last predicate
     fns: dict = {}
+    step: list = []  # the cond and body functions at the current lane count
 
-    def fn(which: str) -> Callable:
-        key = (which, len(slots))
-        f = fns.get(key)
-        if f is None:
-            f = fns[key] = compiled(which, len(slots))
-        return f
+    def refresh() -> None:
+        step[:] = [fns.get((w, len(slots))) for w in ("cond", "body")]
+        for i, w in enumerate(("cond", "body")):
+            if step[i] is None:
+                step[i] = fns[w, len(slots)] = compiled(w, len(slots)).fn
 
     def leave(done: Any) -> None:  # finished lanes' carries are final
         idx = slots[:unique][done]
@@ -113,6 +114,7 @@ def run_while_lanes(
         cc = [c[keep] if f else c for c, f in zip(cc, fc)]
         bc = [c[keep] if f else c for c, f in zip(bc, fb)]
         slots, unique, pred = slots[keep], live, None
+        refresh()
 
     def decide(new_pred: Any) -> bool:
         """After a predicate: whether every lane is done; else compact or freeze."""
@@ -132,27 +134,34 @@ def run_while_lanes(
 
     def body() -> None:
         nonlocal cur
-        new = fn("body")(*bc, *cur)
+        new = step[1](*bc, *cur)
         if pred is not None:
-            new = [np.where(pred.reshape((-1,) + (1,) * (c.ndim - 1)), v, c)
-                   for v, c in zip(new, cur)]  # fmt: skip
+            new = [np.where(pred if c.ndim == 1 else pred.reshape((-1,) + (1,) * (c.ndim - 1)),
+                            v, c) for v, c in zip(new, cur)]  # fmt: skip
         counts["while_body"] += live
         counts["while_idle"] += len(slots) - live
-        cur = [v if v.dtype == a.dtype else v.astype(a.dtype) for v, a in zip(new, out_avals)]
+        if any(v.dtype != a.dtype for v, a in zip(new, out_avals)):
+            new = [v.astype(a.dtype, copy=False) for v, a in zip(new, out_avals)]
+        cur = new
 
+    refresh()
     at_cond = True
     while True:
         if pred is None:  # every slot live: the loop's own step, the caller's error state
-            if at_cond and decide(fn("cond")(*cc, *cur)[0]):
-                return tuple(outs)
-            if not at_cond:
-                body()
+            try:
+                if at_cond and decide(step[0](*cc, *cur)[0]):
+                    return tuple(outs)
+                if not at_cond:
+                    body()
+            except Exception as exc:
+                explain_error(exc)  # as jit's compiled code does: which line of the user's
+                raise
             at_cond = not at_cond
             continue
         try:  # frozen slots: nothing they compute may show
             with _errors_raised():
                 while pred is not None:
-                    if at_cond and decide(fn("cond")(*cc, *cur)[0]):
+                    if at_cond and decide(step[0](*cc, *cur)[0]):
                         return tuple(outs)
                     if not at_cond:
                         body()
