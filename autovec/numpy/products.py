@@ -201,7 +201,9 @@ def _interleaved_subscripts(args: tuple) -> tuple[str, tuple]:
         for s in sublist:
             if s is Ellipsis:
                 out.append("...")
-            elif isinstance(s, (int, np.integer)) and 0 <= s < 52:
+            elif not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+                raise TypeError("each subscript must be either an integer or an ellipsis")
+            elif 0 <= s < 52:
                 # NumPy's labels: 0-25 are A-Z, 26-51 a-z (so the implicit output, sorted
                 # by label, is sorted by the ints)
                 out.append((string.ascii_uppercase + string.ascii_lowercase)[int(s)])
