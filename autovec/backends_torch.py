@@ -521,6 +521,8 @@ _ACCUMULATE = {
 class TorchNamespace:
     """NumPy's functions, as the primitives call them, on tensors of one device."""
 
+    backend_name = BACKEND  # for errors that name the backend
+
     def __init__(self, device: Any):
         self.device = device
         self.__name__ = "torch" if str(device) == "cpu" else f"torch[{device}]"

@@ -29,9 +29,10 @@ def core_ranks(ufunc: np.ufunc) -> tuple[int, ...]:
 
 def _impl(xp: Any, *args: Any, ufunc: np.ufunc, kwargs: tuple) -> tuple:
     if xp is not np:
-        raise errors.UnsupportedOperationError(
+        backend = getattr(xp, "backend_name", getattr(xp, "__name__", xp))
+        raise errors.BackendUnsupportedError(
             f"{ufunc!r} is not one of NumPy's ufuncs: it computes NumPy arrays only, not "
-            f"arrays of {getattr(xp, '__name__', xp)}."
+            f"arrays of the {backend} backend (nothing is copied to NumPy behind your back)."
         )
     out = ufunc(*args, **dict(kwargs))
     return out if isinstance(out, tuple) else (out,)
