@@ -284,7 +284,12 @@ def test_constants_come_back_fresh_and_writeable_on_each_call():
 def _peak_bytes(fn, x):
     import tracemalloc
 
+    from autovec.interpreters.fused import wait_for_kernels
+
     fn(x)  # traced and compiled outside the measurement
+    # tracemalloc counts every thread: let kernels an earlier test started compiling in the
+    # background (the numba backend) finish first.
+    wait_for_kernels()
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
