@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import types
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +33,7 @@ from autovec.interpreters.batch_views import is_view as is_view
 from autovec.interpreters.batch_writes import read_only as read_only
 from autovec.interpreters.batch_writes import write_into as write_into
 from autovec.interpreters.batch_writes import zero_d_view as zero_d_view
+from autovec.interpreters.reach import reach
 from autovec.interpreters.writeback import mark_read_only, without_write_back, write_back, written
 from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
 
@@ -320,7 +320,7 @@ def _vmap_call(
     # Every run of the function (batched, per group, lane by lane, per chunk or block) sees
     # the shared arrays read-only and the shared traced values listed ("shared arrays" below).
     shared: dict[int, Any] = {}
-    reachable = [leaf for leaf, ax in zip(leaves, norm_axes) if ax is None] + _reachable(fun)
+    reachable = [leaf for leaf, ax in zip(leaves, norm_axes) if ax is None] + reach(fun).values()
     protected = _protect(shared, reachable)
     token = _SHARED.set(shared)
     try:
@@ -408,68 +408,9 @@ RUN_DASK: Callable[..., Any] = None  # type: ignore[assignment]
 # enclosing transformations are listed in the trace (``check_not_shared``).
 
 
-def _reachable(fun: Any) -> list:
-    """The values ``fun`` can reach without arguments: its closure cells, default values and
-    the globals its code names (and those of the functions it reaches so, up to a few levels;
-    the arguments of a ``functools.partial``; the attributes of a bound method's object)."""
-    found: list = []
-    seen: set[int] = set()
-    todo = [(fun, 0)]
-    while todo:
-        f, depth = todo.pop()
-        if depth > 3 or id(f) in seen:
-            continue
-        seen.add(id(f))
-        kind = type(f)
-        if kind is types.FunctionType:
-            wrapped = f.__dict__.get("__wrapped__") if f.__dict__ else None
-            if wrapped is not None:  # functools.wraps: the function it stands for
-                todo.append((wrapped, depth + 1))
-            values = [c.cell_contents for c in f.__closure__ or () if _filled(c)]
-            values.extend(f.__defaults__ or ())
-            if f.__kwdefaults__:
-                values.extend(f.__kwdefaults__.values())
-            g = f.__globals__
-            values.extend(g[name] for name in _global_names(f.__code__) if name in g)
-            for v in values:
-                if type(v) is types.FunctionType and v.__globals__ is g:  # the user's helpers
-                    todo.append((v, depth + 1))
-                else:
-                    found.append(v)
-        elif kind is functools.partial:
-            found.extend(f.args)
-            found.extend(f.keywords.values())
-            todo.append((f.func, depth + 1))
-        elif kind is types.MethodType:
-            found.extend(_attributes(f.__self__))
-            todo.append((f.__func__, depth + 1))
-        elif callable(f) and not isinstance(f, type) and hasattr(f, "__dict__"):
-            found.extend(_attributes(f))  # a callable object: its state
-            todo.append((type(f).__call__, depth + 1))
-    return found
-
-
-def _filled(cell: Any) -> bool:
-    try:
-        cell.cell_contents  # noqa: B018
-    except ValueError:  # a cell not yet assigned
-        return False
-    return True
-
-
 def _attributes(obj: Any) -> list:
     d = getattr(obj, "__dict__", None)
     return list(d.values()) if isinstance(d, dict) else []
-
-
-@functools.lru_cache(maxsize=1024)
-def _global_names(code: Any) -> tuple[str, ...]:
-    """The global names ``code`` (and the code nested in it: lambdas, comprehensions) uses."""
-    names = list(code.co_names)
-    for c in code.co_consts:
-        if inspect.iscode(c):
-            names.extend(_global_names(c))
-    return tuple(dict.fromkeys(names))
 
 
 def _protect(shared: dict[int, Any], values: list) -> list[np.ndarray]:

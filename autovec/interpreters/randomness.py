@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -36,6 +35,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import EVAL_TRACE, Tracer, _current_trace
+from autovec.interpreters import reach as reach_mod
 from autovec.interpreters import staging
 from autovec.interpreters.batching import BatchTrace, BatchTracer
 
@@ -370,77 +370,9 @@ def _stand_in(gen: Any) -> Any:
     return None  # a subclass: its own methods may differ; left alone (documented)
 
 
-# ------------------------------------------------------------------------ reaching slots
-
-_CODE_NAMES: dict[types.CodeType, tuple[str, ...]] = {}
-
-
-def _code_names(code: types.CodeType) -> tuple[str, ...]:
-    names = _CODE_NAMES.get(code)
-    if names is None:
-        found = set(code.co_names)
-        for const in code.co_consts:
-            if isinstance(const, types.CodeType):
-                found.update(_code_names(const))
-        names = _CODE_NAMES[code] = tuple(sorted(found))
-    return names
-
-
-def _slots(fun: Any, depth: int = 2) -> tuple[list[tuple[Any, Any]], bool]:
-    """(container, key) of every generator ``fun`` can reach by name: closure cells (key
-    None), module globals and object attributes (a dict and a key); and whether its code
-    names ``random`` (``np.random.normal(...)``: the legacy functions need hooking)."""
-    found: list[tuple[Any, Any]] = []
-    seen: set[int] = set()
-    legacy = False
-
-    def visit(obj: Any, level: int) -> None:
-        nonlocal legacy
-        if id(obj) in seen or level > depth:
-            return
-        seen.add(id(obj))
-        while isinstance(obj, __import__("functools").partial):
-            obj = obj.func
-        if isinstance(obj, types.MethodType):
-            owner = getattr(obj.__self__, "__dict__", None)
-            if isinstance(owner, dict):
-                for key, value in list(owner.items()):
-                    if isinstance(value, _GENERATOR_TYPES):
-                        found.append((owner, key))
-            obj = obj.__func__
-        wrapped = getattr(obj, "__wrapped__", None)
-        if wrapped is not None and wrapped is not obj:
-            visit(wrapped, level)
-        if not isinstance(obj, types.FunctionType):
-            return
-        for cell in obj.__closure__ or ():
-            try:
-                value = cell.cell_contents
-            except ValueError:
-                continue
-            if isinstance(value, _GENERATOR_TYPES) or (
-                getattr(value, "__self__", None) is _RAND
-                and getattr(value, "__name__", None) in _LEGACY_HOOKS
-            ):
-                found.append((cell, None))
-            elif callable(value):
-                visit(value, level + 1)
-        module_globals = obj.__globals__
-        for name in _code_names(obj.__code__):
-            value = module_globals.get(name)
-            if name == "random" or name == "default_rng":
-                legacy = True
-            if value is None:
-                continue
-            if isinstance(value, _GENERATOR_TYPES):
-                found.append((module_globals, name))
-            elif getattr(value, "__self__", None) is _RAND and name in _LEGACY_HOOKS:
-                found.append((module_globals, name))  # from numpy.random import normal
-            elif isinstance(value, (types.FunctionType, types.MethodType)):
-                visit(value, level + 1)
-
-    visit(fun, 0)
-    return found, legacy
+# The walk that finds the slots (autovec/interpreters/reach.py) knows which legacy functions
+# can be hooked.
+reach_mod.LEGACY_NAMES = frozenset(_LEGACY_HOOKS)
 
 
 _LEGACY_LOCK = threading.Lock()
@@ -470,8 +402,9 @@ def hooked(fun: Any, leaves: list | None = None) -> Iterator[list | None]:
     """While the block runs, every generator ``fun`` reaches (and every generator among
     ``leaves``) draws through :func:`draw`.  Yields the leaves with stand-ins."""
     swapped: list[tuple[Any, Any, Any, Any]] = []
-    slots, legacy = _slots(fun)
-    for container, key in slots:
+    found = reach_mod.reach(fun)
+    legacy = found.legacy
+    for container, key in found.slots():
         original = container.cell_contents if key is None else container[key]
         if isinstance(original, (HookedGenerator, HookedRandomState)):
             continue
