@@ -264,9 +264,15 @@ class EvalTrace(Trace):
     kind = "concrete"
 
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        plain = True  # NumPy arrays only: the common case, with nothing to look up
         for a in args:
+            if type(a) is np.ndarray:
+                continue
             if isinstance(a, Tracer):
                 raise escaped_tracer_error(a, prim)
+            plain = False
+        if plain:
+            return prim.impl(np, *args, **params)
         xp = namespace_of(*args)
         if xp is not np:  # NumPy constants meet another library's arrays: convert them
             return prim.impl(xp, *adopt(xp, args), **params)

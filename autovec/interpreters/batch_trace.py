@@ -36,7 +36,15 @@ from autovec.prims import scatter
 from autovec.prims.base import FRESH
 from autovec.prims.elementwise import PYTHON_SCALAR_CHECK
 from autovec.prims.scatter import scatter_p
-from autovec.prims.shape import broadcast_batch, getitem_p, to_slice_index
+from autovec.prims.shape import (
+    broadcast_batch,
+    expand_dims_p,
+    getitem_p,
+    reshape_p,
+    squeeze_p,
+    to_slice_index,
+    transpose_p,
+)
 
 
 class BatchTracer(Tracer):
@@ -215,7 +223,11 @@ class BatchTrace(Trace):
         return self._process(prim, args, params)
 
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        if prim.facts.inline and _returns_views(params["program"]):
+        facts = _EAGER.get(prim)
+        if facts is None:
+            facts = _eager_facts(prim)
+        np_function, may_view, inline = facts
+        if inline and _returns_views(params["program"]):
             # A jitted function that may return views of its arguments: its equations run
             # here one by one, so that those views are linked to the arguments as eagerly.
             token = _current_trace.set(self)
@@ -224,29 +236,31 @@ class BatchTrace(Trace):
             finally:
                 _current_trace.reset(token)
         # May the output be a view of the one operand (the primitive's ``output`` fact)?
-        view = len(args) == 1 and prim.facts.output != FRESH
+        view = may_view and len(args) == 1
         if self.parent is EVAL_TRACE:  # eager vmap's hot paths: x * y, np.exp(x), x[i]
             # (On any error, the general path below runs it again and reports it its way:
             # one example's message, the failing lanes alone.)
-            if not view and prim.xp_function is not None and not params:
-                try:
-                    out = self._call_ufunc(prim, args)
-                except Exception:  # noqa: BLE001
-                    out = None
-                if out is not None:
-                    return out
-            elif prim is getitem_p:
+            if np_function is not None:
+                if not params:
+                    try:
+                        out = self._call_ufunc(np_function, args)
+                    except Exception:  # noqa: BLE001
+                        out = None
+                    if out is not None:
+                        return out
+            elif view:
+                front = _FRONT.get(prim)
                 x = args[0]
-                if type(x) is BatchTracer and x._trace is self and x.bdim == 0:
+                if front is not None and type(x) is BatchTracer and x._trace is self:
                     v = x.val
-                    if type(v) is np.ndarray:  # what the rule computes, without its binds
+                    if x.bdim == 0 and type(v) is np.ndarray:
                         try:
-                            out = v[(_ALL, *to_slice_index(params["index"]))]
+                            out = front(v, **params)
                         except Exception:  # noqa: BLE001
                             out = None
                         if out is not None:
                             t = BatchTracer(self, out, 0)
-                            _link(t, x, prim, params)
+                            _attach(t, x, prim, params)
                             return t
         vals = []
         dims = []
@@ -299,38 +313,39 @@ class BatchTrace(Trace):
         finally:
             _current_trace.reset(token)
 
-    def _call_ufunc(self, prim: Primitive, args: tuple) -> BatchTracer | None:
+    def _call_ufunc(self, np_function: Any, args: tuple) -> BatchTracer | None:
         """The hot path of eager vmap, ``x * y`` and ``np.exp(x)`` on NumPy batches whose
         batch axes already line up (what the elementwise rule would leave as they are):
-        call the primitive's ``impl`` on the batches directly, as the rule's ``bind`` would."""
-        if prim.multiple_results or len(args) > 2:
-            return None
+        call NumPy's function on the batches directly, as the rule's ``bind`` would."""
         a = args[0]
+        n = len(args)
         if type(a) is BatchTracer and a._trace is self:
-            va, d = a.val, a.bdim
+            va = a.val
             if type(va) is not np.ndarray:
                 return None
-            if len(args) == 1:
-                return BatchTracer(self, prim.impl(np, va), d)
+            if n == 1:
+                return BatchTracer(self, np_function(va), a.bdim)
+            if n != 2:
+                return None
             b = args[1]
             if type(b) is BatchTracer and b._trace is self:
                 vb = b.val
-                if b.bdim != d or type(vb) is not np.ndarray or vb.ndim != va.ndim:
+                if b.bdim != a.bdim or type(vb) is not np.ndarray or vb.ndim != va.ndim:
                     return None
-            elif type(b) in _PY_SCALARS:
-                vb = b
-            else:
+            elif type(b) not in _PY_SCALARS:
                 return None
-        elif type(a) in _PY_SCALARS and len(args) == 2:
+            else:
+                vb = b
+            return BatchTracer(self, np_function(va, vb), a.bdim)
+        if n == 2 and type(a) in _PY_SCALARS:
             b = args[1]
             if type(b) is not BatchTracer or b._trace is not self:
                 return None
-            va, vb, d = a, b.val, b.bdim
+            vb = b.val
             if type(vb) is not np.ndarray:
                 return None
-        else:
-            return None
-        return BatchTracer(self, prim.impl(np, va, vb), d)
+            return BatchTracer(self, np_function(a, vb), b.bdim)
+        return None
 
     def _scatter_into(self, args: tuple, params: dict) -> Any:
         """``scatter`` of ``x[i] = v``: in place when ``x``'s buffer is owned -- a whole,
@@ -420,6 +435,42 @@ def _returns_views(program: Program) -> bool:
         hit = any(isinstance(o, Var) and o.id in aliased for o in program.outputs)
         program._cache["returns views"] = hit
     return hit
+
+
+def _expand_dims_front(v: np.ndarray, *, axes: tuple) -> np.ndarray:
+    shape = list(v.shape)
+    for a in axes:  # (sorted positions in the output)
+        shape.insert(a + 1, 1)
+    return v.reshape(shape)  # what np.expand_dims does
+
+
+# What the batching rules of the common view primitives compute for a NumPy batch whose
+# batch axis is first, without their binds: eager vmap's hot path for x[i:j], x[None],
+# x.T, x.reshape(...).  (Only speed depends on this table; a primitive missing from it
+# takes the general path.)
+_FRONT: dict[Primitive, Callable[..., Any]] = {
+    getitem_p: lambda v, *, index: v[(_ALL, *to_slice_index(index))],
+    expand_dims_p: _expand_dims_front,
+    squeeze_p: lambda v, *, axes: v.squeeze(tuple(a + 1 for a in axes)),
+    transpose_p: lambda v, *, perm: v.transpose((0, *(p + 1 for p in perm))),
+    reshape_p: lambda v, *, new_sizes: v.reshape((v.shape[0], *new_sizes)),
+}
+
+# Per primitive, what eager vmap's hot paths need: NumPy's own function when the primitive
+# is an elementwise one with a single fresh output (``impl(np, *args)`` is that function's call
+# when there are no params), whether its output may be a view of its operand, and whether it
+# is a call of a jitted sub-program (the ``inline`` fact).
+_EAGER: dict[Primitive, tuple[Any, bool, bool]] = {}
+
+
+def _eager_facts(prim: Primitive) -> tuple[Any, bool, bool]:
+    name = prim.xp_function
+    may_view = prim.facts.output != FRESH
+    np_function = None
+    if name is not None and not prim.multiple_results and not may_view:
+        np_function = getattr(np, name, None)
+    facts = _EAGER[prim] = (np_function, may_view, bool(prim.facts.inline))
+    return facts
 
 
 def _keep_shared(trace: BatchTrace, out: Any, prim: Primitive) -> Any:

@@ -234,10 +234,19 @@ def _getitem_method(anp: Any) -> Callable[..., Any]:
     getitem_p = anp.indexing.getitem_p
 
     def getitem(self: Any, index: Any) -> Any:
-        if type(index) is int and self.ndim:  # x[i], the hot path of per-example loops
+        kind = type(index)
+        if kind is int and self.ndim:  # x[i], the hot path of per-example loops
             n = self.shape[0]
             if -n <= index < n:
                 return getitem_p.bind(self, index=(index,))
+        elif kind is slice and self.ndim:  # x[i:j], the other one
+            start, stop, step = index.start, index.stop, index.step
+            if (
+                (start is None or type(start) is int)
+                and (stop is None or type(stop) is int)
+                and (step is None or (type(step) is int and step))
+            ):
+                return getitem_p.bind(self, index=((start, stop, step),))
         return anp.getitem(self, index)
 
     return getitem

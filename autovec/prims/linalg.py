@@ -9,10 +9,16 @@ matrix products.
 
 from __future__ import annotations
 
+import functools
 import string
 from typing import Any
 
 import numpy as np
+
+try:  # np.einsum without its Python wrapper (a microsecond per call in eager vmap)
+    from numpy._core.multiarray import c_einsum as _einsum
+except ImportError:  # pragma: no cover -- another NumPy layout
+    _einsum = np.einsum
 
 from autovec.backends import numpy_dtype
 from autovec.core import ShapedArray
@@ -57,9 +63,53 @@ def _prod(shape: Any) -> int:
     return n
 
 
+@functools.lru_cache(maxsize=1024)
+def _layout(dimension_numbers: tuple, lhs_ndim: int, rhs_ndim: int) -> tuple:
+    """The free axes of each operand, and the permutations that put each in the order
+    (batch, free, contract) for lhs and (batch, contract, free) for rhs -- or (batch, free,
+    contract) for a dot of vectors -- None where that is the order already."""
+    (lc, rc), (lb, rb) = dimension_numbers
+    lf, rf = _free(lhs_ndim, lc, lb), _free(rhs_ndim, rc, rb)
+
+    def perm(*axes: Any) -> tuple | None:
+        p = tuple(a for part in axes for a in part)
+        return None if p == tuple(range(len(p))) else p
+
+    return (
+        tuple(lf),
+        tuple(rf),
+        perm(lb, lf, lc),
+        perm(rb, rf, rc),
+        perm(rb, rc, rf),
+    )
+
+
+def _transposed(xp: Any, a: Any, perm: tuple | None) -> Any:
+    if perm is None:
+        return a
+    return a.transpose(perm) if xp is np else xp.transpose(a, perm)  # (the method is faster)
+
+
+def _reshaped(xp: Any, a: Any, shape: tuple) -> Any:
+    if a.shape == shape:
+        return a
+    return a.reshape(shape) if xp is np else xp.reshape(a, shape)
+
+
 def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -> Any:
     (lc, rc), (lb, rb) = dimension_numbers
-    lf, rf = _free(lhs.ndim, lc, lb), _free(rhs.ndim, rc, rb)
+    lf, rf, lperm, rperm_vec, rperm = _layout(dimension_numbers, lhs.ndim, rhs.ndim)
+    if (
+        xp is np
+        and lb
+        and not lf
+        and not rf
+        and lperm is None
+        and rperm_vec is None
+        and len(lc) == 1
+        and lhs.shape[lc[0]] <= 8
+    ):
+        return _einsum("...k,...k->...", lhs, rhs)  # the hot case of the branch below
     ls, rs = lhs.shape, rhs.shape
     bshape = tuple(ls[i] for i in lb)
     lfshape, rfshape = tuple(ls[i] for i in lf), tuple(rs[i] for i in rf)
@@ -68,17 +118,17 @@ def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -
     if lb and m == 1 and n == 1 and hasattr(xp, "vecdot"):
         # A stack of vector dot products (x . w per example): a stacked matmul of 1xk by kx1
         # matrices is several times slower than one vecdot over the stack.
-        a = xp.reshape(xp.transpose(lhs, (*lb, *lf, *lc)), (*bshape, k))
-        b = xp.reshape(xp.transpose(rhs, (*rb, *rf, *rc)), (*bshape, k))
+        a = _reshaped(xp, _transposed(xp, lhs, lperm), (*bshape, k))
+        b = _reshaped(xp, _transposed(xp, rhs, rperm_vec), (*bshape, k))
         if xp is np and k <= 8:  # einsum's loop beats vecdot's on short rows (and needs no conj)
-            out = np.einsum("...k,...k->...", a, b)
+            out = _einsum("...k,...k->...", a, b)
         else:
             if numpy_dtype(a.dtype).kind == "c":
                 a = xp.conj(a)  # vecdot conjugates its first argument; dot does not
             out = xp.vecdot(a, b)
         return _as_shape(xp, out, (*bshape, *lfshape, *rfshape))
-    a = xp.reshape(xp.transpose(lhs, (*lb, *lf, *lc)), (*((_prod(bshape),) if lb else ()), m, k))
-    b = xp.reshape(xp.transpose(rhs, (*rb, *rc, *rf)), (*((_prod(bshape),) if rb else ()), k, n))
+    a = _reshaped(xp, _transposed(xp, lhs, lperm), (*((_prod(bshape),) if lb else ()), m, k))
+    b = _reshaped(xp, _transposed(xp, rhs, rperm), (*((_prod(bshape),) if rb else ()), k, n))
     if k >= _BLAS_MIN_K:
         a, b = _blas_ready(xp, a), _blas_ready(xp, b)
     # else: with a short contraction NumPy's own loop is as fast as BLAS and reads strided
@@ -90,7 +140,7 @@ def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -
 def _as_shape(xp: Any, out: Any, shape: tuple) -> Any:
     # The fresh result itself when it already has the shape (not a view of it): eager vmap
     # can then write the next elementwise step into its buffer.
-    return out if tuple(out.shape) == shape else xp.reshape(out, shape)
+    return out if tuple(out.shape) == shape else _reshaped(xp, out, shape)
 
 
 def _dot_general_shape(lhs: ShapedArray, rhs: ShapedArray, *, dimension_numbers: tuple):
@@ -116,22 +166,31 @@ def _shift(axes: tuple, d: int) -> tuple:
     return tuple(a + (a >= d) for a in axes)
 
 
-def _dot_general_batch(axis_size, args, dims, *, dimension_numbers):
-    (lhs, rhs), (ld, rd) = args, dims
+@functools.lru_cache(maxsize=1024)
+def _batched_numbers(dimension_numbers: tuple, ld: Any, rd: Any, lhs_ndim: int, rhs_ndim: int):
+    """The rule's dimension numbers and output batch axis, for operands batched on axes
+    ``ld``/``rd`` (both batched: both batch axes moved to the front first)."""
     (lc, rc), (lb, rb) = dimension_numbers
     if ld is not None and rd is not None:
-        lhs, rhs = moveaxis(lhs, ld, 0), moveaxis(rhs, rd, 0)
         dn = ((_shift(lc, 0), _shift(rc, 0)), ((0, *_shift(lb, 0)), (0, *_shift(rb, 0))))
-        return dot_general_p.bind(lhs, rhs, dimension_numbers=dn), 0
+        return dn, 0
     if ld is not None:
         # The batch axis joins lhs's free axes: the products fuse into one larger one.
         dn = ((_shift(lc, ld), rc), (_shift(lb, ld), rb))
-        lf = _free(lhs.ndim, dn[0][0], dn[1][0])
-        return dot_general_p.bind(lhs, rhs, dimension_numbers=dn), len(lb) + lf.index(ld)
+        lf = _free(lhs_ndim, dn[0][0], dn[1][0])
+        return dn, len(lb) + lf.index(ld)
     dn = ((lc, _shift(rc, rd)), (lb, _shift(rb, rd)))
-    rf = _free(rhs.ndim, dn[0][1], dn[1][1])
-    lfree = lhs.ndim - len(lc) - len(lb)
-    return dot_general_p.bind(lhs, rhs, dimension_numbers=dn), len(lb) + lfree + rf.index(rd)
+    rf = _free(rhs_ndim, dn[0][1], dn[1][1])
+    lfree = lhs_ndim - len(lc) - len(lb)
+    return dn, len(lb) + lfree + rf.index(rd)
+
+
+def _dot_general_batch(axis_size, args, dims, *, dimension_numbers):
+    (lhs, rhs), (ld, rd) = args, dims
+    if ld is not None and rd is not None:
+        lhs, rhs, ld, rd = moveaxis(lhs, ld, 0), moveaxis(rhs, rd, 0), 0, 0
+    dn, out_dim = _batched_numbers(dimension_numbers, ld, rd, lhs.ndim, rhs.ndim)
+    return dot_general_p.bind(lhs, rhs, dimension_numbers=dn), out_dim
 
 
 dot_general_p = declare(
