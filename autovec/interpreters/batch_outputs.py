@@ -89,6 +89,20 @@ def _resolve_outputs(out: Any) -> Any:
 
 
 def _finish_outputs(trace: BatchTrace, out: Any, out_axes: Any, inputs: list = ()) -> Any:
+    if type(out) is BatchTracer and out._trace is trace and type(out_axes) is int:
+        val = out.val  # the common case, one NumPy array out: what the loop below does
+        if type(val) is np.ndarray and -val.ndim <= out_axes < val.ndim:
+            dtype = val.dtype
+            if dtype.isnative and dtype.kind != "O":
+                val = moveaxis(val, out.bdim, out_axes % val.ndim)
+                if (
+                    not val.flags.writeable
+                    or val.base is not None
+                    and _aliases(val, inputs, [], set())
+                    or any(val is x for x in inputs)
+                ):
+                    val = val.copy()
+                return val
     leaves, out_def = tree_flatten(out)
     if isinstance(out_axes, list):
         out_axes_tree = out_axes if isinstance(out, list) else tuple(out_axes)

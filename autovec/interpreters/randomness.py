@@ -397,12 +397,46 @@ def _legacy_hooked() -> Iterator[None]:
                 np.random.__dict__.update(_LEGACY_ORIGINALS)
 
 
-@contextlib.contextmanager
-def hooked(fun: Any, leaves: list | None = None) -> Iterator[list | None]:
-    """While the block runs, every generator ``fun`` reaches (and every generator among
-    ``leaves``) draws through :func:`draw`.  Yields the leaves with stand-ins."""
-    swapped: list[tuple[Any, Any, Any, Any]] = []
+class _Unhooked:
+    """``hooked``'s context when there is nothing to hook (the common case: no generator in
+    reach), without a generator-based context manager's cost."""
+
+    __slots__ = ("leaves",)
+
+    def __init__(self, leaves: list | None):
+        self.leaves = leaves
+
+    def __enter__(self) -> list | None:
+        return self.leaves
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def hooked(fun: Any, leaves: list | None = None) -> Any:
+    """A context manager: while its block runs, every generator ``fun`` reaches (and every
+    generator among ``leaves``) draws through :func:`draw`.  It yields the leaves with
+    stand-ins."""
     found = reach_mod.reach(fun)
+    if (
+        not found.legacy
+        and not found.has_slots
+        and (leaves is None or not _has_generator(leaves))
+    ):
+        return _Unhooked(leaves)
+    return _hooked(found, leaves)
+
+
+def _has_generator(leaves: list) -> bool:
+    for x in leaves:
+        if isinstance(x, _GENERATOR_TYPES):
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def _hooked(found: Any, leaves: list | None) -> Iterator[list | None]:
+    swapped: list[tuple[Any, Any, Any, Any]] = []
     legacy = found.legacy
     for container, key in found.slots():
         original = container.cell_contents if key is None else container[key]

@@ -83,6 +83,10 @@ class Reach:
         """What the function reaches (arrays, tracers, containers, other objects)."""
         return [_get(v) for v in self._values]
 
+    @property
+    def has_slots(self) -> bool:
+        return bool(self._slots)
+
     def slots(self) -> list[tuple[Any, Any]]:
         """``(cell, None)`` or ``(dict, key)`` of each slot holding a random generator."""
         return [(container(_get(source)), key) for source, container, key in self._slots]
