@@ -108,8 +108,16 @@ def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -
         and rperm_vec is None
         and len(lc) == 1
         and lhs.shape[lc[0]] <= 8
-    ):
-        return _einsum("...k,...k->...", lhs, rhs)  # the hot case of the branch below
+    ):  # the hot case of the branch below: a stack of short dot products
+        k = lhs.shape[lc[0]]
+        if (
+            k <= 4
+            and lhs.size >= _UNROLL_MIN * k
+            and lhs.dtype.kind in "fc"
+            and rhs.dtype == lhs.dtype
+        ):
+            return _unrolled_dot(lhs, rhs, k)
+        return _einsum("...k,...k->...", lhs, rhs)
     ls, rs = lhs.shape, rhs.shape
     bshape = tuple(ls[i] for i in lb)
     lfshape, rfshape = tuple(ls[i] for i in lf), tuple(rs[i] for i in rf)
@@ -135,6 +143,24 @@ def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -
     # operands (e.g. overlapping windows) in place, so a copy would only cost time.
     out = xp.matmul(a, b)
     return _as_shape(xp, out, (*bshape, *lfshape, *rfshape))
+
+
+# From about this many dot products of 4 or fewer numbers, k elementwise products and sums
+# over the stack beat einsum's loop (which runs its k-loop once per product): 1.25x at 4096,
+# 3x at 32768 (NumPy 2.4, one thread).
+_UNROLL_MIN = 2048
+
+
+def _unrolled_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+    """``einsum("...k,...k->...", a, b)`` for a short ``k``: the products summed in order."""
+    out = np.multiply(a[..., 0], b[..., 0])
+    if k > 1:
+        tmp = np.multiply(a[..., 1], b[..., 1])
+        out += tmp
+        for j in range(2, k):
+            np.multiply(a[..., j], b[..., j], out=tmp)
+            out += tmp
+    return out
 
 
 def _as_shape(xp: Any, out: Any, shape: tuple) -> Any:

@@ -30,6 +30,8 @@ def _reduced_shape(shape: tuple, axes: tuple, keepdims: bool) -> tuple:
 
 def _reduction(name: str, samples: list, doc: str) -> Primitive:
     def impl(xp: Any, x: Any, *, axes: tuple, keepdims: bool, **params: Any) -> Any:
+        if type(x) is np.ndarray:  # ndarray's method: NumPy's function without its wrapper
+            return getattr(x, name)(axis=axes, keepdims=keepdims, **params)
         return getattr(xp, name)(x, axis=axes, keepdims=keepdims, **params)
 
     def shape(x: ShapedArray, *, axes: tuple, keepdims: bool, **params: Any) -> ShapedArray:
