@@ -331,9 +331,9 @@ class BatchTrace(Trace):
             if type(b) is BatchTracer and b._trace is self:
                 vb = b.val
                 if b.bdim != a.bdim or type(vb) is not np.ndarray or vb.ndim != va.ndim:
-                    return None
+                    return self._call_aligned(np_function, args)
             elif type(b) not in _PY_SCALARS:
-                return None
+                return self._call_aligned(np_function, args)
             else:
                 vb = b
             return BatchTracer(self, np_function(va, vb), a.bdim)
@@ -345,7 +345,40 @@ class BatchTrace(Trace):
             if type(vb) is not np.ndarray:
                 return None
             return BatchTracer(self, np_function(a, vb), b.bdim)
-        return None
+        return self._call_aligned(np_function, args)
+
+    def _call_aligned(self, np_function: Any, args: tuple) -> BatchTracer | None:
+        """``_call_ufunc`` for operands of different ranks (``x * w[0]``, ``x + table``):
+        what the elementwise rule does (``align_batched``), on NumPy batches that all have
+        the batch axis first: size-1 axes after it up to the common rank, then the call."""
+        vals = []
+        ranks = []
+        batched = False
+        for a in args:
+            t = type(a)
+            if t is BatchTracer:
+                v = a.val
+                if a._trace is not self or a.bdim != 0 or type(v) is not np.ndarray:
+                    return None
+                ranks.append(v.ndim - 1)
+                batched = True
+            elif t is np.ndarray:
+                v = a
+                ranks.append(-1 - v.ndim)  # unbatched: broadcasts against the trailing axes
+            elif t in _PY_SCALARS:
+                v = a
+                ranks.append(-1)
+            else:
+                return None
+            vals.append(v)
+        if not batched:
+            return None
+        rank = max(r if r >= 0 else -1 - r for r in ranks)
+        for i, r in enumerate(ranks):
+            if 0 <= r < rank:
+                v = vals[i]
+                vals[i] = v.reshape((v.shape[0], *(1,) * (rank - r), *v.shape[1:]))
+        return BatchTracer(self, np_function(*vals), 0)
 
     def _scatter_into(self, args: tuple, params: dict) -> Any:
         """``scatter`` of ``x[i] = v``: in place when ``x``'s buffer is owned -- a whole,
