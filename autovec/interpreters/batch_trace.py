@@ -470,6 +470,16 @@ def _returns_views(program: Program) -> bool:
     return hit
 
 
+def _getitem_front(v: np.ndarray, *, index: tuple) -> np.ndarray:
+    if len(index) == 1:  # x[i], x[i:j]
+        i = index[0]
+        if type(i) is int:
+            return v[:, i]
+        if type(i) is tuple:
+            return v[:, slice(*i)]
+    return v[(_ALL, *to_slice_index(index))]
+
+
 def _expand_dims_front(v: np.ndarray, *, axes: tuple) -> np.ndarray:
     shape = list(v.shape)
     for a in axes:  # (sorted positions in the output)
@@ -482,7 +492,7 @@ def _expand_dims_front(v: np.ndarray, *, axes: tuple) -> np.ndarray:
 # x.T, x.reshape(...).  (Only speed depends on this table; a primitive missing from it
 # takes the general path.)
 _FRONT: dict[Primitive, Callable[..., Any]] = {
-    getitem_p: lambda v, *, index: v[(_ALL, *to_slice_index(index))],
+    getitem_p: _getitem_front,
     expand_dims_p: _expand_dims_front,
     squeeze_p: lambda v, *, axes: v.squeeze(tuple(a + 1 for a in axes)),
     transpose_p: lambda v, *, perm: v.transpose((0, *(p + 1 for p in perm))),

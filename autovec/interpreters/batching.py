@@ -244,9 +244,14 @@ def _vmap_call(
     # Normalise axes, find the batch size; errors name the argument and its path.
     sizes: list[tuple[int, tuple, int, int]] = []
     norm_axes: list[int | None] = []
+    unbatched: list = []  # what every example shares
+    plain = True  # every leaf a NumPy array (no dask array among them)
     for i, (leaf, ax) in enumerate(zip(leaves, axes)):
+        if type(leaf) is not np.ndarray:
+            plain = False
         if ax is None:
             norm_axes.append(None)
+            unbatched.append(leaf)
             continue
         shape = leaf.shape if type(leaf) is np.ndarray else _leaf_shape(leaf)
         if not -len(shape) <= ax < len(shape):
@@ -320,14 +325,14 @@ def _vmap_call(
     # Every run of the function (batched, per group, lane by lane, per chunk or block) sees
     # the shared arrays read-only and the shared traced values listed ("shared arrays" below).
     shared: dict[int, Any] = {}
-    reachable = [leaf for leaf, ax in zip(leaves, norm_axes) if ax is None] + reach(fun).values()
-    protected = _protect(shared, reachable)
+    reached = reach(fun).values()
+    protected = _protect(shared, unbatched + reached if reached else unbatched)
     token = _SHARED.set(shared)
     try:
         rest = (axis_name, out_axes, fallback, randomness, fun) + (
             (ragged,) if ragged != "error" else ()
         )
-        if IS_DASK is not None and any(IS_DASK(x) for x in leaves):
+        if not plain and IS_DASK is not None and any(IS_DASK(x) for x in leaves):
             if randomness == "loop":  # the blocks cannot continue one stream: draws raise
                 rest = (axis_name, out_axes, fallback, "dask", fun) + rest[5:]
 
@@ -418,6 +423,8 @@ def _protect(shared: dict[int, Any], values: list) -> list[np.ndarray]:
     dicts among them) read-only, and list the tracers in ``shared``; returns the arrays to
     make writeable again."""
     protected: list[np.ndarray] = []
+    if not values:
+        return protected
     stack = list(values)
     depth_left = len(stack)
     while stack:
@@ -436,6 +443,8 @@ def _protect(shared: dict[int, Any], values: list) -> list[np.ndarray]:
 
 def _unprotect(protected: list[np.ndarray]) -> None:
     # A view can only be made writeable again once its base is: retry until all are.
+    if not protected:
+        return
     todo = protected
     while todo:
         left = []

@@ -81,7 +81,7 @@ class Reach:
 
     def values(self) -> list:
         """What the function reaches (arrays, tracers, containers, other objects)."""
-        return [_get(v) for v in self._values]
+        return [_get(v) for v in self._values] if self._values else []
 
     @property
     def has_slots(self) -> bool:
