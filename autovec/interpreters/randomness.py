@@ -418,11 +418,7 @@ def hooked(fun: Any, leaves: list | None = None) -> Any:
     generator among ``leaves``) draws through :func:`draw`.  It yields the leaves with
     stand-ins."""
     found = reach_mod.reach(fun)
-    if (
-        not found.legacy
-        and not found.has_slots
-        and (leaves is None or not _has_generator(leaves))
-    ):
+    if not found.legacy and not found.has_slots and (leaves is None or not _has_generator(leaves)):
         return _Unhooked(leaves)
     return _hooked(found, leaves)
 
