@@ -30,21 +30,14 @@ from autovec.core import (
     escaped_tracer_error,
 )
 from autovec.interpreters import batch_views
+from autovec.interpreters.batch_fast import EAGER, FRONT, eager_facts
 from autovec.interpreters.batch_views import _attach, _prepare_write, _write_through
 from autovec.ir import Program, Var, eval_program
 from autovec.prims import scatter
 from autovec.prims.base import FRESH
 from autovec.prims.elementwise import PYTHON_SCALAR_CHECK
 from autovec.prims.scatter import scatter_p
-from autovec.prims.shape import (
-    broadcast_batch,
-    expand_dims_p,
-    getitem_p,
-    reshape_p,
-    squeeze_p,
-    to_slice_index,
-    transpose_p,
-)
+from autovec.prims.shape import broadcast_batch
 
 
 class BatchTracer(Tracer):
@@ -161,9 +154,9 @@ class SharedTracer(BatchTracer):
 
 
 _PY_SCALARS = (int, float, complex, bool)  # weak scalars: they broadcast against anything
+_ALL = slice(None)
 # The shared traced values of the vmap call in progress (``_vmap_call``), per thread.
 _SHARED: ContextVar[dict[int, Any] | None] = ContextVar("autovec_shared", default=None)
-_ALL = slice(None)
 
 # Set (only for the duration of one bind) by an operator whose left operand is a dead
 # temporary: its buffer may receive the result.  The decision that a value is a temporary,
@@ -223,9 +216,9 @@ class BatchTrace(Trace):
         return self._process(prim, args, params)
 
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        facts = _EAGER.get(prim)
+        facts = EAGER.get(prim)
         if facts is None:
-            facts = _eager_facts(prim)
+            facts = eager_facts(prim)
         np_function, may_view, inline = facts
         if inline and _returns_views(params["program"]):
             # A jitted function that may return views of its arguments: its equations run
@@ -249,7 +242,7 @@ class BatchTrace(Trace):
                     if out is not None:
                         return out
             elif view:
-                front = _FRONT.get(prim)
+                front = FRONT.get(prim)
                 x = args[0]
                 if front is not None and type(x) is BatchTracer and x._trace is self:
                     v = x.val
@@ -468,52 +461,6 @@ def _returns_views(program: Program) -> bool:
         hit = any(isinstance(o, Var) and o.id in aliased for o in program.outputs)
         program._cache["returns views"] = hit
     return hit
-
-
-def _getitem_front(v: np.ndarray, *, index: tuple) -> np.ndarray:
-    if len(index) == 1:  # x[i], x[i:j]
-        i = index[0]
-        if type(i) is int:
-            return v[:, i]
-        if type(i) is tuple:
-            return v[:, slice(*i)]
-    return v[(_ALL, *to_slice_index(index))]
-
-
-def _expand_dims_front(v: np.ndarray, *, axes: tuple) -> np.ndarray:
-    shape = list(v.shape)
-    for a in axes:  # (sorted positions in the output)
-        shape.insert(a + 1, 1)
-    return v.reshape(shape)  # what np.expand_dims does
-
-
-# What the batching rules of the common view primitives compute for a NumPy batch whose
-# batch axis is first, without their binds: eager vmap's hot path for x[i:j], x[None],
-# x.T, x.reshape(...).  (Only speed depends on this table; a primitive missing from it
-# takes the general path.)
-_FRONT: dict[Primitive, Callable[..., Any]] = {
-    getitem_p: _getitem_front,
-    expand_dims_p: _expand_dims_front,
-    squeeze_p: lambda v, *, axes: v.squeeze(tuple(a + 1 for a in axes)),
-    transpose_p: lambda v, *, perm: v.transpose((0, *(p + 1 for p in perm))),
-    reshape_p: lambda v, *, new_sizes: v.reshape((v.shape[0], *new_sizes)),
-}
-
-# Per primitive, what eager vmap's hot paths need: NumPy's own function when the primitive
-# is an elementwise one with a single fresh output (``impl(np, *args)`` is that function's call
-# when there are no params), whether its output may be a view of its operand, and whether it
-# is a call of a jitted sub-program (the ``inline`` fact).
-_EAGER: dict[Primitive, tuple[Any, bool, bool]] = {}
-
-
-def _eager_facts(prim: Primitive) -> tuple[Any, bool, bool]:
-    name = prim.xp_function
-    may_view = prim.facts.output != FRESH
-    np_function = None
-    if name is not None and not prim.multiple_results and not may_view:
-        np_function = getattr(np, name, None)
-    facts = _EAGER[prim] = (np_function, may_view, bool(prim.facts.inline))
-    return facts
 
 
 def _keep_shared(trace: BatchTrace, out: Any, prim: Primitive) -> Any:

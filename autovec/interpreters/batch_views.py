@@ -38,15 +38,9 @@ def _attach(t: Tracer, base: Tracer, prim: Any, params: Any, state: Any = None) 
     t._view = (base, prim, params, state)
     views = base._views
     if views is None:
-        base._views = {id(t): weakref.ref(t)}
-        return
-    # Dead views are dropped here, now and then, rather than by a callback when each dies
-    # (eager vmap makes a view per x[i:j]); readers skip them.  A new view whose id is that
-    # of a dead one takes its entry.
-    if len(views) % 64 == 63:
-        for key in [key for key, ref in views.items() if ref() is None]:
-            del views[key]
-    views[id(t)] = weakref.ref(t)
+        views = base._views = {}
+    key = id(t)
+    views[key] = weakref.ref(t, lambda _, views=views, key=key: views.pop(key, None))
 
 
 def _resolve(t: Tracer) -> bool:

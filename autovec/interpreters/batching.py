@@ -33,7 +33,7 @@ from autovec.interpreters.batch_views import is_view as is_view
 from autovec.interpreters.batch_writes import read_only as read_only
 from autovec.interpreters.batch_writes import write_into as write_into
 from autovec.interpreters.batch_writes import zero_d_view as zero_d_view
-from autovec.interpreters.reach import reach
+from autovec.interpreters.reach import InUse, current, reach
 from autovec.interpreters.writeback import mark_read_only, without_write_back, write_back, written
 from autovec.tree import broadcast_prefix, tree_flatten, tree_flatten_with_path, tree_unflatten
 
@@ -325,9 +325,12 @@ def _vmap_call(
     # Every run of the function (batched, per group, lane by lane, per chunk or block) sees
     # the shared arrays read-only and the shared traced values listed ("shared arrays" below).
     shared: dict[int, Any] = {}
-    reached = reach(fun).values()
+    found = reach(fun)
+    reached = found.values()
     protected = _protect(shared, unbatched + reached if reached else unbatched)
     token = _SHARED.set(shared)
+    in_use = InUse(fun, found)  # the run's hooks (randomness.py) read the same walk
+    in_use.__enter__()
     try:
         rest = (axis_name, out_axes, fallback, randomness, fun) + (
             (ragged,) if ragged != "error" else ()
@@ -352,6 +355,7 @@ def _vmap_call(
             raise errors.SharedStateWriteError(_SHARED_MESSAGE) from err
         raise
     finally:
+        in_use.__exit__()
         _SHARED.reset(token)
         _unprotect(protected)
 
@@ -411,6 +415,12 @@ RUN_DASK: Callable[..., Any] = None  # type: ignore[assignment]
 # of those before it; vmap runs the function once.  Such arrays are read-only while the
 # function runs (NumPy then refuses the write, and vmap says why), and such traced values of
 # enclosing transformations are listed in the trace (``check_not_shared``).
+
+
+def _reachable(fun: Any) -> list:
+    """What ``fun`` reaches without arguments (interpreters/reach.py), with what its random
+    generator slots hold now (the stand-ins while randomness.hooked has them in place)."""
+    return current(fun).reached()
 
 
 def _attributes(obj: Any) -> list:

@@ -417,10 +417,10 @@ def hooked(fun: Any, leaves: list | None = None) -> Any:
     """A context manager: while its block runs, every generator ``fun`` reaches (and every
     generator among ``leaves``) draws through :func:`draw`.  It yields the leaves with
     stand-ins."""
-    found = reach_mod.reach(fun)
+    found = reach_mod.current(fun)
     if not found.legacy and not found.has_slots and (leaves is None or not _has_generator(leaves)):
         return _Unhooked(leaves)
-    return _hooked(found, leaves)
+    return _hooked(fun, found, leaves)
 
 
 def _has_generator(leaves: list) -> bool:
@@ -431,7 +431,12 @@ def _has_generator(leaves: list) -> bool:
 
 
 @contextlib.contextmanager
-def _hooked(found: Any, leaves: list | None) -> Iterator[list | None]:
+def _hooked(fun: Any, found: Any, leaves: list | None) -> Iterator[list | None]:
+    with reach_mod.InUse(fun, found):  # what the block reads of fun: this walk, not stand-ins
+        yield from _swapped(found, leaves)
+
+
+def _swapped(found: Any, leaves: list | None) -> Iterator[list | None]:
     swapped: list[tuple[Any, Any, Any, Any]] = []
     legacy = found.legacy
     for container, key in found.slots():

@@ -91,6 +91,18 @@ class Reach:
         """``(cell, None)`` or ``(dict, key)`` of each slot holding a random generator."""
         return [(container(_get(source)), key) for source, container, key in self._slots]
 
+    def reached(self) -> list:
+        """``values()`` and what the generator slots hold now: the stand-ins while
+        randomness.hooked has them in place (random_hidden.py tells hooked generators from
+        others by them)."""
+        out = self.values()
+        for container, key in self.slots():
+            try:
+                out.append(container.cell_contents if key is None else container.get(key))
+            except ValueError:  # a cell emptied since
+                pass
+        return out
+
     def unchanged(self) -> bool:
         """Whether every slot the walk read still holds what it held (by identity)."""
         for read, source, seen in self._reads:
@@ -299,3 +311,39 @@ def _forget(key: int, ref: Any, cache: dict = _CACHE) -> None:
     entry = cache.get(key)  # (the default: module globals may be gone at interpreter exit)
     if entry is not None and entry[0] is ref:
         del cache[key]
+
+
+# The Reach of each function in a call in progress (vmap's, or jit's tracing with hooks in
+# place), so that the call reads its slots once: while hooks are in place they hold
+# stand-ins, which a check would take for a rebinding.  id(fun) -> (fun, Reach).
+_IN_USE: dict[int, tuple[Any, Reach]] = {}
+
+
+def current(fun: Any) -> Reach:
+    """The Reach in use for ``fun`` by a call in progress, else ``reach(fun)``."""
+    entry = _IN_USE.get(id(fun))
+    if entry is not None and entry[0] is fun:
+        return entry[1]
+    return reach(fun)
+
+
+class InUse:
+    """``with InUse(fun, found):`` -- ``current(fun)`` is ``found`` inside the block (the
+    entry it replaced, if any, comes back after it)."""
+
+    __slots__ = ("key", "entry", "before")
+
+    def __init__(self, fun: Any, found: Reach):
+        self.key = id(fun)
+        self.entry = (fun, found)
+
+    def __enter__(self) -> Reach:
+        self.before = _IN_USE.get(self.key)
+        _IN_USE[self.key] = self.entry
+        return self.entry[1]
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.before is None:
+            _IN_USE.pop(self.key, None)
+        else:
+            _IN_USE[self.key] = self.before
