@@ -54,17 +54,20 @@ FRONT: dict[Primitive, Callable[..., Any]] = {
 }
 
 # Per primitive, what eager vmap's hot paths need: NumPy's own function when the primitive
-# is an elementwise one with a single fresh output (``impl(np, *args)`` is that function's call
-# when there are no params), whether its output may be a view of its operand, and whether it
-# is a call of a jitted sub-program (the ``inline`` fact).
-EAGER: dict[Primitive, tuple[Any, bool, bool]] = {}
+# is an elementwise one with a single fresh output (``impl(np, *args)`` is that function's
+# call when there are no params), its FRONT entry, whether its output may be a view of its
+# operand, whether it calls a jitted program (the ``inline`` fact), and the ``impl`` these
+# stand for (a primitive whose ``impl`` was replaced since, by a spy or a test double,
+# takes the general path, which calls it).
+EAGER: dict[Primitive, tuple] = {}
 
 
-def eager_facts(prim: Primitive) -> tuple[Any, bool, bool]:
+def eager_facts(prim: Primitive) -> tuple:
     name = prim.xp_function
     may_view = prim.facts.output != FRESH
     np_function = None
     if name is not None and not prim.multiple_results and not may_view:
         np_function = getattr(np, name, None)
-    facts = EAGER[prim] = (np_function, may_view, bool(prim.facts.inline))
+    facts = (np_function, FRONT.get(prim), may_view, bool(prim.facts.inline), prim.impl)
+    EAGER[prim] = facts
     return facts

@@ -30,7 +30,7 @@ from autovec.core import (
     escaped_tracer_error,
 )
 from autovec.interpreters import batch_views
-from autovec.interpreters.batch_fast import EAGER, FRONT, eager_facts
+from autovec.interpreters.batch_fast import EAGER, eager_facts
 from autovec.interpreters.batch_views import _attach, _prepare_write, _write_through
 from autovec.ir import Program, Var, eval_program
 from autovec.prims import scatter
@@ -219,7 +219,7 @@ class BatchTrace(Trace):
         facts = EAGER.get(prim)
         if facts is None:
             facts = eager_facts(prim)
-        np_function, may_view, inline = facts
+        np_function, front, may_view, inline, impl = facts
         if inline and _returns_views(params["program"]):
             # A jitted function that may return views of its arguments: its equations run
             # here one by one, so that those views are linked to the arguments as eagerly.
@@ -230,9 +230,10 @@ class BatchTrace(Trace):
                 _current_trace.reset(token)
         # May the output be a view of the one operand (the primitive's ``output`` fact)?
         view = may_view and len(args) == 1
-        if self.parent is EVAL_TRACE:  # eager vmap's hot paths: x * y, np.exp(x), x[i]
-            # (On any error, the general path below runs it again and reports it its way:
-            # one example's message, the failing lanes alone.)
+        if self.parent is EVAL_TRACE and prim.impl is impl:  # (not a replaced impl: a spy)
+            # Eager vmap's hot paths: x * y, np.exp(x), x[i].  (On any error, the general
+            # path below runs it again and reports it its way: one example's message, the
+            # failing lanes alone.)
             if np_function is not None:
                 if not params:
                     try:
@@ -241,10 +242,9 @@ class BatchTrace(Trace):
                         out = None
                     if out is not None:
                         return out
-            elif view:
-                front = FRONT.get(prim)
+            elif front is not None and view:
                 x = args[0]
-                if front is not None and type(x) is BatchTracer and x._trace is self:
+                if type(x) is BatchTracer and x._trace is self:
                     v = x.val
                     if x.bdim == 0 and type(v) is np.ndarray:
                         try:
