@@ -235,7 +235,8 @@ class BatchTrace(Trace):
             # path below runs it again and reports it its way: one example's message, the
             # failing lanes alone.)
             if np_function is not None:
-                if not params:
+                # (vectorize's Python-scalar checks see every elementwise operation)
+                if not params and PYTHON_SCALAR_CHECK.get() is None:
                     try:
                         out = self._call_ufunc(np_function, args)
                     except Exception:  # noqa: BLE001
