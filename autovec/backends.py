@@ -4,7 +4,7 @@ Primitives compute with ``xp`` functions only, so the same declaration runs on N
 other array libraries: each backend registers the array types it owns and the namespace its
 impls receive.  PyTorch tensors (and CuPy arrays) are recognised on first sight with
 array-api-compat's ``is_torch_array`` / ``is_cupy_array``, without importing those libraries
-unless the user already has; their namespaces live in ``autovec/backends_torch.py``.
+unless the user already has; their namespaces live in ``autovec/torch_namespace/``.
 
 A namespace belongs to one library *and one device* (``xp.device``): a tensor on the GPU and
 one on the CPU have different namespaces, so jit compiles a program once per device and
@@ -143,7 +143,7 @@ def _lookup(v: Any) -> Any:
         if "torch" in sys.modules and is_torch_array(v):
             import torch
 
-            from autovec.backends_torch import TorchNamespace
+            from autovec.torch_namespace import TorchNamespace
 
             namespaces = DeviceNamespaces(TorchNamespace)
             register_backend(torch.Tensor, namespaces)
@@ -165,7 +165,7 @@ def numpy_dtype(dtype: Any) -> np.dtype:
     try:
         return np.dtype(dtype)
     except TypeError:
-        from autovec.backends_torch import numpy_dtype_of
+        from autovec.torch_namespace import numpy_dtype_of
 
         return numpy_dtype_of(dtype)
 

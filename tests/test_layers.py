@@ -29,7 +29,7 @@ PACKAGE = ROOT / "autovec"
 # The engine's layers, lowest first (docs: /DESIGN.md "Layers").  A module not listed takes
 # the rank of the first listed prefix of its name.
 ENGINE_ORDER: list[tuple[str, ...]] = [
-    ("autovec.errors", "autovec.tree", "autovec.backends_torch"),
+    ("autovec.errors", "autovec.tree", "autovec.torch_namespace"),
     ("autovec.backends",),
     ("autovec.core",),
     ("autovec.ir",),

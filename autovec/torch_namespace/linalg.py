@@ -1,0 +1,120 @@
+"""Products, convolutions, ``linalg`` and ``fft`` on tensors with NumPy's signatures and
+promotion (operands cast to NumPy's common dtype first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from autovec.torch_namespace.dtypes import result_type, same_dtype, torch_dtype, unsupported
+
+
+def conv(a: Any, v: Any, mode: str, flip: bool) -> Any:
+    want = torch_dtype(result_type(a, v))
+    if want.is_complex:
+        raise unsupported("convolve/correlate of complex tensors")
+    work = want if want.is_floating_point else torch.float64
+    if a.shape[0] < v.shape[0]:  # NumPy swaps so that the longer one slides
+        if not flip:  # correlate(a, v) = convolve(a, conj(v)[::-1]), whatever the lengths
+            return conv(a, torch.flip(v, dims=(0,)), mode, True)
+        a, v = v, a
+    kernel = torch.flip(v.to(work), dims=(0,)) if flip else v.to(work)
+    n, m = a.shape[0], v.shape[0]
+    pad = {"full": m - 1, "same": (m - 1) // 2, "valid": 0}[mode]
+    right = {"full": m - 1, "same": m - 1 - (m - 1) // 2, "valid": 0}[mode]
+    x = torch.nn.functional.pad(a.to(work)[None, None], (pad, right))
+    out = torch.nn.functional.conv1d(x, kernel[None, None])[0, 0]
+    if not want.is_floating_point:
+        out = torch.round(out)
+    del n
+    return out.to(want)
+
+
+def einsum(subscripts: str, *ops: Any, optimize: Any = False) -> Any:
+    return torch.einsum(subscripts, *same_dtype(*ops))
+
+
+def matmul(a: Any, b: Any) -> Any:
+    return torch.matmul(*same_dtype(a, b))
+
+
+def vecdot(a: Any, b: Any) -> Any:
+    return torch.linalg.vecdot(*same_dtype(a, b), dim=-1)
+
+
+# ------------------------------------------------------------------------- linalg and fft
+
+
+class Linalg:
+    """NumPy's ``linalg`` signatures on ``torch.linalg``."""
+
+    @staticmethod
+    def _float(a: Any) -> Any:
+        return a if a.is_floating_point() or a.is_complex() else a.to(torch.float64)
+
+    def inv(self, a: Any) -> Any:
+        return torch.linalg.inv(self._float(a))
+
+    def det(self, a: Any) -> Any:
+        return torch.linalg.det(self._float(a))
+
+    def slogdet(self, a: Any) -> Any:
+        return tuple(torch.linalg.slogdet(self._float(a)))
+
+    def solve(self, a: Any, b: Any) -> Any:
+        a, b = same_dtype(self._float(a), b)
+        return torch.linalg.solve(a, b)
+
+    def cholesky(self, a: Any, upper: bool = False) -> Any:
+        return torch.linalg.cholesky(self._float(a), upper=upper)
+
+    def eigh(self, a: Any, UPLO: str = "L") -> Any:  # noqa: N803 (NumPy's name)
+        return tuple(torch.linalg.eigh(self._float(a), UPLO=UPLO))
+
+    def eigvalsh(self, a: Any, UPLO: str = "L") -> Any:  # noqa: N803
+        return torch.linalg.eigvalsh(self._float(a), UPLO=UPLO)
+
+    def eig(self, a: Any) -> Any:
+        return tuple(torch.linalg.eig(self._float(a)))
+
+    def eigvals(self, a: Any) -> Any:
+        return torch.linalg.eigvals(self._float(a))
+
+    def svd(
+        self, a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+    ) -> Any:
+        a = self._float(a)
+        if not compute_uv:
+            return torch.linalg.svdvals(a)
+        return tuple(torch.linalg.svd(a, full_matrices=full_matrices))
+
+    def qr(self, a: Any, mode: str = "reduced") -> Any:
+        if mode not in ("reduced", "complete", "r"):
+            raise unsupported(f"linalg.qr(mode={mode!r})")
+        q, r = torch.linalg.qr(self._float(a), mode=mode)
+        return r if mode == "r" else (q, r)
+
+    def __getattr__(self, name: str) -> Any:
+        raise unsupported(f"numpy.linalg.{name}")
+
+
+class FFT:
+    """NumPy's ``fft`` signatures on ``torch.fft``."""
+
+    def __getattr__(self, kind: str) -> Any:
+        torch_fn = getattr(torch.fft, kind, None)
+        if torch_fn is None:
+            raise unsupported(f"numpy.fft.{kind}")
+
+        def fn(x: Any, n: Any = None, axis: int = -1, norm: Any = None) -> Any:
+            if not (x.is_floating_point() or x.is_complex()):
+                x = x.to(torch.float64)
+            if x.numel() == 0 and x.shape[axis]:  # MKL refuses empty batches: shape only
+                ones = x.new_zeros(tuple(s or 1 for s in x.shape))
+                out = torch_fn(ones, n=n, dim=axis, norm=norm).resolve_conj()
+                return out[tuple(slice(0, 0) if s == 0 else slice(None) for s in x.shape)]
+            return torch_fn(x, n=n, dim=axis, norm=norm).resolve_conj()  # no lazy conj bit
+
+        setattr(self, kind, fn)
+        return fn

@@ -1,0 +1,109 @@
+"""Eager ``autovec.vmap`` (and ``jit(vmap)``) on PyTorch CPU tensors against
+``torch.func.vmap``, on the workloads of ``python -m autovec.bench`` (issue 13's CPU target:
+eager vmap on torch at least as fast as torch.func.vmap on every workload).
+
+    python benchmarks/bench_torch.py              # full sizes, one thread
+    python benchmarks/bench_torch.py --quick      # small sizes: a smoke run
+    python benchmarks/bench_torch.py --only mlp,tiny --threads 2
+
+autovec runs the workload's NumPy per-example function on the batch as torch tensors (the
+result is a tensor); torch.func.vmap runs the workload's PyTorch spelling. Both results are
+compared with the Python loop on NumPy arrays before anything is timed. float64 throughout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch.func import vmap as torch_vmap
+
+import autovec
+from autovec.bench.timing import fmt_ratio, fmt_time, markdown_table, median_times
+from autovec.bench.workloads import WORKLOADS, Workload
+
+# The report's rows with a vectorised (not control-flow) per-example function.
+KEYS = ("seed", "convolve", "mlp", "pairwise", "attention", "tiny")
+
+
+def _torch_convolve(torch: Any) -> Callable:
+    """``np.convolve(x, w)`` (full mode) for one row, in torch: conv1d of the flipped taps."""
+
+    def f(x, w):
+        m = w.shape[0]
+        return torch.nn.functional.conv1d(x[None, None], w.flip(0)[None, None], padding=m - 1)[
+            0, 0
+        ]
+
+    return f
+
+
+def _nest(vmap: Callable, fun: Callable, w: Workload, key: str) -> Callable:
+    if w.nested:
+        inner, outer = w.in_axes
+        return vmap(vmap(fun, **{key: inner}), **{key: outer})
+    return vmap(fun, **{key: w.in_axes})
+
+
+def _loop(w: Workload, args: tuple, stride: int) -> np.ndarray:
+    from autovec.bench.runner import workload_loop
+
+    return workload_loop(w, args, stride)
+
+
+def row(w: Workload, quick: bool, repeat: int) -> list[str]:
+    sizes, args = w.make(quick, np.random.default_rng(0))
+    targs = tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in args)
+    stride = w.loop_stride[1 if quick else 0]
+    want = _loop(w, args, stride)
+    tfun = (w.torch or _torch_convolve)(torch)
+    fns = {
+        "vmap": (lambda f: lambda: f(*targs))(_nest(autovec.vmap, w.fun, w, "in_axes")),
+        "jit": (lambda f: lambda: f(*targs))(
+            autovec.jit(_nest(autovec.vmap, w.fun, w, "in_axes"))
+        ),
+        "torch": (lambda f: lambda: f(*targs))(_nest(torch_vmap, tfun, w, "in_dims")),
+    }
+    for name, fn in fns.items():
+        got = fn()
+        assert isinstance(got, torch.Tensor), (name, type(got))
+        got = got.numpy()[::stride]
+        if not np.allclose(got, want, rtol=w.rtol, atol=w.atol):
+            raise AssertionError(f"{w.key}: {name} differs from the loop")
+    times = median_times(fns, repeat=repeat)
+    return [
+        w.title,
+        sizes,
+        fmt_time(times["vmap"]),
+        fmt_time(times["jit"]),
+        fmt_time(times["torch"]),
+        fmt_ratio(times["vmap"] / times["torch"]),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes")
+    parser.add_argument("--only", default=",".join(KEYS), help="comma-separated row keys")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--repeat", type=int, default=5)
+    opts = parser.parse_args(argv)
+    torch.set_num_threads(opts.threads)
+    keys = opts.only.split(",")
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for w in WORKLOADS:
+            if w.key in keys:
+                rows.append(row(w, opts.quick, opts.repeat))
+    headers = ["workload", "sizes", "autovec vmap", "jit(vmap)", "torch.func.vmap", "vmap/torch"]
+    print(f"torch {torch.__version__}, {opts.threads} thread(s), float64, median of {opts.repeat}")
+    print(markdown_table(headers, rows))
+
+
+if __name__ == "__main__":
+    main()
