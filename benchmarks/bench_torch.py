@@ -35,9 +35,7 @@ def _torch_convolve(torch: Any) -> Callable:
 
     def f(x, w):
         m = w.shape[0]
-        return torch.nn.functional.conv1d(x[None, None], w.flip(0)[None, None], padding=m - 1)[
-            0, 0
-        ]
+        return torch.nn.functional.conv1d(x[None, None], w.flip(0)[None, None], padding=m - 1)[0, 0]
 
     return f
 
@@ -63,9 +61,7 @@ def row(w: Workload, quick: bool, repeat: int) -> list[str]:
     tfun = (w.torch or _torch_convolve)(torch)
     fns = {
         "vmap": (lambda f: lambda: f(*targs))(_nest(autovec.vmap, w.fun, w, "in_axes")),
-        "jit": (lambda f: lambda: f(*targs))(
-            autovec.jit(_nest(autovec.vmap, w.fun, w, "in_axes"))
-        ),
+        "jit": (lambda f: lambda: f(*targs))(autovec.jit(_nest(autovec.vmap, w.fun, w, "in_axes"))),
         "torch": (lambda f: lambda: f(*targs))(_nest(torch_vmap, tfun, w, "in_dims")),
     }
     for name, fn in fns.items():
