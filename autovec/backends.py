@@ -29,6 +29,9 @@ _namespace_by_type: dict[type, Any] = {np.ndarray: np}
 # What was registered (the cache above also remembers types found to be NumPy's, ``object``
 # among them, which must not make every subclass NumPy's).
 _registered: dict[type, Any] = {np.ndarray: np}
+# The array types registered so far (read-only for other modules: ``type(x) in ARRAY_TYPES``
+# says an array of a known library, which holds no Python objects to look into).
+ARRAY_TYPES = _registered
 _NUMPY_SCALARS = (np.generic, int, float, complex, bool)
 
 

@@ -503,7 +503,7 @@ def check_not_shared(x: Any) -> None:
     t = _current_trace.get()
     home = x._trace
     while t is not None and t is not home:
-        if type(t) is BatchTrace and id(x) in t.shared:
+        if isinstance(t, BatchTrace) and id(x) in t.shared:  # (subclasses too)
             raise errors.SharedStateWriteError(_SHARED_MESSAGE)
         t = t.parent
 

@@ -80,7 +80,9 @@ def _describe_arg(names: list[str] | None, i: int, path: str, kwarg: str | None)
 def _leaf_shape(x: Any) -> tuple[int, ...]:
     if isinstance(x, np.ndarray):  # subclasses too: np.shape may dispatch to their override
         return x.shape
-    return tuple(np.shape(x)) if not isinstance(x, Tracer) else x.shape
+    if isinstance(x, Tracer) or namespace_of(x) is not np:  # another library's array
+        return tuple(x.shape)
+    return tuple(np.shape(x))
 
 
 def vmap(

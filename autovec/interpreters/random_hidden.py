@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.backends import ARRAY_TYPES
 from autovec.interpreters.randomness import HookedGenerator, HookedRandomState
 
 _SCAN_ITEMS = 64
@@ -32,7 +33,7 @@ _NOT_SCANNED = (type, types.ModuleType, types.FunctionType, types.MethodType, np
 def hidden_generators(values: list, hooked_leaves: list | None = None) -> list[tuple]:
     """``(generator, state)`` of each generator inside ``values`` (looked into) that no
     hooked slot stands for; ``hooked_leaves`` are arguments that may hold stand-ins."""
-    if all(type(v) in _LEAVES for v in values):  # the common case: arrays and numbers
+    if all(type(v) in _LEAVES or type(v) in ARRAY_TYPES for v in values):  # arrays, numbers
         return []
     targets = {
         id(getattr(v, "_autovec_target", None))

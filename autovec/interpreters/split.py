@@ -43,6 +43,7 @@ from autovec.backends import namespace_of
 from autovec.core import EVAL_TRACE, _current_trace, raise_numpy_write_error
 from autovec.interpreters import batch_trace, batching, random_hidden, split_replay, split_state
 from autovec.interpreters import randomness as randomness_mod
+from autovec.interpreters.batch_foreign import ForeignBatchTrace
 from autovec.interpreters.batching import (
     BatchTrace,
     BatchTracer,
@@ -168,7 +169,7 @@ def _run_vmap(
         if key is not None and not foreign and _split_last_time(key):
             # This function split the last time: start with the continuing run.
             return _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, None)
-    trace = BatchTrace(parent, axis_size, axis_name)
+    trace = (ForeignBatchTrace if foreign else BatchTrace)(parent, axis_size, axis_name)
     trace.split = state
     run.first_trace = trace
     in_vals = [

@@ -17,20 +17,21 @@ from autovec.torch_namespace.dtypes import common_dtype, fix_dtype, numpy_result
 _PY_SCALARS = (bool, int, float, complex)
 
 
-def _key_of(a: Any) -> Any:
-    return a.dtype if isinstance(a, torch.Tensor) else type(a)
-
-
 class _Plan:
     """For one combination of input dtypes: the dtype to cast tensor inputs to (None: leave
-    them), whether Python scalars become tensors, and the result dtypes NumPy gives."""
+    them), whether Python scalars become tensors, the result dtypes NumPy gives, and whether
+    the inputs go to the torch function as they are (``direct``: nothing to cast)."""
 
-    __slots__ = ("cast", "outs", "scalars")
+    __slots__ = ("cast", "outs", "out", "scalars", "direct")
 
-    def __init__(self, cast: torch.dtype | None, outs: tuple, scalars: bool):
+    def __init__(self, cast: torch.dtype | None, outs: tuple, scalars: bool, key: tuple):
         self.cast = cast
         self.outs = outs
+        self.out = outs[0]
         self.scalars = scalars
+        self.direct = cast is None or all(
+            k == cast if isinstance(k, torch.dtype) else not scalars for k in key
+        )
 
 
 def _prepare(plan: _Plan, args: tuple) -> tuple:
@@ -107,21 +108,26 @@ def _plan_for(name: str, key: tuple, multiple: bool) -> _Plan:
     else:
         cast = torch_dtype(common_dtype(key))
     scalars = name not in _SCALARS_OK
-    return _Plan(cast, outs, scalars)
+    return _Plan(cast, outs, scalars, key)
 
 
 def elementwise(name: str, torch_fn: Callable[..., Any], multiple: bool = False) -> Any:
+    """NumPy's ``name`` on tensors (and Python scalars), computed by ``torch_fn`` with
+    NumPy's dtypes: the plan for the inputs' dtypes is made once, then looked up."""
     plans: dict[tuple, _Plan] = {}
+    tensor = torch.Tensor
 
     def fn(*args: Any) -> Any:
-        key = tuple(map(_key_of, args))
+        # The plan's key: each tensor's dtype, each scalar's type (one look-up per call).
+        key = tuple([a.dtype if isinstance(a, tensor) else type(a) for a in args])
         plan = plans.get(key)
         if plan is None:
             plan = plans[key] = _plan_for(name, key, multiple)
-        out = torch_fn(*_prepare(plan, args))
+        out = torch_fn(*args) if plan.direct else torch_fn(*_prepare(plan, args))
         if multiple:
             return tuple(fix_dtype(o, w) for o, w in zip(out, plan.outs))
-        return fix_dtype(out, plan.outs[0])
+        want = plan.out
+        return out if out.dtype == want else out.to(want)
 
     fn.__name__ = name
     return fn

@@ -48,17 +48,14 @@ from autovec.torch_namespace.shapes import (
 )
 
 
-class Ufunc:
-    """A NumPy ufunc's callable with the methods the primitives use (``accumulate``,
-    ``at``), for the ufuncs torch has them for."""
+class _UfuncMethods:
+    """The methods of a NumPy ufunc the primitives use (``accumulate``, ``at``), for the
+    ufuncs torch has them for."""
 
-    __slots__ = ("name", "fn", "accumulate_fn", "reduce")
+    __slots__ = ("name", "accumulate_fn", "reduce")
 
-    def __init__(self, name: str, fn: Callable, accumulate_fn: Callable | None, reduce: str):
-        self.name, self.fn, self.accumulate_fn, self.reduce = name, fn, accumulate_fn, reduce
-
-    def __call__(self, *args: Any) -> Any:
-        return self.fn(*args)
+    def __init__(self, name: str, accumulate_fn: Callable | None, reduce: str):
+        self.name, self.accumulate_fn, self.reduce = name, accumulate_fn, reduce
 
     def accumulate(self, x: Any, axis: int = 0, dtype: Any = None) -> Any:
         if self.accumulate_fn is None:
@@ -88,6 +85,15 @@ class Ufunc:
             flat.index_put_((pos,), v, accumulate=True)
         else:
             flat.scatter_reduce_(0, pos % flat.shape[0], v, reduce=self.reduce)
+
+
+def ufunc(name: str, fn: Callable, accumulate_fn: Callable | None, reduce: str) -> Callable:
+    """``fn`` (the elementwise function) with the ufunc methods ``accumulate`` and ``at`` as
+    attributes: calling it costs no extra frame."""
+    methods = _UfuncMethods(name, accumulate_fn, reduce)
+    fn.accumulate = methods.accumulate  # type: ignore[attr-defined]
+    fn.at = methods.at  # type: ignore[attr-defined]
+    return fn
 
 
 ACCUMULATE = {
@@ -155,7 +161,7 @@ class TorchNamespace:
 
 
 _FUNCTIONS: dict[str, Any] = {
-    **{n: Ufunc(n, elementwise(n, f), None, "") for n, f in TORCH_UNARY.items()},
+    **{n: ufunc(n, elementwise(n, f), None, "") for n, f in TORCH_UNARY.items()},
     **{n: elementwise(n, f, multiple=True) for n, f in TORCH_MULTI.items()},
     "where": elementwise("where", where),
     "clip": elementwise("clip", clip),
@@ -200,5 +206,5 @@ _FUNCTIONS: dict[str, Any] = {
 }
 for _name, _fn in TORCH_BINARY.items():
     _acc, _red = ACCUMULATE.get(_name, (None, ""))
-    _FUNCTIONS[_name] = Ufunc(_name, elementwise(_name, _fn), _acc, _red)
+    _FUNCTIONS[_name] = ufunc(_name, elementwise(_name, _fn), _acc, _red)
 _FUNCTIONS["true_divide"] = _FUNCTIONS["divide"]

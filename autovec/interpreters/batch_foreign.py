@@ -1,0 +1,107 @@
+"""Eager vmap on another library's arrays (PyTorch tensors): ``ForeignBatchTrace``.
+
+The batch trace of a vmap whose inputs are another library's arrays. Its hot paths do what
+``BatchTrace``'s do for NumPy batches: an elementwise primitive whose operands' batch axes
+already line up (``x * y``, ``x + 1``, ``h + b`` with ``b`` unbatched, ``np.exp(x)``) calls
+the primitive's ``impl`` on the batches directly, on their namespace, and ``x[i]`` /
+``x[i:j]`` on a batch whose batch axis is first indexes it directly. That is what the
+batching rules would compute, without their binds and look-ups. Anything else, and any
+error, takes ``BatchTrace``'s general path (which reports errors its way).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autovec.backends import namespace_of
+from autovec.core import EVAL_TRACE, Primitive
+from autovec.interpreters.batch_trace import BatchTrace, BatchTracer, SharedTracer
+from autovec.interpreters.batch_views import _attach
+from autovec.prims.base import FRESH
+from autovec.prims.shape import getitem_p, to_slice_index
+
+_PY_SCALARS = (int, float, complex, bool)
+_ALL = slice(None)
+
+
+class ForeignBatchTrace(BatchTrace):
+    """A ``BatchTrace`` over another library's arrays, with hot paths for them."""
+
+    __slots__ = ()
+
+    def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        if self.parent is EVAL_TRACE:
+            try:
+                if not params:
+                    out = _elementwise(self, prim, args)
+                elif prim is getitem_p:
+                    out = _getitem(self, args[0], params)
+                else:
+                    out = None
+            except Exception:  # noqa: BLE001  (the general path reports it its way)
+                out = None
+            if out is not None:
+                return out
+        return BatchTrace.process_primitive(self, prim, args, params)
+
+
+def _elementwise(trace: ForeignBatchTrace, prim: Primitive, args: tuple) -> Any:
+    if prim.xp_function is None or prim.multiple_results or prim.facts.output != FRESH:
+        return None
+    n = len(args)
+    a = args[0]
+    if n == 1:
+        if type(a) is not BatchTracer or a._trace is not trace:
+            return None
+        va = a.val
+        return BatchTracer(trace, prim.impl(namespace_of(va), va), a.bdim)
+    if n != 2:
+        return None
+    b = args[1]
+    if type(a) is BatchTracer and a._trace is trace:
+        va, d = a.val, a.bdim
+        vb = _other(trace, b, va, d)
+        if vb is None:
+            return None
+    elif type(b) is BatchTracer and b._trace is trace:
+        vb, d = b.val, b.bdim
+        va = _other(trace, a, vb, d)
+        if va is None:
+            return None
+        xp = namespace_of(vb)
+        return BatchTracer(trace, prim.impl(xp, va, vb), d)
+    else:
+        return None
+    return BatchTracer(trace, prim.impl(namespace_of(va), va, vb), d)
+
+
+def _other(trace: ForeignBatchTrace, x: Any, batch: Any, d: int) -> Any:
+    """The value of the operand ``x`` of an elementwise operation with ``batch`` (batched
+    along ``d``) when the rule would leave both as they are, else None: a batch of the same
+    rank and batch axis, a Python scalar, or an unbatched array of the same library that
+    broadcasts against the axes after the batch axis."""
+    t = type(x)
+    if t is BatchTracer:
+        if x._trace is not trace or x.bdim != d:
+            return None
+        v = x.val
+        return v if v.ndim == batch.ndim and type(v) is type(batch) else None
+    if t in _PY_SCALARS:
+        return x
+    if t is SharedTracer and x._trace is trace:
+        v = x.val
+        if type(v) is type(batch) and v.ndim <= batch.ndim - 1 - d:
+            return v
+    return None
+
+
+def _getitem(trace: ForeignBatchTrace, x: Any, params: dict) -> Any:
+    """``x[index]`` of a batch with its batch axis first: the batch indexed directly, with
+    ``:`` for the batch axis (basic indices only: ints, slices, None, Ellipsis)."""
+    if type(x) is not BatchTracer or x._trace is not trace or x.bdim != 0:
+        return None
+    v = x.val
+    out = namespace_of(v).getitem(v, (_ALL, *to_slice_index(params["index"])))
+    t = BatchTracer(trace, out, 0)
+    _attach(t, x, getitem_p, params)
+    return t
