@@ -163,14 +163,25 @@ def _lookup(v: Any) -> Any:
     return np
 
 
+# Other libraries' dtypes seen so far -> NumPy's (``numpy_dtype`` without an exception).
+_FOREIGN_DTYPES: dict[Any, np.dtype] = {}
+
+
 def numpy_dtype(dtype: Any) -> np.dtype:
     """NumPy's dtype for a dtype of any registered library (a ``torch.dtype`` too)."""
+    if isinstance(dtype, np.dtype):
+        return dtype
+    if type(dtype).__hash__ is not None:
+        found = _FOREIGN_DTYPES.get(dtype)
+        if found is not None:
+            return found
     try:
         return np.dtype(dtype)
     except TypeError:
         from autovec.torch_namespace import numpy_dtype_of
 
-        return numpy_dtype_of(dtype)
+        found = _FOREIGN_DTYPES[dtype] = numpy_dtype_of(dtype)
+        return found
 
 
 def fresh_copy(x: Any, others: Any) -> Any:

@@ -3,9 +3,11 @@
 The batch trace of a vmap whose inputs are another library's arrays. Its hot paths do what
 ``BatchTrace``'s do for NumPy batches: an elementwise primitive whose operands' batch axes
 already line up (``x * y``, ``x + 1``, ``h + b`` with ``b`` unbatched, ``np.exp(x)``) calls
-the primitive's ``impl`` on the batches directly, on their namespace, and ``x[i]`` /
-``x[i:j]`` on a batch whose batch axis is first indexes it directly. That is what the
-batching rules would compute, without their binds and look-ups. Anything else, and any
+the primitive's ``impl`` on the batches directly, on their namespace; ``x[i]`` /
+``x[i:j]`` on a batch whose batch axis is first indexes it directly; a product
+(``dot_general``: ``x @ w``, ``np.dot``) folds the batch axes into its dimension numbers as
+its rule does and calls the ``impl``. That is what the batching rules would compute,
+without their binds and look-ups. Anything else, and any
 error, takes ``BatchTrace``'s general path (which reports errors its way).
 """
 
@@ -18,6 +20,7 @@ from autovec.core import EVAL_TRACE, Primitive
 from autovec.interpreters.batch_trace import BatchTrace, BatchTracer, SharedTracer
 from autovec.interpreters.batch_views import _attach
 from autovec.prims.base import FRESH
+from autovec.prims.linalg import _free, _shift, dot_general_p
 from autovec.prims.shape import getitem_p, to_slice_index
 
 _PY_SCALARS = (int, float, complex, bool)
@@ -36,6 +39,8 @@ class ForeignBatchTrace(BatchTrace):
                     out = _elementwise(self, prim, args)
                 elif prim is getitem_p:
                     out = _getitem(self, args[0], params)
+                elif prim is dot_general_p:
+                    out = _dot_general(self, args, params["dimension_numbers"])
                 else:
                     out = None
             except Exception:  # noqa: BLE001  (the general path reports it its way)
@@ -105,3 +110,42 @@ def _getitem(trace: ForeignBatchTrace, x: Any, params: dict) -> Any:
     t = BatchTracer(trace, out, 0)
     _attach(t, x, getitem_p, params)
     return t
+
+
+def _dot_general(trace: ForeignBatchTrace, args: tuple, dimension_numbers: tuple) -> Any:
+    """``dot_general`` with the batch axes folded in as ``_dot_general_batch`` folds them
+    (autovec/prims/linalg.py), computed by its ``impl`` at once."""
+    (lhs, rhs), dims = args, []
+    vals = []
+    for x in args:
+        t = type(x)
+        if t is BatchTracer and x._trace is trace:
+            vals.append(x.val)
+            dims.append(x.bdim)
+        elif t is SharedTracer and x._trace is trace:
+            vals.append(x.val)
+            dims.append(None)
+        else:
+            return None
+    (lhs, rhs), (ld, rd) = vals, dims
+    if type(lhs) is not type(rhs):
+        return None
+    xp = namespace_of(lhs)
+    (lc, rc), (lb, rb) = dimension_numbers
+    if ld is not None and rd is not None:
+        if ld:
+            lhs = xp.moveaxis(lhs, ld, 0)
+        if rd:
+            rhs = xp.moveaxis(rhs, rd, 0)
+        dn = ((_shift(lc, 0), _shift(rc, 0)), ((0, *_shift(lb, 0)), (0, *_shift(rb, 0))))
+        d = 0
+    elif ld is not None:
+        dn = ((_shift(lc, ld), rc), (_shift(lb, ld), rb))
+        d = len(lb) + _free(lhs.ndim, dn[0][0], dn[1][0]).index(ld)
+    elif rd is not None:
+        dn = ((lc, _shift(rc, rd)), (lb, _shift(rb, rd)))
+        lfree = lhs.ndim - len(lc) - len(lb)
+        d = len(lb) + lfree + _free(rhs.ndim, dn[0][1], dn[1][1]).index(rd)
+    else:
+        return None
+    return BatchTracer(trace, dot_general_p.impl(xp, lhs, rhs, dimension_numbers=dn), d)

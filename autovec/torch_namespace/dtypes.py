@@ -113,5 +113,8 @@ def result_type(*xs: Any) -> np.dtype:
 
 def same_dtype(*xs: Any) -> tuple:
     """Tensors cast to NumPy's common dtype of all of them."""
+    first = xs[0].dtype
+    if all(x.dtype == first for x in xs):  # the common case: nothing to cast
+        return xs
     want = torch_dtype(result_type(*xs))
     return tuple(x if x.dtype == want else x.to(want) for x in xs)

@@ -188,7 +188,7 @@ TORCH_UNARY: dict[str, Callable[..., Any]] = {
     "ceil": torch.ceil,
     "trunc": torch.trunc,
     "rint": torch.round,
-    "square": torch.square,
+    "square": lambda x: torch.mul(x, x),  # torch.square is several times slower on CPU
     "cbrt": _cbrt,
     "reciprocal": torch.reciprocal,
     "deg2rad": torch.deg2rad,
