@@ -203,9 +203,27 @@ def test_per_lane_fallback_on_torch_names_the_backend():
         autovec.vmap(lambda r: r * float(r[0]))(torch.arange(6.0).reshape(3, 2))
 
 
-def test_chunking_on_torch_names_the_backend():
+@pytest.mark.parametrize("chunk_size", [1, 3, 10])
+def test_chunk_size_on_torch_is_the_unchunked_run(chunk_size):
+    # Chunks of the batch written into one preallocated tensor (eager), or a scan over the
+    # chunks (jit); out_axes and pytrees as without chunks.
+    x = torch.arange(14.0, dtype=torch.float64).reshape(7, 2)
+
+    def f(r):
+        return {"a": anp.sin(r) * 2 + r.sum(), "b": r[0].astype(np.float32)}
+
+    want = autovec.vmap(f, out_axes={"a": 1, "b": 0})(x)
+    for g in (autovec.vmap, lambda f, **kw: autovec.jit(autovec.vmap(f, **kw))):
+        got = g(f, chunk_size=chunk_size, out_axes={"a": 1, "b": 0})(x)
+        for k in want:
+            assert type(got[k]) is torch.Tensor and got[k].dtype == want[k].dtype
+            assert torch.equal(got[k], want[k])
+
+
+def test_max_memory_on_torch_names_the_backend():
+    # It measures NumPy's allocations (tracemalloc), which torch's are not.
     with pytest.raises(errors.BackendUnsupportedError, match="chunk_size"):
-        autovec.vmap(lambda r: r + 1, chunk_size=2)(torch.ones((3, 2)))
+        autovec.vmap(lambda r: r + 1, max_memory="1MB")(torch.ones((3, 2)))
 
 
 def test_random_draws_on_torch_are_the_loops():

@@ -236,11 +236,11 @@ def _vmap_call(
 ):
     leaves, axes, args_def, kw_def = _flatten_with_axes(in_axes, args, kwargs)
     foreign = input_namespace(leaves, "vmap") is not np  # BackendMismatchError if mixed
-    if foreign and chunking is not None and (chunking[0] is not None or chunking[1] is not None):
+    if foreign and chunking is not None and chunking[1] is not None:
         raise errors.BackendUnsupportedError(
-            "vmap(chunk_size=/max_memory=) is not supported on the PyTorch/CuPy backends yet: "
-            "it runs on NumPy arrays only. Split the batch yourself (torch.split) and "
-            "concatenate the results."
+            "vmap(max_memory=) is not supported on the PyTorch/CuPy backends: it measures "
+            "NumPy's allocations, which another library's are not. Give the number of "
+            "examples per chunk instead (chunk_size=N)."
         )
 
     # Normalise axes, find the batch size; errors name the argument and its path.

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.backends import namespace_of, numpy_dtype
 from autovec.core import EVAL_TRACE, ShapedArray, Tracer, _current_trace, get_aval
 from autovec.interpreters import batching
 from autovec.interpreters.control import scan_p
@@ -438,7 +439,7 @@ class _Outputs:
                 continue
             dest = self.arrays[j]
             index = (slice(None),) * a + (slice(start, stop),)
-            x = np.asarray(x)
+            x = x if namespace_of(dest) is not np else np.asarray(x)
             if x.dtype != dest.dtype or x.shape != dest[index].shape:
                 raise errors.SplitOutputMismatchError(
                     f"vmap chunk of examples {start}..{stop - 1} returned an output of shape "
@@ -453,11 +454,13 @@ class _Outputs:
     def _allocate(self, x: Any, axis: int | None) -> Any:
         if axis is None:
             return x
-        x = np.asarray(x)
+        xp = namespace_of(x)  # another library's arrays: their library, their device
+        if xp is np:
+            x = np.asarray(x)
         shape = list(x.shape)
         shape[axis] = self.n
-        dest = np.empty(shape, x.dtype)
-        self.nbytes += dest.nbytes
+        dest = xp.empty(tuple(shape), dtype=numpy_dtype(x.dtype))
+        self.nbytes += math.prod(shape) * numpy_dtype(x.dtype).itemsize
         return dest
 
     def result(self) -> Any:
@@ -471,7 +474,8 @@ class _Outputs:
                 leaves.append(self.arrays[j])
             else:
                 parts = self.arrays[j]
-                leaves.append(parts[0] if len(parts) == 1 else np.concatenate(parts, axis=a))
+                xp = namespace_of(*parts)
+                leaves.append(parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=a))
         return tree_unflatten(self.treedef, leaves)
 
 
