@@ -40,7 +40,13 @@ def matmul(a: Any, b: Any) -> Any:
 
 
 def vecdot(a: Any, b: Any) -> Any:
-    return torch.linalg.vecdot(*same_dtype(a, b), dim=-1)
+    """NumPy's ``vecdot`` over the last axis (the first operand conjugated): a stacked
+    matmul of 1xk by kx1 matrices, 2-3x faster on CPU than ``torch.linalg.vecdot`` on short
+    rows."""
+    a, b = same_dtype(a, b)
+    if a.is_complex():
+        a = a.conj()
+    return torch.matmul(a.unsqueeze(-2), b.unsqueeze(-1))[..., 0, 0]
 
 
 # ------------------------------------------------------------------------- linalg and fft
