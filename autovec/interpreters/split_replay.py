@@ -5,6 +5,7 @@ so that the groups it leaves behind replay the shared prefix instead of recomput
 
 from __future__ import annotations
 
+import itertools
 import math
 import weakref
 from typing import Any
@@ -32,6 +33,11 @@ class ContinuingBatchTrace(BatchTrace):
     __slots__ = ()
 
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        state = self.split
+        if state.hitting:  # a group replaying the shared prefix: most operations end here
+            out = _replay(self, state, prim, args, params)
+            if out is not _MISS:
+                return out
         batched = stale = False
         size = self.axis_size
         for a in args:
@@ -42,11 +48,10 @@ class ContinuingBatchTrace(BatchTrace):
                     stale = True
         if not batched:
             return BatchTrace.process_primitive(self, prim, args, params)
-        state = self.split
-        if state.hitting:
-            out = _replay(self, state, prim, args, params)
-            if out is not _MISS:
-                return out
+        if state.hitting:  # the first operation off the record: compute from here on
+            state.hitting = False
+            state.memo = state.memo_src[: state.memo_pos]
+            state.memo_src = None
         narrowed = tuple(_narrow(self, state, a) for a in args) if stale else args
         try:
             out = BatchTrace.process_primitive(self, prim, narrowed, params)
@@ -191,39 +196,45 @@ def _same_constant(a: Any, b: Any) -> bool:
 
 
 def _replay(trace: BatchTrace, state: SplitState, prim: Primitive, args: tuple, params: dict):
-    """The recorded output of this operation, or _MISS (which ends the replay)."""
+    """The recorded output of this operation, or _MISS.
+
+    An entry of the record is ``(prim, params, keys, bdims, gone, bdim, outs)``: per
+    argument its key (a weak reference to a batched value's array, or the plain value) and
+    batch axis (None for a plain value); then the output, as ``gone`` (the common case: one
+    batched array, ``_Gone`` standing for it once it is dead) with its batch axis, or
+    ``outs`` (see _record)."""
     pos = state.memo_pos
-    if pos < state.memo_len:
-        rprim, rparams, keys, outs = state.memo_src[pos]
-        if rprim is prim and len(keys) == len(args) and _same_params(rparams, params):
-            for a, (batched, key, bdim) in zip(args, keys):
-                if type(a) is BatchTracer and a._trace is trace:
-                    val = a.val
-                    if type(val) is np.ndarray:
-                        val = weakref.ref(val)
-                    elif type(val) is _Gone:
-                        val = val.ref
-                    if val is not key or not batched or a.bdim != bdim:
-                        break
-                elif batched or not _same_constant(
-                    a.val if type(a) is SharedTracer and a._trace is trace else a, key
-                ):
-                    break
-            else:
-                state.memo_pos = pos + 1
-                if prim.multiple_results:
-                    return tuple(_replayed(trace, *o) for o in outs)
-                key, bdim, shape, dtype = outs[0]
-                if bdim is not None and type(key) is weakref.ref:  # the common case
-                    val = key()
-                    return BatchTracer(
-                        trace, _Gone(key, shape, dtype) if val is None else val, bdim
-                    )
-                return _replayed(trace, key, bdim, shape, dtype)
-    state.hitting = False
-    state.memo = state.memo_src[:pos]
-    state.memo_src = None
-    return _MISS
+    if pos >= state.memo_len:
+        return _MISS
+    rprim, rparams, keys, bdims, gone, out_bdim, outs = state.memo_src[pos]
+    if rprim is not prim or len(keys) != len(args):
+        return _MISS
+    if rparams is not params and (rparams or params) and not _same_params(rparams, params):
+        return _MISS
+    for a, key, bdim in zip(args, keys, bdims):
+        if type(a) is BatchTracer and a._trace is trace:
+            if bdim is None or a.bdim != bdim:
+                return _MISS
+            val = a.val
+            if type(val) is np.ndarray:
+                if type(key) is not weakref.ref or key() is not val:
+                    return _MISS
+            elif type(val) is _Gone:
+                if val.ref is not key:
+                    return _MISS
+            elif val is not key:
+                return _MISS
+        elif bdim is not None or not _same_constant(
+            a.val if type(a) is SharedTracer and a._trace is trace else a, key
+        ):
+            return _MISS
+    state.memo_pos = pos + 1
+    if gone is not None:  # the common case
+        val = gone.ref()
+        return BatchTracer(trace, gone if val is None else val, out_bdim)
+    if prim.multiple_results:
+        return tuple(_replayed(trace, *o) for o in outs)
+    return _replayed(trace, *outs[0])
 
 
 def _same_params(a: dict, b: dict) -> bool:
@@ -272,21 +283,34 @@ class _Restart(BaseException):
 
 def _record(trace: BatchTrace, state: SplitState, prim, params, args, out) -> None:
     keys = []
+    bdims = []
     for a in args:
         if type(a) is BatchTracer and a._trace is trace:
-            keys.append((True, _key(a.val), a.bdim))
-        elif type(a) is SharedTracer and a._trace is trace:
-            keys.append((False, a.val, None))  # the same plain value in every run
+            keys.append(_key(a.val))
+            bdims.append(a.bdim)
         else:
-            keys.append((False, a, None))
-    outs = []
-    for o in out if prim.multiple_results else (out,):
-        if type(o) is BatchTracer and o._trace is trace:
-            v = o.val
-            outs.append((_key(v), o.bdim, v.shape, v.dtype))
-        else:
-            outs.append((o.copy() if type(o) is np.ndarray else o, None, None, None))
-    state.memo.append((prim, params, tuple(keys), tuple(outs)))
+            # a value shared by every example: the same plain value in every run
+            keys.append(a.val if type(a) is SharedTracer and a._trace is trace else a)
+            bdims.append(None)
+    if (
+        type(out) is BatchTracer
+        and out._trace is trace
+        and type(out.val) is np.ndarray
+        and not prim.multiple_results
+    ):
+        v = out.val
+        entry = (prim, params, tuple(keys), tuple(bdims), _Gone(weakref.ref(v), v.shape, v.dtype))
+        entry += (out.bdim, None)
+    else:
+        outs = []
+        for o in out if prim.multiple_results else (out,):
+            if type(o) is BatchTracer and o._trace is trace:
+                v = o.val
+                outs.append((_key(v), o.bdim, v.shape, v.dtype))
+            else:
+                outs.append((o.copy() if type(o) is np.ndarray else o, None, None, None))
+        entry = (prim, params, tuple(keys), tuple(bdims), None, None, tuple(outs))
+    state.memo.append(entry)
     call = state.call
     call.memo_ops += 1
     if call.memo_ops >= MEMO_LIMIT_OPS:
@@ -295,11 +319,16 @@ def _record(trace: BatchTrace, state: SplitState, prim, params, args, out) -> No
 
 def _pin(memo: list, memo_len: int) -> list:
     """The recorded values alive now (a group leaving keeps them for its run)."""
-    pins = []
-    for i in range(memo_len):
-        for key, bdim, _, _ in memo[i][3]:
-            if bdim is not None and type(key) is weakref.ref:
-                v = key()
-                if v is not None:
-                    pins.append(v)
+    pins = [
+        v
+        for e in itertools.islice(memo, memo_len)
+        if e[4] is not None and (v := e[4].ref()) is not None
+    ]
+    for e in itertools.islice(memo, memo_len):
+        if e[4] is None:
+            for key, bdim, _, _ in e[6]:
+                if bdim is not None and type(key) is weakref.ref:
+                    v = key()
+                    if v is not None:
+                        pins.append(v)
     return pins
