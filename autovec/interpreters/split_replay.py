@@ -78,41 +78,65 @@ def _narrow(trace: BatchTrace, state: SplitState, t: Any) -> Any:
     size = val.shape[t.bdim]
     if size == trace.axis_size:
         return t
+    # The cache holds its source weakly: a value the function no longer holds is not kept
+    # alive (nor pinned for the groups left behind) by having been narrowed once.
     cached = state.cache.get(id(val))
-    if cached is None or cached[0] is not val:
-        positions = _positions(state, size)
-        if positions is None:  # not a lane set of this run's lineage (a broadcast axis)
+    if cached is None or cached[0]() is not val:
+        mask = _positions(state, size)
+        if mask is None:  # not a lane set of this run's lineage (a broadcast axis)
             return t
         token = _current_trace.set(trace.parent)
         try:
-            cached = (val, np.take(val, positions, axis=t.bdim))
+            if type(val) is np.ndarray:
+                narrowed = np.compress(mask, val, axis=t.bdim)
+                source: Any = weakref.ref(val)
+            else:  # a value of an enclosing vmap
+                narrowed = np.take(val, np.flatnonzero(mask), axis=t.bdim)
+                source = _Held(val)
         finally:
             _current_trace.reset(token)
+        cached = (source, narrowed)
         state.cache[id(val)] = cached
     return BatchTracer(trace, cached[1], t.bdim)
 
 
-def _positions(state: SplitState, size: int) -> np.ndarray | None:
-    """Where the active lanes are in the earlier lane set of ``size`` lanes (None when no
-    lane set of this run's lineage has that size).
+class _Held:
+    """A strong reference called like a weak one."""
 
-    ``state.steps`` holds each narrowing (the kept positions within the lane set before
-    it); ``state.positions[size]`` is (positions within that set of the lanes after
-    narrowing number ``version``, or None for all of them; ``version``).  Composing the
-    steps from the newest keeps every index as small as the active lane set."""
+    __slots__ = ("val",)
+
+    def __init__(self, val: Any):
+        self.val = val
+
+    def __call__(self) -> Any:
+        return self.val
+
+
+def _positions(state: SplitState, size: int) -> np.ndarray | None:
+    """Which lanes of the earlier lane set of ``size`` lanes are active now, as a mask over
+    that set (None when no lane set of this run's lineage has that size).
+
+    ``state.steps`` holds each narrowing (a mask over the lane set before it);
+    ``state.positions[size]`` is (the mask over that set of the lanes active after
+    narrowing number ``version``, or None for all of them; ``version``).  Masks (one byte
+    per lane) rather than lane indices keep the index memory of a run small: fresh memory
+    costs page faults on every call."""
     entry = state.positions.get(size)
     if entry is None:
         return None
-    base, version = entry
+    mask, version = entry
     steps = state.steps
     if version == len(steps):
-        return base
-    q = steps[-1]
-    for k in range(len(steps) - 2, version - 1, -1):
-        q = steps[k][q]
-    q = q if base is None else base[q]
-    state.positions[size] = (q, len(steps))
-    return q
+        return mask
+    if mask is None:
+        mask = steps[version].copy()
+        version += 1
+    else:
+        mask = mask.copy()  # shared with the groups left behind: composed on a copy
+    for k in range(version, len(steps)):
+        mask[mask] = steps[k]
+    state.positions[size] = (mask, len(steps))
+    return mask
 
 
 def _memo_view(state: SplitState) -> tuple[list, int]:
@@ -156,17 +180,24 @@ def _continue_with_one_group(
         positions = dict(state.positions)
         positions[size] = (None, len(state.steps))
         log = prefix if entry is _NO_ENTRY else [*prefix, entry]
-        state.pending.append((lanes, log, memo, memo_len, (positions, [*state.steps, idx]), pins))
+        steps = [*state.steps, _mask(size, idx)]
+        state.pending.append((lanes, log, memo, memo_len, (positions, steps), pins))
     if len(singles):
         state.pending.append((state.lanes[singles], None, None, 0, None, None))
         if split_state.EXPLAIN is not None:
             split_state.EXPLAIN.spawned(state.pending[-1][0])
     state.positions[size] = (None, len(state.steps))
-    state.steps.append(keep)
+    state.steps.append(_mask(size, keep))
     state.lanes = keep if full else state.lanes[keep]
     state.cache = {}
     trace.axis_size = len(keep)
     return keep_entry
+
+
+def _mask(size: int, idx: np.ndarray) -> np.ndarray:
+    mask = np.zeros(size, bool)
+    mask[idx] = True
+    return mask
 
 
 def _same_constant(a: Any, b: Any) -> bool:
