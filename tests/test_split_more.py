@@ -113,6 +113,21 @@ def test_a_value_from_before_a_split_is_narrowed_for_in_place_updates():
     check(f, RNG.uniform(size=(300, 3)))
 
 
+def test_an_update_of_a_value_from_before_a_split_when_only_a_few_examples_leave():
+    # The two examples leaving run alone: nothing else holds the buffer from before the
+    # split, which must still not be written in place over every example.
+    def f(x):
+        buf = x * 0.0
+        if x[0] > 0.5:
+            buf[0] = x[1]
+        buf += 1.0
+        return buf
+
+    x = RNG.uniform(0.6, 1.0, size=(300, 3))
+    x[[5, 9], 0] = 0.1
+    check(f, x)
+
+
 @pytest.mark.parametrize("n", [10, 300])
 def test_side_effects_follow_the_documented_order(n):
     seen = []

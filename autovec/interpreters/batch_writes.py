@@ -73,6 +73,8 @@ def write_basic(x: BatchTracer, index: Any, value: Any) -> bool:
         return False
     if x._readonly or x._view is not None:
         return False  # the general path raises NumPy's error, or writes through to the base
+    if type(x.val) is not np.ndarray or x.val.shape[0] != trace.axis_size:
+        return False  # from before a split narrowed the lanes: the general path narrows it
     items = index if type(index) is tuple else (index,)
     shape = x.shape
     if len(items) > len(shape):

@@ -206,8 +206,9 @@ def _run_vmap(
 
 # A run still to do: (its lanes, the decision log it replays, the record it may replay and
 # how much of it, where its lanes are in the earlier lane sets of its lineage (see
-# _positions), the recorded values it keeps alive).  A run whose log is None is examples
-# alone (or in groups too small to replay): they run one by one as the loop would.
+# _positions), its copies of the recorded values alive when it left (see _substitutes)).
+# A run whose log is None is examples alone (or in groups too small to replay): they run
+# one by one as the loop would.
 Job = tuple
 
 
@@ -248,13 +249,15 @@ def _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, reque
         _, _, job = heapq.heappop(heap)
         if failed is not None and job[0][0] > failed[0]:
             continue
-        run_state = SplitState(job[1], state.call)
+        # Each attempt on a copy of the job's log: a run appends its own decisions, and a
+        # restarted run (or another group sharing that prefix) must not replay them.
+        run_state = SplitState(list(job[1]), state.call)
         started = time.perf_counter()
         try:
             try:
                 result = _run_job(call, arrays, leaves, axes, job, axis_name, parent, run_state)
             except _Restart:
-                run_state = SplitState(job[1], state.call)
+                run_state = SplitState(list(job[1]), state.call)
                 job = (*job[:2], None, 0, *job[4:])
                 result = _run_job(call, arrays, leaves, axes, job, axis_name, parent, run_state)
         except Exception as exc:
@@ -328,7 +331,7 @@ def _first(failure: tuple[int, BaseException]) -> int:
 def _run_job(call, arrays, leaves, axes, job: Job, axis_name, parent, state: SplitState) -> tuple:
     """One continuing run over ``job``'s lanes; its outputs (lane axis first) over the lanes
     it still held at the end (``state.lanes``)."""
-    lanes, log, memo, memo_len, (positions, steps), _ = job  # (the pins only stay alive)
+    lanes, log, memo, memo_len, (positions, steps), subs = job
     trace = ContinuingBatchTrace(parent, len(lanes), axis_name)
     trace.split = state
     state.continuing = True
@@ -343,6 +346,7 @@ def _run_job(call, arrays, leaves, axes, job: Job, axis_name, parent, state: Spl
     state.hitting = memo is not None
     state.recording = state.call.memo_ops < split_replay.MEMO_LIMIT_OPS
     state.pending = []
+    state.subs = subs  # see _substitutes
     # Every run starts from the same input arrays, so that recorded operations on them
     # are recognised; a group's inputs are gathered to its lanes on first use.
     in_vals = [

@@ -74,10 +74,14 @@ def _narrow(trace: BatchTrace, state: SplitState, t: Any) -> Any:
         return t
     val = t.val
     if type(val) is _Gone:
-        raise _Restart
+        # Dead since the run that recorded it: this group's copy of it, or compute again.
+        sub = state.subs.get(id(val.ref)) if state.subs else None
+        if sub is None:
+            raise _Restart
+        val = sub[1]
     size = val.shape[t.bdim]
     if size == trace.axis_size:
-        return t
+        return t if val is t.val else BatchTracer(trace, val, t.bdim)
     # The cache holds its source weakly: a value the function no longer holds is not kept
     # alive (nor pinned for the groups left behind) by having been narrowed once.
     cached = state.cache.get(id(val))
@@ -162,8 +166,8 @@ def _continue_with_one_group(
     keep, keep_entry = min(large, key=lambda e: e[0][0])
     prefix = state.log[: state.pos]
     memo, memo_len = _memo_view(state)
-    pins = (
-        _pin(memo, memo_len)
+    alive = (
+        _alive(memo, memo_len, state.subs)
         if any(len(idx) >= solo_below and idx is not keep for idx, _ in entries)
         else None
     )
@@ -181,7 +185,8 @@ def _continue_with_one_group(
         positions[size] = (None, len(state.steps))
         log = prefix if entry is _NO_ENTRY else [*prefix, entry]
         steps = [*state.steps, _mask(size, idx)]
-        state.pending.append((lanes, log, memo, memo_len, (positions, steps), pins))
+        subs = _substitutes(trace, state, alive, idx)
+        state.pending.append((lanes, log, memo, memo_len, (positions, steps), subs))
     if len(singles):
         state.pending.append((state.lanes[singles], None, None, 0, None, None))
         if split_state.EXPLAIN is not None:
@@ -348,10 +353,11 @@ def _record(trace: BatchTrace, state: SplitState, prim, params, args, out) -> No
         state.recording = False
 
 
-def _pin(memo: list, memo_len: int) -> list:
-    """The recorded values alive now (a group leaving keeps them for its run)."""
-    pins = [
-        v
+def _alive(memo: list, memo_len: int, subs: dict | None) -> list:
+    """The recorded batched values alive now, (weak reference, value, batch axis), and this
+    run's own copies of those that died before it started (``subs``)."""
+    alive = [
+        (e[4].ref, v, e[5])
         for e in itertools.islice(memo, memo_len)
         if e[4] is not None and (v := e[4].ref()) is not None
     ]
@@ -361,5 +367,32 @@ def _pin(memo: list, memo_len: int) -> list:
                 if bdim is not None and type(key) is weakref.ref:
                     v = key()
                     if v is not None:
-                        pins.append(v)
-    return pins
+                        alive.append((key, v, bdim))
+    if subs:
+        alive.extend(sub for sub in subs.values() if sub[0]() is None)
+    return alive
+
+
+def _substitutes(trace: BatchTrace, state: SplitState, alive: list, idx: np.ndarray) -> dict:
+    """What a group leaving now keeps of the recorded values alive now: (weak reference,
+    the value over the group's lanes, batch axis), by the id of the weak reference (which
+    the record holds).  The group's replay answers with a recorded value, or with ``_Gone``
+    once that value is dead; computing on a ``_Gone`` value (_narrow) takes this copy,
+    which holds the group's lanes only (not every lane of the run)."""
+    subs = {}
+    for ref, val, bdim in alive:
+        size = val.shape[bdim]
+        if size == trace.axis_size:
+            positions = idx
+        else:
+            mask = _positions(state, size)
+            if mask is None:  # not a lane set of this run's lineage: kept whole
+                subs[id(ref)] = (ref, val, bdim)
+                continue
+            positions = np.flatnonzero(mask)[idx]
+        token = _current_trace.set(trace.parent)
+        try:
+            subs[id(ref)] = (ref, np.take(val, positions, axis=bdim), bdim)
+        finally:
+            _current_trace.reset(token)
+    return subs

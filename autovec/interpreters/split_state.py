@@ -100,6 +100,7 @@ class SplitState:
         "hitting",
         "recording",
         "pending",
+        "subs",
     )
 
     def __init__(self, log: list, call: _Call):
