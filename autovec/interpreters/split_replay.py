@@ -86,19 +86,15 @@ def _narrow(trace: BatchTrace, state: SplitState, t: Any) -> Any:
     # alive (nor pinned for the groups left behind) by having been narrowed once.
     cached = state.cache.get(id(val))
     if cached is None or cached[0]() is not val:
-        mask = _positions(state, size)
-        if mask is None:  # not a lane set of this run's lineage (a broadcast axis)
-            return t
+        positions = _positions(state, size)
+        if positions is None:  # not a lane set of this run's lineage (a broadcast axis)
+            return t if val is t.val else BatchTracer(trace, val, t.bdim)
         token = _current_trace.set(trace.parent)
         try:
-            if type(val) is np.ndarray:
-                narrowed = np.compress(mask, val, axis=t.bdim)
-                source: Any = weakref.ref(val)
-            else:  # a value of an enclosing vmap
-                narrowed = np.take(val, np.flatnonzero(mask), axis=t.bdim)
-                source = _Held(val)
+            narrowed = np.take(val, positions, axis=t.bdim)
         finally:
             _current_trace.reset(token)
+        source: Any = weakref.ref(val) if type(val) is np.ndarray else _Held(val)
         cached = (source, narrowed)
         state.cache[id(val)] = cached
     return BatchTracer(trace, cached[1], t.bdim)
@@ -117,30 +113,26 @@ class _Held:
 
 
 def _positions(state: SplitState, size: int) -> np.ndarray | None:
-    """Which lanes of the earlier lane set of ``size`` lanes are active now, as a mask over
-    that set (None when no lane set of this run's lineage has that size).
+    """Where the active lanes are in the earlier lane set of ``size`` lanes (None when no
+    lane set of this run's lineage has that size).
 
-    ``state.steps`` holds each narrowing (a mask over the lane set before it);
-    ``state.positions[size]`` is (the mask over that set of the lanes active after
-    narrowing number ``version``, or None for all of them; ``version``).  Masks (one byte
-    per lane) rather than lane indices keep the index memory of a run small: fresh memory
-    costs page faults on every call."""
+    ``state.steps`` holds each narrowing (the kept positions within the lane set before
+    it); ``state.positions[size]`` is (positions within that set of the lanes after
+    narrowing number ``version``, or None for all of them; ``version``).  Composing the
+    steps from the newest keeps every index as small as the active lane set."""
     entry = state.positions.get(size)
     if entry is None:
         return None
-    mask, version = entry
+    base, version = entry
     steps = state.steps
     if version == len(steps):
-        return mask
-    if mask is None:
-        mask = steps[version].copy()
-        version += 1
-    else:
-        mask = mask.copy()  # shared with the groups left behind: composed on a copy
-    for k in range(version, len(steps)):
-        mask[mask] = steps[k]
-    state.positions[size] = (mask, len(steps))
-    return mask
+        return base
+    q = steps[-1]
+    for k in range(len(steps) - 2, version - 1, -1):
+        q = steps[k][q]
+    q = q if base is None else base[q]
+    state.positions[size] = (q, len(steps))
+    return q
 
 
 def _memo_view(state: SplitState) -> tuple[list, int]:
@@ -184,7 +176,7 @@ def _continue_with_one_group(
         positions = dict(state.positions)
         positions[size] = (None, len(state.steps))
         log = prefix if entry is _NO_ENTRY else [*prefix, entry]
-        steps = [*state.steps, _mask(size, idx)]
+        steps = [*state.steps, idx]
         subs = _substitutes(trace, state, alive, idx)
         state.pending.append((lanes, log, memo, memo_len, (positions, steps), subs))
     if len(singles):
@@ -192,17 +184,11 @@ def _continue_with_one_group(
         if split_state.EXPLAIN is not None:
             split_state.EXPLAIN.spawned(state.pending[-1][0])
     state.positions[size] = (None, len(state.steps))
-    state.steps.append(_mask(size, keep))
+    state.steps.append(keep)
     state.lanes = keep if full else state.lanes[keep]
     state.cache = {}
     trace.axis_size = len(keep)
     return keep_entry
-
-
-def _mask(size: int, idx: np.ndarray) -> np.ndarray:
-    mask = np.zeros(size, bool)
-    mask[idx] = True
-    return mask
 
 
 def _same_constant(a: Any, b: Any) -> bool:
@@ -385,11 +371,11 @@ def _substitutes(trace: BatchTrace, state: SplitState, alive: list, idx: np.ndar
         if size == trace.axis_size:
             positions = idx
         else:
-            mask = _positions(state, size)
-            if mask is None:  # not a lane set of this run's lineage: kept whole
+            positions = _positions(state, size)
+            if positions is None:  # not a lane set of this run's lineage: kept whole
                 subs[id(ref)] = (ref, val, bdim)
                 continue
-            positions = np.flatnonzero(mask)[idx]
+            positions = positions[idx]
         token = _current_trace.set(trace.parent)
         try:
             subs[id(ref)] = (ref, np.take(val, positions, axis=bdim), bdim)
