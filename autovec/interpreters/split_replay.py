@@ -24,8 +24,6 @@ from autovec.interpreters.split_state import _NO_ENTRY, SplitRequest, SplitState
 # Past this many recorded operations per call, later groups recompute the rest.
 MEMO_LIMIT_OPS = 200_000
 
-_MISS = object()
-
 
 class ContinuingBatchTrace(BatchTrace):
     """A vmap run that continues with one group at a split (see above)."""
@@ -35,9 +33,18 @@ class ContinuingBatchTrace(BatchTrace):
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
         state = self.split
         if state.hitting:  # a group replaying the shared prefix: most operations end here
-            out = _replay(self, state, prim, args, params)
-            if out is not _MISS:
-                return out
+            pos = state.memo_pos
+            if pos < state.memo_len:
+                entry = state.memo_src[pos]
+                if entry[0] is prim and _matches(self, entry, args, params):
+                    state.memo_pos = pos + 1
+                    gone = entry[4]
+                    if gone is not None:  # the common case: one batched array
+                        val = gone.ref()
+                        return BatchTracer(self, gone if val is None else val, entry[5])
+                    if prim.multiple_results:
+                        return tuple(_replayed(self, *o) for o in entry[6])
+                    return _replayed(self, *entry[6][0])
         batched = stale = False
         size = self.axis_size
         for a in args:
@@ -87,7 +94,13 @@ def _narrow(trace: BatchTrace, state: SplitState, t: Any) -> Any:
     cached = state.cache.get(id(val))
     if cached is None or cached[0]() is not val:
         positions = _positions(state, size)
-        if positions is None:  # not a lane set of this run's lineage (a broadcast axis)
+        if positions is None:
+            if state.subs and type(val) is np.ndarray:
+                # A recorded value over a lane set of the run this group left: its copy.
+                sub = state.subs.get(id(weakref.ref(val)))
+                if sub is not None:
+                    return _narrow(trace, state, BatchTracer(trace, sub[1], t.bdim))
+            # not a lane set of this run's lineage (a broadcast axis)
             return t if val is t.val else BatchTracer(trace, val, t.bdim)
         token = _current_trace.set(trace.parent)
         try:
@@ -173,12 +186,12 @@ def _continue_with_one_group(
         if len(idx) < solo_below:  # cheaper run example by example than replayed
             state.pending.append((lanes, None, None, 0, None, None))
             continue
-        positions = dict(state.positions)
-        positions[size] = (None, len(state.steps))
         log = prefix if entry is _NO_ENTRY else [*prefix, entry]
-        steps = [*state.steps, idx]
         subs = _substitutes(trace, state, alive, idx)
-        state.pending.append((lanes, log, memo, memo_len, (positions, steps), subs))
+        # Its copies cover every recorded value alive now, so of this run's lane sets the
+        # group needs only the first: where its lanes are among all the call's lanes.
+        positions = {state.call.axis_size: (lanes, 0)}
+        state.pending.append((lanes, log, memo, memo_len, (positions, []), subs))
     if len(singles):
         state.pending.append((state.lanes[singles], None, None, 0, None, None))
         if split_state.EXPLAIN is not None:
@@ -217,46 +230,38 @@ def _same_constant(a: Any, b: Any) -> bool:
     return False
 
 
-def _replay(trace: BatchTrace, state: SplitState, prim: Primitive, args: tuple, params: dict):
-    """The recorded output of this operation, or _MISS.
+def _matches(trace: BatchTrace, entry: tuple, args: tuple, params: dict) -> bool:
+    """Whether this operation is the recorded one: the same parameters and arguments.
 
     An entry of the record is ``(prim, params, keys, bdims, gone, bdim, outs)``: per
     argument its key (a weak reference to a batched value's array, or the plain value) and
     batch axis (None for a plain value); then the output, as ``gone`` (the common case: one
     batched array, ``_Gone`` standing for it once it is dead) with its batch axis, or
     ``outs`` (see _record)."""
-    pos = state.memo_pos
-    if pos >= state.memo_len:
-        return _MISS
-    rprim, rparams, keys, bdims, gone, out_bdim, outs = state.memo_src[pos]
-    if rprim is not prim or len(keys) != len(args):
-        return _MISS
+    keys = entry[2]
+    if len(keys) != len(args):
+        return False
+    rparams = entry[1]
     if rparams is not params and (rparams or params) and not _same_params(rparams, params):
-        return _MISS
-    for a, key, bdim in zip(args, keys, bdims):
+        return False
+    for a, key, bdim in zip(args, keys, entry[3]):
         if type(a) is BatchTracer and a._trace is trace:
-            if bdim is None or a.bdim != bdim:
-                return _MISS
+            if a.bdim != bdim:  # (None for a plain value)
+                return False
             val = a.val
             if type(val) is np.ndarray:
                 if type(key) is not weakref.ref or key() is not val:
-                    return _MISS
+                    return False
             elif type(val) is _Gone:
                 if val.ref is not key:
-                    return _MISS
+                    return False
             elif val is not key:
-                return _MISS
+                return False
         elif bdim is not None or not _same_constant(
             a.val if type(a) is SharedTracer and a._trace is trace else a, key
         ):
-            return _MISS
-    state.memo_pos = pos + 1
-    if gone is not None:  # the common case
-        val = gone.ref()
-        return BatchTracer(trace, gone if val is None else val, out_bdim)
-    if prim.multiple_results:
-        return tuple(_replayed(trace, *o) for o in outs)
-    return _replayed(trace, *outs[0])
+            return False
+    return True
 
 
 def _same_params(a: dict, b: dict) -> bool:
