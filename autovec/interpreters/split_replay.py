@@ -132,7 +132,10 @@ def _positions(state: SplitState, size: int) -> np.ndarray | None:
     ``state.steps`` holds each narrowing (the kept positions within the lane set before
     it); ``state.positions[size]`` is (positions within that set of the lanes after
     narrowing number ``version``, or None for all of them; ``version``).  Composing the
-    steps from the newest keeps every index as small as the active lane set."""
+    steps from the newest keeps every index as small as the active lane set.  The call's
+    own lane set (every example) needs no composing: the active lanes are ``state.lanes``."""
+    if size == state.call.axis_size:
+        return state.lanes
     entry = state.positions.get(size)
     if entry is None:
         return None
@@ -188,10 +191,9 @@ def _continue_with_one_group(
             continue
         log = prefix if entry is _NO_ENTRY else [*prefix, entry]
         subs = _substitutes(trace, state, alive, idx)
-        # Its copies cover every recorded value alive now, so of this run's lane sets the
-        # group needs only the first: where its lanes are among all the call's lanes.
-        positions = {state.call.axis_size: (lanes, 0)}
-        state.pending.append((lanes, log, memo, memo_len, (positions, []), subs))
+        # Its copies cover every recorded value alive now: of this run's lane sets the
+        # group needs none (the call's own lane set is its lanes, see _positions).
+        state.pending.append((lanes, log, memo, memo_len, ({}, []), subs))
     if len(singles):
         state.pending.append((state.lanes[singles], None, None, 0, None, None))
         if split_state.EXPLAIN is not None:
