@@ -338,6 +338,7 @@ def _run_job(call, arrays, leaves, axes, job: Job, axis_name, parent, state: Spl
     state.lanes = lanes
     state.positions = dict(positions)  # see _positions
     state.steps = list(steps)
+    state.newest = None
     state.cache = {}
     state.memo = []
     state.memo_src = memo

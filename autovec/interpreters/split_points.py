@@ -259,7 +259,8 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
         )
     entries = [(g, _convert(kind, lanes[g[0]], args)) for g in groups]
     if state.continuing:
-        entry = _continue_with_one_group(t._trace, state, entries, singles)
+        bools = lanes if lanes.dtype == bool and lanes.ndim == 1 else None
+        entry = _continue_with_one_group(t._trace, state, entries, singles, bools)
         if entry is not None:
             state.log.append(entry)
             state.pos += 1

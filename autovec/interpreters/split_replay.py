@@ -129,26 +129,33 @@ def _positions(state: SplitState, size: int) -> np.ndarray | None:
     """Where the active lanes are in the earlier lane set of ``size`` lanes (None when no
     lane set of this run's lineage has that size).
 
-    ``state.steps`` holds each narrowing (the kept positions within the lane set before
-    it); ``state.positions[size]`` is (positions within that set of the lanes after
-    narrowing number ``version``, or None for all of them; ``version``).  Composing the
-    steps from the newest keeps every index as small as the active lane set.  The call's
-    own lane set (every example) needs no composing: the active lanes are ``state.lanes``."""
+    ``state.steps`` holds each narrowing as a mask over the lane set before it (one byte
+    per lane: index arrays of every narrowing would be most of a split run's memory, and
+    fresh memory costs page faults on every call); ``state.newest`` is the newest one's
+    kept positions.  ``state.positions[size]`` is (a mask over that set of the lanes
+    active after narrowing number ``version``, or None for all of them; ``version``).  The
+    call's own lane set (every example) needs no composing: the active lanes are
+    ``state.lanes``."""
     if size == state.call.axis_size:
         return state.lanes
     entry = state.positions.get(size)
     if entry is None:
         return None
-    base, version = entry
+    mask, version = entry
     steps = state.steps
-    if version == len(steps):
-        return base
-    q = steps[-1]
-    for k in range(len(steps) - 2, version - 1, -1):
-        q = steps[k][q]
-    q = q if base is None else base[q]
-    state.positions[size] = (q, len(steps))
-    return q
+    n = len(steps)
+    if mask is None and version == n - 1:  # the lane set just before the newest narrowing
+        return state.newest
+    if version < n:
+        if mask is None:
+            mask = steps[version].copy()
+            version += 1
+        else:
+            mask = mask.copy()  # (shared with nothing else once composed)
+        for k in range(version, n):
+            mask[mask] = steps[k]
+        state.positions[size] = (mask, n)
+    return mask.nonzero()[0]
 
 
 def _memo_view(state: SplitState) -> tuple[list, int]:
@@ -159,12 +166,12 @@ def _memo_view(state: SplitState) -> tuple[list, int]:
 
 
 def _continue_with_one_group(
-    trace: BatchTrace, state: SplitState, entries: list, singles: np.ndarray
+    trace: BatchTrace, state: SplitState, entries: list, singles: np.ndarray, keys: Any = None
 ) -> Any:
     """Narrow the run to the group holding the lowest example among the groups of several
     examples; leave the others (and the examples alone) for later runs.  Returns the
     continuing group's log entry, or None when no group is large enough to continue
-    (the caller then abandons the run)."""
+    (the caller then abandons the run).  ``keys``: for a split on a bool, the lanes' bools."""
     solo_below = state.call.solo_below
     # The first run over every lane: positions ARE lanes (no gather of a batch-sized index).
     full = len(state.lanes) == state.call.axis_size
@@ -199,7 +206,13 @@ def _continue_with_one_group(
         if split_state.EXPLAIN is not None:
             split_state.EXPLAIN.spawned(state.pending[-1][0])
     state.positions[size] = (None, len(state.steps))
-    state.steps.append(keep)
+    if keys is not None:  # a split on a bool: the group is where the lanes are True or False
+        mask = keys.copy() if keys[keep[0]] else ~keys
+    else:
+        mask = np.zeros(size, bool)
+        mask[keep] = True
+    state.steps.append(mask)
+    state.newest = keep
     state.lanes = keep if full else state.lanes[keep]
     state.cache = {}
     trace.axis_size = len(keep)

@@ -92,6 +92,7 @@ class SplitState:
         "lanes",
         "positions",
         "steps",
+        "newest",
         "cache",
         "memo",
         "memo_src",
