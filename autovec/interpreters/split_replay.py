@@ -36,7 +36,11 @@ class ContinuingBatchTrace(BatchTrace):
             pos = state.memo_pos
             if pos < state.memo_len:
                 entry = state.memo_src[pos]
-                if entry[0] is prim and _matches(self, entry, args, params):
+                if entry[0] is prim and (
+                    _same_args(self, args, entry[2], entry[3])
+                    if not params and not entry[1]
+                    else _matches(self, entry, args, params)
+                ):
                     state.memo_pos = pos + 1
                     gone = entry[4]
                     if gone is not None:  # the common case: one batched array
@@ -245,6 +249,32 @@ def _same_constant(a: Any, b: Any) -> bool:
     return False
 
 
+def _same_args(trace: BatchTrace, args: tuple, keys: tuple, bdims: tuple) -> bool:
+    """_matches for an operation without parameters (``x * y``, ``abs(x)``), kept tight."""
+    if len(keys) != len(args):
+        return False
+    for a, key, bdim in zip(args, keys, bdims):
+        if type(a) is BatchTracer and a._trace is trace:
+            if a.bdim != bdim:
+                return False
+            val = a.val
+            if type(val) is np.ndarray:
+                if type(key) is not weakref.ref or key() is not val:
+                    return False
+            elif type(val) is _Gone:
+                if val.ref is not key:
+                    return False
+            elif val is not key:
+                return False
+        elif bdim is not None:
+            return False
+        elif a is not key and not _same_constant(
+            a.val if type(a) is SharedTracer and a._trace is trace else a, key
+        ):
+            return False
+    return True
+
+
 def _matches(trace: BatchTrace, entry: tuple, args: tuple, params: dict) -> bool:
     """Whether this operation is the recorded one: the same parameters and arguments.
 
@@ -328,7 +358,8 @@ def _record(trace: BatchTrace, state: SplitState, prim, params, args, out) -> No
     bdims = []
     for a in args:
         if type(a) is BatchTracer and a._trace is trace:
-            keys.append(_key(a.val))
+            v = a.val
+            keys.append(weakref.ref(v) if type(v) is np.ndarray else _key(v))
             bdims.append(a.bdim)
         else:
             # a value shared by every example: the same plain value in every run
