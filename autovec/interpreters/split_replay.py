@@ -283,30 +283,10 @@ def _matches(trace: BatchTrace, entry: tuple, args: tuple, params: dict) -> bool
     batch axis (None for a plain value); then the output, as ``gone`` (the common case: one
     batched array, ``_Gone`` standing for it once it is dead) with its batch axis, or
     ``outs`` (see _record)."""
-    keys = entry[2]
-    if len(keys) != len(args):
-        return False
     rparams = entry[1]
     if rparams is not params and (rparams or params) and not _same_params(rparams, params):
         return False
-    for a, key, bdim in zip(args, keys, entry[3]):
-        if type(a) is BatchTracer and a._trace is trace:
-            if a.bdim != bdim:  # (None for a plain value)
-                return False
-            val = a.val
-            if type(val) is np.ndarray:
-                if type(key) is not weakref.ref or key() is not val:
-                    return False
-            elif type(val) is _Gone:
-                if val.ref is not key:
-                    return False
-            elif val is not key:
-                return False
-        elif bdim is not None or not _same_constant(
-            a.val if type(a) is SharedTracer and a._trace is trace else a, key
-        ):
-            return False
-    return True
+    return _same_args(trace, args, entry[2], entry[3])
 
 
 def _same_params(a: dict, b: dict) -> bool:
