@@ -27,7 +27,7 @@ from autovec.interpreters.batching import BatchTrace, BatchTracer
 from autovec.interpreters.jit import compiled_for
 from autovec.interpreters.optimize import optimize
 from autovec.interpreters.staging import trace_to_program
-from autovec.interpreters.while_lanes import computes_only, run_while_lanes
+from autovec.interpreters.while_lanes import computes_only, run_while_lanes, size_class
 from autovec.ir import Program, eval_program
 from autovec.prims.base import VIEW, Arg, Sample, declare
 from autovec.prims.elementwise import BINARY, UNARY
@@ -188,15 +188,34 @@ def _cond_impl(xp: Any, index: Any, *ops: Any, branches: tuple, lanes: Any) -> t
     taken = [int(j) for j in xp.unique(index)]
     if len(taken) == 1:  # every lane agrees: one branch, no gather
         LANE_COUNTS["cond_branch"] += n
-        return tuple(run_lanes(branches[taken[0]], xp, list(ops), op_flags, n))
+        return tuple(_branch_lanes(branches[taken[0]], xp, list(ops), op_flags, n))
     outs = [xp.empty((n, *a.shape), a.dtype) for a in branches[0].out_avals]
     for j in taken:
         where = xp.nonzero(index == j)[0]
+        k = len(where)
+        if xp is np and computes_only(branches[j], None):
+            # Padded with copies of its first lane to a size class (see while_lanes): few
+            # lane counts are compiled, and a copy repeats a lane's work exactly.
+            where = np.concatenate([where, np.full(size_class(k) - k, where[0])])
         sub = [o[where] if f else o for o, f in zip(ops, op_flags)]
-        LANE_COUNTS["cond_branch"] += len(where)
-        for out, r in zip(outs, run_lanes(branches[j], xp, sub, op_flags, len(where))):
-            out[where] = r
+        LANE_COUNTS["cond_branch"] += k
+        for out, r in zip(outs, _branch_lanes(branches[j], xp, sub, op_flags, len(where))):
+            out[where[:k]] = r[:k]
     return tuple(outs)
+
+
+def _branch_lanes(program: Program, xp: Any, args: list, flags: tuple, k: int) -> list:
+    """``run_lanes`` for a branch of ``cond``: on NumPy, a branch that only computes runs as
+    its batched program over ``k`` lanes, compiled once per lane count (cached on the
+    branch), instead of equation by equation under an eager batch trace."""
+    if xp is not np or not k or not computes_only(program, None):
+        return run_lanes(program, xp, args, flags, k)
+    key = ("cond lanes", flags, k)
+    fn = program._cache.get(key)
+    if fn is None:
+        batched, _ = batch_front(program, flags, k, (True,) * len(program.outputs))
+        fn = program._cache[key] = compiled_for(batched, np)
+    return [_as_array(xp, o, a) for o, a in zip(fn(*args), program.out_avals)]
 
 
 def _cond_batch(axis_size: int, args: tuple, dims: tuple, *, branches: tuple, lanes: Any):
