@@ -256,6 +256,8 @@ class vectorize:  # noqa: N801  (NumPy's name)
         if outs is None:
             return self._numpy(args, kwargs, otypes)
         result = tuple(cast_results(o, t) for o, t in zip(outs, otypes))
+        if any(r is None for r in result):  # a cast only the loop's objects can decide
+            return self._numpy(args, kwargs, otypes)
         return result[0] if len(otypes) == 1 else result
 
     def _run_as_python_numbers(

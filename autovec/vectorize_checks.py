@@ -17,7 +17,10 @@ never an answer.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import ctypes
+import ctypes.util
+import platform
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -99,6 +102,43 @@ _COMPLEX_EXACT = frozenset(
 )
 
 
+def _fenv() -> tuple[Callable[[int], int], Callable[[int], int], int, int] | None:
+    """The C library's ``fetestexcept`` and ``feclearexcept`` with this machine's flags for
+    invalid | divide-by-zero | overflow, and for underflow; None where they are not known."""
+    flags = {
+        "x86_64": (1 | 4 | 8, 16),
+        "amd64": (1 | 4 | 8, 16),
+        "aarch64": (1 | 2 | 4, 8),
+        "arm64": (1 | 2 | 4, 8),
+    }.get(platform.machine().lower())
+    name = ctypes.util.find_library("m") or ctypes.util.find_library("c")
+    if flags is None or name is None:
+        return None
+    try:
+        libm = ctypes.CDLL(name)
+        return libm.fetestexcept, libm.feclearexcept, *flags
+    except (OSError, AttributeError):
+        return None
+
+
+# Python's own float arithmetic (on Python numbers: unbatched arguments, float(x) of a lane,
+# constants chosen by an ``if``) raises no NumPy error, but sets the processor's
+# floating-point flags, which np.vectorize's loop reports after it ("overflow encountered in
+# <lambda> (vectorized)").  NumPy's next ufunc clears them, so they are read before each
+# elementwise computation, at each split and at the end (``python_scalar_mode``).
+_FENV = _fenv()
+_FLAGS_MASK = [0]  # the flags that count in the current python_scalar_mode
+
+
+def _flags_raised() -> bool:
+    return _FENV is not None and bool(_FENV[0](_FLAGS_MASK[0]))
+
+
+def _clear_flags() -> None:
+    if _FENV is not None:
+        _FENV[1](_FENV[2] | _FENV[3])
+
+
 def _trip(why: str) -> None:
     raise NotPythonScalars(why)
 
@@ -151,9 +191,27 @@ def _float_estimate(name: str, args: tuple) -> np.ndarray:
         return np.abs(a[0])  # absolute, positive
 
 
-def check(name: str, args: tuple, out: Any) -> None:
+def check(name: str | None, args: tuple, out: Any) -> None:
     """Raise ``NotPythonScalars`` where ``name`` on ``args`` (giving ``out``) may differ from
-    the same operation on the Python numbers the arrays stand for."""
+    the same operation on the Python numbers the arrays stand for.  ``name`` None: before an
+    elementwise computation; "concretize" (``args``: the conversion's kind): a split point."""
+    if name is None or name == "concretize" or name == "stack":
+        # The Python arithmetic since the last computation: flags the loop would report.
+        if _flags_raised():
+            _trip("a floating-point flag raised by Python arithmetic")
+        if name is None:
+            return
+    if name == "concretize":
+        if args[0] in ("item", "tolist"):  # Python numbers have no .item() / .tolist()
+            _trip(f".{args[0]}() of an element")
+        return
+    try:
+        _check(name, args, out)
+    finally:
+        _clear_flags()  # those of the estimates above (computed with errors ignored)
+
+
+def _check(name: str, args: tuple, out: Any) -> None:
     if name == "stack":  # the split's merge: np.stack promotion of the groups' results
         kinds = {a.dtype.kind for a in args}
         if kinds & set("iu") and kinds & set("fc"):
@@ -169,7 +227,11 @@ def check(name: str, args: tuple, out: Any) -> None:
         # number: NEP 50 gives the NumPy type, array promotion the wider one.
         _trip(f"{name} of {sorted(map(str, strong))}")
     if "c" in kinds and name not in _COMPLEX_EXACT:
-        if not (name == "multiply" and kinds.count("c") == 1):
+        # A complex times a real: Python's formula is NumPy's, but with an inf or NaN
+        # operand the NaNs' sign bits may differ (they depend on the order of operations).
+        if not (name == "multiply" and kinds.count("c") == 1) or not all(
+            np.all(np.isfinite(a)) for a in args
+        ):
             _trip(f"complex {name}")
     if name in ("power", "float_power") and ("f" in kinds or "c" in kinds):
         _trip("float ** (Python calls the C library's pow)")
@@ -217,18 +279,25 @@ def python_scalar_mode() -> Iterator[None]:
     Python's float operations set the same flags, which NumPy's loop reports after it)."""
     # Underflow counts only where the caller's settings let NumPy's loop report it.
     under = "ignore" if np.geterr()["under"] == "ignore" else "call"
+    if _FENV is not None:
+        _FLAGS_MASK[0] = _FENV[2] | (0 if under == "ignore" else _FENV[3])
+    _clear_flags()
     token = PYTHON_SCALAR_CHECK.set(check)
     try:
         with np.errstate(all="call", under=under, call=_raise_on_fp_error):
             yield
+            if _flags_raised():  # the function's last Python arithmetic
+                _trip("a floating-point flag raised by Python arithmetic")
     finally:
         PYTHON_SCALAR_CHECK.reset(token)
 
 
-def cast_results(values: np.ndarray, otype: Any) -> np.ndarray:
+def cast_results(values: np.ndarray, otype: Any) -> np.ndarray | None:
     """``values`` (the arrays standing for the loop's Python results) as ``otype``, as NumPy
-    converts the Python objects: directly where that gives the same values, through the
-    objects themselves otherwise (their conversion raises NumPy's errors, in NumPy's order)."""
+    converts the Python objects, where a direct cast gives the same values; None otherwise
+    (then np.vectorize runs: lanes of a split may have returned Python numbers of different
+    types, an int in one and a complex in another, which the merged array no longer tells
+    apart, and NumPy's conversion raises on the first offending element in its order)."""
     target = np.dtype(otype)
     source = values.dtype
     if source == target:
@@ -260,4 +329,4 @@ def cast_results(values: np.ndarray, otype: Any) -> np.ndarray:
                 return values.astype(target)
             except FloatingPointError:
                 pass
-    return np.asarray(values.astype(object), dtype=target)
+    return None

@@ -195,6 +195,47 @@ def test_float_remainder_and_floor_division_special_values():
         same_outcome(f, a[nonzero], b[nonzero])
 
 
+def test_complex_times_real_with_inf_or_nan_is_pythons():
+    # The formula is the same; the sign bits of the NaNs it makes depend on the order of
+    # operations (found by the hypothesis test below: inf+0j times nan).
+    z = np.linspace(-3, 3, N) + 0j
+    z[5] = np.inf
+    z[7] = complex(np.nan, 1.0)
+    for b in (np.array(np.nan), np.array(np.inf), np.full(N, np.nan), np.float16(np.nan)):
+        same_outcome(lambda a, b: a * b - 3, z, b)
+        same_outcome(lambda a, b: a * b - 3, z.astype(np.complex64), b)
+        same_outcome(lambda a, b: b * a, z.real.astype(np.float32), np.asarray(b) + 0j)
+
+
+def test_floating_point_flags_of_python_arithmetic_are_reported():
+    # Python numbers (an unbatched argument, float() of an element, a constant chosen by an
+    # if) compute in plain Python: np.vectorize reports their overflow / invalid afterwards.
+    x = np.arange(-4, N - 4, dtype=np.int16)
+    same_outcome(lambda a, b: -a if a < 0 else b * 0.5, x, np.array(np.inf + 0j, np.complex64))
+    same_outcome(lambda a: float(a) * 1e308, np.full(N, 2.0))
+    same_outcome(lambda a: a + (1e308 if a > 2 else 1.0) * 10, np.linspace(0, 4, N))
+    same_outcome(lambda a, b: a + b * 1e300 * 1e300, np.arange(N), np.array(1.0))
+    same_outcome(lambda a: float(a) * 1e-300 * 1e-300 + a, np.full(N, 2.0))  # underflow
+    with np.errstate(all="warn"):  # values and dtype when the flags only warn
+        same_outcome(lambda a: float(a) * 1e308 if a > 1 else a, np.linspace(0, 4, N))
+
+
+def test_casts_of_lanes_with_results_of_different_types():
+    # int16 otype from the first element; -(-32768) overflows int16 before a later lane's
+    # complex fails int(): NumPy's conversion reports the first offending element.
+    x = np.array([-2, 0, 3, -32768, 1] * 13, dtype=np.int16)
+    f = lambda a, b: -a if a < 0 else b * 0.5  # noqa: E731
+    same_outcome(f, x, np.array(1 + 0j))
+    same_outcome(f, x[::-1], np.array(1 + 0j))
+    same_outcome(lambda a: a / 2 if a > 0 else 40000, np.arange(-N, N, dtype=np.int16))
+
+
+def test_methods_python_numbers_lack_raise_as_numpy_does():
+    # The first element is a NumPy scalar (it has .item()); the loop's Python floats do not.
+    same_outcome(lambda a: a.item() + 1, np.linspace(0, 1, N))
+    same_outcome(lambda a: a.tolist(), np.arange(N))
+
+
 # -------------------------------------------------------------------------- hypothesis
 
 FUNCTIONS = [

@@ -25,6 +25,7 @@ from autovec.interpreters.batching import (
 from autovec.interpreters.split_replay import _continue_with_one_group, _narrow
 from autovec.interpreters.split_state import SplitState, _NotConcrete
 from autovec.interpreters.staging import note_unstageable
+from autovec.prims.elementwise import PYTHON_SCALAR_CHECK
 
 # kind -> (convert one lane's value, governed by ``fallback``, what the user wrote)
 _KINDS: dict[str, tuple[Callable[..., Any], bool, str]] = {
@@ -209,6 +210,9 @@ def _deliver(entry: tuple[bool, Any], kind: str) -> Any:
 def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
     """The one concrete value ``t`` has here (``kind`` says which conversion), splitting the
     batch when the lanes disagree."""
+    check = PYTHON_SCALAR_CHECK.get()
+    if check is not None:  # autovec.vectorize: what Python numbers do here (before any ufunc)
+        check("concretize", (kind,), None)
     state = t._trace.split
     if state is None:
         return _base(t, kind, *args)

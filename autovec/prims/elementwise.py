@@ -76,8 +76,10 @@ def _elementwise(
     output: str = FRESH,
 ) -> Primitive:
     def impl(xp: Any, *args: Any, **params: Any) -> Any:
-        out = getattr(xp, name)(*args, **params)
         check = PYTHON_SCALAR_CHECK.get()
+        if check is not None:
+            check(None, args, None)  # before the ufunc clears the floating-point flags
+        out = getattr(xp, name)(*args, **params)
         if check is not None:
             check(name, args, out)
         return out
