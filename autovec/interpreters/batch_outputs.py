@@ -70,11 +70,15 @@ def _infer_object_dtype(val: Any) -> Any:
     return np.stack(elems).reshape(val.shape + elems[0].shape)
 
 
+# Outputs that are no stand-in and hold none (one per lane when examples run one by one).
+_NO_STAND_IN = (Tracer, np.ndarray, np.generic, float, int, complex)
+
+
 def _resolve_outputs(out: Any) -> Any:
     """``out`` with stand-ins for batched values (``x[mask]`` of ``autovec.numpy``) turned into
     values by their ``__autovec_output__`` method, while the function's trace is still
     current: that may split the batch, which only works inside the run."""
-    if isinstance(out, (Tracer, np.ndarray)):
+    if isinstance(out, _NO_STAND_IN):
         return out  # the common case: no flatten
     leaves, out_def = tree_flatten(out)
     if not any(hasattr(type(leaf), "__autovec_output__") for leaf in leaves):

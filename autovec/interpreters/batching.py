@@ -324,6 +324,11 @@ def _vmap_call(
             )
         )
 
+    # Examples run one by one (split_lanes.py) call ``fun`` on the leaves themselves where
+    # they are its positional arguments: no unflattening per example.
+    flat_args = kw_def is None and all(c.node_type is None for c in args_def.children)
+    call.positional = fun if flat_args else None
+
     # Every run of the function (batched, per group, lane by lane, per chunk or block) sees
     # the shared arrays read-only and the shared traced values listed ("shared arrays" below).
     shared: dict[int, Any] = {}

@@ -11,12 +11,10 @@ import numpy as np
 from autovec import errors
 from autovec.core import Primitive, Tracer, _current_trace
 from autovec.interpreters import split_state
-from autovec.interpreters.batching import (
-    BatchTrace,
-)
+from autovec.interpreters.batching import BatchTrace, _resolve_outputs
 from autovec.interpreters.split_state import _NO_ENTRY
 from autovec.interpreters.writeback import NO_WRITE_BACK
-from autovec.tree import tree_flatten
+from autovec.tree import LEAF, tree_flatten
 
 # -------------------------------------------------------------- exceptions per lane
 
@@ -74,9 +72,9 @@ _PLAIN_LEAVES = frozenset(
 
 
 def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> tuple:
-    """Lanes alone in their group: the function runs on each example exactly as in the
-    loop, and the outputs are stacked as the loop's ``np.stack`` would (kept per example
-    with ``ragged="list"``)."""
+    """Lanes alone in their group (``lanes``: sorted, distinct): the function runs on each
+    example exactly as in the loop, and the outputs are stacked as the loop's ``np.stack``
+    would (kept per example with ``ragged="list"``)."""
     # One example of each mapped leaf, as the loop's indexing gives it: a view of the
     # caller's row, so that a write inside the function (x[1] = -5) reaches the caller's
     # batch as in the loop (writeback.py), and read-only rows refuse it as NumPy does.
@@ -94,9 +92,14 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
             return np.copy(one, order="K")
         return one
 
-    results = []
+    results: list = []
+    direct = getattr(call, "positional", None)
     try:
-        if len(leaves) == 1 and rows[0] is not None:  # the common case, kept tight
+        if direct is not None and not copies:
+            # The loop itself: the function on each example's leaves, no tracer, no
+            # unflattening; only an output that may hold stand-ins is resolved (as call does).
+            _lanes_direct(direct, leaves, rows, lanes, results)
+        elif len(leaves) == 1 and rows[0] is not None:  # the common case, kept tight
             (r,) = rows
             for lane in lanes.tolist():
                 results.append(call([example(r, lane)]))
@@ -110,25 +113,48 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
     if ragged == "list":
         return (results, _RAGGED, None), None
     if all(type(o) in _PLAIN_LEAVES for o in results):
-        outs, treedef = [[o] for o in results], tree_flatten(results[0])[1]
-    else:
-        outs, treedef = [], None
-        for lane, o in zip(lanes.tolist(), results):
-            flat, lane_def = tree_flatten(o)
-            if treedef is None:
-                treedef = lane_def
-            elif lane_def != treedef:
-                raise errors.SplitOutputMismatchError(
-                    f"vmap: the examples returned different structures: example {lanes[0]} "
-                    f"returned {treedef}, example {lane} returned {lane_def}. Every example "
-                    f"must return the same structure of arrays (the Python loop could not "
-                    f"np.stack them either); vmap(..., ragged='list') returns the list of "
-                    f"per-example results instead."
-                )
-            outs.append(flat)
+        # One leaf per example (the common case): stacked once, as the loop's np.stack.
+        return (_stack([results], lanes), LEAF, [_ROWS]), None
+    outs, treedef = [], None
+    for lane, o in zip(lanes.tolist(), results):
+        flat, lane_def = tree_flatten(o)
+        if treedef is None:
+            treedef = lane_def
+        elif lane_def != treedef:
+            raise errors.SplitOutputMismatchError(
+                f"vmap: the examples returned different structures: example {lanes[0]} "
+                f"returned {treedef}, example {lane} returned {lane_def}. Every example "
+                f"must return the same structure of arrays (the Python loop could not "
+                f"np.stack them either); vmap(..., ragged='list') returns the list of "
+                f"per-example results instead."
+            )
+        outs.append(flat)
+    columns = [[o[k] for o in outs] for k in range(treedef.num_leaves)]
+    return (_stack(columns, lanes), treedef, [_ROWS] * len(columns)), None
+
+
+def _lanes_direct(fun, leaves: list, rows: list, lanes: np.ndarray, results: list) -> None:
+    """``fun`` called on each example's arguments in lane order, its outputs appended to
+    ``results`` (so that a failing lane is ``lanes[len(results)]``)."""
+    append = results.append
+    plain = _PLAIN_LEAVES
+    if len(leaves) == 1 and rows[0] is not None:
+        (r,) = rows
+        # Every lane in order (sorted, distinct): iterate the rows as the loop does.
+        every = len(lanes) == len(r) and (not len(lanes) or lanes[-1] == len(r) - 1)
+        for one in r if every else (r[lane] for lane in lanes.tolist()):
+            out = fun(one)
+            append(out if type(out) in plain else _resolve_outputs(out))
+        return
+    for lane in lanes.tolist():
+        out = fun(*[x if r is None else r[lane] for x, r in zip(leaves, rows)])
+        append(out if type(out) in plain else _resolve_outputs(out))
+
+
+def _stack(columns: list, lanes: np.ndarray) -> list:
+    """Each output leaf's per-example values stacked as the loop's ``np.stack`` does."""
     stacked = []
-    for k in range(treedef.num_leaves):
-        column = [o[k] for o in outs]
+    for k, column in enumerate(columns):
         try:
             stacked.append(np.stack(column))
         except ValueError:
@@ -145,7 +171,7 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
                 f"arrays of one shape (pad, or reduce) for every example, or pass "
                 f"vmap(..., ragged='list') for the list of per-example results."
             ) from None
-    return (stacked, treedef, [_ROWS] * len(stacked)), None
+    return stacked
 
 
 _ROWS = "rows"  # an output stacked from examples run one by one (batched, but maybe equal)

@@ -174,6 +174,8 @@ def _groups(keys: np.ndarray) -> tuple[list[np.ndarray], np.ndarray] | None:
         return groups, np.sort(np.concatenate(singles)) if singles else np.zeros(0, np.intp)
     if keys.size == 0 or bool((keys == keys[0]).all()):
         return None
+    if _all_distinct(keys):  # np.asarray of real data: no grouping (a sort of one word)
+        return [], np.arange(len(keys))
     _, first, inverse, counts = np.unique(
         keys, return_index=True, return_inverse=True, return_counts=True
     )
@@ -188,6 +190,21 @@ def _groups(keys: np.ndarray) -> tuple[list[np.ndarray], np.ndarray] | None:
         bounds = np.cumsum(counts[shared])[:-1]
         groups = np.split(lanes[order], bounds)
     return groups, singles
+
+
+def _all_distinct(keys: np.ndarray) -> bool:
+    """True when the keys' leading (up to) 8 bytes already differ between every two lanes:
+    then every lane is alone, without the byte-wise sort of whole keys that np.unique does
+    (a few milliseconds on 10,000 examples of 4 floats)."""
+    n = len(keys)
+    width = keys.dtype.itemsize
+    if keys.dtype.kind == "V":
+        if width < 8:
+            return False
+        lead = np.ascontiguousarray(keys.view(np.uint8).reshape(n, width)[:, :8])
+        keys = lead.view(np.uint64).reshape(n)
+    ordered = np.sort(keys)
+    return not bool((ordered[1:] == ordered[:-1]).any())
 
 
 def _convert(kind: str, lane: Any, args: tuple) -> tuple[bool, Any]:
