@@ -93,12 +93,13 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
         return one
 
     results: list = []
+    plain = None  # whether every output is one plain leaf (None: not known)
     direct = getattr(call, "positional", None)
     try:
         if direct is not None and not copies:
             # The loop itself: the function on each example's leaves, no tracer, no
             # unflattening; only an output that may hold stand-ins is resolved (as call does).
-            _lanes_direct(direct, leaves, rows, lanes, results)
+            plain = _lanes_direct(direct, leaves, rows, lanes, results)
         elif len(leaves) == 1 and rows[0] is not None:  # the common case, kept tight
             (r,) = rows
             for lane in lanes.tolist():
@@ -112,7 +113,7 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
         return None, (int(lanes[len(results)]), exc)
     if ragged == "list":
         return (results, _RAGGED, None), None
-    if all(type(o) in _PLAIN_LEAVES for o in results):
+    if plain if plain is not None else all(type(o) in _PLAIN_LEAVES for o in results):
         # One leaf per example (the common case): stacked once, as the loop's np.stack.
         return (_stack([results], lanes), LEAF, [_ROWS]), None
     outs, treedef = [], None
@@ -133,22 +134,31 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
     return (_stack(columns, lanes), treedef, [_ROWS] * len(columns)), None
 
 
-def _lanes_direct(fun, leaves: list, rows: list, lanes: np.ndarray, results: list) -> None:
+def _lanes_direct(fun, leaves: list, rows: list, lanes: np.ndarray, results: list) -> bool:
     """``fun`` called on each example's arguments in lane order, its outputs appended to
-    ``results`` (so that a failing lane is ``lanes[len(results)]``)."""
+    ``results`` (so that a failing lane is ``lanes[len(results)]``); True when every output
+    is one plain leaf (``_PLAIN_LEAVES``)."""
     append = results.append
     plain = _PLAIN_LEAVES
+    every_plain = True
     if len(leaves) == 1 and rows[0] is not None:
         (r,) = rows
         # Every lane in order (sorted, distinct): iterate the rows as the loop does.
         every = len(lanes) == len(r) and (not len(lanes) or lanes[-1] == len(r) - 1)
         for one in r if every else (r[lane] for lane in lanes.tolist()):
             out = fun(one)
-            append(out if type(out) in plain else _resolve_outputs(out))
-        return
+            if type(out) not in plain:
+                out = _resolve_outputs(out)
+                every_plain = False
+            append(out)
+        return every_plain
     for lane in lanes.tolist():
         out = fun(*[x if r is None else r[lane] for x, r in zip(leaves, rows)])
-        append(out if type(out) in plain else _resolve_outputs(out))
+        if type(out) not in plain:
+            out = _resolve_outputs(out)
+            every_plain = False
+        append(out)
+    return every_plain
 
 
 def _stack(columns: list, lanes: np.ndarray) -> list:
