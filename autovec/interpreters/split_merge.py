@@ -16,7 +16,7 @@ from autovec.interpreters.batching import (
     _as_array,
     _finish_outputs,
 )
-from autovec.interpreters.split_lanes import _RAGGED
+from autovec.interpreters.split_lanes import _RAGGED, _ROWS
 from autovec.prims.elementwise import PYTHON_SCALAR_CHECK
 from autovec.prims.shape import broadcast_batch
 from autovec.tree import broadcast_prefix, tree_flatten, tree_unflatten
@@ -80,7 +80,11 @@ def _merge(done, axis_size, axis_name, parent, out_axes, inputs, ragged="error")
                 f"arrays of one shape (pad, or reduce) for every example, or pass "
                 f"vmap(..., ragged='list') for the list of per-example results."
             )
-        merged.append(BatchTracer(trace, _scatter(arrays, lane_sets, axis_size), 0))
+        if len(parts) == 1 and parts[0][2] is _ROWS and _in_order(lane_sets[0], axis_size):
+            value = arrays[0]  # every example run alone, in order: stacked once already
+        else:
+            value = _scatter(arrays, lane_sets, axis_size)
+        merged.append(BatchTracer(trace, value, 0))
     try:
         return _finish_outputs(trace, tree_unflatten(treedef, merged), out_axes, inputs)
     finally:
@@ -145,3 +149,7 @@ def _scatter(arrays: list, lane_sets: list, axis_size: int) -> Any:
     inverse = np.empty_like(order)
     inverse[order] = np.arange(axis_size)
     return np.take(np.concatenate(arrays), inverse, axis=0)
+
+
+def _in_order(lanes: np.ndarray, axis_size: int) -> bool:
+    return len(lanes) == axis_size and bool((lanes == np.arange(axis_size)).all())

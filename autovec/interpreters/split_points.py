@@ -140,7 +140,8 @@ def lane_values(t: BatchTracer) -> np.ndarray:
         if type(val) is not BatchTracer or val._trace.split is None:
             raise _NotConcrete
         val = concretize(val, "value")
-    return np.moveaxis(np.asarray(val), t.bdim, 0)
+    val = np.asarray(val)
+    return val if t.bdim == 0 else np.moveaxis(val, t.bdim, 0)
 
 
 def _group_keys(lanes: np.ndarray, kind: str) -> np.ndarray:
