@@ -255,3 +255,12 @@ def test_the_function_is_an_autovec_jit():
         warnings.simplefilter("ignore")
         got = vmap(f, fallback="loop")(xs)
     np.testing.assert_allclose(got, np.stack([asarray_prologue(x) for x in xs]), rtol=1e-15)
+
+
+@pytest.mark.parametrize("repeat_at", [3, 100])
+def test_grouping_on_many_lanes_finds_a_repeat_early_or_late(repeat_at):
+    keys = np.arange(200, dtype=np.uint64)
+    keys[repeat_at] = keys[1]  # lanes 1 and repeat_at share a value, the rest are alone
+    groups, singles = _groups(keys)
+    assert [g.tolist() for g in groups] == [[1, repeat_at]]
+    assert singles.tolist() == [i for i in range(200) if i not in (1, repeat_at)]
