@@ -80,11 +80,8 @@ def _merge(done, axis_size, axis_name, parent, out_axes, inputs, ragged="error")
                 f"arrays of one shape (pad, or reduce) for every example, or pass "
                 f"vmap(..., ragged='list') for the list of per-example results."
             )
-        if len(parts) == 1 and parts[0][2] is _ROWS and _in_order(lane_sets[0], axis_size):
-            value = arrays[0]  # every example run alone, in order: stacked once already
-        else:
-            value = _scatter(arrays, lane_sets, axis_size)
-        merged.append(BatchTracer(trace, value, 0))
+        alone = len(parts) == 1 and parts[0][2] is _ROWS  # examples run one by one
+        merged.append(BatchTracer(trace, _scatter(arrays, lane_sets, axis_size, alone), 0))
     try:
         return _finish_outputs(trace, tree_unflatten(treedef, merged), out_axes, inputs)
     finally:
@@ -134,13 +131,16 @@ def _broadcast(v: Any, size: int, parent: Any) -> Any:
         _current_trace.reset(token)
 
 
-def _scatter(arrays: list, lane_sets: list, axis_size: int) -> Any:
-    """The groups' outputs (lane axis first) back in lane order, promoted as np.stack does."""
+def _scatter(arrays: list, lane_sets: list, axis_size: int, alone: bool = False) -> Any:
+    """The groups' outputs (lane axis first) back in lane order, promoted as np.stack does.
+    ``alone``: one array, the examples' own outputs stacked afresh (split_lanes.py)."""
     if not any(isinstance(a, Tracer) for a in arrays):
-        dtype = np.result_type(*arrays)
         check = PYTHON_SCALAR_CHECK.get()
         if check is not None:  # autovec.vectorize: ints promoted to float may round
             check("stack", tuple(arrays), None)
+        if alone and _in_order(lane_sets[0], axis_size):
+            return arrays[0]  # every example, in order: stacked once already
+        dtype = np.result_type(*arrays)
         out = np.empty((axis_size, *arrays[0].shape[1:]), dtype)
         for lanes, a in zip(lane_sets, arrays):  # no concatenation: one pass over each group
             out[lanes] = a
