@@ -493,6 +493,7 @@ scan_p = declare(
     shape=_scan_shape,
     batch=_scan_batch,
     output=VIEW,  # zero steps return the initial carry
+    runs_program=True,
     multiple_results=True,
     samples=[
         Sample(

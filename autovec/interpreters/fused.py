@@ -5,6 +5,8 @@ the ``numpy`` backend (or without numba) it is the generated NumPy code of ``cod
 ``auto`` and ``numba``, the groups ``fused_groups`` finds become one equation each, running a
 numba kernel (``fused_kernels``) in one pass over the data, on several threads when the work is
 large; matrix products stay on BLAS and their elementwise epilogues write into the product.
+The body of a ``scan`` (chunked vmap under jit runs its full chunks as one) is fused too: the
+scan then runs the body with its groups.
 
 Results are NumPy's, bit for bit.  Warnings are NumPy's too: the fused program runs with
 NumPy's divide/overflow/invalid errors raised and each kernel's floating-point exception flags
@@ -75,24 +77,46 @@ def backend_function(program: Program, xp: Any, backend: str) -> Any:
     key = ("fused", backend)
     hit = program._cache.get(key)
     if hit is None:
-        groups = find_groups(program, 1 if backend == "numba" else MIN_ELEMENTS)
-        hit = FusedProgram(program, groups, wait=backend == "numba") if groups else None
+        fused = _fuse(program, 1 if backend == "numba" else MIN_ELEMENTS)
+        hit = FusedProgram(program, *fused, wait=backend == "numba") if fused else None
         program._cache[key] = hit
     return hit if hit is not None else compiled_for(program, xp).fn
 
 
 def _fusible(program: Program) -> bool:
     """Programs the backend takes: no np.errstate of their own (running twice would warn
-    twice), no sub-programs or callbacks, on an architecture whose FP flags it can read."""
+    twice), no callbacks, no sub-programs but the bodies of primitives that run theirs as
+    given (``scan``; fusible too), on an architecture whose FP flags it can read."""
     if platform.machine().lower() not in _FE_BITS:
         return False
     for e in program.eqns:
         if e.errstate is not None:
             return False
-        if any(callable(v) or isinstance(v, (Program, tuple)) and _holds_program(v)
-               for v in e.params.values()):  # fmt: skip
+        body = e.params.get("program") if e.prim.facts.runs_program else None
+        if body is not None and not _fusible(body):
+            return False
+        if any(v is not body and (callable(v) or _holds_program(v)) for v in e.params.values()):
             return False
     return True
+
+
+def _fuse(program: Program, min_size: int) -> tuple[Program, list[GroupRunner]] | None:
+    """``program`` with its groups (and those of the bodies it runs) fused, and their
+    runners; None when there is nothing to fuse."""
+    groups = find_groups(program, min_size)
+    runners = [GroupRunner(g, program) for g in groups]
+    bodies: dict[int, Eqn] = {}
+    inner: list[GroupRunner] = []
+    for k, e in enumerate(program.eqns):
+        if e.prim.facts.runs_program and isinstance(e.params.get("program"), Program):
+            got = _fuse(e.params["program"], min_size)
+            if got is not None:
+                params = dict(e.params, program=got[0])
+                bodies[k] = Eqn(e.prim, e.inputs, params, e.outputs, e.errstate, e.source_info)
+                inner += got[1]
+    if not runners and not inner:
+        return None
+    return _with_groups(program, groups, runners, bodies), runners + inner
 
 
 def _holds_program(v: Any) -> bool:
@@ -107,10 +131,10 @@ class FusedProgram:
     """Callable like generated code: the fused program once its kernels are compiled (and
     NumPy's error state allows), else the NumPy program."""
 
-    def __init__(self, program: Program, groups: list[Group], wait: bool):
+    def __init__(self, program: Program, fused: Program, runners: list, wait: bool):
         self.numpy_fn = compiled_for(program, np).fn
-        self.runners = [GroupRunner(g, program) for g in groups]
-        self.program = _with_groups(program, groups, self.runners)
+        self.runners = runners  # the kernels it waits for, those of scan bodies included
+        self.program = fused
         self.fused_fn = compile_program(self.program, np).fn
         self.ready = False
         self.redos = 0
@@ -151,8 +175,11 @@ class FusedProgram:
         return True
 
 
-def _with_groups(program: Program, groups: list[Group], runners: list[GroupRunner]) -> Program:
-    """``program`` with each group's equations replaced by one equation calling its runner."""
+def _with_groups(
+    program: Program, groups: list[Group], runners: list[GroupRunner], bodies: dict[int, Eqn]
+) -> Program:
+    """``program`` with each group's equations replaced by one equation calling its runner,
+    and the equations ``bodies`` replaces (a scan with its body fused)."""
     at_root = {g.members[-1]: (g, r) for g, r in zip(groups, runners)}
     dropped = {k for g in groups for k in g.members}
     eqns = []
@@ -169,7 +196,7 @@ def _with_groups(program: Program, groups: list[Group], runners: list[GroupRunne
             )
             eqns.append(Eqn(prim, list(runner.args), {}, [g.root], None, e.source_info))
         elif k not in dropped:
-            eqns.append(e)
+            eqns.append(bodies.get(k, e))
     return Program(
         program.const_vars, program.const_vals, program.in_vars, eqns, program.outputs,
         program.name,

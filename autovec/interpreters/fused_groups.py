@@ -1,11 +1,12 @@
 """Which equations of a jit program the numba backend fuses into one loop (docs/how-jit-works.md).
 
 A *group* is a chain (a graph, in fact) of elementwise equations over one iteration shape,
-optionally ending in a reduction over the last axis, optionally followed by elementwise
+optionally ending in a reduction over its trailing axes (one or several: NumPy reduces those
+of a C-contiguous array as one run), optionally followed by elementwise
 equations on the reduced values; its intermediate values are read by nothing outside it, so
 one loop over the data computes the group's one output without materialising them.  Reshaping
 views of the group's inputs (``expand_dims``, ``reshape``, ``example_layout``) become index
-patterns of the loop.
+patterns of the loop (so does ``ravel`` in C order, a reshape).
 
 Only operations that compiled code computes exactly as NumPy does join a group: IEEE
 arithmetic (``+ - * /``, ``sqrt``), comparisons, ``maximum``/``minimum`` with NumPy's NaN and
@@ -25,7 +26,7 @@ import numpy as np
 from autovec.ir import Literal, Program, Var
 from autovec.prims.elementwise import where_p
 from autovec.prims.reductions import REDUCTIONS, example_layout_p
-from autovec.prims.shape import expand_dims_p, reshape_p, squeeze_p
+from autovec.prims.shape import expand_dims_p, ravel_p, reshape_p, squeeze_p
 
 # The dtypes kernels handle (native byte order).  uint64 is left out: NumPy promotes it with
 # signed integers to float64, a corner not worth the risk.
@@ -72,10 +73,11 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
     "copysign": ("np.copysign({0}, {1})", "f"),
 }
 
-# Reductions over the last axis a kernel computes as NumPy does: integer sums (exact), float
-# sums of at most MAX_PAIRWISE numbers (one block of NumPy's pairwise sum, whose order the
-# kernel repeats), any/all of booleans, integer max/min.  Float max/min are left out: NumPy's
-# SIMD reduction returns either zero when both signs occur.
+# Reductions over trailing axes a kernel computes as NumPy does: integer sums (exact), float
+# sums in NumPy's pairwise order (any length: NumPy's inner loop gets the whole run of a
+# C-contiguous array, no cast, and sums it pairwise in blocks of MAX_PAIRWISE), any/all of
+# booleans, integer max/min.  Float max/min are left out: NumPy's SIMD reduction returns
+# either zero when both signs occur.
 REDUCIBLE = ("sum", "any", "all", "max", "min")
 MAX_PAIRWISE = 128
 
@@ -106,6 +108,7 @@ class Group:
     out_dtype: np.dtype
     keepdims: bool = False
     reduced: bool = False
+    nred: int = 0  # how many trailing axes of ``shape`` the reduction reduces
     in_place: bool = False  # input 0 has the output's shape and dtype: the kernel may write it
     key: str = field(default="", compare=False)
 
@@ -170,9 +173,13 @@ def reduction_op(e: Any) -> str | None:
     if name is None or set(e.params) != {"axes", "keepdims"}:
         return None
     x = e.inputs[0]
-    if not isinstance(x, Var) or x.aval.ndim < 2 or e.params["axes"] != (x.aval.ndim - 1,):
+    axes, ndim = e.params["axes"], getattr(x.aval, "ndim", 0)
+    # Trailing axes, at least one kept in front (its rows are the kernel's outer loop).
+    if not isinstance(x, Var) or not axes or axes != tuple(range(ndim - len(axes), ndim)):
         return None
-    n = x.aval.shape[-1]
+    if len(axes) >= ndim:
+        return None
+    n = int(np.prod(x.aval.shape[ndim - len(axes) :], dtype=np.int64))
     dt, out = x.aval.dtype, e.outputs[0].aval.dtype
     if dt not in DTYPES or out not in DTYPES or n == 0:
         return None
@@ -180,18 +187,23 @@ def reduction_op(e: Any) -> str | None:
         return name if dt == np.dtype(bool) else None
     if name in ("max", "min"):
         return name if dt.kind in "iu" and out == dt else None
-    if dt.kind == "f":  # NumPy's pairwise order, one block
-        return name if out == dt and n <= MAX_PAIRWISE else None
+    if dt.kind == "f":  # NumPy's pairwise order, where NumPy adds in the input's dtype
+        return name if out == dt else None
     return name if out.kind in "iu" else None
 
 
 _VIEWS = (expand_dims_p, reshape_p, squeeze_p, example_layout_p)
 
 
+def _is_view(e: Any) -> bool:
+    """Whether the runner can read ``e`` as a C-order reshape of its input."""
+    return e.prim in _VIEWS or (e.prim is ravel_p and e.params.get("order") == "C")
+
+
 def _kind(e: Any) -> str | None:
     if e.errstate is not None:
         return None
-    if e.prim in _VIEWS:
+    if _is_view(e):
         return "view" if len(e.outputs) == 1 and isinstance(e.inputs[0], Var) else None
     if elementwise_op(e) is not None:
         return "op"
@@ -255,9 +267,7 @@ def _grow(
             continue
         # A computed value is read at its own shape: through views that keep it, and never
         # as a value ``where`` may drop (NumPy computes it, and may warn, for every element).
-        if any(
-            eqns[u].prim in _VIEWS and eqns[u].outputs[0].aval.shape != shape for u in users
-        ) or any(
+        if any(_is_view(eqns[u]) and eqns[u].outputs[0].aval.shape != shape for u in users) or any(
             eqns[u].prim is where_p and out.aval.dtype.kind == "f" and eqns[u].inputs[0] is not out
             for u in users
         ):
@@ -302,7 +312,7 @@ def _describe(
     for k in members:
         e = eqns[k]
         lv = "pre" if level[k] == "pre" else "top"
-        if e.prim in _VIEWS:
+        if _is_view(e):
             got = produced.get(e.inputs[0].id, ("ext", e.inputs[0], None))
             out = e.outputs[0]
             produced[out.id] = got if got[0] == "v" else ("ext", got[1], out.aval.shape)
@@ -335,6 +345,7 @@ def _describe(
         root.aval.dtype,
         keepdims=bool(red is not None and eqns[red].params["keepdims"]),
         reduced=red is not None,
+        nred=len(eqns[red].params["axes"]) if red is not None else 0,
     )
     _put_in_place_first(group)
     return group

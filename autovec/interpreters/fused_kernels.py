@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from autovec.interpreters.fused_groups import ELEMENTWISE, Group, Node
+from autovec.interpreters.fused_groups import ELEMENTWISE, MAX_PAIRWISE, Group, Node
 
 _NB_TYPE = {
     "b": "boolean",
@@ -89,8 +89,12 @@ def lane_inputs(group: Group) -> tuple[int, ...] | None:
     numbers in NumPy's order while the compiler vectorises across lanes.  Worth it when the
     inputs to transpose are small next to the work (a broadcast operand, as in pairwise
     distances); an input as large as the iteration space would cost a pass to transpose.
+    Only for one reduced axis, and a float sum's lanes hold one pairwise block each.
     """
-    if not group.reduced or len(group.shape) < 2:
+    if not group.reduced or len(group.shape) < 2 or group.nred != 1:
+        return None
+    red = next(nd for nd in group.nodes if nd.reduce)
+    if red.fn == "sum" and red.dtype.kind == "f" and group.shape[-1] > MAX_PAIRWISE:
         return None
     swapped = tuple(
         k
@@ -104,7 +108,7 @@ def lane_inputs(group: Group) -> tuple[int, ...] | None:
 def kernel_source(group: Group) -> str:
     """The module source of ``group``'s kernel: ``kernel(shape, start, stop, out, *xs)``."""
     rank = len(group.shape)
-    outer = rank - 1 if group.reduced else rank
+    outer = rank - group.nred
     swapped = lane_inputs(group)
     xs = ", ".join(f"x{k}" for k in range(len(group.inputs)))
     idx = [f"i{d}" for d in range(rank)]
@@ -117,7 +121,7 @@ def kernel_source(group: Group) -> str:
             space, names = group.shape, idx
         else:
             space = group.out_shape
-            names = idx[:outer] + (["0"] if group.keepdims else [])
+            names = idx[:outer] + (["0"] * group.nred if group.keepdims else [])
         off = len(space) - len(view)
         # Unsigned indices: no negative-index wraparound test, which stops vectorisation.
         parts = ["0" if n == 1 else f"_u({names[d + off]})" for d, n in enumerate(view)]
@@ -173,6 +177,10 @@ def kernel_source(group: Group) -> str:
         f"    return {result}",
         "",
     ]
+    setup, row = [], []
+    if group.reduced and swapped is None:
+        helpers, setup, row = _reduce_lines(group, red, rank, xs)
+        lines += helpers
     out_ty = f"nt.Array(nt.{_nb(group.out_dtype)}, {max(len(group.out_shape), 1)}, 'C')"
     in_tys = [f"nt.Array(nt.{_nb(v.aval.dtype)}, {max(len(s), 1)}, 'C', readonly=True)"
               for v, s, _ in group.inputs]  # fmt: skip
@@ -182,9 +190,9 @@ def kernel_source(group: Group) -> str:
     )
     lines += ["", "", "@njit([_SIG], **_OPTS)", f"def kernel(shape, start, stop, out, {xs}):"]
     lines += [f"    n{d} = shape[{d}]" for d in range(1, rank)]
-    if group.reduced:
-        shape = "8" if swapped is None else f"(8, {LANE_BLOCK})"
-        lines.append(f"    acc = np.empty({shape}, {_np(group.nodes[red].dtype)})")
+    if swapped is not None:
+        lines.append(f"    acc = np.empty((8, {LANE_BLOCK}), {_np(group.nodes[red].dtype)})")
+    lines += [f"    {line}" for line in setup]
     pad = "    "
     for d in range(outer if swapped is None else rank - 2):
         bounds = "start, stop" if d == 0 else f"n{d}"
@@ -202,14 +210,13 @@ def kernel_source(group: Group) -> str:
         pad += "    "
         lines.append(f"{pad}i{lane} = b0 + l")
         lines += [pad + line for line in finish]
-    elif group.reduced:
-        lines += [pad + line for line in _reduce_lines(group, red, rank, idx, xs)]
+    lines += [pad + line for line in row]
     if group.reduced:
         lines += [pad + f"v{red} = r"]
         lines += [pad + line for line in loads("top")]
         lines += [pad + node_line(n, nd) for n, nd in top_nodes]
         root = f"v{len(group.nodes) - 1}"
-        at = idx[:outer] + (["0"] if group.keepdims else [])
+        at = idx[:outer] + (["0"] * group.nred if group.keepdims else [])
     else:
         root = f"_elem({', '.join(idx)}, {xs})"
         at = idx
@@ -273,54 +280,129 @@ def _lane_lines(group: Group, red: int, rank: int, xs: str) -> tuple[list[str], 
     return fill, ["r = acc[0, l]"]
 
 
-def _reduce_lines(group: Group, red: int, rank: int, idx: list[str], xs: str) -> list[str]:
+def _reduce_lines(group: Group, red: int, rank: int, xs: str) -> tuple[list, list, list]:
+    """The row form's reduction over the trailing ``group.nred`` axes: (helper functions,
+    kernel lines before the loops, lines giving one row's result ``r``)."""
     node = group.nodes[red]
     acc_t = _np(node.dtype)
-    n = f"n{rank - 1}"
-    at = ", ".join(idx[:-1])
-    elem = f"_elem({at}, {{j}}, {xs})"
+    outer = rank - group.nred
+    red_idx = [f"i{d}" for d in range(outer, rank)]
+    elem = f"_elem({''.join(f'i{d}, ' for d in range(rank))}{xs})"
     if node.fn == "sum" and node.dtype.kind == "f":
-        # NumPy's pairwise sum of one block (at most 128 numbers): below 8 numbers one after
-        # another; else 8 running sums over every 8th number, added in a fixed tree, then the
-        # rest one by one; the result is then added to the reduction's initial 0.
-        return [
-            f"if {n} < 8:",
-            f"    r = {acc_t}(-0.0)",
-            f"    for j in range({n}):",
-            f"        r += {elem.format(j='j')}",
-            "else:",
-            "    for k in range(8):",
-            f"        acc[k] = {acc_t}(-0.0)",
-            f"    stop8 = {n} - {n} % 8",
-            "    for j in range(0, stop8, 8):",
-            "        for k in range(8):",
-            f"            acc[k] += {elem.format(j='j + k')}",
-            "    r = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + "
-            "((acc[4] + acc[5]) + (acc[6] + acc[7]))",
-            f"    for j in range(stop8, {n}):",
-            f"        r += {elem.format(j='j')}",
-            f"r = {acc_t}(0.0) + r",
+        helpers = _pairwise_functions(group, acc_t, rank, xs)
+        sizes = " * ".join(f"n{d}" for d in range(outer, rank))
+        out_idx = "".join(f"i{d}, " for d in range(outer))
+        red_sizes = "".join(f"n{d}, " for d in range(outer, rank))
+        setup = [
+            "st = np.empty((64, 3), np.int64)",  # _pairwise's stack: (start, count, state)
+            f"sv = np.empty(64, {acc_t})",
+            f"nn = {sizes}",
         ]
+        row = [f"r = {acc_t}(0.0) + _pairwise({out_idx}0, nn, {red_sizes}{xs}, st, sv)"]
+        return helpers, setup, row
+    # Exact reductions (integers, booleans): any order gives NumPy's result.
+    loops = [f"{'    ' * k}for {i} in range(n{outer + k}):" for k, i in enumerate(red_idx)]
+    pad = "    " * len(red_idx)
     if node.fn == "sum":
-        return [
-            f"r = {acc_t}(0)",
-            f"for j in range({n}):",
-            f"    r += {acc_t}({elem.format(j='j')})",
-        ]
-    if node.fn in ("any", "all"):
+        first, update = f"r = {acc_t}(0)", [f"r += {acc_t}({elem})"]
+    elif node.fn in ("any", "all"):
         op, start = ("|", "False") if node.fn == "any" else ("&", "True")
-        return [
-            f"r = {start}",
-            f"for j in range({n}):",
-            f"    r = r {op} {elem.format(j='j')}",
-        ]
-    cmp = ">" if node.fn == "max" else "<"
-    return [
-        f"r = {elem.format(j='0')}",
-        f"for j in range(1, {n}):",
-        f"    v = {elem.format(j='j')}",
-        f"    r = v if v {cmp} r else r",
+        first, update = f"r = {start}", [f"r = r {op} {elem}"]
+    else:
+        cmp = ">" if node.fn == "max" else "<"
+        zero = [f"{i} = 0" for i in red_idx]
+        first = "\n".join([*zero, f"r = {elem}"])
+        update = [f"v = {elem}", f"r = v if v {cmp} r else r"]
+    return [], [], [*first.split("\n"), *loops, *(pad + u for u in update)]
+
+
+def _pairwise_functions(group: Group, acc_t: str, rank: int, xs: str) -> list[str]:
+    """``_leaf`` and ``_pairwise``: NumPy's pairwise sum of numbers ``lo:lo + n`` of a row (its
+    reduced axes read as one run, C order).  Below 8 numbers, one after another from -0.0; up
+    to MAX_PAIRWISE, 8 running sums over every 8th number added in a fixed tree, then the rest
+    one by one; longer runs split at half, rounded down to a multiple of 8, each half summed
+    so and the two added.  numba's cache cannot load recursive functions: ``_pairwise`` keeps
+    its own stack."""
+    outer = rank - group.nred
+    last = rank - 1
+    args = "".join(f"i{d}, " for d in range(outer)) + "lo, n, "
+    args += "".join(f"n{d}, " for d in range(outer, rank)) + xs
+    head = "".join(f"i{d}, " for d in range(last))
+
+    def elem(k: int = 0) -> str:
+        return f"_elem({head}i{last}{f' + {k}' if k else ''}, {xs})"
+
+    def carry(pad: str) -> list[str]:
+        """After ``i{last}`` moved on: wrap the reduced indices at their sizes."""
+        lines = []
+        for d in range(last, outer, -1):
+            lines += [f"{pad}if i{d} == n{d}:", f"{pad}    i{d} = 0", f"{pad}    i{d - 1} += 1"]
+            pad += "    "
+        return lines
+
+    def step(pad: str) -> list[str]:
+        return [f"{pad}i{last} += 1", *carry(pad)]
+
+    where = ["t = lo"]
+    for d in range(last, outer, -1):
+        where += [f"i{d} = t % n{d}", f"t //= n{d}"]
+    where.append(f"i{outer} = t")
+    block = [f"    a{k} += {elem(k)}" for k in range(8)] + [f"    i{last} += 8", *carry("    ")]
+    if group.nred > 1:  # 8 numbers within the last axis, else one by one across its end
+        block = [f"    if i{last} + 8 <= n{last}:", *("    " + b for b in block), "    else:"]
+        for k in range(8):
+            block += [f"        a{k} += {elem()}", *step("        ")]
+    tree = "((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))"
+    leaf = [
+        "@njit(**_OPTS)",
+        f"def _leaf({args}):",
+        *("    " + w for w in where),
+        "    if n < 8:",
+        f"        r = {acc_t}(-0.0)",
+        "        for _ in range(n):",
+        f"            r += {elem()}",
+        *step("            "),
+        "        return r",
+        *(f"    a{k} = {acc_t}(-0.0)" for k in range(8)),
+        "    for _ in range(n // 8):",
+        *("    " + b for b in block),
+        f"    r = {tree}",
+        "    for _ in range(n % 8):",
+        f"        r += {elem()}",
+        *step("        "),
+        "    return r",
     ]
+    call = f"_leaf({args.replace('lo, n, ', 'a, b, ')})"
+    pairwise = f"""
+@njit(**_OPTS)
+def _pairwise({args}, st, sv):
+    if n <= {MAX_PAIRWISE}:
+        return _leaf({args})
+    sp = 0
+    st[0, 0], st[0, 1], st[0, 2] = lo, n, 0
+    v = {acc_t}(0.0)
+    while sp >= 0:
+        a, b, state = st[sp, 0], st[sp, 1], st[sp, 2]
+        if b <= {MAX_PAIRWISE}:  # a block: its sum goes to the frame below
+            v = {call}
+            sp -= 1
+        elif state == 0:  # the first half
+            h = b // 2 - (b // 2) % 8
+            st[sp, 2] = 1
+            sp += 1
+            st[sp, 0], st[sp, 1], st[sp, 2] = a, h, 0
+        elif state == 1:  # keep the first half's sum; the second half
+            h = b // 2 - (b // 2) % 8
+            sv[sp] = v
+            st[sp, 2] = 2
+            sp += 1
+            st[sp, 0], st[sp, 1], st[sp, 2] = a + h, b - h, 0
+        else:
+            v = sv[sp] + v
+            sp -= 1
+    return v
+"""
+    return ["", *leaf, "", *pairwise.split("\n")]
 
 
 # ------------------------------------------------------------------------- the cache folder

@@ -64,6 +64,9 @@ class Facts:
       0 (of the output's shape and dtype), which the caller no longer needs: jit calls it
       where input 0 is a temporary nothing reads afterwards (``scatter``: ``y[i] = v`` in a
       loop costs one element per step, not one array).
+    - ``runs_program``: the impl runs ``params["program"]`` through ``compiled_for`` on the
+      arrays it is given (``scan``), so a jit backend may put an equivalent program of its own
+      there (the numba backend's fused groups).
     """
 
     output: str
@@ -71,6 +74,7 @@ class Facts:
     noop: Callable[..., bool] | None = None
     inline: bool = False
     in_place: Callable[..., Any] | None = None
+    runs_program: bool = False
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUT_KINDS:
@@ -97,13 +101,15 @@ def declare(
     noop: Callable[..., bool] | None = None,
     inline: bool = False,
     in_place: Callable[..., Any] | None = None,
+    runs_program: bool = False,
     samples: tuple = (),
     multiple_results: bool = False,
     doc: str = "",
     xp_function: str | None = None,
 ) -> Primitive:
     """Declare and register a primitive: one place for all of its rules and facts
-    (``output``, ``copies``, ``noop``, ``inline``, ``in_place``: see ``Facts``)."""
+    (``output``, ``copies``, ``noop``, ``inline``, ``in_place``, ``runs_program``: see
+    ``Facts``)."""
     return register_primitive(
         Primitive(
             name,
@@ -114,7 +120,7 @@ def declare(
             multiple_results=multiple_results,
             doc=doc,
             xp_function=xp_function,
-            facts=Facts(output, copies, noop, inline, in_place),
+            facts=Facts(output, copies, noop, inline, in_place, runs_program),
         )
     )
 
