@@ -102,6 +102,10 @@ def rowsum(x, y):
     return (x * y + 1).sum(-1)
 
 
+def trailsum(x, y):
+    return (x * y - 1).sum(axis=(-2, -1))  # two axes: one run, as NumPy coalesces them
+
+
 def intmix(x, y):
     return ((x * 3 - y) & 7) + np.max(x - y, axis=-1, keepdims=True)
 
@@ -129,6 +133,8 @@ CASES = [
     (dense, (None, None, 0), [(6, 9), (9,), (11, 6)], False),
     (chain, 0, [(9, 5), (9, 5)], False),
     (rowsum, 0, [(4, 3, 10), (4, 3, 10)], False),
+    (rowsum, 0, [(1, 131), (1, 131)], False),  # longer than one pairwise block
+    (trailsum, 0, [(3, 4, 5), (3, 4, 5)], False),
     (intmix, 0, [(6, 13), (6, 13)], False),
     (logic, 0, [(5, 9), (5, 9)], False),
 ]

@@ -55,11 +55,16 @@ def _check(fun, args, nred):
     entry = _entry(jitted)
     assert isinstance(entry, fused.FusedProgram) and entry.redos == 0 and entry.error is None
     assert [r.group.nred for r in entry.runners] == [nred]
+    return entry.runners[0].source
 
 
 def _trailing(nred, keepdims=False):
     axes = tuple(range(-nred, 0))
     return lambda x, y: np.sqrt(np.abs(np.sum(x * y - 0.5, axis=axes, keepdims=keepdims)))
+
+
+def outer_sum(v):
+    return np.outer(v, v).sum()
 
 
 # Lengths around NumPy's blocks: 8 running sums, blocks of 128, halves rounded to 8.
@@ -78,6 +83,23 @@ def test_long_sums_over_one_and_two_axes(n, dtype):
             shape = (2, n // k, k)
             x, y = _values(rng, shape, dtype), _values(rng, (1, 1, k), dtype)
             _check(_trailing(2), (x, y), 2)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("n", [5, 129, 1000, 8193])
+def test_lane_form_long_sums(n, dtype):
+    """Many lanes (rows of one operand against a broadcast other): the lanes' sums run
+    side by side, each in NumPy's pairwise order, over one axis and over two."""
+    rng = np.random.default_rng(n + 1)
+    a, b = _values(rng, (16, 1, n), dtype), _values(rng, (1, 40, n), dtype)
+    source = _check(lambda a, b: np.sum((a - b) * b, axis=-1), (a, b), 1)
+    assert "for b0 in range" in source
+    d = max(min(n, 300), 16)  # 16 and more: moving the vectors costs 1/8 of the work or less
+    source = _check(autovec.vmap(outer_sum), (_values(rng, (40, d), dtype),), 2)
+    assert "for b0 in range" in source
+    few = _values(rng, (20, d), dtype)  # too few lanes: the row form
+    assert "for b0 in range" not in _check(autovec.vmap(outer_sum), (few,), 2)
 
 
 @needs_numba
@@ -140,10 +162,6 @@ def test_special_values_warn_as_numpy():
         want = autovec.jit(f, backend="numpy")(x, y)
     _same(got, want)
     assert [w.category for w in got_warns] == [w.category for w in want_warns] != []
-
-
-def outer_sum(v):
-    return np.outer(v, v).sum()
 
 
 @needs_numba

@@ -37,6 +37,7 @@ from autovec.interpreters.fused_kernels import (
     _FE_BITS,
     FPFlags,
     kernel_source,
+    lane_axis,
     lane_inputs,
     load_kernel,
 )
@@ -243,7 +244,9 @@ class GroupRunner:
             flags = x.flags
             if not (flags.c_contiguous and flags.aligned):
                 return self.numpy(args)  # another layout: NumPy's own order and speed
-            xs.append(np.ascontiguousarray(np.swapaxes(x, -1, -2)) if k in self.swapped else x)
+            if k in self.swapped:  # the lane axis last (fused_kernels.lane_inputs)
+                x = np.ascontiguousarray(np.moveaxis(x, lane_axis(self.group, k), -1))
+            xs.append(x)
         g = self.group
         out = np.empty(g.out_shape, g.out_dtype) if target is None else target
         if out.ndim == 0:
