@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autovec
-from autovec.interpreters import fused
+from autovec.interpreters import fused, fused_groups
 from autovec.interpreters.codegen import compile_program
 
 needs_numba = pytest.mark.skipif(not fused.NUMBA_AVAILABLE, reason="numba is not installed")
@@ -197,3 +197,28 @@ def test_scan_body_redo_warns_once():
     _same(got, want)
     assert got_warns == want_warns and len(want_warns) == 2  # v * 0.0, inf * 0 in outer
     assert _entry(jitted).redos == 1  # the fused scan body flagged it: NumPy ran again
+
+
+@needs_numba
+def test_runs_follow_numpy_buffer_size():
+    """NumPy 2.2 sums a long run pairwise one buffer (np.getbufsize()) at a time, NumPy 2.3+
+    in one go; the kernels ask which at import and read the buffer size at each call."""
+    rng = np.random.default_rng(8)
+    x, y = _values(rng, (3, 5000), "float64"), _values(rng, (1, 5000), "float64")
+    old = np.setbufsize(1024)
+    try:
+        _check(_trailing(1), (x, y), 1)
+    finally:
+        np.setbufsize(old)
+
+
+@needs_numba
+def test_unknown_numpy_order_keeps_long_sums_numpy(monkeypatch):
+    monkeypatch.setattr(fused_groups, "_SUM_RUNS", [None])
+    x = np.ones((4, 200))
+    f = autovec.jit(lambda x: np.sum(x * x, axis=-1), backend="numba")
+    _same(f(x), np.full(4, 200.0))
+    assert not isinstance(_entry(f), fused.FusedProgram)
+    g = autovec.jit(lambda x: np.sum(x * x, axis=-1), backend="numba")
+    _same(g(x[:, :100]), np.full(4, 100.0))  # one block: NumPy's order whatever the version
+    assert isinstance(_entry(g), fused.FusedProgram)

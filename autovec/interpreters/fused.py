@@ -32,7 +32,7 @@ import numpy as np
 from autovec import errors
 from autovec.core import Primitive
 from autovec.interpreters.codegen import compile_program, compiled_for
-from autovec.interpreters.fused_groups import Group, find_groups
+from autovec.interpreters.fused_groups import Group, find_groups, sum_run_length
 from autovec.interpreters.fused_kernels import (
     _FE_BITS,
     FPFlags,
@@ -271,7 +271,7 @@ class GroupRunner:
     def _rows(self, out: Any, xs: list, start: int, stop: int) -> bool:
         flags = _FLAGS[0]
         flags.clear(flags.mask)
-        self.kernel(self.group.shape, start, stop, out, *xs)
+        self.kernel(self.group.shape, sum_run_length(), start, stop, out, *xs)
         return flags.test(flags.mask) != 0
 
 

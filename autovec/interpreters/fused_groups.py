@@ -74,12 +74,43 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
 }
 
 # Reductions over trailing axes a kernel computes as NumPy does: integer sums (exact), float
-# sums in NumPy's pairwise order (any length: NumPy's inner loop gets the whole run of a
-# C-contiguous array, no cast, and sums it pairwise in blocks of MAX_PAIRWISE), any/all of
-# booleans, integer max/min.  Float max/min are left out: NumPy's SIMD reduction returns
-# either zero when both signs occur.
+# sums in NumPy's pairwise order (see sum_runs), any/all of booleans, integer max/min.  Float
+# max/min are left out: NumPy's SIMD reduction returns either zero when both signs occur.
 REDUCIBLE = ("sum", "any", "all", "max", "min")
 MAX_PAIRWISE = 128
+_SUM_RUNS: list = []
+
+
+def sum_runs() -> str | None:
+    """How NumPy's ``add.reduce`` sums a long contiguous run of floats (no cast): "whole"
+    (NumPy >= 2.3: one pairwise sum, blocks of MAX_PAIRWISE numbers added in a fixed tree),
+    "buffer" (NumPy 2.2: one pairwise sum per ``np.getbufsize()`` numbers, added one after
+    another), or None (neither: float sums longer than one block stay NumPy's).  Asked of
+    NumPy once per process, on numbers whose sum shows the order."""
+    if not _SUM_RUNS:
+        b = np.getbufsize()
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((2, 2 * b + 1000)) * 10.0 ** rng.integers(-8, 9, (2, 2 * b + 1000))
+
+        def whole(v: Any) -> Any:  # pieces of at most b numbers NumPy sums in one call
+            h = len(v) // 2 - (len(v) // 2) % 8
+            return np.add.reduce(v) if len(v) <= b else whole(v[:h]) + whole(v[h:])
+
+        def buffer(v: Any) -> Any:
+            r = np.float64(0.0)
+            for start in range(0, len(v), b):
+                r = r + np.add.reduce(v[start : start + b])
+            return r
+
+        got = list(np.add.reduce(x, axis=1))
+        runs = next((m.__name__ for m in (whole, buffer) if got == [m(v) for v in x]), None)
+        _SUM_RUNS.append(runs)
+    return _SUM_RUNS[0]
+
+
+def sum_run_length() -> int:
+    """The longest run of numbers NumPy sums pairwise in one go, now (``np.setbufsize``)."""
+    return np.getbufsize() if sum_runs() == "buffer" else 1 << 62
 
 
 @dataclass
@@ -188,7 +219,7 @@ def reduction_op(e: Any) -> str | None:
     if name in ("max", "min"):
         return name if dt.kind in "iu" and out == dt else None
     if dt.kind == "f":  # NumPy's pairwise order, where NumPy adds in the input's dtype
-        return name if out == dt else None
+        return name if out == dt and (n <= MAX_PAIRWISE or sum_runs() is not None) else None
     return name if out.kind in "iu" else None
 
 

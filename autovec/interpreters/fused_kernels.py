@@ -124,7 +124,8 @@ def lane_axis(group: Group, k: int) -> int | None:
 
 
 def kernel_source(group: Group) -> str:
-    """The module source of ``group``'s kernel: ``kernel(shape, start, stop, out, *xs)``."""
+    """The module source of ``group``'s kernel: ``kernel(shape, run, start, stop, out, *xs)``
+    (``run``: the longest run of numbers NumPy sums pairwise in one go, ``sum_run_length``)."""
     rank = len(group.shape)
     outer = rank - group.nred
     swapped = lane_inputs(group)
@@ -206,10 +207,10 @@ def kernel_source(group: Group) -> str:
     in_tys = [f"nt.Array(nt.{_nb(v.aval.dtype)}, {max(len(s), 1)}, 'C', readonly=True)"
               for v, s, _ in group.inputs]  # fmt: skip
     lines.append(
-        f"_SIG = nt.int64(nt.UniTuple(nt.int64, {rank}), nt.int64, nt.int64, {out_ty}, "
+        f"_SIG = nt.int64(nt.UniTuple(nt.int64, {rank}), nt.int64, nt.int64, nt.int64, {out_ty}, "
         f"{', '.join(in_tys)})"
     )
-    lines += ["", "", "@njit([_SIG], **_OPTS)", f"def kernel(shape, start, stop, out, {xs}):"]
+    lines += ["", "", "@njit([_SIG], **_OPTS)", f"def kernel(shape, run, start, stop, out, {xs}):"]
     lines += [f"    n{d} = shape[{d}]" for d in range(1, rank)]
     lines += [f"    {line}" for line in setup]
     pad = "    "
@@ -256,13 +257,28 @@ def _lane_reduction(group: Group, red: int, rank: int, xs: str) -> tuple[list, .
         "st = np.empty((64, 3), np.int64)",  # _pairwise's stack: (start, count, state)
         f"sv = np.empty((64, {LANE_BLOCK}), {acc_t})",
         f"res = np.empty({LANE_BLOCK}, {acc_t})",
+        f"tot = np.empty({LANE_BLOCK}, {acc_t})",
         f"nn = {' * '.join(f'n{d}' for d in range(outer, rank))}",
     ]
     head = "".join(f"i{d}, " for d in range(outer - 1))
     sizes = "".join(f"n{d}, " for d in range(outer, rank))
-    fill = [f"_pairwise({head}b0, m, 0, nn, {sizes}{xs}, st, sv, acc, res)"]
+    call = f"_pairwise({head}b0, m, lo0, cnt, {sizes}{xs}, st, sv, acc, res)"
+    add = "\n".join([call, "for l in range(m):", "    tot[_u(l)] = tot[_u(l)] + res[_u(l)]"])
+    fill = ["for l in range(m):", f"    tot[_u(l)] = {acc_t}(0.0)", *_runs(add)]
     helpers = _pairwise_functions(group, acc_t, rank, xs, lanes=True)
-    return helpers, setup, fill, [f"r = {acc_t}(0.0) + res[l]"]
+    return helpers, setup, fill, ["r = tot[l]"]
+
+
+def _runs(add: str) -> list[str]:
+    """Lines running ``add`` (which sums ``cnt`` numbers from ``lo0`` into the result) over
+    the runs NumPy sums pairwise in one go, one after another, as NumPy adds them."""
+    return [
+        "lo0 = 0",
+        "while lo0 < nn:",
+        "    cnt = min(run, nn - lo0)",
+        *("    " + line for line in add.split("\n")),
+        "    lo0 += cnt",
+    ]
 
 
 def _lane_lines(group: Group, red: int, rank: int, xs: str) -> tuple[list[str], list[str]]:
@@ -338,8 +354,8 @@ def _reduce_lines(group: Group, red: int, rank: int, xs: str) -> tuple[list, lis
             f"sv = np.empty(64, {acc_t})",
             f"nn = {sizes}",
         ]
-        row = [f"r = {acc_t}(0.0) + _pairwise({out_idx}0, nn, {red_sizes}{xs}, st, sv)"]
-        return helpers, setup, row
+        call = f"_pairwise({out_idx}lo0, cnt, {red_sizes}{xs}, st, sv)"
+        return helpers, setup, [f"r = {acc_t}(0.0)", *_runs(f"r = r + {call}")]
     # Exact reductions (integers, booleans): any order gives NumPy's result.
     loops = [f"{'    ' * k}for {i} in range(n{outer + k}):" for k, i in enumerate(red_idx)]
     pad = "    " * len(red_idx)
