@@ -1,6 +1,6 @@
 """jit(vmap(f)) with the numpy and auto (numba) backends against jax.jit(jax.vmap(f)), float64.
 
-    python benchmarks/bench_fused.py pd|mlp|tanh|conv|tiny
+    python benchmarks/bench_fused.py pd|mlp|tanh|conv|outer|tiny
     NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c 0 python benchmarks/bench_fused.py pd
 
 Prints first-call times and best-of-5 steady times (seconds), and whether auto equals numpy.
@@ -77,6 +77,10 @@ elif which == "conv":
         return jnp.array([jnp.dot(x[i - 1 : i + 2], w) for i in range(1, len(x) - 1)])
 
     jf = jax.jit(jax.vmap(jconv))
+elif which == "outer":  # np.outer(v, v).sum() per example, chunked (max_memory)
+    args = (rng.standard_normal((100, 700)),)
+    mk = lambda: autovec.vmap(lambda v: np.outer(v, v).sum(), max_memory="100MB")
+    jf = jax.jit(jax.vmap(lambda v: jnp.outer(v, v).sum()))
 elif which == "tiny":
     args = (rng.standard_normal(8),)
     mk = lambda: autovec.vmap(tiny)
