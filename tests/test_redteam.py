@@ -1000,30 +1000,18 @@ ACCEPTED: dict[tuple[str, str], str] = {
     # A batched value written into a copy of an outer-vmap value inside an inner vmap.
     ("shared_inplace_copy", "vmap(vmap)"): "specific",
 }
-# Cases known to be silently wrong under some transformation (strict xfail: they turn red
-# when fixed). Writes through views under vmap(jit) were here until jit's staging linked
-# views to their bases (tests/test_jit_views.py).
-KNOWN_WRONG: set[str] = set()
 
 
 def _acceptable(c: Case, transform: str, verdict: str) -> bool:
     if verdict == "equal":
         return True
-    if verdict == "specific" and transform in ("jit(vmap)", "vmap(jit)"):
-        return True
     return ACCEPTED.get((c.name, transform)) == verdict
 
 
-@pytest.mark.parametrize(
-    "c",
-    [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="lost in vmap(jit)"))
-        if c.name in KNOWN_WRONG
-        else c
-        for c in CASES
-    ],
-    ids=[c.name for c in CASES],
-)
+# Every case gives the loop's result under every transformation, or the error ACCEPTED
+# names (jit runs what it cannot stage uncompiled, so a specific error under jit is no
+# longer a pass).
+@pytest.mark.parametrize("c", CASES, ids=[c.name for c in CASES])
 def test_redteam(c: Case) -> None:
     bad = []
     for t in TRANSFORMS:
