@@ -14,8 +14,10 @@ read; if anything would have warned, the call runs again as plain NumPy code, wh
 raises) as the caller's ``np.errstate`` says.  A program that keeps doing so stays on NumPy.
 
 ``auto`` fuses groups of at least ``MIN_ELEMENTS`` elements (smaller ones cost more to call
-than they save) and compiles kernels in a background thread: calls run the NumPy code until
-every kernel of the program is ready.  ``numba`` fuses every group and compiles at once.
+than they save) and compiles kernels on the second call, in the caller's thread (numba's
+compiler changes the process's warning filters while it runs, which a thread of its own
+would do under the user's feet): the first call runs the NumPy code.  ``numba`` fuses every
+group and compiles at once.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import importlib.util
 import os
 import platform
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -140,7 +142,7 @@ class FusedProgram:
         self.ready = False
         self.redos = 0
         self.error: BaseException | None = None
-        self.futures: list[Future] | None = None
+        self.futures: list[_Deferred] | None = None
         if wait:
             for runner in self.runners:
                 runner.kernel = _kernel_future(runner.source).result()
@@ -157,7 +159,7 @@ class FusedProgram:
                     self.ready = False  # and self.futures stays None: NumPy for good
         out = self.numpy_fn(*args)
         if not self.ready and self.futures is None and self.redos < MAX_REDOS:
-            # Compile after the first call's work: compiling competes for the GIL.
+            # The kernels compile on the next call (see _Deferred): this one stays cheap.
             self.futures = [_kernel_future(r.source) for r in self.runners]
         return out
 
@@ -275,12 +277,11 @@ class GroupRunner:
         return flags.test(flags.mask) != 0
 
 
-# ---------------------------------------------------------------- compiling in the background
+# ----------------------------------------------------------------- compiling on a later call
 
 _FLAGS: list[FPFlags] = []
-_kernels: dict[str, Future] = {}
-_lock = threading.Lock()
-_compiler: ThreadPoolExecutor | None = None
+_kernels: dict[str, _Deferred] = {}
+_lock = threading.RLock()
 _workers: list[ThreadPoolExecutor] = []
 
 
@@ -290,15 +291,48 @@ def _load(source: str) -> Any:
     return load_kernel(source)
 
 
-def _kernel_future(source: str) -> Future:
-    """The kernel for ``source``, compiled once per process (on the compiler thread)."""
-    global _compiler
+class _Deferred:
+    """A kernel, compiled in the thread that first asks whether it is ready.  Not on a thread
+    of its own: numba's compiler sets and restores the process's warning filters while it
+    runs (``warnings.catch_warnings``, which is not thread-safe), so compiling beside the
+    user's code could drop or misroute the warnings that code records."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.compiled = False
+
+    def _compile(self) -> None:
+        with _lock:
+            if not self.compiled:
+                try:
+                    self.value = _load(self.source)
+                except Exception as err:  # noqa: BLE001  (the program stays on NumPy)
+                    self.error = err
+                self.compiled = True
+
+    def done(self) -> bool:
+        self._compile()
+        return True
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self._compile()
+        return self.error
+
+    def result(self) -> Any:
+        self._compile()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _kernel_future(source: str) -> _Deferred:
+    """The kernel for ``source``, compiled once per process, when first asked for."""
     with _lock:
         future = _kernels.get(source)
         if future is None:
-            if _compiler is None:
-                _compiler = ThreadPoolExecutor(1, thread_name_prefix="autovec-numba")
-            future = _kernels[source] = _compiler.submit(_load, source)
+            future = _kernels[source] = _Deferred(source)
     return future
 
 

@@ -530,7 +530,7 @@ def jit(
 
     ``backend`` chooses what runs the program: ``"numpy"`` (generated NumPy code),
     ``"numba"`` (elementwise chains and the reductions ending them fused into numba loops;
-    needs numba) or ``"auto"`` (numba for large enough work once compiled, in the background,
+    needs numba) or ``"auto"`` (numba for large enough work from the second call on,
     else NumPy); by default ``$AUTOVEC_JIT_BACKEND``, else ``"auto"``. Every backend gives
     NumPy's results (docs/how-jit-works.md).
 
