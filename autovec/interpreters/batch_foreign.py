@@ -21,7 +21,7 @@ from autovec.interpreters.batch_trace import BatchTrace, BatchTracer, SharedTrac
 from autovec.interpreters.batch_views import _attach
 from autovec.prims.base import FRESH
 from autovec.prims.linalg import _free, _shift, dot_general_p
-from autovec.prims.shape import getitem_p, to_slice_index
+from autovec.prims.shape import concatenate_p, expand_dims_p, getitem_p, to_slice_index
 
 _PY_SCALARS = (int, float, complex, bool)
 _ALL = slice(None)
@@ -41,6 +41,10 @@ class ForeignBatchTrace(BatchTrace):
                     out = _getitem(self, args[0], params)
                 elif prim is dot_general_p:
                     out = _dot_general(self, args, params["dimension_numbers"])
+                elif prim is expand_dims_p:
+                    out = _expand_dims(self, args[0], params)
+                elif prim is concatenate_p:
+                    out = _stack_front(self, args, params["axis"])
                 else:
                     out = None
             except Exception:  # noqa: BLE001  (the general path reports it its way)
@@ -106,17 +110,57 @@ def _getitem(trace: ForeignBatchTrace, x: Any, params: dict) -> Any:
     if type(x) is not BatchTracer or x._trace is not trace or x.bdim != 0:
         return None
     v = x.val
-    out = namespace_of(v).getitem(v, (_ALL, *to_slice_index(params["index"])))
+    index = params["index"]
+    i = index[0] if len(index) == 1 else None
+    if type(i) is tuple and (i[2] is None or i[2] > 0):
+        out = v[:, slice(*i)]  # x[i:j], the per-example loop's slice (any library's own)
+    else:
+        out = namespace_of(v).getitem(v, (_ALL, *to_slice_index(index)))
     t = BatchTracer(trace, out, 0)
     _attach(t, x, getitem_p, params)
+    return t
+
+
+def _expand_dims(trace: ForeignBatchTrace, x: Any, params: dict) -> Any:
+    """``x[None]``, ``np.expand_dims(x, axes)`` of a batch with its batch axis first: the
+    axes inserted after it, directly."""
+    if type(x) is not BatchTracer or x._trace is not trace or x.bdim != 0:
+        return None
+    v, axes = x.val, params["axes"]
+    if axes == (0,):  # np.array([y0, y1, ...]) makes each y a row: y[None]
+        out = v[:, None]
+    else:
+        out = namespace_of(v).expand_dims(v, tuple(a + 1 for a in axes))
+    t = BatchTracer(trace, out, 0)
+    _attach(t, x, expand_dims_p, params)
     return t
 
 
 def _dot_general(trace: ForeignBatchTrace, args: tuple, dimension_numbers: tuple) -> Any:
     """``dot_general`` with the batch axes folded in as ``_dot_general_batch`` folds them
     (autovec/prims/linalg.py), computed by its ``impl`` at once."""
-    (lhs, rhs), dims = args, []
-    vals = []
+    (lc, rc), (lb, rb) = dimension_numbers
+    x, w = args
+    if (
+        type(x) is BatchTracer
+        and type(w) is SharedTracer
+        and x.bdim == 0
+        and x._trace is trace
+        and w._trace is trace
+        and not lb
+        and rc == (0,)
+    ):
+        # x @ w, np.dot(x, w) with an unbatched vector or matrix w: the batch is one more
+        # leading axis of the product, which the library's own matmul folds into one call.
+        lhs, rhs = x.val, w.val
+        if (
+            lc == (lhs.ndim - 2,)
+            and rhs.ndim <= 2
+            and type(lhs) is type(rhs)
+            and lhs.dtype == rhs.dtype
+        ):
+            return BatchTracer(trace, lhs @ rhs, 0)
+    vals, dims = [], []
     for x in args:
         t = type(x)
         if t is BatchTracer and x._trace is trace:
@@ -131,7 +175,6 @@ def _dot_general(trace: ForeignBatchTrace, args: tuple, dimension_numbers: tuple
     if type(lhs) is not type(rhs):
         return None
     xp = namespace_of(lhs)
-    (lc, rc), (lb, rb) = dimension_numbers
     if ld is not None and rd is not None:
         if ld:
             lhs = xp.moveaxis(lhs, ld, 0)
@@ -149,3 +192,23 @@ def _dot_general(trace: ForeignBatchTrace, args: tuple, dimension_numbers: tuple
     else:
         return None
     return BatchTracer(trace, dot_general_p.impl(xp, lhs, rhs, dimension_numbers=dn), d)
+
+
+def _stack_front(trace: ForeignBatchTrace, args: tuple, axis: int) -> Any:
+    """``concatenate`` along axis 0 of batches whose batch axis is first and whose axis 0
+    has length 1 (``np.array([y0, y1, ...])`` of per-example values): joined along a new
+    leading axis, the batch axis second. The rule's layout (batch first) would write each
+    piece as a strided column of the result, several times slower."""
+    if axis != 0:
+        return None
+    vals = []
+    for x in args:
+        if type(x) is not BatchTracer or x._trace is not trace or x.bdim != 0:
+            return None
+        v = x.val
+        if v.ndim < 2 or v.shape[1] != 1:
+            return None
+        vals.append(v[:, 0])
+    if type(vals[0]) is not type(vals[-1]):
+        return None
+    return BatchTracer(trace, namespace_of(vals[0]).stack(vals, axis=0), 1)
