@@ -106,6 +106,16 @@ _CASES = {
         lambda x: anp.stack([x, -x]).reshape(-1).T,
         (np.arange(3.0),),
     ),
+    # The tutorial's convolution: x[i:j] windows, np.dot with the taps, rows stacked by
+    # np.array (eager vmap's shortcuts for these on tensors), then scaled.
+    "seed_convolve": (
+        lambda x, w: anp.array([anp.dot(x[i - 1 : i + 2], w) for i in range(1, 5)]) * 2,
+        (np.linspace(-1.0, 2.0, 6), np.array([0.5, -1.0, 2.0])),
+    ),
+    "dot_matrix_int_float": (
+        lambda x, w: (anp.dot(x, w), x @ W[:, :2], anp.array([x[0:2], x[2:4]])),
+        (np.arange(4), np.arange(12.0).reshape(4, 3)),
+    ),
     "argmax_clip": (lambda x: (anp.argmax(x), anp.clip(x, -0.5, 0.5)), (np.linspace(-1, 1, 5),)),
 }
 
