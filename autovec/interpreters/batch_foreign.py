@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autovec.backends import namespace_of
+from autovec.backends import namespace_of, numpy_dtype
 from autovec.core import EVAL_TRACE, Primitive
 from autovec.interpreters.batch_trace import BatchTrace, BatchTracer, SharedTracer
 from autovec.interpreters.batch_views import _attach
@@ -174,6 +174,19 @@ def _dot_general(trace: ForeignBatchTrace, args: tuple, dimension_numbers: tuple
     (lhs, rhs), (ld, rd) = vals, dims
     if type(lhs) is not type(rhs):
         return None
+    if (
+        ld == 0
+        and rd == 0
+        and lc == (0,)
+        and rc == (0,)
+        and lhs.ndim == 2
+        and rhs.ndim == 2
+        and lhs.dtype == rhs.dtype
+        and _is_real(lhs.dtype)
+    ):
+        # np.dot(x, y) of two batched vectors: one dot product per row, ``vecdot`` (which
+        # would conjugate x: real dtypes only).
+        return BatchTracer(trace, namespace_of(lhs).vecdot(lhs, rhs), 0)
     xp = namespace_of(lhs)
     if ld is not None and rd is not None:
         if ld:
@@ -192,6 +205,17 @@ def _dot_general(trace: ForeignBatchTrace, args: tuple, dimension_numbers: tuple
     else:
         return None
     return BatchTracer(trace, dot_general_p.impl(xp, lhs, rhs, dimension_numbers=dn), d)
+
+
+# A library's dtype -> whether it is a real (integer or floating) one, as NumPy kinds say.
+_REAL: dict[Any, bool] = {}
+
+
+def _is_real(dtype: Any) -> bool:
+    real = _REAL.get(dtype)
+    if real is None:
+        real = _REAL[dtype] = numpy_dtype(dtype).kind in "iuf"
+    return real
 
 
 def _stack_front(trace: ForeignBatchTrace, args: tuple, axis: int) -> Any:

@@ -65,11 +65,13 @@ def holds_tracer(obj: Any) -> bool:
 
 
 def ndim(x: Any) -> int:
-    return x.ndim if hasattr(x, "ndim") else np.ndim(x)
+    n = getattr(x, "ndim", None)  # (once: a tracer's ndim and shape are computed)
+    return n if n is not None else np.ndim(x)
 
 
 def shape(x: Any) -> tuple[int, ...]:
-    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+    s = getattr(x, "shape", None)
+    return tuple(s) if s is not None else np.shape(x)
 
 
 def given(v: Any) -> Any:

@@ -32,11 +32,11 @@ u = UFUNCS
 
 
 def _dg(a: Any, b: Any, lc: tuple, rc: tuple, lb: tuple = (), rb: tuple = ()) -> Any:
+    sa, sb = shape(a), shape(b)
     for i, j in zip(lc, rc):
-        if shape(a)[i] != shape(b)[j]:
+        if sa[i] != sb[j]:
             raise ValueError(
-                f"shapes {shape(a)} and {shape(b)} not aligned: {shape(a)[i]} (dim {i}) != "
-                f"{shape(b)[j]} (dim {j})"
+                f"shapes {sa} and {sb} not aligned: {sa[i]} (dim {i}) != {sb[j]} (dim {j})"
             )
     return dot_general_p.bind(a, b, dimension_numbers=((lc, rc), (lb, rb)))
 
