@@ -140,26 +140,9 @@ def _dot_general(trace: ForeignBatchTrace, args: tuple, dimension_numbers: tuple
     """``dot_general`` with the batch axes folded in as ``_dot_general_batch`` folds them
     (autovec/prims/linalg.py), computed by its ``impl`` at once."""
     (lc, rc), (lb, rb) = dimension_numbers
-    x, w = args
-    if (
-        type(x) is BatchTracer
-        and type(w) is SharedTracer
-        and x.bdim == 0
-        and x._trace is trace
-        and w._trace is trace
-        and not lb
-        and rc == (0,)
-    ):
-        # x @ w, np.dot(x, w) with an unbatched vector or matrix w: the batch is one more
-        # leading axis of the product, which the library's own matmul folds into one call.
-        lhs, rhs = x.val, w.val
-        if (
-            lc == (lhs.ndim - 2,)
-            and rhs.ndim <= 2
-            and type(lhs) is type(rhs)
-            and lhs.dtype == rhs.dtype
-        ):
-            return BatchTracer(trace, lhs @ rhs, 0)
+    out = _dot_front(trace, args, lc, rc) if not lb else None
+    if out is not None:
+        return out
     vals, dims = [], []
     for x in args:
         t = type(x)
@@ -174,19 +157,6 @@ def _dot_general(trace: ForeignBatchTrace, args: tuple, dimension_numbers: tuple
     (lhs, rhs), (ld, rd) = vals, dims
     if type(lhs) is not type(rhs):
         return None
-    if (
-        ld == 0
-        and rd == 0
-        and lc == (0,)
-        and rc == (0,)
-        and lhs.ndim == 2
-        and rhs.ndim == 2
-        and lhs.dtype == rhs.dtype
-        and _is_real(lhs.dtype)
-    ):
-        # np.dot(x, y) of two batched vectors: one dot product per row, ``vecdot`` (which
-        # would conjugate x: real dtypes only).
-        return BatchTracer(trace, namespace_of(lhs).vecdot(lhs, rhs), 0)
     xp = namespace_of(lhs)
     if ld is not None and rd is not None:
         if ld:
@@ -205,6 +175,44 @@ def _dot_general(trace: ForeignBatchTrace, args: tuple, dimension_numbers: tuple
     else:
         return None
     return BatchTracer(trace, dot_general_p.impl(xp, lhs, rhs, dimension_numbers=dn), d)
+
+
+def _dot_front(trace: ForeignBatchTrace, args: tuple, lc: tuple, rc: tuple) -> Any:
+    """The two common products of per-example code, batch axes first, without batch
+    dimensions: ``x @ w`` / ``np.dot(x, w)`` with an unbatched vector or matrix ``w`` (the
+    batch is one more leading axis of the library's own matmul, which folds it into one
+    call), and ``np.dot(x, y)`` of two batched vectors (one ``vecdot`` over the rows, which
+    would conjugate ``x``: real dtypes only)."""
+    x, y = args
+    if type(x) is not BatchTracer or x._trace is not trace or x.bdim:
+        return None
+    lhs, ty = x.val, type(y)
+    if ty is SharedTracer:
+        rhs = y.val
+        if (
+            y._trace is trace
+            and rc == (0,)
+            and lc == (lhs.ndim - 2,)
+            and rhs.ndim <= 2
+            and type(lhs) is type(rhs)
+            and lhs.dtype == rhs.dtype
+        ):
+            return BatchTracer(trace, lhs @ rhs, 0)
+    elif ty is BatchTracer:
+        rhs = y.val
+        if (
+            y._trace is trace
+            and not y.bdim
+            and lc == (0,)
+            and rc == (0,)
+            and lhs.ndim == 2
+            and rhs.ndim == 2
+            and type(lhs) is type(rhs)
+            and lhs.dtype == rhs.dtype
+            and _is_real(lhs.dtype)
+        ):
+            return BatchTracer(trace, namespace_of(lhs).vecdot(lhs, rhs), 0)
+    return None
 
 
 # A library's dtype -> whether it is a real (integer or floating) one, as NumPy kinds say.
