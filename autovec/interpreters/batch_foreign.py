@@ -112,8 +112,10 @@ def _getitem(trace: ForeignBatchTrace, x: Any, params: dict) -> Any:
     v = x.val
     index = params["index"]
     i = index[0] if len(index) == 1 else None
-    if type(i) is tuple and (i[2] is None or i[2] > 0):
-        out = v[:, slice(*i)]  # x[i:j], the per-example loop's slice (any library's own)
+    if type(i) is int:
+        out = v[:, i]  # x[i] and x[i:j] of per-example loops: the library's own indexing
+    elif type(i) is tuple and (i[2] is None or i[2] > 0):
+        out = v[:, slice(*i)]
     else:
         out = namespace_of(v).getitem(v, (_ALL, *to_slice_index(index)))
     t = BatchTracer(trace, out, 0)
@@ -127,10 +129,7 @@ def _expand_dims(trace: ForeignBatchTrace, x: Any, params: dict) -> Any:
     if type(x) is not BatchTracer or x._trace is not trace or x.bdim != 0:
         return None
     v, axes = x.val, params["axes"]
-    if axes == (0,):  # np.array([y0, y1, ...]) makes each y a row: y[None]
-        out = v[:, None]
-    else:
-        out = namespace_of(v).expand_dims(v, tuple(a + 1 for a in axes))
+    out = namespace_of(v).expand_dims(v, 1 if axes == (0,) else tuple(a + 1 for a in axes))
     t = BatchTracer(trace, out, 0)
     _attach(t, x, expand_dims_p, params)
     return t
@@ -240,7 +239,7 @@ def _stack_front(trace: ForeignBatchTrace, args: tuple, axis: int) -> Any:
         v = x.val
         if v.ndim < 2 or v.shape[1] != 1:
             return None
-        vals.append(v[:, 0])
+        vals.append(v.squeeze(1))
     if type(vals[0]) is not type(vals[-1]):
         return None
     return BatchTracer(trace, namespace_of(vals[0]).stack(vals, axis=0), 1)

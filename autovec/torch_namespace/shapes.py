@@ -31,6 +31,8 @@ def ravel(x: Any, order: str = "C") -> Any:
 
 
 def expand_dims(x: Any, axes: Any) -> Any:
+    if type(axes) is int and axes >= 0:
+        return torch.unsqueeze(x, axes)
     axes = (axes,) if isinstance(axes, int) else axes
     ndim = x.ndim + len(axes)
     for a in sorted(a % ndim for a in axes):
