@@ -156,6 +156,33 @@ def test_negative_slice_steps_on_torch():
     assert torch.equal(autovec.jit(autovec.vmap(lambda r: r[::-2]))(x), x[:, [4, 2, 0]])
 
 
+@pytest.mark.parametrize("name", ["convolve", "correlate"])
+def test_eager_convolve_on_torch_is_numpys_in_every_mode(name):
+    # "same" keeps the centre of the full result (an even kernel: one more on the left), and
+    # correlate with the longer second operand is NumPy's reversed one.
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 4, 5):
+        for m in (1, 2, 3, 4, 9):
+            a, v = rng.standard_normal(n), rng.standard_normal(m)
+            for mode in ("full", "same", "valid"):
+                got = getattr(anp, name)(torch.from_numpy(a), torch.from_numpy(v), mode=mode)
+                want = getattr(np, name)(a, v, mode=mode)
+                assert got.shape == want.shape and np.allclose(got.numpy(), want), (n, m, mode)
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_vmap_convolve_rows_with_shared_taps_on_torch(mode):
+    x = np.random.default_rng(1).standard_normal((5, 9))
+    for w in (np.array([1.0, -2.0, 0.5]), np.arange(1.0, 5.0), np.array([2.0])):
+        want = np.stack([np.convolve(r, w, mode=mode) for r in x])
+        closed = autovec.vmap(lambda r: anp.convolve(r, w, mode=mode))  # a NumPy constant
+        shared = autovec.vmap(lambda r, t: anp.convolve(r, t, mode=mode), in_axes=(0, None))
+        for got in (closed(torch.from_numpy(x)), shared(torch.from_numpy(x), torch.from_numpy(w))):
+            assert type(got) is torch.Tensor and np.allclose(got.numpy(), want)
+        got = autovec.vmap(lambda r: anp.correlate(r, w[::-1], mode=mode))(torch.from_numpy(x))
+        assert np.allclose(got.numpy(), np.stack([np.correlate(r, w[::-1], mode) for r in x]))
+
+
 def test_inside_vmap_dtype_is_numpys():
     seen = []
 

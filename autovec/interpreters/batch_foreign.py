@@ -22,6 +22,7 @@ from autovec.interpreters.batch_views import _attach
 from autovec.prims.base import FRESH
 from autovec.prims.linalg import _free, _shift, dot_general_p
 from autovec.prims.shape import concatenate_p, expand_dims_p, getitem_p, to_slice_index
+from autovec.prims.signal import convolve_p
 
 _PY_SCALARS = (int, float, complex, bool)
 _ALL = slice(None)
@@ -43,6 +44,8 @@ class ForeignBatchTrace(BatchTrace):
                     out = _dot_general(self, args, params["dimension_numbers"])
                 elif prim is expand_dims_p:
                     out = _expand_dims(self, args[0], params)
+                elif prim is convolve_p:
+                    out = _convolve_rows(self, args, params["mode"])
                 elif prim is concatenate_p:
                     out = _stack_front(self, args, params["axis"])
                 else:
@@ -121,6 +124,26 @@ def _getitem(trace: ForeignBatchTrace, x: Any, params: dict) -> Any:
     t = BatchTracer(trace, out, 0)
     _attach(t, x, getitem_p, params)
     return t
+
+
+def _convolve_rows(trace: ForeignBatchTrace, args: tuple, mode: str) -> Any:
+    """``np.convolve(x, w)`` of batched rows at least as long as an unbatched ``w``: the
+    namespace's ``convolve`` of the whole stack of rows at once (torch: one ``conv1d``)."""
+    x, w = args
+    if (
+        type(x) is not BatchTracer
+        or x._trace is not trace
+        or x.bdim
+        or type(w) is not SharedTracer
+        or w._trace is not trace
+    ):
+        return None
+    rows, taps = x.val, w.val
+    if rows.ndim != 2 or taps.ndim != 1 or rows.shape[1] < taps.shape[0] or not taps.shape[0]:
+        return None
+    if type(rows) is not type(taps):
+        return None
+    return BatchTracer(trace, namespace_of(rows).convolve(rows, taps, mode=mode), 0)
 
 
 def _expand_dims(trace: ForeignBatchTrace, x: Any, params: dict) -> Any:

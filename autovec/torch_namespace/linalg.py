@@ -11,23 +11,33 @@ from autovec.torch_namespace.dtypes import result_type, same_dtype, torch_dtype,
 
 
 def conv(a: Any, v: Any, mode: str, flip: bool) -> Any:
+    """NumPy's ``convolve`` (``flip``) or ``correlate`` of 1-D ``a`` and ``v``; ``a`` may also
+    be a stack of rows at least as long as ``v`` (eager vmap's batch: every row with ``v``,
+    one ``conv1d`` call with the rows as its batch)."""
     want = torch_dtype(result_type(a, v))
     if want.is_complex:
         raise unsupported("convolve/correlate of complex tensors")
     work = want if want.is_floating_point else torch.float64
-    if a.shape[0] < v.shape[0]:  # NumPy swaps so that the longer one slides
-        if not flip:  # correlate(a, v) = convolve(a, conj(v)[::-1]), whatever the lengths
-            return conv(a, torch.flip(v, dims=(0,)), mode, True)
+    if a.shape[-1] < v.shape[0]:  # NumPy swaps so that the longer one slides
+        if a.ndim != 1:
+            raise unsupported("convolve/correlate of rows shorter than the kernel")
+        if not flip:  # NumPy: correlate(a, v) is correlate(v, a) reversed (real dtypes)
+            return torch.flip(conv(v, a, mode, False), dims=(0,))
         a, v = v, a
     kernel = torch.flip(v.to(work), dims=(0,)) if flip else v.to(work)
-    n, m = a.shape[0], v.shape[0]
-    pad = {"full": m - 1, "same": (m - 1) // 2, "valid": 0}[mode]
-    right = {"full": m - 1, "same": m - 1 - (m - 1) // 2, "valid": 0}[mode]
-    x = torch.nn.functional.pad(a.to(work)[None, None], (pad, right))
-    out = torch.nn.functional.conv1d(x, kernel[None, None])[0, 0]
+    m = v.shape[0]
+    # NumPy's "same" keeps the full result's centre: an even kernel pads one more on the left.
+    pad = {"full": m - 1, "same": m // 2, "valid": 0}[mode]
+    right = m - 1 - pad if mode == "same" else pad
+    x = a.to(work).unsqueeze(-2)  # conv1d's (channels, length), or (rows, channels, length)
+    if pad == right:  # conv1d pads both ends alike itself, without a padded copy
+        out = torch.nn.functional.conv1d(x, kernel[None, None], padding=pad)
+    else:
+        x = torch.nn.functional.pad(x, (pad, right))
+        out = torch.nn.functional.conv1d(x, kernel[None, None])
+    out = out.squeeze(-2)
     if not want.is_floating_point:
         out = torch.round(out)
-    del n
     return out.to(want)
 
 

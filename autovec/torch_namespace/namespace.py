@@ -136,8 +136,10 @@ class TorchNamespace:
             x = np.asarray(x)
         if isinstance(x, np.ndarray) and x.dtype.kind not in "biufc":
             raise unsupported(f"a NumPy array of dtype {x.dtype}")
-        if isinstance(x, np.ndarray) and not x.flags.writeable:
-            x = x.copy()  # torch.as_tensor warns about read-only NumPy memory
+        if isinstance(x, np.ndarray) and (
+            not x.flags.writeable or any(stride < 0 for stride in x.strides)
+        ):
+            x = x.copy()  # torch.as_tensor warns about read-only memory, refuses w[::-1]
         if isinstance(x, torch.Tensor):
             out = x if dt is None or x.dtype == dt else x.to(dt)
             return out.clone() if copy and out is x else out
