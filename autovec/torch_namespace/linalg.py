@@ -60,10 +60,19 @@ def vecdot(a: Any, b: Any) -> Any:
         a = a.conj()
     if a.numel() <= _SUM_MAX and b.numel() <= _SUM_MAX and a.dtype is not torch.bool:
         return torch.sum(a * b, dim=-1, dtype=a.dtype)  # (torch's sum would widen ints)
+    k = a.shape[-1]
+    if k <= _UNROLL_K and a.shape == b.shape and a.is_floating_point():
+        # Many very short rows (x . w per example, 3 taps): k products summed in order,
+        # about 10% faster than the stacked matmul on 4096 rows of 3.
+        out = a[..., 0] * b[..., 0]
+        for j in range(1, k):
+            out += a[..., j] * b[..., j]
+        return out
     return torch.matmul(a.unsqueeze(-2), b.unsqueeze(-1))[..., 0, 0]
 
 
 _SUM_MAX = 2048  # the most elements for which products-then-sum beats the stacked matmul
+_UNROLL_K = 4  # the longest rows summed product by product above that
 
 
 # ------------------------------------------------------------------------- linalg and fft
