@@ -16,6 +16,8 @@ Rules (they are also the rules for writing docs):
 - A block that genuinely cannot run here is marked by ``<!-- skip-test: why -->`` on the line
   right before its fence; it is reported as a skipped test with that reason
   (``pytest -rs`` lists them).
+- A block that raises ``ModuleNotFoundError`` for one of ``OPTIONAL_LIBRARIES`` (PyTorch,
+  which the test extra installs on CPython 3.11 only, say) is reported as skipped.
 - Anything else (a plain block after prose, another language, an indented fence) fails
   ``test_doc_is_well_formed``, so an output block cannot silently go unchecked.
 
@@ -42,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL = {"bash", "sh", "shell", "console"}
 FENCE = re.compile(r"^```(\S*)\s*$")
+# Libraries a docs block may import that the test extra does not install everywhere.
+OPTIONAL_LIBRARIES = ("torch", "cupy", "jax", "numba", "matplotlib")
 SKIP = re.compile(r"^<!--\s*skip-test(?::\s*(.*?))?\s*-->\s*$")
 
 
@@ -223,6 +227,9 @@ def test_block(path, block):
         pytest.skip(f"skip-test: {block.skip}")
     result = results_of(path)[block.line]
     if result["error"] is not None:
+        missing = re.search(r"No module named '(\w+)'", result["error"])
+        if missing and missing.group(1) in OPTIONAL_LIBRARIES:
+            pytest.skip(f"needs {missing.group(1)}, an optional library absent here")
         pytest.fail(f"the block raised:\n{result['error']}", pytrace=False)
     printed = normalise(result["stdout"])
     expected = "" if block.expected is None else normalise(block.expected)

@@ -33,7 +33,7 @@ from autovec.numpy.reductions import max as _max
 from autovec.numpy.reductions import min as _min
 from autovec.numpy.reductions import sum as _sum
 from autovec.numpy.signal import convolve
-from autovec.numpy.ufuncs import UFUNCS, real, where
+from autovec.numpy.ufuncs import UFUNCS, imag, real, where
 from autovec.prims.decompositions import eigvals_p
 
 u = UFUNCS
@@ -225,6 +225,13 @@ def _roots_stripped(p: Any) -> Any:
         top = u["negative"](u["divide"](getitem(p, slice(1, None)), getitem(p, 0)))
         companion = concatenate((expand_dims(astype(top, p.dtype), 0), below), axis=0)
         found = eigvals_p.bind(companion, numpy_dtype=True)
+        if found.dtype.kind == "c" and p.dtype.kind == "f":
+            # NumPy 2.5's eigvals of real input is complex, and its roots returns the real
+            # parts when every imaginary part is zero: the batch splits by that, as the
+            # loop's np.stack of real and complex groups promotes them.
+            all_real = per_example(_min(u["equal"](imag(found), 0)))
+            if all_real is not None and bool(np.asarray(all_real[0])):
+                found = real(found)
     else:
         found = np.array([])
     if n - 1 - last:  # trailing zeros: roots at 0, after the others
