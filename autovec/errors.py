@@ -189,3 +189,15 @@ def hashable_advice(value: object) -> str:
 
 
 __all__ = [name for name in dir() if name.endswith(("Error", "Warning"))]
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)`` once (a note already there is not repeated); on Python 3.10,
+    which has no ``add_note``, the same ``__notes__`` attribute (its tracebacks do not show
+    it)."""
+    if note in getattr(exc, "__notes__", ()):
+        return
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:
+        exc.__notes__ = [*getattr(exc, "__notes__", ()), note]

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from autovec import errors
 from autovec.backends import adopt
 from autovec.ir import Literal, Program, Var, describe_eqn, pretty
 from autovec.prims.base import FRESH, READ_ONLY_VIEW
@@ -76,13 +77,7 @@ def explain_error(exc: BaseException) -> None:
     k = source_map.eqn_at_line.get(line)
     if k is None:
         return
-    note = f"while executing {describe_eqn(source_map.program, k)}"
-    if note in getattr(exc, "__notes__", ()):
-        return
-    if hasattr(exc, "add_note"):
-        exc.add_note(note)
-    else:  # Python 3.10: the same attribute (its tracebacks do not show it)
-        exc.__notes__ = [*getattr(exc, "__notes__", ()), note]
+    errors.add_note(exc, f"while executing {describe_eqn(source_map.program, k)}")
 
 
 def raised_in_program(exc: BaseException) -> bool:

@@ -84,15 +84,7 @@ def batch_front(
     out_flags: list[bool] = []
 
     def batched(*args: Any) -> list:
-        staging = _current_trace.get()
-        trace = BatchTrace(staging, axis_size)
-        wrapped = [BatchTracer(trace, a, 0) if f else a for a, f in zip(args, flags)]
-        token = _current_trace.set(trace)
-        try:
-            outs = eval_program(program, wrapped)
-        finally:
-            _current_trace.reset(token)
-            trace.alive = False
+        outs, trace = _eval_lanes(program, _current_trace.get(), axis_size, args, flags)
         res = []
         for o, f in zip(outs, force):
             is_batched = type(o) is BatchTracer and o._trace is trace
@@ -118,19 +110,25 @@ def batch_front(
     return hit
 
 
+def _eval_lanes(program: Program, parent: Any, k: int, args: Any, flags: tuple) -> tuple:
+    """``program``'s equations under a batch trace of ``k`` lanes over ``parent`` (inputs
+    with ``flags[i]`` have the lanes on axis 0); returns the outputs and that trace."""
+    trace = BatchTrace(parent, k)
+    wrapped = [BatchTracer(trace, a, 0) if f else a for a, f in zip(args, flags)]
+    token = _current_trace.set(trace)
+    try:
+        return eval_program(program, wrapped), trace
+    finally:
+        _current_trace.reset(token)
+        trace.alive = False
+
+
 def run_lanes(program: Program, xp: Any, args: list, flags: tuple, k: int) -> list:
     """Run the per-example ``program`` on ``k`` lanes (inputs with ``flags[i]`` have them on
     axis 0) under an eager batch trace; every output gets the lanes on axis 0."""
     if k == 0:
         return [xp.empty((0, *a.shape), a.dtype) for a in program.out_avals]
-    trace = BatchTrace(EVAL_TRACE, k)
-    wrapped = [BatchTracer(trace, a, 0) if f else a for a, f in zip(args, flags)]
-    token = _current_trace.set(trace)
-    try:
-        outs = eval_program(program, wrapped)
-    finally:
-        _current_trace.reset(token)
-        trace.alive = False
+    outs, trace = _eval_lanes(program, EVAL_TRACE, k, args, flags)
     res = []
     for o, aval in zip(outs, program.out_avals):
         if type(o) is BatchTracer and o._trace is trace:

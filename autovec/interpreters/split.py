@@ -66,13 +66,7 @@ from autovec.tree import tree_flatten
 FALLBACK_MODES = ("warn", "loop", "error")
 
 
-def _note(exc: BaseException, note: str) -> None:
-    if note in getattr(exc, "__notes__", ()):
-        return
-    if hasattr(exc, "add_note"):
-        exc.add_note(note)
-    else:  # Python 3.10: the same attribute (its tracebacks do not show it)
-        exc.__notes__ = [*getattr(exc, "__notes__", ()), note]
+_note = errors.add_note
 
 
 def _splittable(parent: Any) -> bool:
