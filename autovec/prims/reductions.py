@@ -138,6 +138,16 @@ argmin_p = _arg_reduction("argmin")
 _PAIRWISE_MIN = 8
 
 
+def _too_short(summed: int, dtype: Any) -> bool:
+    """Whether ``summed`` numbers per output add up the same whatever the layout: fewer than
+    8 are added one after another.  NumPy counts a complex number's two parts (4 complex
+    numbers already take the pairwise path), and float16 always differs: NumPy adds an
+    innermost run in float32 and rounds once, other axes in float16 step by step."""
+    dtype = np.dtype(dtype)
+    parts = 2 if dtype.kind == "c" else 1
+    return summed * parts < _PAIRWISE_MIN and dtype != np.float16
+
+
 def _example_layout_impl(xp: Any, x: Any, *, batch_axes: tuple, axes: tuple) -> Any:
     """``x`` itself, or a copy holding the same values with the batch axes outermost in
     memory and each example's axes in their own memory order: the layout in which NumPy
@@ -149,7 +159,7 @@ def _example_layout_impl(xp: Any, x: Any, *, batch_axes: tuple, axes: tuple) -> 
     if x.flags.c_contiguous and batch_axes == tuple(range(len(batch_axes))):
         return x  # the common case: examples one after another in memory
     shape, strides = x.shape, x.strides
-    if math.prod([shape[a] for a in axes]) < _PAIRWISE_MIN:
+    if _too_short(math.prod([shape[a] for a in axes]), x.dtype):
         return x
     example = [a for a in range(x.ndim) if a not in batch_axes and shape[a] > 1]
     batch = [a for a in batch_axes if shape[a] > 1]
@@ -202,6 +212,8 @@ def example_layout(x: Any, batch_axes: tuple, axes: tuple) -> Any:
     if type(x) is np.ndarray:
         return _example_layout_impl(np, x, batch_axes=batch_axes, axes=axes)
     shape = x.shape
-    if math.prod(shape[a] for a in axes) < _PAIRWISE_MIN or all(shape[a] < 2 for a in batch_axes):
+    if _too_short(math.prod(shape[a] for a in axes), x.dtype) or all(
+        shape[a] < 2 for a in batch_axes
+    ):
         return x  # known from the shapes alone: no layout changes the sums
     return example_layout_p.bind(x, batch_axes=batch_axes, axes=axes)
