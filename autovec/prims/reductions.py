@@ -143,7 +143,10 @@ def _too_short(summed: int, dtype: Any) -> bool:
     8 are added one after another.  NumPy counts a complex number's two parts (4 complex
     numbers already take the pairwise path), and float16 always differs: NumPy adds an
     innermost run in float32 and rounds once, other axes in float16 step by step."""
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:  # another library's dtype: it chooses its own summation order
+        return summed < _PAIRWISE_MIN
     parts = 2 if dtype.kind == "c" else 1
     return summed * parts < _PAIRWISE_MIN and dtype != np.float16
 
