@@ -333,18 +333,42 @@ class _Restart(BaseException):
     """A group replaying the record needs a value that is gone: run it again, computing."""
 
 
+_PLAIN_SCALARS = frozenset((int, float, complex, bool))
+
+
+def _arg_key(trace: BatchTrace, a: Any) -> tuple:
+    """(key, batch axis) of one argument in the record (see _matches)."""
+    if type(a) is BatchTracer and a._trace is trace:
+        v = a.val
+        return (weakref.ref(v) if type(v) is np.ndarray else _key(v)), a.bdim
+    # a value shared by every example: the same plain value in every run
+    return (a.val if type(a) is SharedTracer and a._trace is trace else a), None
+
+
 def _record(trace: BatchTrace, state: SplitState, prim, params, args, out) -> None:
-    keys = []
-    bdims = []
-    for a in args:
-        if type(a) is BatchTracer and a._trace is trace:
-            v = a.val
-            keys.append(weakref.ref(v) if type(v) is np.ndarray else _key(v))
-            bdims.append(a.bdim)
+    # Every operation of a continuing run passes here: one or two arguments, unrolled.
+    n = len(args)
+    if n == 2:
+        a, b = args
+        if type(a) is BatchTracer and a._trace is trace and type(a.val) is np.ndarray:
+            k0, b0 = weakref.ref(a.val), a.bdim
         else:
-            # a value shared by every example: the same plain value in every run
-            keys.append(a.val if type(a) is SharedTracer and a._trace is trace else a)
-            bdims.append(None)
+            k0, b0 = _arg_key(trace, a)
+        if type(b) is BatchTracer and b._trace is trace and type(b.val) is np.ndarray:
+            k1, b1 = weakref.ref(b.val), b.bdim
+        elif type(b) in _PLAIN_SCALARS:
+            k1, b1 = b, None
+        else:
+            k1, b1 = _arg_key(trace, b)
+        keys: tuple = (k0, k1)
+        bdims: tuple = (b0, b1)
+    elif n == 1:
+        k0, b0 = _arg_key(trace, args[0])
+        keys, bdims = (k0,), (b0,)
+    else:
+        pairs = [_arg_key(trace, a) for a in args]
+        keys = tuple(k for k, _ in pairs)
+        bdims = tuple(b for _, b in pairs)
     if (
         type(out) is BatchTracer
         and out._trace is trace
@@ -352,8 +376,8 @@ def _record(trace: BatchTrace, state: SplitState, prim, params, args, out) -> No
         and not prim.multiple_results
     ):
         v = out.val
-        entry = (prim, params, tuple(keys), tuple(bdims), _Gone(weakref.ref(v), v.shape, v.dtype))
-        entry += (out.bdim, None)
+        gone = _Gone(weakref.ref(v), v.shape, v.dtype)
+        entry = (prim, params, keys, bdims, gone, out.bdim, None)
     else:
         outs = []
         for o in out if prim.multiple_results else (out,):
@@ -362,7 +386,7 @@ def _record(trace: BatchTrace, state: SplitState, prim, params, args, out) -> No
                 outs.append((_key(v), o.bdim, v.shape, v.dtype))
             else:
                 outs.append((o.copy() if type(o) is np.ndarray else o, None, None, None))
-        entry = (prim, params, tuple(keys), tuple(bdims), None, None, tuple(outs))
+        entry = (prim, params, keys, bdims, None, None, tuple(outs))
     state.memo.append(entry)
     call = state.call
     call.memo_ops += 1

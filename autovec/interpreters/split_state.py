@@ -113,6 +113,7 @@ class SplitState:
         # driver trusts this field, not the exception that reaches it.
         self.request: SplitRequest | None = None
         self.continuing = False
+        self.hitting = False  # replaying a recorded prefix (split_replay; continuing runs only)
 
     @property
     def fallback(self) -> str:

@@ -94,7 +94,12 @@ def available() -> bool:
 def _worth_it(t: Any) -> bool:
     """Cheap pre-check before reading reference counts: only a vmap value whose buffer (at
     the bottom of nested vmaps) is big enough can be reused; jit and small arrays skip."""
-    v = t
+    if type(t) is not batching.BatchTracer:
+        return False
+    split = t._trace.split
+    if split is not None and split.hitting:
+        return False  # a group replaying recorded operations: nothing is computed
+    v = t.val
     while type(v) is batching.BatchTracer:
         v = v.val
     return v is not t and type(v) is np.ndarray and v.size >= batching._ELIDE_MIN_SIZE
