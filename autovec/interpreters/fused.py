@@ -43,6 +43,7 @@ from autovec.interpreters.fused_kernels import (
     lane_inputs,
     load_kernel,
 )
+from autovec.interpreters.fused_while import in_avals, while_kernel_ok, while_source
 from autovec.ir import Eqn, Program, Var
 from autovec.prims.base import FRESH, Facts
 
@@ -53,6 +54,8 @@ NUMBA_AVAILABLE = importlib.util.find_spec("numba") is not None
 # numba's thread count (numba.get_num_threads(): NUMBA_NUM_THREADS, numba.set_num_threads).
 MIN_ELEMENTS = 1 << 15
 PARALLEL_ELEMENTS = 1 << 18
+# A batched while runs its lanes on several threads from this many lanes per thread.
+PARALLEL_LANES = 128
 # Calls that had to run again as NumPy before a program stays on NumPy for good.
 MAX_REDOS = 3
 
@@ -95,6 +98,8 @@ def _fusible(program: Program) -> bool:
     for e in program.eqns:
         if e.errstate is not None:
             return False
+        if while_kernel_ok(e):  # a batched while of scalars: one kernel (fused_while)
+            continue
         body = e.params.get("program") if e.prim.facts.runs_program else None
         if body is not None and not _fusible(body):
             return False
@@ -109,9 +114,22 @@ def _fuse(program: Program, min_size: int) -> tuple[Program, list[GroupRunner]] 
     groups = find_groups(program, min_size)
     runners = [GroupRunner(g, program) for g in groups]
     bodies: dict[int, Eqn] = {}
-    inner: list[GroupRunner] = []
+    inner: list = []  # runners of scan bodies and batched whiles
     for k, e in enumerate(program.eqns):
-        if e.prim.facts.runs_program and isinstance(e.params.get("program"), Program):
+        if while_kernel_ok(e):
+            runner = WhileRunner(e)
+            prim = Primitive(
+                runner.name,
+                impl=runner,
+                shape=lambda *avals, _avals=[v.aval for v in e.outputs]: _avals,
+                batch=None,
+                multiple_results=True,
+                doc="A batched while run by one numba kernel (autovec/interpreters/fused.py).",
+                facts=Facts(FRESH),
+            )
+            bodies[k] = Eqn(prim, e.inputs, {}, e.outputs, e.errstate, e.source_info)
+            inner.append(runner)
+        elif e.prim.facts.runs_program and isinstance(e.params.get("program"), Program):
             got = _fuse(e.params["program"], min_size)
             if got is not None:
                 params = dict(e.params, program=got[0])
@@ -274,6 +292,43 @@ class GroupRunner:
         flags = _FLAGS[0]
         flags.clear(flags.mask)
         self.kernel(self.group.shape, sum_run_length(), start, stop, out, *xs)
+        return flags.test(flags.mask) != 0
+
+
+class WhileRunner:
+    """Runs a batched ``while`` of scalars (fused_while) as one kernel over the lanes."""
+
+    def __init__(self, eqn: Eqn):
+        self.source = while_source(eqn)
+        self.kernel: Any = None
+        self.name = "fused_while"
+        self.avals = in_avals(eqn)
+        self.n, self.flags = eqn.params["lanes"]
+        self.outs = [(v.aval.shape, v.aval.dtype) for v in eqn.outputs]
+
+    def __call__(self, xp: Any, *args: Any) -> tuple:
+        n = self.n
+        xs = [
+            np.ascontiguousarray(np.asarray(a, dtype=aval.dtype).reshape(n if batched else 1))
+            for a, aval, batched in zip(args, self.avals, self.flags)
+        ]
+        outs = [np.empty(shape, dtype) for shape, dtype in self.outs]
+        threads = min(_threads(), n // PARALLEL_LANES) if n >= 2 * PARALLEL_LANES else 1
+        if threads > 1:
+            pool = _pool(threads)
+            futures = [pool.submit(self._lanes, t, threads, xs, outs) for t in range(1, threads)]
+            bad = self._lanes(0, threads, xs, outs)
+            bad = any([f.result() for f in futures]) or bad
+        else:
+            bad = self._lanes(0, 1, xs, outs)
+        if bad:
+            raise _Redo
+        return tuple(outs)
+
+    def _lanes(self, start: int, step: int, xs: list, outs: list) -> bool:
+        flags = _FLAGS[0]
+        flags.clear(flags.mask)
+        self.kernel(start, self.n, step, *xs, *outs)
         return flags.test(flags.mask) != 0
 
 
