@@ -182,3 +182,57 @@ def test_libm_check_matches_math(name):
 
     got = autovec.jit(autovec.vmap(step), backend="numba")(xs)
     same_bits(got, loop_of(step, xs))
+
+
+def _bounded(body, steps=4):
+    """A loop of ``steps`` iterations of ``body`` on a float carry (a counter beside it)."""
+    return lambda x: autovec.while_loop(
+        lambda c: c[1] < steps, lambda c: (body(c[0]), c[1] + 1), (x, 0)
+    )[0]
+
+
+EDGES = {
+    "nan predicate": (
+        lambda x: autovec.while_loop(lambda v: v < 10.0, lambda v: v + 1.0, x),
+        np.array([1.0, np.nan, 3.0]),
+    ),
+    "float32": (
+        lambda x: autovec.while_loop(
+            lambda v: v < np.float32(10), lambda v: v * np.float32(1.1) + np.float32(0.1), x
+        ),
+        np.linspace(0, 5, 300, dtype=np.float32),
+    ),
+    "int8 wraps": (
+        lambda x: autovec.while_loop(lambda v: v < 100, lambda v: v + np.int8(7), x),
+        np.array([1, 2, 5], dtype=np.int8),
+    ),
+    "no lanes": (
+        lambda x: autovec.while_loop(lambda v: v < 10.0, lambda v: v + 1.0, x),
+        np.zeros(0),
+    ),
+    "divide by zero": (_bounded(lambda v: 1.0 / (v - 2.0) + v), np.array([0.5, 2.0, 3.0])),
+    "sqrt of negative": (_bounded(lambda v: np.sqrt(v) - 1.0), np.array([4.0, 9.0, 0.5])),
+    "signed zeros": (_bounded(lambda v: v * -1.0, 3), np.array([0.0, -0.0, 1.0])),
+    "NaN in maximum": (
+        _bounded(lambda v: np.maximum(v, 1.0) * np.minimum(v + 3.0, 2.5)),
+        np.array([-1.0, 0.5, np.nan, 2.0]),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(EDGES))
+def test_edges_as_numpy_code(case):
+    # Values, dtypes and warnings of the kernel's call are the NumPy backend's.
+    fun, xs = EDGES[case]
+    seen = {}
+    for backend in ("numpy", "numba"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = autovec.jit(autovec.vmap(fun), backend=backend)(xs)
+        seen[backend] = (out, sorted(str(w.message) for w in caught))
+    same_bits(seen["numba"][0], seen["numpy"][0])
+    assert seen["numba"][1] == seen["numpy"][1]
+    if len(xs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            same_bits(seen["numba"][0], loop_of(fun, xs))
