@@ -409,12 +409,28 @@ class Tracer:
 
     def _concretization_message(self, what: str) -> str:
         kind = self._trace.kind
+        # The structured forms that stay vectorised (and compile under jit).
+        loops = (
+            "a loop whose number of steps differs per example is autovec.while_loop(cond_fun, "
+            "body_fun, init_val) (or autovec.fori_loop); "
+        )
+        choice = (
+            "a choice per example is autovec.numpy.where(cond, x, y) (or np.where, which "
+            "routes to it) or autovec.cond(pred, true_fun, false_fun, *operands); "
+        )
+        if what.startswith("bool"):
+            forms = choice + loops
+        elif "index" in what or what.startswith("int"):
+            forms = loops + (
+                "a size per example becomes a mask, autovec.numpy.where(np.arange(n) < k, x, 0); "
+            )
+        else:
+            forms = choice
         return (
             f"{what} needs a concrete value, but this value is {kind} "
             f"(an abstract {self.aval.str_short()} per example): it has no single value here. "
-            f"For a choice per example use autovec.numpy.where(cond, x, y) (or np.where, "
-            f"which routes to it); for a number that is the same for every example, pass it "
-            f"unbatched: in_axes=None for a positional argument, or fix it before vmap with "
+            f"The form to use: {forms}for a number that is the same for every example, pass "
+            f"it unbatched: in_axes=None for a positional argument, or fix it before vmap with "
             f"functools.partial(f, name=value) (keyword arguments are always mapped)."
         )
 
