@@ -40,11 +40,20 @@ def on_foreign(impl: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     from autovec.interpreters.batching import vmap  # (above this layer: at call time only)
     from autovec.tree import tree_flatten, tree_unflatten
 
-    xp = namespace_of(*args)
-    args = adopt(xp, args)  # NumPy arrays beside the tensors: constants, converted
+    leaves, treedef = tree_flatten(args)  # (tensors may sit in lists: array([t0, t1]))
+    xp = namespace_of(*leaves)
+    # NumPy arrays beside the tensors: constants, converted
+    args = tree_unflatten(treedef, list(adopt(xp, tuple(leaves))))
     out = vmap(functools.partial(impl, **kwargs), in_axes=None, axis_size=1)(*args)
     leaves, treedef = tree_flatten(out)
     return tree_unflatten(treedef, [x[0].clone() if is_foreign(x) else x[0] for x in leaves])
+
+
+def holds_foreign(obj: Any) -> bool:
+    """Whether ``obj`` is another library's array or a (nested) list/tuple holding one."""
+    if isinstance(obj, (list, tuple)):
+        return builtins.any(holds_foreign(o) for o in obj)
+    return is_foreign(obj)
 
 
 def is_traced(*xs: Any) -> bool:
@@ -255,7 +264,8 @@ def implements(numpy_func: Callable[..., Any] | str, *, extra: tuple[str, ...] =
             for a in args:
                 if isinstance(a, Tracer) or (isinstance(a, _CONTAINERS) and holds_tracer(a)):
                     return impl(*args, **kwargs)
-                if is_foreign(a):  # a torch tensor: the primitives, on its namespace
+                if is_foreign(a) or (isinstance(a, _CONTAINERS) and holds_foreign(a)):
+                    # a torch tensor (or a list of them): the primitives, on its namespace
                     return on_foreign(impl, args, kwargs)
             if kwargs:
                 if holds_tracer(kwargs):
