@@ -264,3 +264,33 @@ def test_grouping_on_many_lanes_finds_a_repeat_early_or_late(repeat_at):
     groups, singles = _groups(keys)
     assert [g.tolist() for g in groups] == [[1, repeat_at]]
     assert singles.tolist() == [i for i in range(200) if i not in (1, repeat_at)]
+
+
+SCALAR_OUTPUTS = {
+    "numpy float64, NaN and -0.0": lambda v: np.float64(np.nan) if v[0] > 1 else -0.0 * v[1],
+    "Python float": lambda v: float(v[0]) * 2.0,
+    "float32": lambda v: np.float32(v[0]),
+    "float16": lambda v: np.float16(v[0]),
+    "complex64": lambda v: np.complex64(v[0] + 1j),
+    "uint64": lambda v: np.uint64(abs(int(v[0] * 1e6))),
+    "bool": lambda v: bool(v[0] > 0),
+    "mixed float32 and float64": lambda v: np.float32(v[0]) if v[0] > 0 else np.float64(v[0]),
+    "mixed int and float": lambda v: int(v[0] > 0) if v[1] > 0 else float(v[0]),
+    "0-d arrays": lambda v: np.asarray(v[0] * 3.0),
+}
+
+
+@pytest.mark.parametrize("case", list(SCALAR_OUTPUTS))
+def test_scalars_of_examples_alone_stack_as_the_loop(case):
+    # Every example alone (np.asarray first); the per-example scalars are gathered as the
+    # loop's np.stack gathers them: dtype, bits (NaN, signed zeros) and promotion.
+    body = SCALAR_OUTPUTS[case]
+
+    def fun(x):
+        return body(np.asarray(x))
+
+    xs = RNG.normal(size=(50, 2))
+    want = np.stack([fun(x) for x in xs])
+    got = vmap(fun, fallback="loop")(xs)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert got.tobytes() == want.tobytes()
