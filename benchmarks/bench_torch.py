@@ -26,8 +26,10 @@ import autovec
 from autovec.bench.timing import fmt_ratio, fmt_time, markdown_table, median_times
 from autovec.bench.workloads import WORKLOADS, Workload
 
-# The report's rows with a vectorised (not control-flow) per-example function.
-KEYS = ("seed", "convolve", "mlp", "pairwise", "attention", "tiny")
+# Every row of the report. A row that one side refuses (a Python ``while`` on a traced value,
+# ``np.asarray`` of one, ``torch.while_loop`` under ``torch.func.vmap``) says so instead of a
+# time.
+KEYS = tuple(w.key for w in WORKLOADS)
 
 
 def _torch_convolve(torch: Any) -> Callable:
@@ -40,11 +42,19 @@ def _torch_convolve(torch: Any) -> Callable:
     return f
 
 
-def _nest(vmap: Callable, fun: Callable, w: Workload, key: str) -> Callable:
+def _nest(vmap: Callable, fun: Callable, w: Workload, key: str, options: dict) -> Callable:
     if w.nested:
         inner, outer = w.in_axes
-        return vmap(vmap(fun, **{key: inner}), **{key: outer})
-    return vmap(fun, **{key: w.in_axes})
+        return vmap(vmap(fun, **{key: inner}), **{key: outer}, **options)
+    return vmap(fun, **{key: w.in_axes}, **options)
+
+
+def _autovec_options(w: Workload) -> dict:
+    """The workload's vmap options on tensors: ``max_memory`` measures NumPy's allocations
+    only, so a chunked row runs torch.func.vmap's chunk size instead."""
+    if "max_memory" in w.vmap_options and "chunk_size" in w.torch_options:
+        return {"chunk_size": w.torch_options["chunk_size"]}
+    return w.vmap_options
 
 
 def _loop(w: Workload, args: tuple, stride: int) -> np.ndarray:
@@ -59,26 +69,29 @@ def row(w: Workload, quick: bool, repeat: int) -> list[str]:
     stride = w.loop_stride[1 if quick else 0]
     want = _loop(w, args, stride)
     tfun = (w.torch or _torch_convolve)(torch)
+    vmapped = _nest(autovec.vmap, w.fun, w, "in_axes", _autovec_options(w))
     fns = {
-        "vmap": (lambda f: lambda: f(*targs))(_nest(autovec.vmap, w.fun, w, "in_axes")),
-        "jit": (lambda f: lambda: f(*targs))(autovec.jit(_nest(autovec.vmap, w.fun, w, "in_axes"))),
-        "torch": (lambda f: lambda: f(*targs))(_nest(torch_vmap, tfun, w, "in_dims")),
+        "vmap": (lambda f: lambda: f(*targs))(vmapped),
+        "jit": (lambda f: lambda: f(*targs))(autovec.jit(vmapped)),
+        "torch": (lambda f: lambda: f(*targs))(
+            _nest(torch_vmap, tfun, w, "in_dims", w.torch_options)
+        ),
     }
+    refused = {}
     for name, fn in fns.items():
-        got = fn()
+        try:
+            got = fn()
+        except Exception as e:  # noqa: BLE001  (a refusal is reported, not timed)
+            refused[name] = f"refused ({type(e).__name__})"
+            continue
         assert isinstance(got, torch.Tensor), (name, type(got))
         got = got.numpy()[::stride]
         if not np.allclose(got, want, rtol=w.rtol, atol=w.atol):
             raise AssertionError(f"{w.key}: {name} differs from the loop")
-    times = median_times(fns, repeat=repeat)
-    return [
-        w.title,
-        sizes,
-        fmt_time(times["vmap"]),
-        fmt_time(times["jit"]),
-        fmt_time(times["torch"]),
-        fmt_ratio(times["vmap"] / times["torch"]),
-    ]
+    times = median_times({k: f for k, f in fns.items() if k not in refused}, repeat=repeat)
+    cells = {k: refused.get(k) or fmt_time(times[k]) for k in fns}
+    ratio = "-" if refused.keys() & {"vmap", "torch"} else fmt_ratio(times["vmap"] / times["torch"])
+    return [w.title, sizes, cells["vmap"], cells["jit"], cells["torch"], ratio]
 
 
 def main(argv: list[str] | None = None) -> None:

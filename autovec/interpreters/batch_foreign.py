@@ -13,13 +13,24 @@ error, takes ``BatchTrace``'s general path (which reports errors its way).
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from autovec.backends import namespace_of, numpy_dtype
+import numpy as np
+
+from autovec.backends import adopt, namespace_of, numpy_dtype
 from autovec.core import EVAL_TRACE, Primitive
-from autovec.interpreters.batch_trace import BatchTrace, BatchTracer, SharedTracer
+from autovec.interpreters.batch_trace import (
+    _ELIDE_MIN_SIZE,
+    _OWN_REFS,
+    BatchTrace,
+    BatchTracer,
+    SharedTracer,
+    elide_into,
+)
 from autovec.interpreters.batch_views import _attach
 from autovec.prims.base import FRESH
+from autovec.prims.elementwise import PYTHON_SCALAR_CHECK
 from autovec.prims.linalg import _free, _shift, dot_general_p
 from autovec.prims.shape import concatenate_p, expand_dims_p, getitem_p, to_slice_index
 from autovec.prims.signal import convolve_p
@@ -28,33 +39,123 @@ _PY_SCALARS = (int, float, complex, bool)
 _ALL = slice(None)
 
 
+def _broadcast_shape(vals: list) -> tuple:
+    return tuple(np.broadcast_shapes(*(tuple(getattr(x, "shape", ())) for x in vals)))
+
+
+def _sole_owner(v: Any) -> bool:
+    """Whether the tensor ``v``, seen from ``ForeignBatchTrace._elide``, is a buffer of
+    torch's own that nothing but its tracer reads: no other Python reference, no view or
+    alias sharing its storage (views of it, ``detach()``), memory torch allocated (not
+    ``torch.from_numpy``'s), no autograd history, big enough to be worth it."""
+    torch = sys.modules.get("torch")
+    if torch is None or type(v) is not torch.Tensor or v.requires_grad:
+        return False
+    if v.numel() < _ELIDE_MIN_SIZE or sys.getrefcount(v) > _OWN_REFS + 1:  # (+1: `v` here)
+        return False
+    use_count = getattr(torch._C, "_storage_Use_Count", None)
+    if use_count is None:  # (a torch without it: no way to see aliases, no reuse)
+        return False
+    try:
+        storage = v.untyped_storage()
+        # 2: ``v`` and the ``storage`` object just made
+        return storage.resizable() and use_count(storage._cdata) <= 2
+    except Exception:  # noqa: BLE001  (a tensor without storage: functorch's, a meta one)
+        return False
+
+
 class ForeignBatchTrace(BatchTrace):
     """A ``BatchTrace`` over another library's arrays, with hot paths for them."""
 
     __slots__ = ()
 
     def process_primitive(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        if self.parent is EVAL_TRACE:
-            try:
-                if not params:
-                    out = _elementwise(self, prim, args)
-                elif prim is getitem_p:
-                    out = _getitem(self, args[0], params)
-                elif prim is dot_general_p:
-                    out = _dot_general(self, args, params["dimension_numbers"])
-                elif prim is expand_dims_p:
-                    out = _expand_dims(self, args[0], params)
-                elif prim is convolve_p:
-                    out = _convolve_rows(self, args, params["mode"])
-                elif prim is concatenate_p:
-                    out = _stack_front(self, args, params["axis"])
-                else:
-                    out = None
-            except Exception:  # noqa: BLE001  (the general path reports it its way)
+        if self.parent is not EVAL_TRACE:
+            return BatchTrace.process_primitive(self, prim, args, params)
+        if not params:
+            target = elide_into.get()
+            if target is not None:
+                out = self._elide(prim, target, args)
+                if out is not None:
+                    return out
+        try:
+            if not params:
+                out = _elementwise(self, prim, args)
+            elif prim is getitem_p:
+                out = _getitem(self, args[0], params)
+            elif prim is dot_general_p:
+                out = _dot_general(self, args, params["dimension_numbers"])
+            elif prim is expand_dims_p:
+                out = _expand_dims(self, args[0], params)
+            elif prim is convolve_p:
+                out = _convolve_rows(self, args, params["mode"])
+            elif prim is concatenate_p:
+                out = _stack_front(self, args, params["axis"])
+            else:
                 out = None
-            if out is not None:
-                return out
+        except Exception:  # noqa: BLE001  (the general path reports it its way)
+            out = None
+        if out is not None:
+            return out
+        if not params:  # (BatchTrace's would offer the temporary to ``_elide`` again)
+            return self._process(prim, args, params)
         return BatchTrace.process_primitive(self, prim, args, params)
+
+    def _elide(self, prim: Primitive, target: Any, args: tuple) -> BatchTracer | None:
+        """``BatchTrace._elide`` for another library's batches: compute an elementwise
+        primitive into the buffer of the dead temporary ``target`` (``(a - b) ** 2``, ``x @ w
+        + b``) through its namespace function's ``into`` (autovec/torch_namespace/
+        elementwise.py), when the buffer is the whole result and nothing else reads it;
+        None to take the normal path."""
+        if (
+            prim.multiple_results
+            or prim.facts.output != FRESH
+            or PYTHON_SCALAR_CHECK.get() is not None  # it checks operands the write overwrites
+            or type(target) is not BatchTracer
+            or target._trace is not self
+        ):
+            return None
+        v = target.val
+        if not _sole_owner(v):
+            return None
+        into = getattr(getattr(namespace_of(v), prim.xp_function or "", None), "into", None)
+        if into is None:
+            return None
+        d, rank = target.bdim, v.ndim - 1
+        vals = []
+        hit = False
+        for a in args:
+            t = type(a)
+            if a is target:
+                hit = True
+                vals.append(v)
+            elif t is BatchTracer and a._trace is self:
+                x = a.val
+                if a.bdim != d or x.ndim != v.ndim or type(x) is not type(v):
+                    return None
+                vals.append(x)
+            elif t is SharedTracer and a._trace is self:
+                x = a.val
+                if type(x) is not type(v) or x.ndim > rank - d:
+                    return None
+                vals.append(x)
+            elif t in _PY_SCALARS:
+                vals.append(a)
+            elif isinstance(a, (np.ndarray, np.generic)) and np.ndim(a) <= rank - d:
+                vals.append(a)  # (converted below, as the normal path's ``adopt`` does)
+            else:
+                return None
+        if not hit:
+            return None
+        try:
+            if _broadcast_shape(vals) != v.shape:
+                return None
+            # (torch checks the operands before it writes: an error leaves the buffer as it
+            # was, and the normal path runs and reports it)
+            out = into(v, *adopt(namespace_of(v), tuple(vals)))
+        except Exception:  # noqa: BLE001
+            return None
+        return None if out is None else BatchTracer(self, out, d)
 
 
 def _elementwise(trace: ForeignBatchTrace, prim: Primitive, args: tuple) -> Any:

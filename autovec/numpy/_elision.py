@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from autovec.backends import ARRAY_TYPES
 from autovec.interpreters import batching
 from autovec.numpy._convert import arr
 
@@ -102,7 +103,10 @@ def _worth_it(t: Any) -> bool:
     v = t.val
     while type(v) is batching.BatchTracer:
         v = v.val
-    return v is not t and type(v) is np.ndarray and v.size >= batching._ELIDE_MIN_SIZE
+    if type(v) is np.ndarray:
+        return v is not t and v.size >= batching._ELIDE_MIN_SIZE
+    # Another library's array (a torch tensor): its trace checks the buffer and the size.
+    return v is not t and type(v) in ARRAY_TYPES
 
 
 def bind_maybe_in_place(self: Any, prim: Any, *args: Any) -> Any:

@@ -111,26 +111,66 @@ def _plan_for(name: str, key: tuple, multiple: bool) -> _Plan:
     return _Plan(cast, outs, scalars, key)
 
 
-def elementwise(name: str, torch_fn: Callable[..., Any], multiple: bool = False) -> Any:
+def elementwise(
+    name: str,
+    torch_fn: Callable[..., Any],
+    multiple: bool = False,
+    out_fn: Callable[..., Any] | None = None,
+) -> Any:
     """NumPy's ``name`` on tensors (and Python scalars), computed by ``torch_fn`` with
-    NumPy's dtypes: the plan for the inputs' dtypes is made once, then looked up."""
+    NumPy's dtypes: the plan for the inputs' dtypes is made once, then looked up.
+
+    With ``out_fn`` (``torch_fn`` taking ``out=``), the function also has ``into(out,
+    *args)``: the same result written into the tensor ``out`` (eager vmap's reuse of a dead
+    temporary's buffer, autovec/interpreters/batch_foreign.py), or None where that would
+    not be exactly the fresh result."""
     plans: dict[tuple, _Plan] = {}
     tensor = torch.Tensor
 
-    def fn(*args: Any) -> Any:
+    def plan_of(args: tuple) -> _Plan:
         # The plan's key: each tensor's dtype, each scalar's type (one look-up per call).
         key = tuple([a.dtype if isinstance(a, tensor) else type(a) for a in args])
         plan = plans.get(key)
         if plan is None:
             plan = plans[key] = _plan_for(name, key, multiple)
+        return plan
+
+    def fn(*args: Any) -> Any:
+        plan = plan_of(args)
         out = torch_fn(*args) if plan.direct else torch_fn(*_prepare(plan, args))
         if multiple:
             return tuple(fix_dtype(o, w) for o, w in zip(out, plan.outs))
         want = plan.out
         return out if out.dtype == want else out.to(want)
 
+    def into(out: Any, *args: Any) -> Any:
+        plan = plan_of(args)
+        want = plan.out
+        if out.dtype != want:
+            return None
+        if not plan.direct:
+            args = _prepare(plan, args)
+        # Every tensor operand in the result's dtype: torch computes in that dtype, so the
+        # buffer receives what ``fn`` would return (no cast after the fact to mimic).
+        for a in args:
+            if isinstance(a, tensor) and (a.dtype != want or a.requires_grad):
+                return None
+        out_fn(*args, out=out)
+        return out
+
     fn.__name__ = name
+    if out_fn is not None and not multiple:
+        fn.into = into  # type: ignore[attr-defined]
     return fn
+
+
+def out_function(name: str, torch_fn: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The torch function computing NumPy's ``name`` that takes ``out=`` (a torch builtin,
+    or a spelling of its own below), else None."""
+    special = TORCH_OUT.get(name, False)
+    if special is not False:
+        return special
+    return torch_fn if type(torch_fn) is type(torch.add) else None
 
 
 def _real(x: Any) -> Any:
@@ -253,6 +293,15 @@ TORCH_BINARY: dict[str, Callable[..., Any]] = {
     "bitwise_xor": torch.bitwise_xor,
     "left_shift": torch.bitwise_left_shift,
     "right_shift": torch.bitwise_right_shift,
+}
+# The functions above whose ``out=`` form is not the function itself: a torch function of
+# ours with an ``out=`` twin, or None for a torch builtin that returns its operand.
+TORCH_OUT: dict[str, Callable[..., Any] | None] = {
+    "square": lambda x, *, out: torch.mul(x, x, out=out),
+    "positive": None,
+    "isnan": None,  # (bool results; these take no out=)
+    "isinf": None,
+    "isfinite": None,
 }
 TORCH_MULTI: dict[str, Callable[..., Any]] = {
     "divmod": lambda a, b: (torch.floor_divide(a, b), torch.remainder(a, b)),

@@ -24,6 +24,7 @@ from autovec.torch_namespace.elementwise import (
     TORCH_UNARY,
     clip,
     elementwise,
+    out_function,
     where,
 )
 from autovec.torch_namespace.indexing import (
@@ -163,7 +164,10 @@ class TorchNamespace:
 
 
 _FUNCTIONS: dict[str, Any] = {
-    **{n: ufunc(n, elementwise(n, f), None, "") for n, f in TORCH_UNARY.items()},
+    **{
+        n: ufunc(n, elementwise(n, f, out_fn=out_function(n, f)), None, "")
+        for n, f in TORCH_UNARY.items()
+    },
     **{n: elementwise(n, f, multiple=True) for n, f in TORCH_MULTI.items()},
     "where": elementwise("where", where),
     "clip": elementwise("clip", clip),
@@ -208,5 +212,7 @@ _FUNCTIONS: dict[str, Any] = {
 }
 for _name, _fn in TORCH_BINARY.items():
     _acc, _red = ACCUMULATE.get(_name, (None, ""))
-    _FUNCTIONS[_name] = ufunc(_name, elementwise(_name, _fn), _acc, _red)
+    _FUNCTIONS[_name] = ufunc(
+        _name, elementwise(_name, _fn, out_fn=out_function(_name, _fn)), _acc, _red
+    )
 _FUNCTIONS["true_divide"] = _FUNCTIONS["divide"]
