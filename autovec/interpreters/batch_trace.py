@@ -59,12 +59,16 @@ class BatchTracer(Tracer):
     @property
     def aval(self) -> ShapedArray:
         shape = self.val.shape
+        if type(shape) is not tuple:  # (torch.Size: see ``shape``)
+            shape = tuple(shape)
         d = self.bdim
         return ShapedArray(shape[:d] + shape[d + 1 :], self.val.dtype)
 
     @property
     def shape(self) -> tuple[int, ...]:
         shape = self.val.shape
+        if type(shape) is not tuple:  # torch.Size: slicing it builds torch.Size objects, slowly
+            shape = tuple(shape)
         d = self.bdim
         return shape[:d] + shape[d + 1 :]
 
