@@ -235,3 +235,46 @@ def test_dot_of_windows_on_torch_is_the_loops(rows, taps):
         for j in range(2, taps):
             first = first + prods[:, j]
         np.testing.assert_array_equal(got.numpy()[:, 0], first)
+
+
+# ------------------------------------------------ np.array of per-example values, stacked
+
+
+_STACKS = {
+    "scalars": lambda x: anp.array([x[0] * 2, x[1], x.sum()]),
+    "rows": lambda x: anp.array([x, 2 * x, x[::-1]]) * 1.5,
+    "one": lambda x: anp.array([x.sum()]),
+    "nested_lists": lambda x: anp.array([[x[0], x[1]], [x[2], x.max()]]),
+    "mixed_dtypes": lambda x: anp.array([x.astype(np.int32), x.astype(np.float32)]),
+    "with_a_number": lambda x: anp.array([x[0], 2.0]),
+    "written_after": lambda x: _written(anp.array([x[0], x[1]])),
+}
+
+
+def _written(y):
+    y[0] = -1.0
+    return y
+
+
+@pytest.mark.parametrize("case", list(_STACKS))
+def test_array_of_per_example_values_on_torch_is_the_loops(case):
+    fun = _STACKS[case]
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    want = np.stack([fun(r) for r in x])
+    for f in (autovec.vmap(fun), autovec.jit(autovec.vmap(fun))):
+        got = f(torch.from_numpy(x))
+        assert type(got) is torch.Tensor and got.dtype == torch.from_numpy(want).dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+    nested = autovec.vmap(autovec.vmap(fun))(torch.from_numpy(np.stack([x, -x])))
+    np.testing.assert_array_equal(nested.numpy()[0], want)
+
+
+def test_array_of_values_is_a_copy_on_torch():
+    def f(x):
+        y = anp.array([x, x])
+        y[0, 0] = 7.0  # a write into the new array reaches neither x nor the other row
+        return y, x
+
+    y, x = autovec.vmap(f)(torch.ones((3, 2), dtype=torch.float64))
+    assert torch.equal(x, torch.ones((3, 2), dtype=torch.float64))
+    assert y[:, 0, 0].eq(7.0).all() and y[:, 1].eq(1.0).all()

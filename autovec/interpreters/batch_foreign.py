@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from autovec.backends import adopt, namespace_of, numpy_dtype
-from autovec.core import EVAL_TRACE, Primitive
+from autovec.core import EVAL_TRACE, Primitive, _current_trace
 from autovec.interpreters.batch_trace import (
     _ELIDE_MIN_SIZE,
     _OWN_REFS,
@@ -100,6 +100,28 @@ class ForeignBatchTrace(BatchTrace):
         if not params:  # (BatchTrace's would offer the temporary to ``_elide`` again)
             return self._process(prim, args, params)
         return BatchTrace.process_primitive(self, prim, args, params)
+
+    def stack_rows(self, parts: list) -> BatchTracer | None:
+        """``np.array([y0, y1, ...])`` of values of this eager vmap (batch axes first, one
+        shape): the batches stacked along a new leading axis, the batch axis second, as
+        ``_stack_front`` joins the rows that ``expand_dims`` would make of them; None where
+        another trace is current or a part is not such a batch (autovec/numpy/_convert.py
+        then binds the primitives)."""
+        if self.parent is not EVAL_TRACE or _current_trace.get() is not self:
+            return None
+        vals = []
+        for p in parts:
+            if type(p) is not BatchTracer or p._trace is not self or p.bdim != 0:
+                return None
+            vals.append(p.val)
+        first = vals[0]
+        if any(type(v) is not type(first) for v in vals):
+            return None
+        try:
+            out = namespace_of(first).stack(vals, axis=0)
+        except Exception:  # noqa: BLE001  (the primitives' path reports it its way)
+            return None
+        return BatchTracer(self, out, 1)
 
     def _elide(self, prim: Primitive, target: Any, args: tuple) -> BatchTracer | None:
         """``BatchTrace._elide`` for another library's batches: compute an elementwise

@@ -39,6 +39,13 @@ def stack_nested(obj: Any) -> Any:
     parts = [stack_nested(o) for o in obj]
     if len({shape(p) for p in parts}) != 1:
         raise ValueError("all input arrays must have the same shape")
+    # A trace may join the parts itself (eager vmap on torch tensors: one stack, without a
+    # view per part); None leaves it to the primitives below.
+    stack_rows = getattr(getattr(parts[0], "_trace", None), "stack_rows", None)
+    if stack_rows is not None:
+        out = stack_rows(parts)
+        if out is not None:
+            return out
     rows = [expand_dims_p.bind(p, axes=(0,)) for p in parts]
     return rows[0] if len(rows) == 1 else concatenate_p.bind(*rows, axis=0)
 
