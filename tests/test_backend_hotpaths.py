@@ -278,3 +278,32 @@ def test_array_of_values_is_a_copy_on_torch():
     y, x = autovec.vmap(f)(torch.ones((3, 2), dtype=torch.float64))
     assert torch.equal(x, torch.ones((3, 2), dtype=torch.float64))
     assert y[:, 0, 0].eq(7.0).all() and y[:, 1].eq(1.0).all()
+
+
+# ------------------------------------------------------------ np.convolve of rows on torch
+
+
+@pytest.mark.parametrize("taps", [1, 2, 9, 16, 32, 33])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_convolve_rows_on_torch_are_each_rows_own(taps, mode):
+    rng = np.random.default_rng(taps)
+    x, w = rng.standard_normal((40, 300)), rng.standard_normal(taps)
+    tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+    for name in ("convolve", "correlate"):
+        f = getattr(anp, name)
+        got = autovec.vmap(lambda r, k: f(r, k, mode=mode), in_axes=(0, None))(tx, tw)
+        # The batch and the loop of single rows on torch compute alike, to the bit.
+        assert torch.equal(got, torch.stack([f(r, tw, mode=mode) for r in tx]))
+        want = np.stack([getattr(np, name)(r, w, mode=mode) for r in x])
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_convolve_rows_on_torch_keep_numpys_dtypes():
+    x = np.arange(60).reshape(3, 20) % 7 - 3
+    w = np.array([1, -2, 3])
+    got = autovec.vmap(lambda r: anp.convolve(r, w))(torch.from_numpy(x))
+    assert got.dtype == torch.int64
+    np.testing.assert_array_equal(got.numpy(), np.stack([np.convolve(r, w) for r in x]))
+    x32 = torch.from_numpy(np.linspace(-1, 1, 80, dtype=np.float32).reshape(4, 20))
+    got = autovec.vmap(lambda r: anp.convolve(r, np.float32([0.5, 0.25])))(x32)
+    assert got.dtype == torch.float32

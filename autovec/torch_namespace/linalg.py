@@ -13,7 +13,7 @@ from autovec.torch_namespace.dtypes import result_type, same_dtype, torch_dtype,
 def conv(a: Any, v: Any, mode: str, flip: bool) -> Any:
     """NumPy's ``convolve`` (``flip``) or ``correlate`` of 1-D ``a`` and ``v``; ``a`` may also
     be a stack of rows at least as long as ``v`` (eager vmap's batch: every row with ``v``,
-    one ``conv1d`` call with the rows as its batch)."""
+    at once)."""
     want = torch_dtype(result_type(a, v))
     if want.is_complex:
         raise unsupported("convolve/correlate of complex tensors")
@@ -29,7 +29,13 @@ def conv(a: Any, v: Any, mode: str, flip: bool) -> Any:
     # NumPy's "same" keeps the full result's centre: an even kernel pads one more on the left.
     pad = {"full": m - 1, "same": m // 2, "valid": 0}[mode]
     right = m - 1 - pad if mode == "same" else pad
-    x = a.to(work).unsqueeze(-2)  # conv1d's (channels, length), or (rows, channels, length)
+    x = a.to(work)
+    rows = x if x.ndim == 2 else x[None]
+    if x.device.type == "cpu" and 1 <= m <= _SHIFTED_MAX_TAPS:
+        out = _shifted_products(rows, kernel, pad, right)
+        out = out if x.ndim == 2 else out[0]
+        return out if want.is_floating_point else torch.round(out).to(want)
+    x = x.unsqueeze(-2)  # conv1d's (channels, length), or (rows, channels, length)
     if pad == right:  # conv1d pads both ends alike itself, without a padded copy
         out = torch.nn.functional.conv1d(x, kernel[None, None], padding=pad)
     else:
@@ -39,6 +45,38 @@ def conv(a: Any, v: Any, mode: str, flip: bool) -> Any:
     if not want.is_floating_point:
         out = torch.round(out)
     return out.to(want)
+
+
+# On the CPU, torch's conv1d runs one small matrix product per row (slowly: about 50 us for
+# a row of 1024 in float64). ``_shifted_products`` adds the kernel's products in its order:
+# 4-10x faster on stacks of rows, as close to NumPy's bits as conv1d (the same in most
+# cases), and chosen by the kernel's length alone, so that a batch of rows and each row on
+# its own (the loop) are computed alike.
+_SHIFTED_MAX_TAPS = 32
+_SHIFTED_BLOCK = 1 << 16  # elements of a block of rows: it stays in the cache for every tap
+
+
+def _shifted_products(rows: Any, kernel: Any, pad: int, right: int) -> Any:
+    """``out[r, i] = sum_j row_r[i + j] * kernel[j]`` (``row_r`` zero-padded by ``pad`` and
+    ``right``), summed in the order of ``j``: one product per tap and block of rows,
+    added into the block's result."""
+    n, m = rows.shape[1] + pad + right, kernel.shape[0]
+    length = n - m + 1
+    out = torch.empty((rows.shape[0], length), dtype=rows.dtype, device=rows.device)
+    taps = kernel.unbind(0)
+    step = max(1, _SHIFTED_BLOCK // n)
+    products = torch.empty((min(step, rows.shape[0]), length), dtype=rows.dtype, device=rows.device)
+    for start in range(0, rows.shape[0], step):
+        block = rows[start : start + step]
+        if pad or right:
+            block = torch.nn.functional.pad(block, (pad, right))
+        acc = out[start : start + step]
+        prod = products[: acc.shape[0]]
+        torch.mul(block[:, :length], taps[0], out=acc)
+        for j in range(1, m):
+            torch.mul(block[:, j : j + length], taps[j], out=prod)
+            acc += prod
+    return out
 
 
 def einsum(subscripts: str, *ops: Any, optimize: Any = False) -> Any:
