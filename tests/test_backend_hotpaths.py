@@ -307,3 +307,19 @@ def test_convolve_rows_on_torch_keep_numpys_dtypes():
     x32 = torch.from_numpy(np.linspace(-1, 1, 80, dtype=np.float32).reshape(4, 20))
     got = autovec.vmap(lambda r: anp.convolve(r, np.float32([0.5, 0.25])))(x32)
     assert got.dtype == torch.float32
+
+
+def test_convolve_of_a_long_row_on_torch_is_numpys():
+    # Longer than one tile of the shifted products (65,536 elements): computed in stretches.
+    rng = np.random.default_rng(5)
+    a, v = rng.standard_normal(70_000), rng.standard_normal(7)
+    for mode in ("full", "same", "valid"):
+        got = anp.convolve(torch.from_numpy(a), torch.from_numpy(v), mode=mode)
+        np.testing.assert_allclose(
+            got.numpy(), np.convolve(a, v, mode=mode), rtol=1e-12, atol=1e-12
+        )
+    rows = rng.standard_normal((3, 400))
+    f = autovec.jit(autovec.vmap(lambda r: anp.convolve(r, v)))  # jit joins the rows into one
+    np.testing.assert_allclose(
+        f(torch.from_numpy(rows)).numpy(), np.stack([np.convolve(r, v) for r in rows]), rtol=1e-12
+    )

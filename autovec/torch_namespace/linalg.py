@@ -53,29 +53,34 @@ def conv(a: Any, v: Any, mode: str, flip: bool) -> Any:
 # cases), and chosen by the kernel's length alone, so that a batch of rows and each row on
 # its own (the loop) are computed alike.
 _SHIFTED_MAX_TAPS = 32
-_SHIFTED_BLOCK = 1 << 16  # elements of a block of rows: it stays in the cache for every tap
+_SHIFTED_BLOCK = 1 << 16  # elements of a tile: it stays in the cache for every tap
 
 
 def _shifted_products(rows: Any, kernel: Any, pad: int, right: int) -> Any:
     """``out[r, i] = sum_j row_r[i + j] * kernel[j]`` (``row_r`` zero-padded by ``pad`` and
-    ``right``), summed in the order of ``j``: one product per tap and block of rows,
-    added into the block's result."""
+    ``right``), summed in the order of ``j``: one product per tap and tile of the result
+    (a few rows, or a stretch of one long row), added into the tile."""
     n, m = rows.shape[1] + pad + right, kernel.shape[0]
     length = n - m + 1
     out = torch.empty((rows.shape[0], length), dtype=rows.dtype, device=rows.device)
     taps = kernel.unbind(0)
-    step = max(1, _SHIFTED_BLOCK // n)
-    products = torch.empty((min(step, rows.shape[0]), length), dtype=rows.dtype, device=rows.device)
-    for start in range(0, rows.shape[0], step):
-        block = rows[start : start + step]
-        if pad or right:
+    row_step = max(1, _SHIFTED_BLOCK // n)
+    col_step = min(length, _SHIFTED_BLOCK)
+    products = torch.empty(
+        (min(row_step, rows.shape[0]), col_step), dtype=rows.dtype, device=rows.device
+    )
+    for r in range(0, rows.shape[0], row_step):
+        block = rows[r : r + row_step]
+        if pad or right:  # (padded a block at a time: the copy stays in the cache too)
             block = torch.nn.functional.pad(block, (pad, right))
-        acc = out[start : start + step]
-        prod = products[: acc.shape[0]]
-        torch.mul(block[:, :length], taps[0], out=acc)
-        for j in range(1, m):
-            torch.mul(block[:, j : j + length], taps[j], out=prod)
-            acc += prod
+        for c in range(0, length, col_step):
+            acc = out[r : r + row_step, c : c + col_step]
+            width = acc.shape[1]
+            prod = products[: acc.shape[0], :width]
+            torch.mul(block[:, c : c + width], taps[0], out=acc)
+            for j in range(1, m):
+                torch.mul(block[:, c + j : c + j + width], taps[j], out=prod)
+                acc += prod
     return out
 
 
