@@ -15,6 +15,7 @@ dtype that nothing else references, not a view, not an argument.
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
@@ -105,8 +106,8 @@ def _worth_it(t: Any) -> bool:
         v = v.val
     if type(v) is np.ndarray:
         return v is not t and v.size >= batching._ELIDE_MIN_SIZE
-    # Another library's array (a torch tensor): its trace checks the buffer and the size.
-    return v is not t and type(v) in ARRAY_TYPES
+    # Another library's array (a torch tensor): its trace checks the buffer itself.
+    return v is not t and type(v) in ARRAY_TYPES and math.prod(v.shape) >= batching._ELIDE_MIN_SIZE
 
 
 def bind_maybe_in_place(self: Any, prim: Any, *args: Any) -> Any:
