@@ -11,7 +11,8 @@ Order of events, per implementation: its first call is timed once (for ``jit`` a
 library, so the library's own start-up is not in it); its result is compared with the
 loop's on the loop's examples (an implementation that raises is reported as failing, one
 that differs as wrong, and neither is timed); then, after a second call (where jit's numba
-backend compiles its kernels), one steady call's peak memory is taken; last, every implementation that passed is timed, interleaved (``timing.median_times``).
+backend compiles its kernels), one steady call's peak memory is taken; last, every
+implementation that passed is timed, interleaved (``timing.median_times``).
 """
 
 from __future__ import annotations
