@@ -223,6 +223,10 @@ def test_python_control_flow_on_a_batched_value_points_to_where(name):
     assert "autovec.numpy.where" in msg
     assert "batched by vmap" in msg
     assert issubclass(exc, errors.ConcretizationTypeError) and issubclass(exc, TypeError)
+    if exc is not errors.ConcretizationTypeError:  # bool, int, index: the structured loop too
+        assert "autovec.while_loop" in msg
+    if exc is errors.TracerBoolConversionError:
+        assert "autovec.cond" in msg
 
 
 def test_bool_of_an_unbatched_value_inside_vmap_is_fine():
