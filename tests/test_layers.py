@@ -30,7 +30,7 @@ PACKAGE = ROOT / "autovec"
 # the rank of the first listed prefix of its name.
 ENGINE_ORDER: list[tuple[str, ...]] = [
     ("autovec.errors", "autovec.tree", "autovec.torch_namespace"),
-    ("autovec.backends",),
+    ("autovec.backends", "autovec.parallel"),
     ("autovec.core",),
     ("autovec.ir",),
     ("autovec.prims",),

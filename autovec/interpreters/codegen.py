@@ -8,15 +8,17 @@ import functools
 import itertools
 import keyword
 import linecache
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from autovec import errors
+from autovec import errors, parallel
 from autovec.backends import adopt
 from autovec.ir import Literal, Program, Var, describe_eqn, pretty
 from autovec.prims.base import FRESH, READ_ONLY_VIEW
+from autovec.prims.reductions import REDUCTIONS
 
 
 class Compiled:
@@ -132,6 +134,8 @@ def compile_program(program: Program, xp: Any) -> Compiled:
     for k, e in enumerate(program.eqns):
         fname = f"f{k}_{_identifier(e.prim.name)}"
         glob[fname] = _lower(e.prim, xp, e.params)
+        if xp is np:
+            glob[fname] = _split_large(e, glob[fname])
         inputs = [atom(a) for a in e.inputs]
         if k in reuse:  # write into a dead temporary instead of allocating, under its name
             if e.prim.facts.in_place is not None and not _is_ufunc_call(e):
@@ -322,6 +326,50 @@ def _lower(prim: Any, xp: Any, params: dict) -> Callable[..., Any]:
         if fn is not None:
             return fn
     return functools.partial(prim.impl, xp, **params)
+
+
+def _split_large(e: Any, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, or where the equation is a large NumPy ufunc call or a reduction that keeps
+    the first axis, a function running it in parts across threads (autovec/parallel.py):
+    the same elements computed by the same loops, so the same bits."""
+    out_shape = e.outputs[0].aval.shape if len(e.outputs) == 1 else ()
+    if _is_ufunc_call(e):
+        ufunc = getattr(np, e.prim.xp_function)
+        shapes = tuple(a.aval.shape if isinstance(a, Var) else None for a in e.inputs)
+        sliced = parallel.ufunc_plan(ufunc, shapes, out_shape)
+        if sliced is None:
+            return fn
+
+        def split_ufunc(*args: Any, out: Any = None) -> Any:
+            got = parallel.split_ufunc(ufunc, args, sliced, out, stacklevel=3)
+            if got is not None:
+                return got
+            return fn(*args) if out is None else fn(*args, out=out)
+
+        return split_ufunc
+    axes = e.params.get("axes")
+    if (
+        e.prim in _REDUCTIONS
+        and len(e.inputs) == 1
+        and isinstance(e.inputs[0], Var)
+        and e.inputs[0].aval.ndim >= 1
+        and isinstance(axes, tuple)
+        and 0 not in axes
+        and out_shape
+        and out_shape[0] == e.inputs[0].aval.shape[0]
+        and math.prod(e.inputs[0].aval.shape) >= parallel.MIN_ELEMENTS
+    ):
+        dtype = e.outputs[0].aval.dtype
+
+        def split_reduction(x: Any) -> Any:
+            got = parallel.split_reduction(fn, x, out_shape, dtype)
+            return fn(x) if got is None else got
+
+        return split_reduction
+    return fn
+
+
+_REDUCTIONS = frozenset(REDUCTIONS.values())
 
 
 def compiled_for(program: Program, xp: Any) -> Compiled:

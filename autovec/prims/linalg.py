@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover -- another NumPy layout
 
 from autovec.backends import numpy_dtype
 from autovec.core import ShapedArray
+from autovec.parallel import split_matmul
 from autovec.prims.base import FRESH, VIEW, Arg, Sample, declare, result_dtypes
 from autovec.prims.shape import moveaxis
 
@@ -141,7 +142,9 @@ def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -
         a, b = _blas_ready(xp, a), _blas_ready(xp, b)
     # else: with a short contraction NumPy's own loop is as fast as BLAS and reads strided
     # operands (e.g. overlapping windows) in place, so a copy would only cost time.
-    out = xp.matmul(a, b)
+    out = split_matmul(a, b) if xp is np and lb else None  # big stacks: across threads
+    if out is None:
+        out = xp.matmul(a, b)
     return _as_shape(xp, out, (*bshape, *lfshape, *rfshape))
 
 
