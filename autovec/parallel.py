@@ -24,13 +24,14 @@ split.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import itertools
 import os
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -147,6 +148,16 @@ def _unpin_blas() -> None:
             _the_blas().set(_saved_blas_threads)
 
 
+@contextlib.contextmanager
+def blas_on_one_thread() -> Iterator[None]:
+    """BLAS on one thread (process-wide, see the module docstring) while the block runs."""
+    _pin_blas()
+    try:
+        yield
+    finally:
+        _unpin_blas()
+
+
 # ------------------------------------------------------------------------------ the pool
 
 _local = threading.local()  # .busy: this thread is running parts (nested calls run whole)
@@ -161,39 +172,70 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _pools[0]
 
 
-def run_parts(n: int, body: Callable[[int, int], Any], threads: int) -> set[int]:
-    """``body(start, stop)`` over consecutive parts of ``range(n)`` covering it once, on
-    ``threads`` threads (the caller's included); the first error raised is raised here,
-    after every part has finished.  NumPy's floating-point errors do not warn nor raise in
-    the parts (a warning per part, from another thread, is not what the whole call gives):
-    the flags they raised are returned, for ``replay_errors``."""
-    seen: set[int] = set()
-    if threads <= 1 or n <= 1 or getattr(_local, "busy", False):
-        with np.errstate(all="call", call=lambda kind, flag: seen.add(flag)):
-            body(0, n)
-        return seen
-    parts = min(n, threads * PARTS_PER_THREAD)
-    bounds = [n * p // parts for p in range(parts + 1)]
-    counter = itertools.count()  # next() on it is atomic: each part is taken once
+def inside_parts() -> bool:
+    """Whether this thread is running a part of a split call (a call it makes runs whole)."""
+    return getattr(_local, "busy", False)
 
-    def work() -> None:
+
+def _capturing(seen: set[int], caller: dict) -> Any:
+    """NumPy's error state in a part: flags the caller's state (``caller``, its
+    ``np.geterr()``) ignores stay ignored, the others are recorded in ``seen`` (neither
+    warned nor raised there)."""
+    modes = {k: "ignore" if m == "ignore" else "call" for k, m in caller.items()}
+    return np.errstate(**modes, call=lambda kind, flag: seen.add(flag))
+
+
+class _Job:
+    """The parts of one ``run_parts`` call, taken one at a time by the threads running it."""
+
+    def __init__(self, n: int, body: Callable[[int, int], Any], threads: int, parts: int | None):
+        if parts is None:
+            parts = threads * PARTS_PER_THREAD if threads > 1 else 1
+        self.parts = 1 if inside_parts() else max(1, min(n, parts))
+        self.bounds = [n * p // self.parts for p in range(self.parts + 1)]
+        self.counter = itertools.count()  # next() on it is atomic: each part is taken once
+        self.body: Callable[[int, int], Any] | None = body
+        self.seen: set[int] = set()
+        self.caller = np.geterr()  # the caller's: a worker thread has a state of its own
+
+    def run(self) -> None:
+        body, bounds, parts, counter = self.body, self.bounds, self.parts, self.counter
+        if body is None:
+            return
         was = getattr(_local, "busy", False)
         _local.busy = True
         try:
-            with np.errstate(all="call", call=lambda kind, flag: seen.add(flag)):
+            with _capturing(self.seen, self.caller):
                 while (p := next(counter)) < parts:
                     body(bounds[p], bounds[p + 1])
         finally:
             _local.busy = was
 
-    futures = [_pool(threads - 1).submit(work) for _ in range(min(threads, parts) - 1)]
+
+def run_parts(
+    n: int, body: Callable[[int, int], Any], threads: int, parts: int | None = None
+) -> set[int]:
+    """``body(start, stop)`` over ``parts`` consecutive parts of ``range(n)`` (by default a
+    few per thread) covering it once, on ``threads`` threads (the caller's included); the
+    first error raised is raised here, after every part has finished.  NumPy's
+    floating-point errors that the caller's error state does not ignore neither warn nor
+    raise in the parts (a warning per part, from another thread, is not what the whole call
+    gives): their flags are returned, for ``replay_errors`` or a whole run."""
+    job = _Job(n, body, threads, parts)
+    if threads <= 1 or job.parts <= 1 or inside_parts():
+        job.run()
+        return job.seen
+    futures = [_pool(threads - 1).submit(job.run) for _ in range(min(threads, job.parts) - 1)]
     try:
-        work()
+        job.run()
     finally:
         for f in futures:
             if not f.cancel():
                 f.result()
-    return seen
+        # A cancelled task may wait in the pool's queue a while: it must not keep the
+        # arrays the body reads and writes alive until then.
+        job.body = None
+    return job.seen
 
 
 # NumPy's floating-point errors, in the order it reports them: errstate key, text, flag.
@@ -244,7 +286,7 @@ def split_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     ):
         return None
     threads = num_threads()
-    if threads <= 1 or not blas_controlled() or getattr(_local, "busy", False):
+    if threads <= 1 or not blas_controlled() or inside_parts():
         return None
     if not errors_replayable():
         return None
@@ -253,11 +295,8 @@ def split_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     def part(i: int, j: int) -> None:
         np.matmul(a[i:j], b[i:j], out=out[i:j])
 
-    _pin_blas()
-    try:
+    with blas_on_one_thread():
         seen = run_parts(a.shape[0], part, threads)
-    finally:
-        _unpin_blas()
     replay_errors(seen, "matmul", 2)
     return out
 
@@ -289,15 +328,18 @@ def split_ufunc(
     handler).  NumPy's warnings are attributed to the frame ``stacklevel`` levels up (2:
     the caller)."""
     threads = num_threads()
-    if threads <= 1 or getattr(_local, "busy", False) or not errors_replayable():
+    if threads <= 1 or inside_parts() or not errors_replayable():
         return None
     if not all(map(_c_ordered, args)) or (out is not None and not out.flags.c_contiguous):
         return None
     n = next(a.shape[0] for a, s in zip(args, sliced) if s)
     if out is None:
-        first = ufunc(*(a[:1] if s else a for a, s in zip(args, sliced)))
+        # NumPy's output dtype: the call on one element of each array (values do not
+        # matter; Python scalars stay Python scalars, weakly typed).
+        with np.errstate(all="ignore"):
+            dtype = ufunc(*(a.reshape(-1)[:1] if type(a) is np.ndarray else a for a in args)).dtype
         shape = np.broadcast_shapes(*(np.shape(a) for a in args))
-        out = np.empty(shape, first.dtype)
+        out = np.empty(shape, dtype)
 
     def part(i: int, j: int) -> None:
         ufunc(*(a[i:j] if s else a for a, s in zip(args, sliced)), out=out[i:j])
@@ -314,7 +356,7 @@ def split_reduction(fn: Callable[[Any], Any], x: np.ndarray, out_shape: tuple, d
     if x.ndim == 0 or x.shape[0] < 2 or x.size < MIN_ELEMENTS or not x.flags.c_contiguous:
         return None
     threads = num_threads()
-    if threads <= 1 or getattr(_local, "busy", False):
+    if threads <= 1 or inside_parts():
         return None
     out = np.empty(out_shape, dtype)
 

@@ -215,11 +215,14 @@ def test_floating_point_errors_warn_once_or_raise_as_numpy(split: None) -> None:
         _same(parallel.split_ufunc(np.divide, (a, a), sliced, None), np.divide(a, a))
     with np.errstate(all="call", call=lambda *args: None):
         assert parallel.split_ufunc(np.divide, (a, a), sliced, None) is None  # kept whole
-    # A reduction whose parts raised flags is left to the caller, who runs it whole.
+    # A reduction whose parts raised a flag the caller does not ignore is left to the
+    # caller, who runs it whole; ignored flags change nothing.
+    tiny = np.full((12, 4), 1e-100)
+    prod = lambda v: v.prod(axis=1)  # noqa: E731
+    with np.errstate(all="ignore", under="warn"):
+        assert parallel.split_reduction(prod, tiny, (12,), tiny.dtype) is None
     with np.errstate(all="ignore"):
-        assert (
-            parallel.split_reduction(lambda v: v.prod(axis=1), a * 1e-200, (12,), a.dtype) is None
-        )
+        _same(parallel.split_reduction(prod, tiny, (12,), tiny.dtype), prod(tiny))
 
 
 def test_jit_warns_as_unsplit_numpy_code(split: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -238,3 +241,93 @@ def test_jit_warns_as_unsplit_numpy_code(split: None, monkeypatch: pytest.Monkey
     assert messages[0] == messages[1]
     assert messages[0] == ["divide by zero encountered in log"]
     assert np.isneginf(out[3, 2])
+
+
+# ------------------------------------------------------------ jit programs run in blocks
+
+
+@pytest.fixture
+def blocks(split: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autovec.interpreters import blocked
+
+    monkeypatch.setattr(blocked, "MIN_BYTES", 64)
+    monkeypatch.setattr(blocked, "BLOCK_BYTES", 256)
+
+
+def _program_runner(jitted, args):
+    jitted(*args)
+    (entry,) = jitted._cache.values()
+    return entry.fn
+
+
+def _softmax_sums(x, y):
+    s = np.transpose(x, (1, 0)) @ y / 3.0  # (d, k) of each example
+    s = s - s.max(axis=-1, keepdims=True)
+    t = np.exp(s).astype(np.float32).astype(np.float64)
+    return (t / t.sum(axis=0, keepdims=True))[None, :, :].sum(axis=(1,)) + s.mean()
+
+
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_blocked_programs_give_the_whole_programs_bits(
+    blocks: None, monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
+    from autovec.interpreters.blocked import BlockedProgram
+
+    monkeypatch.setenv("AUTOVEC_NUM_THREADS", threads)
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal((13, 7, 5)), rng.standard_normal((13, 7, 4))
+    cases = [
+        (_attention, (x, x, x)),
+        (_softmax_sums, (x, y)),
+        (_softmax_sums, (np.asfortranarray(x), y[:, ::-1])),  # other layouts
+    ]
+    for fun, args in cases:
+        jitted = autovec.jit(autovec.vmap(fun), backend="numpy")
+        assert isinstance(_program_runner(jitted, args), BlockedProgram)
+        want = autovec.jit(autovec.vmap(fun), backend="numpy")
+        with monkeypatch.context() as m:
+            from autovec.interpreters import blocked
+
+            m.setattr(blocked, "MIN_BYTES", 1 << 60)
+            m.setenv("AUTOVEC_NUM_THREADS", "1")
+            whole = want(*args)
+            assert not isinstance(_program_runner(want, args), BlockedProgram)
+        _same(jitted(*args), whole)
+        loop = np.stack([fun(*(a[i] for a in args)) for i in range(len(x))])
+        np.testing.assert_allclose(whole, loop, rtol=1e-12, atol=1e-12)
+
+
+def test_programs_mixing_rows_run_whole(blocks: None) -> None:
+    from autovec.interpreters.blocked import BlockedProgram
+
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((12, 6)), rng.standard_normal((6, 12))
+    mixing = [
+        (lambda x: x - x.mean(axis=0), (x,)),  # a reduction over the rows
+        (lambda x, w: x @ w, (x, w)),  # one product over all rows (a GEMM)
+        (autovec.vmap(np.cumsum), (x,)),  # a step without a row rule
+        (lambda x: x.T * 2.0, (x,)),  # the rows leave the first axis
+        (lambda x: x[::-1] + 1.0, (x,)),  # the rows change places
+    ]
+    for fun, args in mixing:
+        jitted = autovec.jit(fun)
+        assert not isinstance(_program_runner(jitted, args), BlockedProgram)
+
+
+def test_blocked_program_warns_as_the_whole_run(blocks: None) -> None:
+    def f(x):
+        return np.exp(x * 1000.0) / x.sum()
+
+    x = np.random.default_rng(8).standard_normal((16, 8))
+    jitted = autovec.jit(autovec.vmap(f), backend="numpy")
+    with np.errstate(all="warn", under="ignore"), pytest.warns(RuntimeWarning) as record:
+        out = jitted(x)
+    assert [str(w.message) for w in record] == ["overflow encountered in exp"]
+    from autovec.interpreters.blocked import BlockedProgram
+
+    (entry,) = jitted._cache.values()
+    assert isinstance(entry.fn, BlockedProgram)
+    with np.errstate(all="ignore"):
+        _same(out, np.exp(x * 1000.0) / x.sum(axis=1, keepdims=True))
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
+        jitted(x)

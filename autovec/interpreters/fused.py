@@ -33,6 +33,7 @@ import numpy as np
 
 from autovec import errors
 from autovec.core import Primitive
+from autovec.interpreters.blocked import blocked
 from autovec.interpreters.codegen import compile_program, compiled_for
 from autovec.interpreters.fused_groups import Group, find_groups, sum_run_length
 from autovec.interpreters.fused_kernels import (
@@ -78,15 +79,17 @@ def check_backend(backend: str) -> str:
 
 def backend_function(program: Program, xp: Any, backend: str) -> Any:
     """The function running ``program`` on arrays of ``xp`` with ``backend``."""
-    if backend == "numpy" or xp is not np or not NUMBA_AVAILABLE or not _fusible(program):
+    if xp is not np:
         return compiled_for(program, xp).fn
+    if backend == "numpy" or not NUMBA_AVAILABLE or not _fusible(program):
+        return blocked(program, compiled_for(program, xp).fn)
     key = ("fused", backend)
     hit = program._cache.get(key)
     if hit is None:
         fused = _fuse(program, 1 if backend == "numba" else MIN_ELEMENTS)
         hit = FusedProgram(program, *fused, wait=backend == "numba") if fused else None
         program._cache[key] = hit
-    return hit if hit is not None else compiled_for(program, xp).fn
+    return hit if hit is not None else blocked(program, compiled_for(program, xp).fn)
 
 
 def _fusible(program: Program) -> bool:
