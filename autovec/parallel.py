@@ -348,6 +348,23 @@ def split_ufunc(
     return out
 
 
+def call_split(fn: Any, args: tuple, out: np.ndarray | None = None, stacklevel: int = 2) -> Any:
+    """``fn(*args)`` (``out=out``) where ``fn`` is a NumPy ufunc and the call is large:
+    split along the output's first axis; else None, for the caller to call it whole.
+    (Eager vmap's elementwise steps; ``stacklevel`` as for ``split_ufunc``.)"""
+    if type(fn) is not np.ufunc:
+        return None
+    shapes = tuple(a.shape if type(a) is np.ndarray else None for a in args)
+    try:
+        out_shape = np.broadcast_shapes(*(s for s in shapes if s is not None))
+    except ValueError:
+        return None  # NumPy's own call says what is wrong
+    sliced = ufunc_plan(fn, shapes, out_shape)
+    if sliced is None or (out is not None and out.shape != out_shape):
+        return None
+    return split_ufunc(fn, args, sliced, out, stacklevel + 1)
+
+
 def split_reduction(fn: Callable[[Any], Any], x: np.ndarray, out_shape: tuple, dtype: Any) -> Any:
     """``fn(x)``, a reduction over axes other than the first (its output keeps the first
     axis), split along that axis; None where it is not split (small, one thread, ``x`` not

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autovec import errors
+from autovec import errors, parallel
 from autovec.backends import namespace_of, numpy_dtype
 from autovec.core import (
     EVAL_TRACE,
@@ -322,6 +322,10 @@ class BatchTrace(Trace):
             if type(va) is not np.ndarray:
                 return None
             if n == 1:
+                if va.size >= parallel.MIN_ELEMENTS:
+                    got = parallel.call_split(np_function, (va,))
+                    if got is not None:
+                        return BatchTracer(self, got, a.bdim)
                 return BatchTracer(self, np_function(va), a.bdim)
             if n != 2:
                 return None
@@ -334,6 +338,10 @@ class BatchTrace(Trace):
                 return self._call_aligned(np_function, args)
             else:
                 vb = b
+            if va.size >= parallel.MIN_ELEMENTS:
+                got = parallel.call_split(np_function, (va, vb))
+                if got is not None:
+                    return BatchTracer(self, got, a.bdim)
             return BatchTracer(self, np_function(va, vb), a.bdim)
         if n == 2 and type(a) in _PY_SCALARS:
             b = args[1]
@@ -342,6 +350,10 @@ class BatchTrace(Trace):
             vb = b.val
             if type(vb) is not np.ndarray:
                 return None
+            if vb.size >= parallel.MIN_ELEMENTS:
+                got = parallel.call_split(np_function, (a, vb))
+                if got is not None:
+                    return BatchTracer(self, got, b.bdim)
             return BatchTracer(self, np_function(a, vb), b.bdim)
         return self._call_aligned(np_function, args)
 
@@ -376,6 +388,10 @@ class BatchTrace(Trace):
             if 0 <= r < rank:
                 v = vals[i]
                 vals[i] = v.reshape((v.shape[0], *(1,) * (rank - r), *v.shape[1:]))
+        if any(type(v) is np.ndarray and v.size >= parallel.MIN_ELEMENTS for v in vals):
+            got = parallel.call_split(np_function, tuple(vals))
+            if got is not None:
+                return BatchTracer(self, got, 0)
         return BatchTracer(self, np_function(*vals), 0)
 
     def _scatter_into(self, args: tuple, params: dict) -> Any:
@@ -449,7 +465,8 @@ class BatchTrace(Trace):
                 return None
         except (TypeError, ValueError):
             return None
-        ufunc(*vals, out=v)
+        if v.size < parallel.MIN_ELEMENTS or parallel.call_split(ufunc, tuple(vals), v) is None:
+            ufunc(*vals, out=v)
         return BatchTracer(self, v, d)
 
 
