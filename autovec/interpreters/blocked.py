@@ -131,6 +131,10 @@ def row_plan(program: Program) -> tuple[int, tuple[bool, ...], int] | None:
     return n, tuple(split), largest // n
 
 
+class _NotRows(Exception):
+    """A block's result is not the rows of the program's output (a safety net)."""
+
+
 class BlockedProgram:
     """Callable like generated code: ``fn`` run on blocks of rows (see the module
     docstring), or whole where that is not worth it or NumPy's error state asks for it."""
@@ -152,13 +156,18 @@ class BlockedProgram:
         def block(i: int, j: int) -> None:
             got = fn(*(a[i:j] if s else a for a, s in zip(args, split)))
             for out, g in zip(outs, got):
+                if type(g) is not np.ndarray or g.dtype != out.dtype or g.shape != out[i:j].shape:
+                    raise _NotRows  # never seen: a value the avals did not promise
                 out[i:j] = g
 
-        if threads > 1 and parallel.blas_controlled():
-            with parallel.blas_on_one_thread():
+        try:
+            if threads > 1 and parallel.blas_controlled():
+                with parallel.blas_on_one_thread():
+                    seen = parallel.run_parts(n, block, threads, parts)
+            else:
                 seen = parallel.run_parts(n, block, threads, parts)
-        else:
-            seen = parallel.run_parts(n, block, threads, parts)
+        except _NotRows:
+            return fn(*args)
         if seen:
             return fn(*args)  # NumPy's own warnings or errors, from the whole run
         return tuple(outs)
