@@ -16,8 +16,11 @@ raises) as the caller's ``np.errstate`` says.  A program that keeps doing so sta
 ``auto`` fuses groups of at least ``MIN_ELEMENTS`` elements (smaller ones cost more to call
 than they save) and compiles kernels on the second call, in the caller's thread (numba's
 compiler changes the process's warning filters while it runs, which a thread of its own
-would do under the user's feet): the first call runs the NumPy code.  ``numba`` fuses every
-group and compiles at once.
+would do under the user's feet): the first call runs NumPy code.  There, a group whose
+values are larger than the caches runs its NumPy operations over blocks of rows of its
+iteration shape (each block's values about ``BLOCK_BYTES``), not over the whole shape at
+once: the same operations on the same numbers, so the same bits, without writing and
+reading back arrays the size of the batch.  ``numba`` fuses every group and compiles at once.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import numpy as np
 from autovec import errors
 from autovec.core import Primitive
 from autovec.interpreters.blocked import blocked
-from autovec.interpreters.codegen import compile_program, compiled_for
+from autovec.interpreters.codegen import _lower, compile_program, compiled_for
 from autovec.interpreters.fused_groups import Group, find_groups, sum_run_length
 from autovec.interpreters.fused_kernels import (
     _FE_BITS,
@@ -59,6 +62,11 @@ PARALLEL_ELEMENTS = 1 << 18
 PARALLEL_LANES = 128
 # Calls that had to run again as NumPy before a program stays on NumPy for good.
 MAX_REDOS = 3
+# Before its kernel is compiled, a group whose values hold BLOCK_MIN_BYTES or more (each)
+# runs as NumPy code over blocks of rows holding about BLOCK_BYTES per value: they stay in
+# the CPU's caches, where the whole shape's values would go out to memory and back.
+BLOCK_BYTES = 1 << 20
+BLOCK_MIN_BYTES = 4 << 20
 
 
 def default_backend() -> str:
@@ -164,6 +172,8 @@ class FusedProgram:
         self.redos = 0
         self.error: BaseException | None = None
         self.futures: list[_Deferred] | None = None
+        # Whether a group is worth running in blocks of rows before its kernel is compiled.
+        self.blocks = any(r.block_rows < r.group.shape[0] for r in runners)
         if wait:
             for runner in self.runners:
                 runner.kernel = _kernel_future(runner.source).result()
@@ -178,11 +188,30 @@ class FusedProgram:
                 self.redos += 1
                 if self.redos >= MAX_REDOS:
                     self.ready = False  # and self.futures stays None: NumPy for good
+        elif self.blocks and self.futures is None and self.redos < MAX_REDOS:
+            # No kernel asked for yet: the runners run their groups' NumPy code in blocks.
+            # It raises where NumPy would warn, and NumPy's code below then warns once.
+            out = self._numpy_blocks(args)
+            if out is not None:
+                self.futures = [_kernel_future(r.source) for r in self.runners]
+                return out
         out = self.numpy_fn(*args)
         if not self.ready and self.futures is None and self.redos < MAX_REDOS:
             # The kernels compile on the next call (see _Deferred): this one stays cheap.
             self.futures = [_kernel_future(r.source) for r in self.runners]
         return out
+
+    def _numpy_blocks(self, args: tuple) -> tuple | None:
+        """The fused program with NumPy code in blocks for its groups (no kernel compiled
+        yet); None where NumPy warns or raises (the caller runs the NumPy program)."""
+        if np.geterr()["under"] != "ignore":
+            return None
+        try:
+            with np.errstate(divide="raise", over="raise", invalid="raise"):
+                return self.fused_fn(*args)
+        except FloatingPointError:
+            self.redos += 1
+            return None
 
     def _poll(self) -> bool:
         """Whether every kernel is compiled now (then the fused program is used)."""
@@ -232,7 +261,7 @@ class GroupRunner:
 
     def __init__(self, group: Group, program: Program):
         self.group = group
-        self.source = kernel_source(group)
+        self._source: str | None = None
         self.kernel: Any = None
         self.args: list[Var] = []  # the fused equation's inputs: each program value once
         for var, _, _ in group.inputs:
@@ -248,11 +277,71 @@ class GroupRunner:
         self.numpy_program = Program([], [], self.args, eqns, [group.root], self.name)
         self.numpy_fn: Any = None
         self.parallel = group.size >= PARALLEL_ELEMENTS and group.shape[0] > 1
+        itemsize = max(n.dtype.itemsize for n in group.nodes)
+        rows = group.shape[0]
+        row_bytes = max(1, group.size // rows * itemsize)
+        big = group.size * itemsize >= BLOCK_MIN_BYTES
+        self.block_rows = max(1, min(rows, BLOCK_BYTES // row_bytes)) if big else rows
+        # Which kernel inputs vary along the rows (the others broadcast along them).
+        self.sliced = [
+            len(view) == len(group.shape if level == "pre" else group.out_shape)
+            and view[0] == rows > 1
+            for _, view, level in group.inputs
+        ]
+        self.node_fns: list | None = None
+
+    @property
+    def source(self) -> str:
+        """The kernel's numba source (written when the kernel is first asked for)."""
+        if self._source is None:
+            self._source = kernel_source(self.group)
+        return self._source
 
     def numpy(self, args: tuple) -> Any:
         if self.numpy_fn is None:
             self.numpy_fn = compile_program(self.numpy_program, np).fn
         return self.numpy_fn(*args)[0]
+
+    def numpy_blocks(self, args: tuple) -> Any:
+        """The group's NumPy operations, ``block_rows`` rows of its iteration shape at a
+        time: each block computes its rows of every value from the same numbers with the
+        same functions (elementwise ones, whose bits do not depend on the layout), and every
+        reduction sums the trailing axes of a C-contiguous block, as NumPy sums them in the
+        C-contiguous whole value, so the bits are those of the group's NumPy code (which
+        runs instead where a value to reduce would be laid out otherwise)."""
+        g = self.group
+        xs = [args[pos].reshape(shape) for pos, shape in self.views]
+        for x, (_, _, level) in zip(xs, g.inputs):
+            # Values to reduce are computed in the inputs' memory order (NumPy's "K"): from
+            # C-contiguous inputs they are C-contiguous in the whole shape and in each block.
+            if g.reduced and level == "pre" and not x.flags.c_contiguous:
+                return self.numpy(args)
+        if self.node_fns is None:
+            self.node_fns = [_lower(n.eqn.prim, np, n.eqn.params) for n in g.nodes]
+        out = np.empty(g.out_shape, g.out_dtype)  # never into an input: it may run again
+        rows, step = g.shape[0], self.block_rows
+        for start in range(0, rows, step):
+            stop = min(rows, start + step)
+            value = self._numpy_block(xs, start, stop)
+            if value is None or value.dtype != out.dtype:
+                return self.numpy(args)
+            out[start:stop] = value
+        return out
+
+    def _numpy_block(self, xs: list, start: int, stop: int) -> Any:
+        """Rows ``start:stop`` of the group's output; None where a reduction would read a
+        block of another shape or layout than the rows of the whole value."""
+        ins = [x[start:stop] if cut else x for x, cut in zip(xs, self.sliced)]
+        pre_shape = (stop - start, *self.group.shape[1:])
+        values: list = []
+        for node, fn in zip(self.group.nodes, self.node_fns):
+            ops = [
+                ins[i] if kind == "x" else values[i] if kind == "v" else i for kind, i in node.args
+            ]
+            if node.reduce and not (ops[0].shape == pre_shape and ops[0].flags.c_contiguous):
+                return None
+            values.append(fn(*ops))
+        return values[-1]
 
     def __call__(self, xp: Any, *args: Any) -> Any:
         return self.run(None, args)
@@ -261,6 +350,8 @@ class GroupRunner:
         return self.run(args[0], args)
 
     def run(self, target: Any, args: tuple) -> Any:
+        if self.kernel is None:  # not compiled yet (the first call of ``auto``)
+            return self.numpy_blocks(args)
         xs = []
         for k, (pos, shape) in enumerate(self.views):
             x = args[pos].reshape(shape)

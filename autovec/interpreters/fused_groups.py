@@ -124,6 +124,7 @@ class Node:
     dtype: np.dtype
     level: str  # "pre": over the iteration shape; "top": over the output shape
     reduce: bool = False
+    eqn: Any = field(default=None, repr=False, compare=False)  # the equation it computes
 
 
 @dataclass
@@ -357,12 +358,13 @@ def _describe(
                     e.outputs[0].aval.dtype,
                     "top",
                     reduce=True,
+                    eqn=e,
                 )  # fmt: skip
             )
         else:
             name, loop = elementwise_op(e)
             args = [ref(a, lv) for a in e.inputs]
-            nodes.append(Node(name, args, loop, e.outputs[0].aval.dtype, lv))
+            nodes.append(Node(name, args, loop, e.outputs[0].aval.dtype, lv, eqn=e))
         produced[e.outputs[0].id] = ("v", len(nodes) - 1)
     if len(nodes) < 2:
         return None
