@@ -36,9 +36,9 @@ def tiny_blocks(monkeypatch):
     blocks = []
     run_block = fused.GroupRunner._numpy_block
 
-    def counted(self, xs, start, stop):
+    def counted(self, xs, dest, start, stop):
         blocks.append((start, stop))
-        return run_block(self, xs, start, stop)
+        return run_block(self, xs, dest, start, stop)
 
     monkeypatch.setattr(fused.GroupRunner, "_numpy_block", counted)
     return blocks

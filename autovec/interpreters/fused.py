@@ -156,7 +156,8 @@ def _holds_program(v: Any) -> bool:
 
 
 class _Redo(Exception):
-    """A kernel raised a floating-point exception flag: NumPy would have warned."""
+    """A kernel raised a floating-point exception flag (NumPy would have warned), or a group
+    running in blocks stopped half way through a temporary it writes over."""
 
 
 class FusedProgram:
@@ -164,7 +165,8 @@ class FusedProgram:
     NumPy's error state allows), else the NumPy program."""
 
     def __init__(self, program: Program, fused: Program, runners: list, wait: bool):
-        self.numpy_fn = compiled_for(program, np).fn
+        self.original = program
+        self._numpy_fn: Any = None
         self.runners = runners  # the kernels it waits for, those of scan bodies included
         self.program = fused
         self.fused_fn = compile_program(self.program, np).fn
@@ -201,6 +203,14 @@ class FusedProgram:
             self.futures = [_kernel_future(r.source) for r in self.runners]
         return out
 
+    @property
+    def numpy_fn(self) -> Any:
+        """The NumPy program's generated code (compiled when first needed: a first call
+        that runs in blocks does not need it)."""
+        if self._numpy_fn is None:
+            self._numpy_fn = compiled_for(self.original, np).fn
+        return self._numpy_fn
+
     def _numpy_blocks(self, args: tuple) -> tuple | None:
         """The fused program with NumPy code in blocks for its groups (no kernel compiled
         yet); None where NumPy warns or raises (the caller runs the NumPy program)."""
@@ -209,7 +219,7 @@ class FusedProgram:
         try:
             with np.errstate(divide="raise", over="raise", invalid="raise"):
                 return self.fused_fn(*args)
-        except FloatingPointError:
+        except (_Redo, FloatingPointError):
             self.redos += 1
             return None
 
@@ -289,6 +299,20 @@ class GroupRunner:
             for _, view, level in group.inputs
         ]
         self.node_fns: list | None = None
+        # The last node reading each node's value (after it, its buffer may take another's),
+        # and the nodes whose values vary along the rows (the others broadcast along them).
+        self.last_use = [-1] * len(group.nodes)
+        self.varies = []
+        for i, node in enumerate(group.nodes):
+            for kind, j in node.args:
+                if kind == "v":
+                    self.last_use[j] = i
+            self.varies.append(
+                any(
+                    (kind == "x" and self.sliced[j]) or (kind == "v" and self.varies[j])
+                    for kind, j in node.args
+                )
+            )
 
     @property
     def source(self) -> str:
@@ -302,7 +326,7 @@ class GroupRunner:
             self.numpy_fn = compile_program(self.numpy_program, np).fn
         return self.numpy_fn(*args)[0]
 
-    def numpy_blocks(self, args: tuple) -> Any:
+    def numpy_blocks(self, args: tuple, target: Any = None) -> Any:
         """The group's NumPy operations, ``block_rows`` rows of its iteration shape at a
         time: each block computes its rows of every value from the same numbers with the
         same functions (elementwise ones, whose bits do not depend on the layout), and every
@@ -318,30 +342,62 @@ class GroupRunner:
                 return self.numpy(args)
         if self.node_fns is None:
             self.node_fns = [_lower(n.eqn.prim, np, n.eqn.params) for n in g.nodes]
-        out = np.empty(g.out_shape, g.out_dtype)  # never into an input: it may run again
+        # ``target``: input 0, a temporary of the program the output may overwrite (groups
+        # that reduce have none); if the blocks stop half way, the whole program runs again.
+        out = np.empty(g.out_shape, g.out_dtype) if target is None else target
         rows, step = g.shape[0], self.block_rows
         for start in range(0, rows, step):
             stop = min(rows, start + step)
-            value = self._numpy_block(xs, start, stop)
-            if value is None or value.dtype != out.dtype:
+            if not self._numpy_block(xs, out[start:stop], start, stop):
+                if target is not None:
+                    raise _Redo
                 return self.numpy(args)
-            out[start:stop] = value
         return out
 
-    def _numpy_block(self, xs: list, start: int, stop: int) -> Any:
-        """Rows ``start:stop`` of the group's output; None where a reduction would read a
-        block of another shape or layout than the rows of the whole value."""
+    def _numpy_block(self, xs: list, dest: Any, start: int, stop: int) -> bool:
+        """Write rows ``start:stop`` of the group's output into ``dest``; False where a
+        reduction would read a block of another shape or layout than the rows of the whole
+        value.  An elementwise step writes into a value no later step reads (``out=``, as
+        the generated code does), or into ``dest``: the block's values stay in the cache."""
+        g = self.group
         ins = [x[start:stop] if cut else x for x, cut in zip(xs, self.sliced)]
-        pre_shape = (stop - start, *self.group.shape[1:])
+        shapes = {
+            "pre": (stop - start, *g.shape[1:]),
+            "top": (stop - start, *g.out_shape[1:]),
+        }  # the block's shape of the values that vary along the rows
         values: list = []
-        for node, fn in zip(self.group.nodes, self.node_fns):
+        root = len(g.nodes) - 1
+        for i, (node, fn) in enumerate(zip(g.nodes, self.node_fns)):
             ops = [
-                ins[i] if kind == "x" else values[i] if kind == "v" else i for kind, i in node.args
+                ins[j] if kind == "x" else values[j] if kind == "v" else j for kind, j in node.args
             ]
-            if node.reduce and not (ops[0].shape == pre_shape and ops[0].flags.c_contiguous):
-                return None
+            if node.reduce:
+                if not (ops[0].shape == shapes["pre"] and ops[0].flags.c_contiguous):
+                    return False
+            elif type(fn) is np.ufunc and self.varies[i]:
+                shape = shapes[node.level]  # every computed value has its level's shape
+                if i == root and shape == dest.shape and node.dtype == dest.dtype:
+                    fn(*ops, out=dest)
+                    return True
+                for kind, j in node.args:
+                    if kind == "v" and self.last_use[j] == i:
+                        dead = values[j]
+                        if (
+                            type(dead) is np.ndarray
+                            and dead.shape == shape
+                            and dead.dtype == node.dtype
+                        ):
+                            values.append(fn(*ops, out=dead))
+                            break
+                else:
+                    values.append(fn(*ops))
+                continue
             values.append(fn(*ops))
-        return values[-1]
+        value = values[-1]
+        if value.dtype != dest.dtype:
+            return False
+        dest[...] = value
+        return True
 
     def __call__(self, xp: Any, *args: Any) -> Any:
         return self.run(None, args)
@@ -351,7 +407,7 @@ class GroupRunner:
 
     def run(self, target: Any, args: tuple) -> Any:
         if self.kernel is None:  # not compiled yet (the first call of ``auto``)
-            return self.numpy_blocks(args)
+            return self.numpy_blocks(args, target)
         xs = []
         for k, (pos, shape) in enumerate(self.views):
             x = args[pos].reshape(shape)
