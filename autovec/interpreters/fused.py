@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import platform
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -346,13 +347,47 @@ class GroupRunner:
         # that reduce have none); if the blocks stop half way, the whole program runs again.
         out = np.empty(g.out_shape, g.out_dtype) if target is None else target
         rows, step = g.shape[0], self.block_rows
-        for start in range(0, rows, step):
-            stop = min(rows, start + step)
-            if not self._numpy_block(xs, out[start:stop], start, stop):
-                if target is not None:
-                    raise _Redo
-                return self.numpy(args)
+        blocks = -(-rows // step)
+        threads = min(_threads_now(), blocks) if self.parallel else 1
+        if threads > 1:  # as the kernels do: consecutive rows per thread (NumPy frees the GIL)
+            bounds = [blocks * t // threads * step for t in range(threads)] + [rows]
+            pool = _pool(threads)
+            futures = [
+                pool.submit(self._numpy_rows_raising, xs, out, bounds[t], bounds[t + 1])
+                for t in range(1, threads)
+            ]
+            error = None
+            try:
+                done = self._numpy_rows(xs, out, bounds[0], bounds[1])
+            except Exception as err:  # raised once every thread is done with ``out``
+                error, done = err, False
+            for future in futures:
+                try:
+                    done = future.result() and done
+                except Exception as err:
+                    error = error or err
+            if error is not None:
+                raise error
+        else:
+            done = self._numpy_rows(xs, out, 0, rows)
+        if not done:
+            if target is not None:
+                raise _Redo
+            return self.numpy(args)
         return out
+
+    def _numpy_rows(self, xs: list, out: Any, start: int, stop: int) -> bool:
+        for lo in range(start, stop, self.block_rows):
+            hi = min(stop, lo + self.block_rows)
+            if not self._numpy_block(xs, out[lo:hi], lo, hi):
+                return False
+        return True
+
+    def _numpy_rows_raising(self, xs: list, out: Any, start: int, stop: int) -> bool:
+        """``_numpy_rows`` in a worker thread, whose NumPy error state is NumPy's default:
+        raise where NumPy warns, as the caller's blocks do (FusedProgram._numpy_blocks)."""
+        with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
+            return self._numpy_rows(xs, out, start, stop)
 
     def _numpy_block(self, xs: list, dest: Any, start: int, stop: int) -> bool:
         """Write rows ``start:stop`` of the group's output into ``dest``; False where a
@@ -551,6 +586,18 @@ def _threads() -> int:
     import numba
 
     return numba.get_num_threads()
+
+
+def _threads_now() -> int:
+    """numba's thread count, without importing numba for it (a first call does not wait for
+    that): its setting where numba is loaded, else ``$NUMBA_NUM_THREADS``, else the CPUs."""
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        return numba.get_num_threads()
+    try:
+        return max(1, int(os.environ.get("NUMBA_NUM_THREADS") or os.cpu_count() or 1))
+    except ValueError:
+        return 1
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
