@@ -256,3 +256,32 @@ def test_large_group_sizes_its_blocks():
     g = autovec.jit(_batched(pairwise, ((None, 0), (0, None)), True))
     g(a[:16], a[:16])
     assert not isinstance(_entry(g), fused.FusedProgram) or not _entry(g).blocks
+
+
+def newton_then_rows(a, x):
+    """A batched while of scalars (its own kernel, fused_while) beside a group in blocks."""
+
+    def body(c):
+        r, k = c
+        return 0.5 * (r + a / r), k + 1
+
+    r, _ = autovec.while_loop(lambda c: abs(c[0] * c[0] - a) > 1e-9 * a, body, (a, 0))
+    return np.sum((x - r) ** 2)
+
+
+@needs_numba
+def test_batched_while_beside_blocks(tiny_blocks):
+    """Before its kernel is compiled, a batched while runs its NumPy code; the groups beside
+    it run in blocks; the second call compiles both kernels."""
+    rng = np.random.default_rng(7)
+    a, x = rng.uniform(1.0, 100.0, 9), rng.standard_normal((9, 20))
+    batched = autovec.vmap(newton_then_rows)
+    want = autovec.jit(batched, backend="numpy")(a, x)
+    _same(want, np.stack([newton_then_rows(*ex) for ex in zip(a, x)]))
+    jitted = autovec.jit(batched, backend="auto")
+    _same(jitted(a, x), want)
+    entry = _entry(jitted)
+    assert tiny_blocks and entry.blocks and not entry.ready
+    assert any(isinstance(r, fused.WhileRunner) for r in entry.runners)
+    _same(jitted(a, x), want)
+    assert entry.ready and entry.error is None

@@ -177,7 +177,9 @@ class FusedProgram:
         self.futures: list[_Deferred] | None = None
         self.wanted = False  # whether a call ran without kernels: the next one compiles them
         # Whether a group is worth running in blocks of rows before its kernel is compiled.
-        self.blocks = any(r.block_rows < r.group.shape[0] for r in runners)
+        self.blocks = any(
+            isinstance(r, GroupRunner) and r.block_rows < r.group.shape[0] for r in runners
+        )
         if wait:
             for runner in self.runners:
                 runner.kernel = _kernel_future(runner.source).result()
@@ -494,8 +496,11 @@ class WhileRunner:
         self.avals = in_avals(eqn)
         self.n, self.flags = eqn.params["lanes"]
         self.outs = [(v.aval.shape, v.aval.dtype) for v in eqn.outputs]
+        self.numpy = _lower(eqn.prim, np, eqn.params)  # before the kernel is compiled
 
     def __call__(self, xp: Any, *args: Any) -> tuple:
+        if self.kernel is None:  # a first call running other groups in blocks
+            return tuple(self.numpy(*args))
         n = self.n
         xs = [
             np.ascontiguousarray(np.asarray(a, dtype=aval.dtype).reshape(n if batched else 1))
