@@ -175,7 +175,6 @@ class FusedProgram:
         self.redos = 0
         self.error: BaseException | None = None
         self.futures: list[_Deferred] | None = None
-        self.wanted = False  # whether a call ran without kernels: the next one compiles them
         # Whether a group is worth running in blocks of rows before its kernel is compiled.
         self.blocks = any(
             isinstance(r, GroupRunner) and r.block_rows < r.group.shape[0] for r in runners
@@ -194,16 +193,17 @@ class FusedProgram:
                 self.redos += 1
                 if self.redos >= MAX_REDOS:
                     self.ready = False  # and self.futures stays None: NumPy for good
-        elif self.blocks and not self.wanted and self.redos < MAX_REDOS:
-            # The first call: the runners run their groups' NumPy code in blocks.  It
-            # raises where NumPy would warn, and NumPy's code below then warns once.
+        elif self.blocks and self.futures is None and self.redos < MAX_REDOS:
+            # No kernel asked for yet: the runners run their groups' NumPy code in blocks.
+            # It raises where NumPy would warn, and NumPy's code below then warns once.
             out = self._numpy_blocks(args)
             if out is not None:
-                self.wanted = True
+                self.futures = [_kernel_future(r.source) for r in self.runners]
                 return out
         out = self.numpy_fn(*args)
-        # The kernels compile on the next call (see _Deferred): this one stays cheap.
-        self.wanted = True
+        if not self.ready and self.futures is None and self.redos < MAX_REDOS:
+            # The kernels compile on the next call (see _Deferred): this one stays cheap.
+            self.futures = [_kernel_future(r.source) for r in self.runners]
         return out
 
     @property
@@ -228,11 +228,7 @@ class FusedProgram:
 
     def _poll(self) -> bool:
         """Whether every kernel is compiled now (then the fused program is used)."""
-        if self.futures is None:
-            if not self.wanted or self.redos >= MAX_REDOS:
-                return False  # the first call, or NumPy for good
-            self.futures = [_kernel_future(r.source) for r in self.runners]
-        if not all(f.done() for f in self.futures):
+        if self.futures is None or not all(f.done() for f in self.futures):
             return False
         futures, self.futures = self.futures, None
         for runner, future in zip(self.runners, futures):
