@@ -152,9 +152,9 @@ def test_first_call_in_blocks_equals_numpy(tiny_blocks, monkeypatch, case, dtype
         dtype = "int16"
     block_bytes = data.draw(st.sampled_from([1, 30, 100]))  # rows per block: 1, a few
     monkeypatch.setattr(fused, "BLOCK_BYTES", block_bytes)
-    threads = data.draw(st.sampled_from([1, 3]))  # consecutive blocks per thread
+    threads = data.draw(st.sampled_from([1, 3]))  # runs of blocks shared among threads
     monkeypatch.setattr(fused, "PARALLEL_ELEMENTS", 1)
-    monkeypatch.setattr(fused, "_threads_now", lambda: threads)
+    monkeypatch.setenv("AUTOVEC_NUM_THREADS", str(threads))
     special = data.draw(st.booleans())
     args = [_draw(data, s, dtype, special) for s in shapes]
     batched = _batched(fun, in_axes, nested)

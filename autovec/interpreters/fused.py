@@ -28,14 +28,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import platform
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from autovec import errors
+from autovec import errors, parallel
 from autovec.core import Primitive
 from autovec.interpreters.blocked import blocked
 from autovec.interpreters.codegen import _lower, compile_program, compiled_for
@@ -211,7 +210,7 @@ class FusedProgram:
         """The NumPy program's generated code (compiled when first needed: a first call
         that runs in blocks does not need it)."""
         if self._numpy_fn is None:
-            self._numpy_fn = compiled_for(self.original, np).fn
+            self._numpy_fn = blocked(self.original, compiled_for(self.original, np).fn)
         return self._numpy_fn
 
     def _numpy_blocks(self, args: tuple) -> tuple | None:
@@ -350,26 +349,19 @@ class GroupRunner:
         out = np.empty(g.out_shape, g.out_dtype) if target is None else target
         rows, step = g.shape[0], self.block_rows
         blocks = -(-rows // step)
-        threads = min(_threads_now(), blocks) if self.parallel else 1
-        if threads > 1:  # as the kernels do: consecutive rows per thread (NumPy frees the GIL)
-            bounds = [blocks * t // threads * step for t in range(threads)] + [rows]
-            pool = _pool(threads)
-            futures = [
-                pool.submit(self._numpy_rows_raising, xs, out, bounds[t], bounds[t + 1])
-                for t in range(1, threads)
-            ]
-            error = None
-            try:
-                done = self._numpy_rows(xs, out, bounds[0], bounds[1])
-            except Exception as err:  # raised once every thread is done with ``out``
-                error, done = err, False
-            for future in futures:
-                try:
-                    done = future.result() and done
-                except Exception as err:
-                    error = error or err
-            if error is not None:
-                raise error
+        threads = parallel.num_threads() if self.parallel and blocks > 1 else 1
+        if threads > 1:  # runs of blocks shared among threads (autovec/parallel.py)
+            stopped: list[bool] = []
+
+            def body(i: int, j: int) -> None:
+                if not self._numpy_rows(xs, out, i * step, min(rows, j * step)):
+                    stopped.append(True)
+
+            # Floating-point flags the caller (raising) does not ignore come back as ``seen``:
+            # the program runs again as NumPy code, which warns or raises (FusedProgram).
+            if parallel.run_parts(blocks, body, threads):
+                raise _Redo
+            done = not stopped
         else:
             done = self._numpy_rows(xs, out, 0, rows)
         if not done:
@@ -384,12 +376,6 @@ class GroupRunner:
             if not self._numpy_block(xs, out[lo:hi], lo, hi):
                 return False
         return True
-
-    def _numpy_rows_raising(self, xs: list, out: Any, start: int, stop: int) -> bool:
-        """``_numpy_rows`` in a worker thread, whose NumPy error state is NumPy's default:
-        raise where NumPy warns, as the caller's blocks do (FusedProgram._numpy_blocks)."""
-        with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
-            return self._numpy_rows(xs, out, start, stop)
 
     def _numpy_block(self, xs: list, dest: Any, start: int, stop: int) -> bool:
         """Write rows ``start:stop`` of the group's output into ``dest``; False where a
@@ -591,18 +577,6 @@ def _threads() -> int:
     import numba
 
     return numba.get_num_threads()
-
-
-def _threads_now() -> int:
-    """numba's thread count, without importing numba for it (a first call does not wait for
-    that): its setting where numba is loaded, else ``$NUMBA_NUM_THREADS``, else the CPUs."""
-    numba = sys.modules.get("numba")
-    if numba is not None:
-        return numba.get_num_threads()
-    try:
-        return max(1, int(os.environ.get("NUMBA_NUM_THREADS") or os.cpu_count() or 1))
-    except ValueError:
-        return 1
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
