@@ -4,6 +4,7 @@ CuPy where a GPU is present) through every primitive and a representative set of
 chosen from the inputs, mixed libraries refused, NumPy constants converted once."""
 
 import importlib.util
+import warnings
 
 import numpy as np
 import pytest
@@ -223,21 +224,184 @@ def test_unsupported_torch_dtype_names_the_backend():
 # --------------------------------------------------------------- loop-faithful features
 
 
-def test_batch_split_on_torch_names_the_backend():
-    def f(r):
-        return r * 2 if r.sum() > 0 else r - 1
+def _loop(f, *xs):
+    """The Python loop over the tensors' rows (views, as ``x[i]`` gives), stacked by torch."""
+    return torch.stack([f(*rows) for rows in zip(*xs)])
 
-    with pytest.raises(errors.BackendUnsupportedError, match="torch arrays"):
-        autovec.vmap(f)(torch.arange(6.0).reshape(3, 2) - 2)
+
+def _same(got, want):
+    assert type(got) is torch.Tensor, type(got)
+    assert got.dtype == want.dtype and got.device == want.device
+    assert torch.equal(got, want), (got, want)
+
+
+def _two_branch(r):
+    return r * 2 if r.sum() > 0 else r - 1
+
+
+def _newton(a):
+    x = a
+    tol = 1e-12 if a.dtype == torch.float64 or a.dtype == np.float64 else 1e-5
+    while abs(x * x - a) > tol * a:  # a Python while on a per-example value
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def test_two_branch_if_on_torch_runs_as_the_loop():
+    x = torch.arange(12.0, dtype=torch.float64).reshape(4, 3) - 5
+    with pytest.warns(errors.FallbackWarning, match="one after the other") as seen:
+        got = autovec.vmap(_two_branch)(x)
+    _same(got, _loop(_two_branch, x))
+    assert len(seen) == 1  # one warning per call site
+    assert "host memory" not in str(seen[0].message)  # a CPU tensor copies nothing
+    # When every example takes the same branch, nothing splits and nothing warns.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _same(autovec.vmap(_two_branch)(x + 100), _loop(_two_branch, x + 100))
+    # The generic checker: every in_axes, batch sizes 0, 1, 3, under jit and nested vmap.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", errors.FallbackWarning)
+        example = np.array([1.0, -2.0, 0.5])
+        transforms = ("vmap", "jit_vmap", "vmap_jit")
+        assert check_vmap(_two_branch, example, backend=torch_backend(), transforms=transforms)
+
+
+def test_newton_while_on_torch_runs_as_the_loop():
+    a = torch.tensor([1.0, 2.0, 9.0, 1e6, 0.25], dtype=torch.float64)
+    with pytest.warns(errors.FallbackWarning, match="bool"):
+        got = autovec.vmap(_newton)(a)
+    _same(got, _loop(_newton, a))
+    a32 = a.to(torch.float32)
+    _same(autovec.vmap(_newton, fallback="loop")(a32), _loop(_newton, a32))
+
+
+@pytest.mark.parametrize("convert", ["float", "item"])
+def test_float_and_item_on_torch_run_as_the_loop(convert):
+    def f(r):
+        scale = float(r[0]) if convert == "float" else r[0].item()
+        return r * scale + 1
+
+    x = torch.arange(6.0, dtype=torch.float32).reshape(3, 2) - 2
+    with pytest.warns(errors.FallbackWarning, match="one after the other"):
+        got = autovec.vmap(f)(x)
+    _same(got, _loop(f, x))
+
+
+def test_asarray_prologue_on_torch_runs_as_the_loop():
+    # Library code converting its argument: np.asarray of a torch row is a NumPy array (the
+    # row's memory), so each example returns NumPy values, and the loop's np.stack of them
+    # is NumPy's; vmap gives the same.
+    def f(r):
+        r = np.asarray(r, dtype=float)
+        return np.sqrt((r**2).sum()), r[::-1] * 2
+
+    x = torch.arange(8.0, dtype=torch.float64).reshape(4, 2)
+    with pytest.warns(errors.FallbackWarning, match="np.asarray"):
+        norm, rev = autovec.vmap(f)(x)
+    outs = [f(r) for r in x]
+    for got, want in (
+        (norm, np.stack([o[0] for o in outs])),
+        (rev, np.stack([o[1] for o in outs])),
+    ):
+        assert type(got) is np.ndarray and got.dtype == want.dtype
+        assert np.array_equal(got, want)
+
+
+def test_data_dependent_shape_on_torch_is_the_loops():
+    x = torch.tensor([[-1.0, -2.0, -3.0], [1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # x[x > 0].sum() stays vectorised
+        for f in (lambda r: r[r > 0].sum(), lambda r: r[r > 0].sum() * 2 + r[r < 0].sum()):
+            _same(autovec.vmap(f)(x), _loop(f, x))
+    # A result whose size differs per example: each example runs alone.
+    with pytest.warns(errors.FallbackWarning, match="size depends on the values"):
+        got = autovec.vmap(lambda r: r[r > 0] * 2, ragged="list")(x)
+    want = [r[r > 0] * 2 for r in x]
+    assert len(got) == len(want) and all(torch.equal(g, w) for g, w in zip(got, want))
+
+
+def _inverse_or_zero(m):
+    try:
+        return anp.linalg.inv(m)
+    except Exception:  # torch's LinAlgError for the singular example, as in the loop
+        return m * 0
+
+
+def test_exception_in_one_lane_on_torch_stays_with_it():
+    eye = torch.eye(2, dtype=torch.float64)
+    m = torch.stack([eye, torch.zeros((2, 2), dtype=torch.float64), 2 * eye, 4 * eye])
+    with pytest.warns(errors.FallbackWarning, match="for some examples only"):
+        got = autovec.vmap(_inverse_or_zero)(m)
+    _same(got, _loop(_inverse_or_zero, m))
+    # Leaving the function: the loop's exception, naming the first failing example.
+    m[3] = 0
+    with pytest.raises(Exception, match="singular") as info:
+        autovec.vmap(anp.linalg.inv, fallback="loop")(m)
+    assert "vmap: raised for the example at index 1" in getattr(info.value, "__notes__", [])
+
+
+def test_writes_into_torch_rows_reach_the_caller():
+    def f(r):
+        if r.sum() > 0:  # splits: each example writes into its own row, a view
+            r[0] = 5
+        return r * 2
+
+    def g(r):
+        r[1] = -1  # vectorised: written back into the caller's tensor afterwards
+        return r.sum()
+
+    for fun in (f, g):
+        for transform in (autovec.vmap, lambda h: autovec.jit(autovec.vmap(h))):
+            x = torch.arange(6.0, dtype=torch.float64).reshape(3, 2) - 2
+            x_loop = x.clone()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", errors.FallbackWarning)
+                got = transform(fun)(x)
+            _same(got, _loop(fun, x_loop))
+            _same(x, x_loop)
+    x = torch.arange(6.0, dtype=torch.float64).reshape(2, 3)  # in_axes=1: the columns
+    x_loop = x.clone()
+    autovec.vmap(g, in_axes=1)(x)
+    for c in x_loop.T:
+        g(c)
+    _same(x, x_loop)
+
+
+def test_jit_of_a_splitting_vmap_on_torch_runs_uncompiled():
+    x = torch.arange(12.0, dtype=torch.float64).reshape(4, 3) - 5
+    f = autovec.jit(autovec.vmap(_two_branch))
+    with pytest.warns(errors.FallbackWarning) as seen:
+        got = f(x)
+    assert any(w.category is errors.JitFallbackWarning for w in seen)
+    _same(got, _loop(_two_branch, x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", errors.FallbackWarning)
+        _same(f(x * -1), _loop(_two_branch, x * -1))  # later calls too
+
+
+def test_fallback_modes_on_torch():
+    x = torch.arange(6.0).reshape(3, 2) - 2
+    with pytest.raises(errors.BackendUnsupportedError, match=r"fallback='error'\) on torch arrays"):
+        autovec.vmap(_two_branch, fallback="error")(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _same(autovec.vmap(_two_branch, fallback="loop")(x), _loop(_two_branch, x))
     # The vectorised spelling works, and agrees with the loop.
     g = lambda r: anp.where(r.sum() > 0, r * 2, r - 1)  # noqa: E731
-    x = torch.arange(6.0, dtype=torch.float64).reshape(3, 2) - 2
-    assert torch.equal(autovec.vmap(g)(x), torch.stack([g(r) for r in x]))
+    _same(autovec.vmap(g, fallback="error")(x), _loop(g, x))
 
 
-def test_per_lane_fallback_on_torch_names_the_backend():
-    with pytest.raises(errors.BackendUnsupportedError, match="torch arrays"):
-        autovec.vmap(lambda r: r * float(r[0]))(torch.arange(6.0).reshape(3, 2))
+def test_fallback_warning_says_a_device_copies_to_host():
+    from autovec.interpreters.split_points import foreign_message
+
+    class Namespace:  # what a CUDA tensor's namespace tells: its name and device
+        __name__ = "torch[cuda:0]"
+        device = torch.device("cuda:0")
+
+    message = foreign_message(Namespace(), "item", ".item() of a batched value", "f.py", 3)
+    assert "one after the other" in message and "from cuda:0 to host memory" in message
+    Namespace.device = torch.device("cpu")
+    assert "host memory" not in foreign_message(Namespace(), "bool", "bool()", "f.py", 3)
 
 
 @pytest.mark.parametrize("chunk_size", [1, 3, 10])
@@ -275,3 +439,18 @@ def test_random_draws_on_torch_are_the_loops():
     want = torch.stack([anp.add(r, np.random.normal(size=2)) for r in x])
     assert type(got) is torch.Tensor and torch.equal(got, want)
     assert after == np.random.normal()  # the same final state as the loop
+
+
+def test_random_draws_per_example_on_torch_are_the_loops():
+    # Two draws per example from one generator: they run example by example, as the loop.
+    def f(r, rng):
+        return r * rng.normal() + rng.uniform()
+
+    x = torch.arange(6.0, dtype=torch.float64).reshape(3, 2)
+    rng = np.random.default_rng(7)
+    got = autovec.vmap(f, in_axes=(0, None))(x, rng)
+    after = rng.normal()
+    rng = np.random.default_rng(7)
+    want = torch.stack([f(r, rng) for r in x])
+    _same(got, want)
+    assert after == rng.normal()  # the same final state as the loop

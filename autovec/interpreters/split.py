@@ -120,8 +120,6 @@ def run_vmap(
         except randomness_mod._RunAsLoop as exc:
             if exc.run is not run:
                 raise
-            if namespace_of(*leaves) is not np:
-                raise _no_split(leaves) from None
         # The draws cannot be vectorised: every example runs as the loop, from the
         # generators' states before this call's first draw (restored by to_loop).
         run.looping = True
@@ -143,12 +141,32 @@ def run_vmap(
 
 def _no_split(leaves: list) -> errors.BackendUnsupportedError:
     return errors.BackendUnsupportedError(
-        f"vmap on {namespace_of(*leaves).__name__} arrays: the examples diverge here (a "
-        f"Python `if`/`while`, float(), .item() or np.asarray on a batched value, or random "
-        f"draws that must run example by example), and splitting the batch or running examples "
-        f"one by one is supported on NumPy arrays only. Keep the choice per example with "
-        f"autovec.numpy.where or autovec.cond, or convert the inputs to NumPy yourself."
+        f"vmap(..., fallback='error') on {namespace_of(*leaves).__name__} arrays: the "
+        f"examples diverge here (a Python `if`/`while`, float(), .item() or np.asarray on a "
+        f"batched value, or an operation that fails for some examples only), and on this "
+        f"library vmap cannot split the batch into groups as it does on NumPy arrays: it "
+        f"would run every example on its own, as the Python loop does, which "
+        f"fallback='error' refuses. Keep the choice per example with autovec.numpy.where or "
+        f"autovec.cond (loops: autovec.while_loop), or pass fallback='warn' or 'loop'."
     )
+
+
+def _run_every_lane(call, leaves, axes, axis_size, axis_name, out_axes, ragged) -> Any:
+    """Every example on its own, in lane order, as the Python loop runs it: the function on
+    each example's row (a view of the caller's, so writes reach it), the outputs stacked by
+    their library (split_lanes._run_lanes); an exception names its example."""
+    parent = _current_trace.get()
+    lanes = np.arange(axis_size)
+    started = time.perf_counter()
+    result, failed = _run_lanes(call, leaves, axes, lanes, ragged) if axis_size else (None, None)
+    if split_state.EXPLAIN is not None:
+        split_state.EXPLAIN.spawned(lanes)
+        split_state.EXPLAIN.ran_alone([lanes], time.perf_counter() - started)
+    if failed is not None:
+        lane, exc = failed
+        _note(exc, f"vmap: raised for the example at index {lane}")
+        raise exc
+    return _merge([(lanes, *result)], axis_size, axis_name, parent, out_axes, leaves, ragged)
 
 
 def _run_vmap(
@@ -160,6 +178,8 @@ def _run_vmap(
     state = None
     if splittable:
         state = SplitState([], _Call(fallback, run, key, leaves, axes, ragged, axis_size))
+        if foreign:
+            state.call.foreign = namespace_of(*leaves)
         if key is not None and not foreign and _split_last_time(key):
             # This function split the last time: start with the continuing run.
             return _run_groups(call, leaves, axes, axis_size, axis_name, out_axes, state, None)
@@ -183,7 +203,13 @@ def _run_vmap(
         _current_trace.reset(token)
         trace.alive = False
     if foreign and state is not None and state.request is not None:
-        raise _no_split(leaves)
+        # Another library's arrays: no groups (ContinuingBatchTrace narrows NumPy batches);
+        # every example runs alone, as in the loop (foreign_split warned where they differ).
+        if fallback == "error":
+            raise _no_split(leaves) from getattr(state.request, "cause", None)
+        if run.draws:
+            raise run.to_loop()  # (a block draw for the whole batch: restore the generators)
+        return _run_every_lane(call, leaves, axes, axis_size, axis_name, out_axes, ragged)
     if state is None or state.request is None:
         if ragged == "list":
             result = _unstack(_finish_outputs(trace, out, 0, leaves), axis_size)

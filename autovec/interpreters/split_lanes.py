@@ -9,12 +9,16 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.backends import adopt, namespace_of
 from autovec.core import Primitive, Tracer, _current_trace
 from autovec.interpreters import split_state
 from autovec.interpreters.batching import BatchTrace, _resolve_outputs
+from autovec.interpreters.split_points import foreign_split
 from autovec.interpreters.split_state import _NO_ENTRY
 from autovec.interpreters.writeback import NO_WRITE_BACK
 from autovec.tree import LEAF, tree_flatten
+
+_ALL = slice(None)
 
 # -------------------------------------------------------------- exceptions per lane
 
@@ -32,17 +36,23 @@ def lane_failure(
     if state is None or isinstance(err, (errors.AutovecError, MemoryError, RecursionError)):
         return
     nested = any(isinstance(v, Tracer) for v in vals)
+    xp = state.call.foreign
     n = trace.axis_size
     failures: dict[int, Exception] = {}
     token = _current_trace.set(trace.parent)
     try:
         for i in range(n):
-            lane_args = [v if d is None else np.take(v, i, axis=d) for v, d in zip(vals, dims)]
+            if xp is None or nested:
+                lane_args = [v if d is None else np.take(v, i, axis=d) for v, d in zip(vals, dims)]
+            else:  # the example's own view of another library's batch, as the loop's
+                lane_args = [v if d is None else v[(_ALL,) * d + (i,)] for v, d in zip(vals, dims)]
             try:
                 if nested:
                     # Values of an enclosing vmap: it runs the lane, and splits its own
                     # batch where only some of its examples fail.
                     prim.bind(*lane_args, **params)
+                elif xp is not None:
+                    prim.impl(xp, *adopt(xp, tuple(lane_args)), **params)
                 else:
                     prim.impl(np, *(np.asarray(a) for a in lane_args), **params)
             except Exception as exc:  # noqa: BLE001  (this lane's own failure)
@@ -54,6 +64,14 @@ def lane_failure(
     if len(failures) == n:
         exc = failures[0]
         raise exc  # its traceback shows where the example failed
+    if xp is not None and not nested:
+        # Another library's arrays: no groups; every example runs alone (split.py).
+        what = f"{prim.name} raising {type(next(iter(failures.values()))).__name__}"
+        if split_state.EXPLAIN is not None:
+            split_state.EXPLAIN.split_at("exception", what, False, n, False)
+        request = foreign_split(state, "exception", f"{what} for some examples only", n)
+        request.cause = err  # (fallback="error" chains it to its error)
+        raise request
     by_type: dict[type, list[int]] = {}
     for i, exc in failures.items():
         by_type.setdefault(type(exc), []).append(i)
@@ -78,8 +96,9 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
     # One example of each mapped leaf, as the loop's indexing gives it: a view of the
     # caller's row, so that a write inside the function (x[1] = -5) reaches the caller's
     # batch as in the loop (writeback.py), and read-only rows refuse it as NumPy does.
+    # (another library's arrays, a torch tensor: its rows are views too, as tensor[i] gives)
     rows = [
-        None if ax is None else (leaf if ax == 0 else np.moveaxis(leaf, ax, 0))
+        None if ax is None else (leaf if ax == 0 else _moveaxis(leaf, ax))
         for leaf, ax in zip(leaves, axes)
     ]
     copies = NO_WRITE_BACK.get()
@@ -90,6 +109,8 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
             # np.copy keeps the example's memory order (a Fortran-like example stays so),
             # which layout-reading code (ravel(order='K'), zeros_like) sees as in the loop.
             return np.copy(one, order="K")
+        if copies and type(one) is not np.ndarray and namespace_of(one) is not np:
+            return namespace_of(one).asarray(one, copy=True)
         return one
 
     results: list = []
@@ -132,6 +153,15 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
         outs.append(flat)
     columns = [[o[k] for o in outs] for k in range(treedef.num_leaves)]
     return (_stack(columns, lanes), treedef, [_ROWS] * len(columns)), None
+
+
+def _moveaxis(leaf: Any, ax: int) -> Any:
+    """``leaf`` with axis ``ax`` first (a view), on its own library."""
+    return (
+        np.moveaxis(leaf, ax, 0)
+        if isinstance(leaf, np.ndarray)
+        else (namespace_of(leaf).moveaxis(leaf, ax, 0))
+    )
 
 
 def _lanes_direct(fun, leaves: list, rows: list, lanes: np.ndarray, results: list) -> bool:
@@ -190,10 +220,18 @@ def _stack(columns: list, lanes: np.ndarray) -> list:
         if fast is not None:
             stacked.append(fast)
             continue
+        xp = _library_of(column)
         try:
-            stacked.append(np.stack(column))
+            if xp is None:
+                stacked.append(np.stack(column))
+            else:  # another library's arrays (torch): its own stack, on their device
+                if len({tuple(c.shape) if hasattr(c, "shape") else () for c in column}) > 1:
+                    raise ValueError("shapes differ")
+                stacked.append(xp.stack([xp.asarray(c) for c in column]))
         except ValueError:
-            shapes = [np.shape(c) for c in column]
+            shapes = [
+                tuple(np.shape(c)) if xp is None else tuple(getattr(c, "shape", ())) for c in column
+            ]
             if len(set(shapes)) == 1:
                 raise
             detail = "; ".join(
@@ -207,6 +245,17 @@ def _stack(columns: list, lanes: np.ndarray) -> list:
                 f"vmap(..., ragged='list') for the list of per-example results."
             ) from None
     return stacked
+
+
+def _library_of(column: list) -> Any:
+    """The namespace of another library's arrays among ``column`` (the examples' values of
+    one output), else None (NumPy arrays and scalars: np.stack, as the NumPy loop)."""
+    for c in column:
+        if type(c) is not np.ndarray and not isinstance(c, (np.generic, float, int, complex)):
+            xp = namespace_of(c)
+            if xp is not np:
+                return xp
+    return None
 
 
 _ROWS = "rows"  # an output stacked from examples run one by one (batched, but maybe equal)

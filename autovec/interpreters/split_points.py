@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.backends import numpy_dtype
 from autovec.core import Tracer
 from autovec.interpreters import split_state
 from autovec.interpreters.batching import (
@@ -140,8 +141,28 @@ def lane_values(t: BatchTracer) -> np.ndarray:
         if type(val) is not BatchTracer or val._trace.split is None:
             raise _NotConcrete
         val = concretize(val, "value")
-    val = np.asarray(val)
+    val = val if type(val) is np.ndarray else to_host(val)
     return val if t.bdim == 0 else np.moveaxis(val, t.bdim, 0)
+
+
+def _bool_row(val: Any) -> bool:
+    """Whether ``val`` is a 1-d array of booleans of another library (a torch tensor)."""
+    try:
+        return getattr(val, "ndim", None) == 1 and numpy_dtype(val.dtype) == np.bool_
+    except Exception:  # noqa: BLE001  (a dtype NumPy lacks)
+        return False
+
+
+def to_host(val: Any) -> np.ndarray:
+    """A NumPy array of ``val``'s values: a NumPy value as is, a CPU tensor shared (no
+    copy), a tensor on another device (or a CuPy array) copied to host memory."""
+    detach = getattr(val, "detach", None)  # a torch tensor, on any device
+    if detach is not None and not isinstance(val, np.ndarray):
+        return np.asarray(detach().cpu())
+    get = getattr(val, "get", None)  # a CuPy array: its copy in host memory
+    if get is not None and not isinstance(val, (np.ndarray, np.generic)):
+        return np.asarray(get())
+    return np.asarray(val)
 
 
 def _group_keys(lanes: np.ndarray, kind: str) -> np.ndarray:
@@ -263,6 +284,18 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
             state.pos += 1
             return entry[1]
         lanes, split = val, _groups(val)
+    elif kind == "bool" and state.call.foreign is not None and _bool_row(val):
+        # The same on another library's arrays: one count read back (bool() on one example
+        # reads one value too); they run one by one where they differ.
+        n_true = int(val.sum())
+        if n_true == 0 or n_true == len(val):
+            entry = (True, n_true > 0)
+            state.log.append(entry)
+            state.pos += 1
+            return entry[1]
+        if split_state.EXPLAIN is not None:
+            split_state.EXPLAIN.split_at(advice, what, True, len(val), False)
+        raise foreign_split(state, advice, f"{what} of a batched value", len(val))
     else:
         try:
             lanes = lane_values(t)
@@ -275,6 +308,12 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
         state.pos += 1
         return _deliver(entry, kind)
     groups, singles = split
+    if state.call.foreign is not None:
+        # Another library's arrays: no groups (the continuing runs narrow NumPy batches);
+        # every example runs alone, as in the loop (split.py runs them).
+        if split_state.EXPLAIN is not None:
+            split_state.EXPLAIN.split_at(advice, what, True, len(lanes), False)
+        raise foreign_split(state, advice, f"{what} of a batched value", len(lanes))
     if data_kind and state.fallback == "warn":
         _warn_fallback(state, advice, what, len(groups) + len(singles))
     if split_state.EXPLAIN is not None:
@@ -343,6 +382,75 @@ def _warn_fallback(state: SplitState, kind: str, what: str, n_groups: int) -> No
         f"vectorised: {advice}. vmap(..., fallback='loop') silences this warning; "
         f"fallback='error' raises instead."
     )
+    registry = module_globals.setdefault("__warningregistry__", {}) if module_globals else None
+    warnings.warn_explicit(
+        message,
+        errors.FallbackWarning,
+        filename,
+        lineno,
+        module=module_globals.get("__name__") if module_globals else None,
+        registry=registry,
+    )
+
+
+# What keeps a choice vectorised, for the kinds that are not data conversions (_ADVICE).
+_CONTROL_ADVICE = (
+    "choose per example with autovec.numpy.where(cond, x, y) (np.where routes to it) or "
+    "autovec.cond, and loop with autovec.while_loop / autovec.fori_loop"
+)
+
+
+def foreign_split(state: SplitState, kind: str, subject: str, n_lanes: int) -> BaseException:
+    """The split of a vmap over another library's arrays (``state.call.foreign``), where the
+    lanes of one run disagree (``subject``: what they disagree on): every example will run
+    alone, one after the other (split.py); the warning, once per call site, says so, and for
+    arrays outside host memory that each example's value is copied to the host.  Returns the
+    request to raise."""
+    if state.fallback == "warn":
+        filename, lineno, module_globals = _call_site()
+        if (filename, lineno) not in state.warned:
+            state.warned.add((filename, lineno))
+            message = foreign_message(state.call.foreign, kind, subject, filename, lineno)
+            _warn_at(message, filename, lineno, module_globals)
+    return state.split([], np.arange(n_lanes))
+
+
+def foreign_message(xp: Any, kind: str, subject: str, filename: str, lineno: int) -> str:
+    name = getattr(xp, "__name__", "this library's")
+    device = getattr(xp, "device", None)
+    on_host = device is not None and getattr(device, "type", str(device)) == "cpu"
+    copies = (
+        ""
+        if on_host
+        else f" Reading a value of one example (bool(), .item(), float(), np.asarray) copies "
+        f"it from {device or 'the device'} to host memory and waits for the device: one "
+        f"copy per example."
+    )
+    if kind == "exception":
+        advice = _EXCEPTION_ADVICE
+    elif kind in _CONTROL_KINDS:
+        advice = _CONTROL_ADVICE
+    else:
+        advice = _ADVICE.get(kind, _ADVICE["array"])
+    return (
+        f"{subject} at {filename}:{lineno}: the examples differ here, and vmap on {name} "
+        f"arrays cannot split the batch into groups of equal values as it does on NumPy "
+        f"arrays, so every example runs on its own, one after the other, as the Python loop "
+        f"would (much slower than vectorised code).{copies} To stay vectorised: {advice}. "
+        f"vmap(..., fallback='loop') silences this warning; fallback='error' raises "
+        f"BackendUnsupportedError instead."
+    )
+
+
+_CONTROL_KINDS = frozenset(("bool", "int", "index", "value"))
+_EXCEPTION_ADVICE = (
+    "keep every example valid for the operation (guard its inputs with "
+    "autovec.numpy.where), or run on NumPy arrays, where the failing examples split off "
+    "as a group of their own"
+)
+
+
+def _warn_at(message: str, filename: str, lineno: int, module_globals: dict) -> None:
     registry = module_globals.setdefault("__warningregistry__", {}) if module_globals else None
     warnings.warn_explicit(
         message,

@@ -43,6 +43,7 @@ class _Call:
         "_solo",
         "ragged",
         "axis_size",
+        "foreign",
     )
 
     def __init__(
@@ -64,6 +65,9 @@ class _Call:
         self.warned: set = set()
         self.memo_ops = 0
         self._solo = 0
+        # Another library's namespace (torch) when the arguments are its arrays: no groups
+        # there; a split runs every example alone (split_points.foreign_split).
+        self.foreign: Any = None
 
     @property
     def solo_below(self) -> int:

@@ -13,8 +13,9 @@ written back where it came from:
   place, so that the write travels outwards as the loop's would (jit then returns the final
   value and copies it into the caller's array, interpreters/jit.py).
 
-Arrays a write could not reach in the loop are left alone: other array types (their own
-semantics), values the function only rebinds (``x = x + 1`` makes a new value).  A read-only
+Another library's arrays (torch tensors) are written as NumPy arrays are (the loop's rows of
+a tensor are views too).  Arrays a write could not reach in the loop are left alone: other
+array types (their own semantics), values the function only rebinds (``x = x + 1`` makes a new value).  A read-only
 argument is read-only inside (``mark_read_only``): the write raises NumPy's ``ValueError``
 where the loop raises it.  Two arguments sharing memory cannot be written as the loop writes
 them (a write into one shows in the other at once): ``AliasedArgumentsError``.
@@ -29,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.backends import namespace_of
 from autovec.core import Tracer, _current_trace
 from autovec.interpreters.batch_trace import BatchTrace, BatchTracer
 from autovec.prims.shape import moveaxis
@@ -95,7 +97,7 @@ def write_back(
         if isinstance(leaf, np.ndarray):
             if type(leaf) is not np.ndarray and getattr(val, "base", None) is leaf:
                 continue  # a subclass's plain view (batch_outputs._as_array), not written
-        elif not isinstance(leaf, Tracer):
+        elif not isinstance(leaf, Tracer) and not _foreign(leaf):
             continue  # converted to an array for the run (the loop had no array to write)
         todo.append(i)
     if not todo:
@@ -106,15 +108,38 @@ def write_back(
         _write(trace, leaves[i], axes[i], t, lanes)
 
 
+def _foreign(leaf: Any) -> bool:
+    """Whether ``leaf`` is another library's array (a torch tensor): the loop's rows of it
+    are views, so its writes reach it as they reach a NumPy array."""
+    return type(leaf) is not np.ndarray and namespace_of(leaf) is not np
+
+
 def _check_not_aliased(todo: list[int], leaves: list, axes: list) -> None:
     arrays = [(j, x) for j, (x, ax) in enumerate(zip(leaves, axes)) if isinstance(x, np.ndarray)]
     for i in todo:
         leaf = leaves[i]
         if not isinstance(leaf, np.ndarray):
+            if _foreign(leaf):
+                for j, other in enumerate(leaves):
+                    if j != i and type(other) is type(leaf) and _same_memory(leaf, other):
+                        raise errors.AliasedArgumentsError(aliased_message(i, j))
             continue
         for j, other in arrays:
             if j != i and np.may_share_memory(leaf, other):
                 raise errors.AliasedArgumentsError(aliased_message(i, j))
+
+
+def _same_memory(a: Any, b: Any) -> bool:
+    """Whether two arrays of one other library may share memory (torch: one storage)."""
+    if a is b:
+        return True
+    storage = getattr(a, "untyped_storage", None)
+    if storage is not None:
+        return bool(a.numel() and b.numel()) and (
+            storage().data_ptr() == b.untyped_storage().data_ptr()
+        )
+    shares = getattr(namespace_of(a), "shares_memory", None)
+    return bool(shares(a, b)) if shares is not None else False
 
 
 def aliased_message(i: int, j: int) -> str:
@@ -138,6 +163,14 @@ def _write(trace: BatchTrace, leaf: Any, ax: int, t: BatchTracer, lanes: np.ndar
                 rows[...] = value
             else:
                 rows[lanes] = value
+        elif _foreign(leaf):
+            # Another library's array (a torch tensor): its rows are views in the loop too.
+            rows = namespace_of(leaf).moveaxis(leaf, ax, 0)
+            value = moveaxis(t.val, t.bdim, 0)
+            if lanes is None:
+                rows[...] = value
+            else:
+                rows[namespace_of(leaf).asarray(lanes)] = value
         elif lanes is None:
             value = moveaxis(t.val, t.bdim, ax)
             # With this vmap current again, an argument it also reaches unbatched (a
@@ -183,6 +216,9 @@ def write_back_jit(entry: Any, leaves: Any, out: Any) -> list:
                 or isinstance(leaf, np.ndarray)
                 and isinstance(other, np.ndarray)
                 and np.may_share_memory(leaf, other)
+                or type(other) is type(leaf)
+                and _foreign(leaf)
+                and _same_memory(leaf, other)
             ):
                 raise errors.AliasedArgumentsError(aliased_message(i, j))
     for i, position, returned in written:
@@ -192,8 +228,8 @@ def write_back_jit(entry: Any, leaves: Any, out: Any) -> list:
             leaf[...] = value  # a read-only array raises NumPy's error, as the write would
         elif getattr(type(leaf), "VIEWS_LINKED", False):
             leaf._become(value)  # a value of the vmap (or jit) around this call
-        elif isinstance(leaf, Tracer):
-            leaf[...] = value
+        elif isinstance(leaf, Tracer) or _foreign(leaf):
+            leaf[...] = value  # (a torch tensor: copied into, as the loop's row writes)
         else:
             continue  # a Python or NumPy scalar: ``x += 1`` made a new value, as eagerly
         for k in returned:

@@ -63,6 +63,8 @@ REDUCTIONS = {
 
 def argreduction(torch_fn: Callable[..., Any]) -> Any:
     def fn(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        if x.dtype == torch.bool:  # torch's argmax/argmin refuse booleans; NumPy's: False < True
+            x = x.to(torch.uint8)
         if axis is None:
             out = torch_fn(x.reshape(-1), dim=0)
             return out.reshape((1,) * x.ndim) if keepdims else out
