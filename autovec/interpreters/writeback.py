@@ -17,8 +17,9 @@ Another library's arrays (torch tensors) are written as NumPy arrays are (the lo
 a tensor are views too).  Arrays a write could not reach in the loop are left alone: other
 array types (their own semantics), values the function only rebinds (``x = x + 1`` makes a
 new value).  A read-only argument is read-only inside (``mark_read_only``): the write raises
-NumPy's ``ValueError`` where the loop raises it.  Two arguments sharing memory cannot be written as the loop writes
-them (a write into one shows in the other at once): ``AliasedArgumentsError``.
+NumPy's ``ValueError`` where the loop raises it.  Two arguments sharing memory cannot be
+written as the loop writes them (a write into one shows in the other at once):
+``AliasedArgumentsError``.
 """
 
 from __future__ import annotations
