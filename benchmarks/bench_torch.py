@@ -107,8 +107,9 @@ def row(w: Workload, quick: bool, repeat: int, cpu_min: bool = False) -> list[st
         except Exception as e:  # noqa: BLE001  (a refusal is reported, not timed)
             refused[name] = f"refused ({type(e).__name__})"
             continue
-        assert isinstance(got, torch.Tensor), (name, type(got))
-        got = got.numpy()[::stride]
+        # (np.asarray inside: every example returns NumPy values, and so does the loop)
+        assert isinstance(got, (torch.Tensor, np.ndarray)), (name, type(got))
+        got = np.asarray(got)[::stride]
         if not np.allclose(got, want, rtol=w.rtol, atol=w.atol):
             raise AssertionError(f"{w.key}: {name} differs from the loop")
     timed = {k: f for k, f in fns.items() if k not in refused}

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
-from autovec.backends import adopt, namespace_of
+from autovec.backends import ARRAY_TYPES, adopt, namespace_of
 from autovec.core import Primitive, Tracer, _current_trace
 from autovec.interpreters import split_state
 from autovec.interpreters.batching import BatchTrace, _resolve_outputs
@@ -136,7 +136,7 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
         return (results, _RAGGED, None), None
     if plain if plain is not None else all(type(o) in _PLAIN_LEAVES for o in results):
         # One leaf per example (the common case): stacked once, as the loop's np.stack.
-        return (_stack([results], lanes), LEAF, [_ROWS]), None
+        return (_stack([results], lanes, rows), LEAF, [_ROWS]), None
     outs, treedef = [], None
     for lane, o in zip(lanes.tolist(), results):
         flat, lane_def = tree_flatten(o)
@@ -152,7 +152,7 @@ def _run_lanes(call, leaves, axes, lanes: np.ndarray, ragged: str = "error") -> 
             )
         outs.append(flat)
     columns = [[o[k] for o in outs] for k in range(treedef.num_leaves)]
-    return (_stack(columns, lanes), treedef, [_ROWS] * len(columns)), None
+    return (_stack(columns, lanes, rows), treedef, [_ROWS] * len(columns)), None
 
 
 def _moveaxis(leaf: Any, ax: int) -> Any:
@@ -167,7 +167,7 @@ def _moveaxis(leaf: Any, ax: int) -> Any:
 def _lanes_direct(fun, leaves: list, rows: list, lanes: np.ndarray, results: list) -> bool:
     """``fun`` called on each example's arguments in lane order, its outputs appended to
     ``results`` (so that a failing lane is ``lanes[len(results)]``); True when every output
-    is one plain leaf (``_PLAIN_LEAVES``)."""
+    is one plain leaf (``_PLAIN_LEAVES``, or an array of a registered library: a tensor)."""
     append = results.append
     plain = _PLAIN_LEAVES
     every_plain = True
@@ -177,14 +177,14 @@ def _lanes_direct(fun, leaves: list, rows: list, lanes: np.ndarray, results: lis
         every = len(lanes) == len(r) and (not len(lanes) or lanes[-1] == len(r) - 1)
         for one in r if every else (r[lane] for lane in lanes.tolist()):
             out = fun(one)
-            if type(out) not in plain:
+            if type(out) not in plain and type(out) not in ARRAY_TYPES:
                 out = _resolve_outputs(out)
                 every_plain = False
             append(out)
         return every_plain
     for lane in lanes.tolist():
         out = fun(*[x if r is None else r[lane] for x, r in zip(leaves, rows)])
-        if type(out) not in plain:
+        if type(out) not in plain and type(out) not in ARRAY_TYPES:
             out = _resolve_outputs(out)
             every_plain = False
         append(out)
@@ -212,15 +212,18 @@ def _stack_scalars(column: list) -> np.ndarray | None:
     return np.fromiter(column, dtype, len(column))
 
 
-def _stack(columns: list, lanes: np.ndarray) -> list:
-    """Each output leaf's per-example values stacked as the loop's ``np.stack`` does."""
+def _stack(columns: list, lanes: np.ndarray, rows: list = ()) -> list:
+    """Each output leaf's per-example values stacked as the loop's ``np.stack`` does; with
+    another library's ``rows`` (torch tensors), values of that library by its own stack
+    (``torch.stack``: their dtype and device), as that loop would stack them."""
     stacked = []
     for k, column in enumerate(columns):
         fast = _stack_scalars(column)
         if fast is not None:
             stacked.append(fast)
             continue
-        xp = _library_of(column)
+        # (another library's rows, a torch tensor's: its outputs may be its arrays)
+        xp = _library_of(column) if any(_foreign(r) for r in rows) else None
         try:
             if xp is None:
                 stacked.append(np.stack(column))
@@ -245,6 +248,10 @@ def _stack(columns: list, lanes: np.ndarray) -> list:
                 f"vmap(..., ragged='list') for the list of per-example results."
             ) from None
     return stacked
+
+
+def _foreign(row: Any) -> bool:
+    return row is not None and type(row) is not np.ndarray and namespace_of(row) is not np
 
 
 def _library_of(column: list) -> Any:
