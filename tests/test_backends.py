@@ -379,6 +379,21 @@ def test_jit_of_a_splitting_vmap_on_torch_runs_uncompiled():
         _same(f(x * -1), _loop(_two_branch, x * -1))  # later calls too
 
 
+def test_unbatched_output_of_a_split_on_torch():
+    x = torch.arange(6.0, dtype=torch.float64).reshape(3, 2) - 2
+
+    def f(r):
+        return _two_branch(r), r[0] * 0 + 1  # the second the same for every example
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", errors.FallbackWarning)
+        got, one = autovec.vmap(f, out_axes=(0, None))(x)
+        _same(got, _loop(_two_branch, x))
+        _same(one, torch.tensor(1.0, dtype=torch.float64))
+        with pytest.raises(errors.OutAxesError):
+            autovec.vmap(lambda r: (_two_branch(r), r[0]), out_axes=(0, None))(x)
+
+
 def test_fallback_modes_on_torch():
     x = torch.arange(6.0).reshape(3, 2) - 2
     with pytest.raises(errors.BackendUnsupportedError, match=r"fallback='error'\) on torch arrays"):

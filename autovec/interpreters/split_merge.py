@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from autovec import errors
+from autovec.backends import namespace_of
 from autovec.core import Tracer, _current_trace
 from autovec.interpreters.batching import (
     BatchTrace,
@@ -117,6 +118,12 @@ def _unstack(batched: Any, axis_size: int) -> list:
 def _same_value(a: Any, b: Any) -> bool:
     if isinstance(a, Tracer) or isinstance(b, Tracer):
         return a is b
+    xp = namespace_of(a, b)
+    if xp is not np:  # another library's arrays (a GPU tensor): compared where they are
+        a, b = xp.asarray(a), xp.asarray(b)
+        if tuple(a.shape) != tuple(b.shape):
+            return False
+        return bool(xp.all((a == b) | ((a != a) & (b != b))))  # NaNs equal, as below
     try:
         return bool(np.array_equal(a, b, equal_nan=True))
     except TypeError:
