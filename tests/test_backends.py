@@ -398,6 +398,8 @@ def test_fallback_modes_on_torch():
     x = torch.arange(6.0).reshape(3, 2) - 2
     with pytest.raises(errors.BackendUnsupportedError, match=r"fallback='error'\) on torch arrays"):
         autovec.vmap(_two_branch, fallback="error")(x)
+    with pytest.raises(errors.ConcretizationTypeError):  # as on NumPy arrays
+        autovec.vmap(lambda r: r * float(r[0]), fallback="error")(x)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _same(autovec.vmap(_two_branch, fallback="loop")(x), _loop(_two_branch, x))
