@@ -167,6 +167,12 @@ class SharedStateWriteError(AutovecError, ValueError):
     argument, a closed-over or global array): the loop would write it once per example."""
 
 
+class EmptyBatchError(AutovecError, ValueError):
+    """vmap over no examples reached code that needs one example's value (an ``if``,
+    ``float()``, ``np.asarray``, a per-example size): there is none, and the Python loop over
+    no examples has no result to stack either."""
+
+
 class AliasedArgumentsError(AutovecError, ValueError):
     """A vmapped or jitted function wrote in place into an argument whose memory another
     argument shares (the same array passed twice): the loop's write would show in both."""

@@ -234,3 +234,21 @@ def test_examples_run_alone_write_the_callers_batch_as_the_loop():
     np.testing.assert_array_equal(got, np.stack([f(x) for x in loop_xs]))
     np.testing.assert_array_equal(xs, loop_xs)
     assert loop_xs[1, 1] == -5
+
+
+def test_empty_batch_needing_one_examples_value_raises_a_clear_error():
+    # No example has a value to give float(), np.asarray or int(); the Python loop over no
+    # examples has nothing to stack either (np.stack raises ValueError).
+    from autovec import errors
+
+    empty = np.zeros((0, 3))
+    for fun in (
+        lambda r: r * float(r[0]),
+        lambda r: np.asarray(r).sum(),
+        lambda r: r[: int(r[0])].sum(),
+    ):
+        with pytest.raises(errors.EmptyBatchError, match="0 examples"):
+            autovec.vmap(fun)(empty)
+    # An if/while on a comparison has no lane to disagree: it runs on, as before.
+    got = autovec.vmap(lambda r: r.sum() if r[0] > 0 else -r.sum())(empty)
+    assert got.shape == (0,)

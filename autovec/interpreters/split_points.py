@@ -297,6 +297,12 @@ def concretize(t: BatchTracer, kind: str, *args: Any) -> Any:
             split_state.EXPLAIN.split_at(advice, what, True, len(val), False)
         raise foreign_split(state, advice, f"{what} of a batched value", len(val))
     else:
+        if not t._trace.axis_size:  # (an if/while on a comparison takes its False branch)
+            raise errors.EmptyBatchError(
+                f"vmap over 0 examples: {what} needs one example's value here, and there is "
+                f"none (the Python loop over no examples has no result to stack either). "
+                f"Handle the empty batch before calling the vmapped function."
+            )
         try:
             lanes = lane_values(t)
             split = _groups(_group_keys(lanes, kind))
