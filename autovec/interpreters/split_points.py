@@ -186,10 +186,11 @@ def _groups(keys: np.ndarray) -> tuple[list[np.ndarray], np.ndarray] | None:
     """Lane indices of each distinct key shared by several lanes, and the lanes whose key is
     theirs alone; None when every lane has the same key."""
     if keys.dtype == bool:  # an if/while: two groups, no sort needed
-        true = np.flatnonzero(keys)
+        # (keys are one per lane: nonzero() of them is np.flatnonzero, without its wrapper)
+        true = keys.nonzero()[0]
         if len(true) == 0 or len(true) == len(keys):
             return None
-        false = np.flatnonzero(~keys)
+        false = (~keys).nonzero()[0]
         both = (false, true) if false[0] < true[0] else (true, false)
         groups = [g for g in both if len(g) > 1]
         singles = [g for g in both if len(g) == 1]

@@ -41,14 +41,7 @@ class ContinuingBatchTrace(BatchTrace):
                     if not params and not entry[1]
                     else _matches(self, entry, args, params)
                 ):
-                    state.memo_pos = pos + 1
-                    gone = entry[4]
-                    if gone is not None:  # the common case: one batched array
-                        val = gone.ref()
-                        return BatchTracer(self, gone if val is None else val, entry[5])
-                    if prim.multiple_results:
-                        return tuple(_replayed(self, *o) for o in entry[6])
-                    return _replayed(self, *entry[6][0])
+                    return _hit(self, state, pos, entry)
         batched = stale = False
         size = self.axis_size
         for a in args:
@@ -79,6 +72,62 @@ class ContinuingBatchTrace(BatchTrace):
         return out
 
 
+def _hit(trace: ContinuingBatchTrace, state: SplitState, pos: int, entry: tuple) -> Any:
+    """The recorded output of the operation at ``pos`` of the record, which this one is."""
+    state.memo_pos = pos + 1
+    gone = entry[4]
+    if gone is not None:  # the common case: one batched array
+        val = gone.ref()
+        return BatchTracer(trace, gone if val is None else val, entry[5])
+    if entry[0].multiple_results:
+        return tuple(_replayed(trace, *o) for o in entry[6])
+    return _replayed(trace, *entry[6][0])
+
+
+def replay(trace: ContinuingBatchTrace, prim: Primitive, args: tuple) -> Any:
+    """``prim.bind(*args)`` (an operation without parameters: ``x * y``, ``abs(x)``) where
+    ``trace`` is the current trace and is replaying its record (``trace.split.hitting``).
+    The operators of tracers come here directly (autovec/numpy/_elision.py): a replayed
+    operation costs little more than its Python calls, so this is _same_args and _hit
+    inlined.  The recorded output when this is the next recorded operation, else the
+    trace's own rule."""
+    state = trace.split
+    pos = state.memo_pos
+    if pos < state.memo_len:
+        entry = state.memo_src[pos]
+        keys = entry[2]
+        if entry[0] is prim and not entry[1] and len(keys) == len(args):
+            for a, key, bdim in zip(args, keys, entry[3]):
+                if type(a) is BatchTracer and a._trace is trace:
+                    if a.bdim != bdim:
+                        break
+                    val = a.val
+                    if type(val) is np.ndarray:
+                        if type(key) is not weakref.ref or key() is not val:
+                            break
+                    elif type(val) is _Gone:
+                        if val.ref is not key:
+                            break
+                    elif val is not key:
+                        break
+                elif bdim is not None:
+                    break
+                elif a is not key and not _same_constant(
+                    a.val if type(a) is SharedTracer and a._trace is trace else a, key
+                ):
+                    break
+            else:
+                state.memo_pos = pos + 1
+                gone = entry[4]
+                if gone is not None:  # the common case: one batched array
+                    val = gone.ref()
+                    return BatchTracer(trace, gone if val is None else val, entry[5])
+                if prim.multiple_results:
+                    return tuple(_replayed(trace, *o) for o in entry[6])
+                return _replayed(trace, *entry[6][0])
+    return trace.process_primitive(prim, args, {})
+
+
 def _narrow(trace: BatchTrace, state: SplitState, t: Any) -> Any:
     """``t`` over the active lanes (a gather when it was computed on an earlier lane set)."""
     if type(t) is not BatchTracer or t._trace is not trace:
@@ -106,11 +155,7 @@ def _narrow(trace: BatchTrace, state: SplitState, t: Any) -> Any:
                     return _narrow(trace, state, BatchTracer(trace, sub[1], t.bdim))
             # not a lane set of this run's lineage (a broadcast axis)
             return t if val is t.val else BatchTracer(trace, val, t.bdim)
-        token = _current_trace.set(trace.parent)
-        try:
-            narrowed = np.take(val, positions, axis=t.bdim)
-        finally:
-            _current_trace.reset(token)
+        narrowed = _take(trace, val, positions, t.bdim)
         source: Any = weakref.ref(val) if type(val) is np.ndarray else _Held(val)
         cached = (source, narrowed)
         state.cache[id(val)] = cached
@@ -431,9 +476,17 @@ def _substitutes(trace: BatchTrace, state: SplitState, alive: list, idx: np.ndar
                 subs[id(ref)] = (ref, val, bdim)
                 continue
             positions = positions[idx]
-        token = _current_trace.set(trace.parent)
-        try:
-            subs[id(ref)] = (ref, np.take(val, positions, axis=bdim), bdim)
-        finally:
-            _current_trace.reset(token)
+        subs[id(ref)] = (ref, _take(trace, val, positions, bdim), bdim)
     return subs
+
+
+def _take(trace: BatchTrace, val: Any, positions: np.ndarray, axis: int) -> Any:
+    """``val`` at ``positions`` along ``axis``: a gather (in the enclosing trace when ``val``
+    is its value)."""
+    if type(val) is np.ndarray:
+        return val.take(positions, axis=axis)  # (the method: np.take's wrapper costs more)
+    token = _current_trace.set(trace.parent)
+    try:
+        return np.take(val, positions, axis=axis)
+    finally:
+        _current_trace.reset(token)

@@ -22,7 +22,10 @@ from typing import Any
 import numpy as np
 
 from autovec.backends import ARRAY_TYPES
+from autovec.core import _current_trace
 from autovec.interpreters import batching
+from autovec.interpreters.batching import BatchTracer
+from autovec.interpreters.split_replay import replay as _replay
 from autovec.numpy._convert import arr
 
 # The reference count a temporary left operand shows inside an operator method (and inside
@@ -117,6 +120,15 @@ def bind_maybe_in_place(self: Any, prim: Any, *args: Any) -> Any:
     operator method whose ``self`` is the left operand: the reference count it reads is
     calibrated for exactly that call shape.
     """
+    if type(self) is BatchTracer:
+        trace = self._trace
+        split = trace.split
+        if split is not None and split.hitting:
+            # A group replaying recorded operations: nothing is computed (no elision);
+            # the record answers directly when the operation is the current trace's.
+            if _current_trace.get() is trace:
+                return _replay(trace, prim, args)
+            return prim.bind(*args)
     if not _worth_it(self):
         return prim.bind(*args)
     refs = _operator_refs()
@@ -133,6 +145,13 @@ def bind_ufunc_call_maybe_in_place(self: Any, prim: Any, inputs: tuple) -> Any:
     """Like ``bind_maybe_in_place`` for ``np.<ufunc>(self, ...)`` calls: call it only as
     ``return bind_ufunc_call_maybe_in_place(self, prim, inputs)`` from
     ``Tracer.__array_ufunc__``, with ``inputs[0] is self``."""
+    if type(self) is BatchTracer:
+        trace = self._trace
+        split = trace.split
+        if split is not None and split.hitting:  # see bind_maybe_in_place
+            if _current_trace.get() is trace:
+                return _replay(trace, prim, tuple(map(arr, inputs)))
+            return prim.bind(*map(arr, inputs))
     if not _worth_it(self):
         return prim.bind(*map(arr, inputs))
     refs = _ufunc_call_refs()
@@ -143,3 +162,14 @@ def bind_ufunc_call_maybe_in_place(self: Any, prim: Any, inputs: tuple) -> Any:
         return prim.bind(*map(arr, inputs))
     finally:
         batching.elide_into.reset(token)
+
+
+def bind_unary(self: Any, prim: Any) -> Any:
+    """``prim.bind(self)`` for a unary operator method (``-x``, ``abs(x)``): straight to the
+    record of a group replaying recorded operations (see bind_maybe_in_place)."""
+    if type(self) is BatchTracer:
+        trace = self._trace
+        split = trace.split
+        if split is not None and split.hitting and _current_trace.get() is trace:
+            return _replay(trace, prim, (self,))
+    return prim.bind(self)

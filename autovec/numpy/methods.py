@@ -18,7 +18,11 @@ from numpy._core._exceptions import _UFuncNoLoopError as _NO_LOOP  # ==/!= fall 
 from autovec import errors
 from autovec.core import Tracer, plain_ndarray
 from autovec.numpy._convert import arr
-from autovec.numpy._elision import bind_maybe_in_place, bind_ufunc_call_maybe_in_place
+from autovec.numpy._elision import (
+    bind_maybe_in_place,
+    bind_ufunc_call_maybe_in_place,
+    bind_unary,
+)
 from autovec.numpy._util import is_foreign, shape
 from autovec.numpy.cumulative import ufunc_accumulate
 from autovec.numpy.index_tricks import dims_of
@@ -33,6 +37,8 @@ from autovec.prims.scatter import copy_p
 # arrays), unless ndarray's own operator would give way to it (``_odd_operand``).
 _PLAIN = {np.ndarray, int, float, complex, bool, list, tuple}
 _MISSING = object()
+# Operand types arr() returns unchanged.
+_AS_IS = frozenset((np.ndarray, int, float, complex, bool))
 
 
 def _odd_operand(other: Any) -> bool:
@@ -56,14 +62,17 @@ def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
     if prim is not None:  # a ufunc: bind its primitive directly (the hot path of x * y)
 
         def op(self: Any, other: Any) -> Any:
-            if type(other) not in _PLAIN and not isinstance(other, Tracer) and _odd_operand(other):
+            t = type(other)
+            if t not in _PLAIN and not isinstance(other, Tracer) and _odd_operand(other):
                 return NotImplemented
-            return bind_maybe_in_place(self, prim, self, arr(other))
+            # (operands arr() takes as they are skip the call: x * 2.0 is the hot path)
+            return bind_maybe_in_place(self, prim, self, other if t in _AS_IS else arr(other))
 
         def rop(self: Any, other: Any) -> Any:
-            if type(other) not in _PLAIN and not isinstance(other, Tracer) and _odd_operand(other):
+            t = type(other)
+            if t not in _PLAIN and not isinstance(other, Tracer) and _odd_operand(other):
                 return NotImplemented
-            return bind_maybe_in_place(self, prim, arr(other), self)
+            return bind_maybe_in_place(self, prim, other if t in _AS_IS else arr(other), self)
 
         return op, rop
 
@@ -78,6 +87,15 @@ def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
         return f(other, self)
 
     return op, rop
+
+
+def _unary(prim: Any) -> Callable[[Any], Any]:
+    """``-x``, ``abs(x)``: the ufunc's primitive on the tracer (what ``np.negative(x)`` binds)."""
+
+    def method(self: Any) -> Any:
+        return bind_unary(self, prim)
+
+    return method
 
 
 def _equality(op: Callable[[Any, Any], Any], result: bool) -> Callable[[Any, Any], Any]:
@@ -158,10 +176,10 @@ def install(anp: Any) -> None:
     }.items():
         op = _binop(f)[0]
         setattr(Tracer, f"__{name}__", _equality(op, name == "ne") if name in ("eq", "ne") else op)
-    Tracer.__neg__ = lambda self: u["negative"](self)
-    Tracer.__pos__ = lambda self: u["positive"](self)
-    Tracer.__abs__ = lambda self: u["absolute"](self)
-    Tracer.__invert__ = lambda self: u["invert"](self)
+    Tracer.__neg__ = _unary(u["negative"].prim)
+    Tracer.__pos__ = _unary(u["positive"].prim)
+    Tracer.__abs__ = _unary(u["absolute"].prim)
+    Tracer.__invert__ = _unary(u["invert"].prim)
     Tracer.__getitem__ = _getitem_method(anp)
     Tracer.__setitem__ = anp.indexing.setitem  # x[i] = v: x takes the updated value
 
