@@ -56,7 +56,7 @@ class ContinuingBatchTrace(BatchTrace):
             state.hitting = False
             state.memo = state.memo_src[: state.memo_pos]
             state.memo_src = None
-        narrowed = tuple(_narrow(self, state, a) for a in args) if stale else args
+        narrowed = tuple([_narrow(self, state, a) for a in args]) if stale else args
         try:
             out = BatchTrace.process_primitive(self, prim, narrowed, params)
         except SplitRequest as request:
@@ -231,7 +231,7 @@ def _continue_with_one_group(
     prefix = state.log[: state.pos]
     memo, memo_len = _memo_view(state)
     alive = (
-        _alive(memo, memo_len, state.subs)
+        _alive(state, memo, memo_len)
         if any(len(idx) >= solo_below and idx is not keep for idx, _ in entries)
         else None
     )
@@ -239,7 +239,7 @@ def _continue_with_one_group(
     for idx, entry in entries:
         if idx is keep:
             continue
-        lanes = idx if full else state.lanes[idx]
+        lanes = idx if full else state.lanes.take(idx)
         if split_state.EXPLAIN is not None:
             split_state.EXPLAIN.spawned(lanes)
         if len(idx) < solo_below:  # cheaper run example by example than replayed
@@ -262,7 +262,7 @@ def _continue_with_one_group(
         mask[keep] = True
     state.steps.append(mask)
     state.newest = keep
-    state.lanes = keep if full else state.lanes[keep]
+    state.lanes = keep if full else state.lanes.take(keep)
     state.cache = {}
     trace.axis_size = len(keep)
     return keep_entry
@@ -439,21 +439,39 @@ def _record(trace: BatchTrace, state: SplitState, prim, params, args, out) -> No
         state.recording = False
 
 
-def _alive(memo: list, memo_len: int, subs: dict | None) -> list:
+def _alive(state: SplitState, memo: list, memo_len: int) -> list:
     """The recorded batched values alive now, (weak reference, value, batch axis), and this
-    run's own copies of those that died before it started (``subs``)."""
-    alive = [
-        (e[4].ref, v, e[5])
-        for e in itertools.islice(memo, memo_len)
-        if e[4] is not None and (v := e[4].ref()) is not None
-    ]
-    for e in itertools.islice(memo, memo_len):
-        if e[4] is None:
-            for key, bdim, _, _ in e[6]:
-                if bdim is not None and type(key) is weakref.ref:
-                    v = key()
-                    if v is not None:
-                        alive.append((key, v, bdim))
+    run's own copies of those that died before it started (``state.subs``).
+
+    A recorded value that died stays dead: a later pass over the same record looks again
+    only at the entries alive at the last pass and at those recorded since
+    (``state.alive_scan``), not at the whole record at every split."""
+    scan = state.alive_scan
+    if scan is not None and scan[0] is memo and scan[1] <= memo_len:
+        entries: Any = itertools.chain(scan[2], itertools.islice(memo, scan[1], memo_len))
+    else:
+        entries = itertools.islice(memo, memo_len)
+    alive = []
+    live = []  # the entries with an output alive now
+    for e in entries:
+        gone = e[4]
+        if gone is not None:  # one batched output (the common case)
+            v = gone.ref()
+            if v is not None:
+                alive.append((gone.ref, v, e[5]))
+                live.append(e)
+            continue
+        held = False
+        for key, bdim, _, _ in e[6]:
+            if bdim is not None and type(key) is weakref.ref:
+                v = key()
+                if v is not None:
+                    alive.append((key, v, bdim))
+                    held = True
+        if held:
+            live.append(e)
+    state.alive_scan = (memo, memo_len, live)
+    subs = state.subs
     if subs:
         alive.extend(sub for sub in subs.values() if sub[0]() is None)
     return alive

@@ -106,6 +106,7 @@ class SplitState:
         "recording",
         "pending",
         "subs",
+        "alive_scan",
     )
 
     def __init__(self, log: list, call: _Call):
@@ -118,6 +119,7 @@ class SplitState:
         self.request: SplitRequest | None = None
         self.continuing = False
         self.hitting = False  # replaying a recorded prefix (split_replay; continuing runs only)
+        self.alive_scan = None  # split_replay._alive's last pass over the record
 
     @property
     def fallback(self) -> str:

@@ -120,16 +120,21 @@ def bind_maybe_in_place(self: Any, prim: Any, *args: Any) -> Any:
     operator method whose ``self`` is the left operand: the reference count it reads is
     calibrated for exactly that call shape.
     """
-    if type(self) is BatchTracer:
-        trace = self._trace
-        split = trace.split
-        if split is not None and split.hitting:
-            # A group replaying recorded operations: nothing is computed (no elision);
-            # the record answers directly when the operation is the current trace's.
-            if _current_trace.get() is trace:
-                return _replay(trace, prim, args)
+    if type(self) is not BatchTracer:
+        return prim.bind(*args)  # (jit: nothing to reuse)
+    trace = self._trace
+    split = trace.split
+    if split is not None and split.hitting:
+        # A group replaying recorded operations: nothing is computed (no elision); the
+        # record answers directly when the operation is the current trace's.
+        if _current_trace.get() is trace:
+            return _replay(trace, prim, args)
+        return prim.bind(*args)
+    # (_worth_it's common case inline; no local holds the buffer: _elide reads its count)
+    if type(self.val) is np.ndarray:
+        if self.val.size < batching._ELIDE_MIN_SIZE:
             return prim.bind(*args)
-    if not _worth_it(self):
+    elif not _worth_it(self):
         return prim.bind(*args)
     refs = _operator_refs()
     if not refs or _count(self) > refs:
