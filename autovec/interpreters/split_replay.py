@@ -12,14 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from autovec.core import Primitive, _current_trace
-from autovec.interpreters import split_state
+from autovec import parallel
+from autovec.core import EVAL_TRACE, Primitive, _current_trace
+from autovec.interpreters import batch_views, split_state
+from autovec.interpreters.batch_fast import EAGER, eager_facts
+from autovec.interpreters.batch_trace import elide_into
 from autovec.interpreters.batching import (
     BatchTrace,
     BatchTracer,
     SharedTracer,
 )
 from autovec.interpreters.split_state import _NO_ENTRY, SplitRequest, SplitState
+from autovec.prims.elementwise import PYTHON_SCALAR_CHECK
 
 # Past this many recorded operations per call, later groups recompute the rest.
 MEMO_LIMIT_OPS = 200_000
@@ -126,6 +130,63 @@ def replay(trace: ContinuingBatchTrace, prim: Primitive, args: tuple) -> Any:
                     return tuple(_replayed(trace, *o) for o in entry[6])
                 return _replayed(trace, *entry[6][0])
     return trace.process_primitive(prim, args, {})
+
+
+_PY_SCALARS = (int, float, complex, bool)
+
+
+def compute(trace: ContinuingBatchTrace, prim: Primitive, args: tuple) -> Any:
+    """``prim.bind(*args)`` (an operation without parameters) where ``trace`` is the current
+    trace and a continuing run that computes (not replaying): for an elementwise NumPy
+    function on batches over the active lanes and Python scalars (what eager vmap's hot path,
+    ``BatchTrace._call_ufunc``, calls NumPy on directly), that call and the record, a few
+    Python calls short of ``bind``; anything else, or any error, takes the trace's own rule
+    (which computes it again and reports it its way)."""
+    facts = EAGER.get(prim)
+    if facts is None:
+        facts = eager_facts(prim)
+    fn = facts[0]
+    if (
+        fn is None
+        or facts[4] is not prim.impl  # (a replaced impl: a spy, which the rule calls)
+        or trace.parent is not EVAL_TRACE
+        or batch_views.WRITE_INTO is not None
+        or elide_into.get() is not None
+        or PYTHON_SCALAR_CHECK.get() is not None
+        or len(args) > 2
+    ):
+        return trace.process_primitive(prim, args, {})
+    state = trace.split
+    size = trace.axis_size
+    vals = []
+    bdim = ndim = None
+    for a in args:
+        if type(a) is BatchTracer and a._trace is trace:
+            val = a.val
+            if type(val) is not np.ndarray or val.shape[a.bdim] != size:
+                val = _narrow(trace, state, a).val  # computed over an earlier lane set
+                if type(val) is not np.ndarray:
+                    return trace.process_primitive(prim, args, {})
+            if bdim is None:
+                bdim, ndim = a.bdim, val.ndim
+            elif a.bdim != bdim or val.ndim != ndim:  # (the rule aligns them)
+                return trace.process_primitive(prim, args, {})
+            if val.size >= parallel.MIN_ELEMENTS:  # (the rule may split the call)
+                return trace.process_primitive(prim, args, {})
+            vals.append(val)
+        elif type(a) in _PY_SCALARS:
+            vals.append(a)
+        else:
+            return trace.process_primitive(prim, args, {})
+    if bdim is None:
+        return trace.process_primitive(prim, args, {})
+    try:
+        out = BatchTracer(trace, fn(*vals), bdim)
+    except Exception:  # noqa: BLE001  (failing lanes, errstate: the rule's path reports it)
+        return trace.process_primitive(prim, args, {})
+    if state.recording:
+        _record(trace, state, prim, {}, args, out)
+    return out
 
 
 def _narrow(trace: BatchTrace, state: SplitState, t: Any) -> Any:

@@ -25,6 +25,7 @@ from autovec.backends import ARRAY_TYPES
 from autovec.core import _current_trace
 from autovec.interpreters import batching
 from autovec.interpreters.batching import BatchTracer
+from autovec.interpreters.split_replay import compute as _compute
 from autovec.interpreters.split_replay import replay as _replay
 from autovec.numpy._convert import arr
 
@@ -124,12 +125,19 @@ def bind_maybe_in_place(self: Any, prim: Any, *args: Any) -> Any:
         return prim.bind(*args)  # (jit: nothing to reuse)
     trace = self._trace
     split = trace.split
-    if split is not None and split.hitting:
-        # A group replaying recorded operations: nothing is computed (no elision); the
-        # record answers directly when the operation is the current trace's.
-        if _current_trace.get() is trace:
-            return _replay(trace, prim, args)
-        return prim.bind(*args)
+    if split is not None and split.continuing:
+        if split.hitting:
+            # A group replaying recorded operations: nothing is computed (no elision); the
+            # record answers directly when the operation is the current trace's.
+            if _current_trace.get() is trace:
+                return _replay(trace, prim, args)
+            return prim.bind(*args)
+        if (
+            type(self.val) is np.ndarray
+            and self.val.size < batching._ELIDE_MIN_SIZE
+            and _current_trace.get() is trace
+        ):
+            return _compute(trace, prim, args)  # a continuing run: compute and record
     # (_worth_it's common case inline; no local holds the buffer: _elide reads its count)
     if type(self.val) is np.ndarray:
         if self.val.size < batching._ELIDE_MIN_SIZE:
@@ -175,6 +183,8 @@ def bind_unary(self: Any, prim: Any) -> Any:
     if type(self) is BatchTracer:
         trace = self._trace
         split = trace.split
-        if split is not None and split.hitting and _current_trace.get() is trace:
-            return _replay(trace, prim, (self,))
+        if split is not None and split.continuing and _current_trace.get() is trace:
+            if split.hitting:
+                return _replay(trace, prim, (self,))
+            return _compute(trace, prim, (self,))
     return prim.bind(self)
