@@ -188,6 +188,9 @@ class BatchTrace(Trace):
 
     __slots__ = ("axis_size", "axis_name", "split", "shared")
     kind = "batched by vmap"
+    # A group of a split run replaying the record (split_replay.ContinuingBatchTrace):
+    # the operators of its tracers go straight to the record.
+    replaying = False
 
     def __init__(self, parent: Trace, axis_size: int, axis_name: Any = None):
         super().__init__(parent)

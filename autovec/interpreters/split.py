@@ -364,7 +364,7 @@ def _run_job(call, arrays, leaves, axes, job: Job, axis_name, parent, state: Spl
     state.memo_src = memo
     state.memo_len = memo_len
     state.memo_pos = 0
-    state.hitting = memo is not None
+    state.hitting = trace.replaying = memo is not None
     state.recording = state.call.memo_ops < split_replay.MEMO_LIMIT_OPS
     state.pending = []
     state.subs = subs  # see _substitutes

@@ -25,8 +25,8 @@ from autovec.backends import ARRAY_TYPES
 from autovec.core import _current_trace
 from autovec.interpreters import batching
 from autovec.interpreters.batching import BatchTracer
-from autovec.interpreters.split_replay import compute as _compute
-from autovec.interpreters.split_replay import replay as _replay
+from autovec.interpreters.split_fast import compute as _compute
+from autovec.interpreters.split_fast import replay as _replay
 from autovec.numpy._convert import arr
 
 # The reference count a temporary left operand shows inside an operator method (and inside

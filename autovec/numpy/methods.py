@@ -16,7 +16,9 @@ import numpy as np
 from numpy._core._exceptions import _UFuncNoLoopError as _NO_LOOP  # ==/!= fall back on it
 
 from autovec import errors
-from autovec.core import Tracer, plain_ndarray
+from autovec.core import Tracer, _current_trace, plain_ndarray
+from autovec.interpreters.batching import BatchTracer
+from autovec.interpreters.split_fast import replay
 from autovec.numpy._convert import arr
 from autovec.numpy._elision import (
     bind_maybe_in_place,
@@ -65,6 +67,13 @@ def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
             t = type(other)
             if t not in _PLAIN and not isinstance(other, Tracer) and _odd_operand(other):
                 return NotImplemented
+            if (
+                type(self) is BatchTracer
+                and self._trace.replaying
+                and _current_trace.get() is self._trace
+            ):
+                # A group replaying a split run's record: straight to it (split_fast).
+                return replay(self._trace, prim, (self, other if t in _AS_IS else arr(other)))
             # (operands arr() takes as they are skip the call: x * 2.0 is the hot path)
             return bind_maybe_in_place(self, prim, self, other if t in _AS_IS else arr(other))
 
@@ -72,6 +81,12 @@ def _binop(f: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
             t = type(other)
             if t not in _PLAIN and not isinstance(other, Tracer) and _odd_operand(other):
                 return NotImplemented
+            if (
+                type(self) is BatchTracer
+                and self._trace.replaying
+                and _current_trace.get() is self._trace
+            ):
+                return replay(self._trace, prim, (other if t in _AS_IS else arr(other), self))
             return bind_maybe_in_place(self, prim, other if t in _AS_IS else arr(other), self)
 
         return op, rop
@@ -93,6 +108,12 @@ def _unary(prim: Any) -> Callable[[Any], Any]:
     """``-x``, ``abs(x)``: the ufunc's primitive on the tracer (what ``np.negative(x)`` binds)."""
 
     def method(self: Any) -> Any:
+        if (
+            type(self) is BatchTracer
+            and self._trace.replaying
+            and _current_trace.get() is self._trace
+        ):
+            return replay(self._trace, prim, (self,))  # (see _binop)
         return bind_unary(self, prim)
 
     return method
