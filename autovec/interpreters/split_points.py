@@ -477,7 +477,24 @@ def _install_conversions() -> None:
         method.__name__ = kind
         return method
 
-    BatchTracer.__bool__ = conversion("bool")
+    def __bool__(self: BatchTracer) -> bool:
+        state = self._trace.split
+        if (
+            state is not None
+            and state.request is None
+            and state.pos < len(state.log)
+            and PYTHON_SCALAR_CHECK.get() is None
+        ):
+            # A decision of an earlier run, replayed (the `while` of a group replaying the
+            # record): concretize's first steps, without its calls.
+            ok, value = state.log[state.pos]
+            state.pos += 1
+            if not ok:
+                raise value
+            return value
+        return concretize(self, "bool")
+
+    BatchTracer.__bool__ = __bool__
     BatchTracer.__int__ = conversion("int")
     BatchTracer.__index__ = conversion("index")
     BatchTracer.__float__ = conversion("float")
