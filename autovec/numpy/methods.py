@@ -37,10 +37,10 @@ from autovec.prims.scatter import copy_p
 # Operand types an operator takes as they are (the fast path).  Any other operand is taken
 # too, converted as NumPy converts it (None, str, Fraction, range: object, string or integer
 # arrays), unless ndarray's own operator would give way to it (``_odd_operand``).
-_PLAIN = {np.ndarray, int, float, complex, bool, list, tuple}
+_PLAIN = {np.ndarray, int, float, complex, bool, list, tuple, BatchTracer}
 _MISSING = object()
-# Operand types arr() returns unchanged.
-_AS_IS = frozenset((np.ndarray, int, float, complex, bool))
+# Operand types arr() returns unchanged (a vmap value: the common tracer).
+_AS_IS = frozenset((np.ndarray, int, float, complex, bool, BatchTracer))
 
 
 def _odd_operand(other: Any) -> bool:
