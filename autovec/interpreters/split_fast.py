@@ -118,7 +118,11 @@ def compute(trace: ContinuingBatchTrace, prim: Primitive, args: tuple) -> Any:
             if type(val) is np.ndarray:
                 key: Any = weakref.ref(val)
                 if val.shape[a.bdim] != size:  # computed over an earlier lane set
-                    val = _narrow(trace, state, a).val
+                    cached = state.cache.get(id(val))  # (narrowed already: _narrow's cache)
+                    if cached is not None and cached[0]() is val:
+                        val = cached[1]
+                    else:
+                        val = _narrow(trace, state, a).val
             elif type(val) is _Gone:  # dead since an earlier run recorded it
                 key = val.ref
                 val = _narrow(trace, state, a).val
