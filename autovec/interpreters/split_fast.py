@@ -26,7 +26,6 @@ from autovec.interpreters.split_replay import (
     _narrow,
     _record,
     _same_args,
-    _same_constant,
 )
 from autovec.prims.elementwise import PYTHON_SCALAR_CHECK
 
@@ -42,38 +41,7 @@ def replay(trace: ContinuingBatchTrace, prim: Primitive, args: tuple) -> Any:
         entry = state.memo_src[pos]
         if entry[0] is prim and not entry[1]:
             keys = entry[2]
-            if len(args) == 2 == len(keys):
-                # Both arguments checked here, unrolled (_same_arg_pair): most replayed
-                # operations come this way, and a Python call is a good part of their cost.
-                a, b = args
-                bdims = entry[3]
-                key = keys[0]
-                if type(a) is BatchTracer and a._trace is trace:
-                    val = a.val
-                    if a.bdim != bdims[0]:
-                        return trace.process_primitive(prim, args, {})
-                    if type(val) is np.ndarray:
-                        if type(key) is not weakref.ref or key() is not val:
-                            return trace.process_primitive(prim, args, {})
-                    elif type(val) is not _Gone or val.ref is not key:
-                        if val is not key:
-                            return trace.process_primitive(prim, args, {})
-                elif bdims[0] is not None or (a is not key and not _same_constant(a, key)):
-                    return trace.process_primitive(prim, args, {})
-                key = keys[1]
-                if type(b) is BatchTracer and b._trace is trace:
-                    val = b.val
-                    if b.bdim != bdims[1]:
-                        return trace.process_primitive(prim, args, {})
-                    if type(val) is np.ndarray:
-                        if type(key) is not weakref.ref or key() is not val:
-                            return trace.process_primitive(prim, args, {})
-                    elif type(val) is not _Gone or val.ref is not key:
-                        if val is not key:
-                            return trace.process_primitive(prim, args, {})
-                elif bdims[1] is not None or (b is not key and not _same_constant(b, key)):
-                    return trace.process_primitive(prim, args, {})
-            elif not _same_args(trace, args, keys, entry[3]):
+            if not _same_args(trace, args, keys, entry[3]):
                 return trace.process_primitive(prim, args, {})
             state.memo_pos = pos + 1
             gone = entry[4]
