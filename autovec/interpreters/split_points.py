@@ -389,15 +389,7 @@ def _warn_fallback(state: SplitState, kind: str, what: str, n_groups: int) -> No
         f"vectorised: {advice}. vmap(..., fallback='loop') silences this warning; "
         f"fallback='error' raises instead."
     )
-    registry = module_globals.setdefault("__warningregistry__", {}) if module_globals else None
-    warnings.warn_explicit(
-        message,
-        errors.FallbackWarning,
-        filename,
-        lineno,
-        module=module_globals.get("__name__") if module_globals else None,
-        registry=registry,
-    )
+    _warn_at(message, filename, lineno, module_globals)
 
 
 # What keeps a choice vectorised, for the kinds that are not data conversions (_ADVICE).
