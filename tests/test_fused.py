@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 import pytest
+from _fused_checks import draw_array as _draw
+from _fused_checks import same_bits as _same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,15 +36,6 @@ def _numpy_default_errstate():
 def _entry_fn(jitted):
     assert jitted._cache_size() == 1
     return next(iter(jitted._cache.values())).fn
-
-
-def _same(got, want):
-    """Equal values, dtypes and shapes; NaN where NaN; the sign of every zero."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape
-    assert np.array_equal(got, want, equal_nan=want.dtype.kind == "f")
-    if want.dtype.kind == "f":
-        assert np.array_equal(np.signbit(got), np.signbit(want))
 
 
 def _run(fun, args, backend):
@@ -140,7 +133,6 @@ CASES = [
     (logic, 0, [(5, 9), (5, 9)], False),
 ]
 DTYPES = ["float64", "float32", "int32", "int64", "int8"]
-SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 1e300, -1e300, np.inf, -np.inf, np.nan]
 
 
 def _batched(fun, in_axes, nested):
@@ -148,22 +140,6 @@ def _batched(fun, in_axes, nested):
         inner, outer = in_axes
         return autovec.vmap(autovec.vmap(fun, in_axes=inner), in_axes=outer)
     return autovec.vmap(fun, in_axes=in_axes)
-
-
-def _draw(data, shape, dtype, special):
-    dt = np.dtype(dtype)
-    if dt.kind == "f":
-        pool = st.floats(-100, 100, width=dt.itemsize * 8)
-        if special:
-            pool = st.one_of(pool, st.sampled_from(SPECIAL))
-    else:
-        info = np.iinfo(dt)
-        pool = st.integers(int(info.min), int(info.max))
-    n = int(np.prod(shape))
-    values = data.draw(st.lists(pool, min_size=n, max_size=n))
-    with np.errstate(over="ignore"):
-        wide = np.array(values, dtype=np.float64 if dt.kind == "f" else dt)
-        return wide.astype(dt).reshape(shape)
 
 
 @needs_numba

@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from _fused_checks import draw_array as _draw
+from _fused_checks import same_bits as _same
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,15 +49,6 @@ def tiny_blocks(monkeypatch):
 def _entry(jitted):
     (entry,) = jitted._cache.values()
     return entry.fn
-
-
-def _same(got, want):
-    """Equal values, dtypes and shapes; NaN where NaN; the sign of every zero."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape
-    assert np.array_equal(got, want, equal_nan=want.dtype.kind == "f")
-    if want.dtype.kind == "f":
-        assert np.array_equal(np.signbit(got), np.signbit(want))
 
 
 def _call(jitted, args):
@@ -113,7 +106,6 @@ EXAMPLES = [
     (logic, [(9,), (9,)]),
 ]
 DTYPES = ["float64", "float32", "int32", "int8"]
-SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 1e300, -1e300, np.inf, -np.inf, np.nan]
 
 
 def _batched(fun, in_axes, nested, **options):
@@ -121,22 +113,6 @@ def _batched(fun, in_axes, nested, **options):
         inner, outer = in_axes
         return autovec.vmap(autovec.vmap(fun, in_axes=inner), in_axes=outer, **options)
     return autovec.vmap(fun, in_axes=in_axes, **options)
-
-
-def _draw(data, shape, dtype, special):
-    dt = np.dtype(dtype)
-    if dt.kind == "f":
-        pool = st.floats(-100, 100, width=dt.itemsize * 8)
-        if special:
-            pool = st.one_of(pool, st.sampled_from(SPECIAL))
-    else:
-        info = np.iinfo(dt)
-        pool = st.integers(int(info.min), int(info.max))
-    n = int(np.prod(shape))
-    values = data.draw(st.lists(pool, min_size=n, max_size=n))
-    with np.errstate(over="ignore"):
-        wide = np.array(values, dtype=np.float64 if dt.kind == "f" else dt)
-        return wide.astype(dt).reshape(shape)
 
 
 @needs_numba

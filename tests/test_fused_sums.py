@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _fused_checks import same_bits as _same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,15 +23,6 @@ needs_numba = pytest.mark.skipif(not fused.NUMBA_AVAILABLE, reason="numba is not
 def _numpy_default_errstate():
     with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"):
         yield
-
-
-def _same(got, want):
-    """Equal values, dtypes and shapes; NaN where NaN; the sign of every zero."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape
-    assert np.array_equal(got, want, equal_nan=want.dtype.kind == "f")
-    if want.dtype.kind == "f":
-        assert np.array_equal(np.signbit(got), np.signbit(want))
 
 
 def _entry(jitted):
