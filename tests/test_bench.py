@@ -99,6 +99,20 @@ def test_threads_reach_every_library_through_the_environment():
     assert report.thread_env(None).get("OMP_NUM_THREADS") == os.environ.get("OMP_NUM_THREADS")
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_threads_n_holds_each_row_to_n_cpus():
+    allowed = sorted(os.sched_getaffinity(0))
+    assert report.pinned_cpus(None) is None
+    assert report.pinned_cpus(len(allowed)) is None  # all of them: nothing to hold
+    if len(allowed) > 1:
+        assert report.pinned_cpus(1) == {allowed[0]}
+        spec = {"quick": True, "impls": NUMPY_ONLY, "repeat": 1}
+        assert "held to 1 of them" in report.environment(1, None)
+        row = report.run_in_process(workload("tiny"), spec, 1)
+        assert row["impls"]["numpy"]["status"] == "ok"
+        assert row["cpus"] == 1
+
+
 def test_jax_and_torch_agree_with_the_loop_when_installed():
     impls = ["loop", "numpy"]
     for name, key in (("jax", "jax.jit"), ("torch", "torch.vmap")):

@@ -56,9 +56,25 @@ def thread_env(threads: int | None) -> dict[str, str]:
     return env
 
 
+def pinned_cpus(threads: int | None) -> set[int] | None:
+    """The CPUs a row's process is held to with ``--threads N``: the first N this process may
+    run on (None: no limit, or no way to set one here).
+
+    The thread settings alone do not hold every library to N threads: XLA's CPU client runs
+    large dot products on its own pool whatever ``XLA_FLAGS`` says (measured with jax 0.10.2
+    and one thread asked for: a float64 8192x256 by 256x512 product took 36 ms of wall time
+    and 71 ms of CPU time).  Holding the process to N CPUs makes "N threads each" true of
+    every column alike."""
+    if not threads or not hasattr(os, "sched_setaffinity"):
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    return set(allowed[:threads]) if threads < len(allowed) else None
+
+
 def run_in_process(w: Workload, spec: dict, threads: int | None) -> dict:
     """One row in a fresh interpreter; a failed process becomes a row saying so."""
     cmd = [sys.executable, "-m", "autovec.bench.runner", json.dumps({"key": w.key, **spec})]
+    cpus = pinned_cpus(threads)
     try:
         done = subprocess.run(
             cmd,
@@ -66,6 +82,7 @@ def run_in_process(w: Workload, spec: dict, threads: int | None) -> dict:
             text=True,
             env=thread_env(threads),
             timeout=ROW_TIMEOUT_S,
+            preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus),
         )
     except subprocess.TimeoutExpired:
         return _broken_row(w, f"timed out after {ROW_TIMEOUT_S} s")
@@ -177,6 +194,26 @@ def _mb(value: float | None) -> str:
     return f"{value:.0f} MB" if value >= 10 else f"{value:.1f} MB"
 
 
+def cpu_model() -> str:
+    """The processor's name and its widest vector extension: ratios to NumPy move with both
+    (NumPy, XLA and numba each pick their loops by what the CPU offers)."""
+    name = platform.processor() or platform.machine()
+    flags: set[str] = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    name = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+                    break
+    except OSError:
+        pass
+    widest = next((v for v in ("avx512f", "avx2", "avx") if v in flags), None)
+    return f"{name}, {widest.upper()}" if widest else name
+
+
 def environment(threads: int | None, backend: Any) -> str:
     parts = [
         f"autovec {autovec.__version__}",
@@ -190,7 +227,10 @@ def environment(threads: int | None, backend: Any) -> str:
             parts.append(f"{name} not installed")
         else:
             parts.append(f"{name} {module.__version__}")
-    parts.append(f"{os.cpu_count()} CPUs")
+    parts.append(f"{os.cpu_count()} CPUs ({cpu_model()})")
+    cpus = pinned_cpus(threads)
+    if cpus is not None:
+        parts.append(f"each row held to {len(cpus)} of them")
     parts.append(
         "threads: 1 each (BLAS, OpenMP, XLA, torch)"
         if threads == 1

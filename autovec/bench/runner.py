@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import json
+import os
 import re
 import sys
 import time
@@ -260,6 +261,8 @@ def run_row(
         "group": w.group,
         "sizes": sizes,
         "loop_stride": stride,
+        # The CPUs this row's process may run on (``--threads N`` holds it to N).
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "impls": {},
     }
     fns: dict[str, Callable[[], Any]] = {}
