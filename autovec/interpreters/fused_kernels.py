@@ -27,6 +27,13 @@ import numpy as np
 
 from autovec.interpreters.fused_groups import ELEMENTWISE, MAX_PAIRWISE, Group, Node
 
+# fused_simd's version: part of each kernel's source, so a change there compiles them again
+# (that module imports numba, which this one must not).
+SIMD_VERSION = 1
+# The row form of a float sum computes up to this many numbers of a row at once, then adds
+# them (fused_kernels._row_functions): long enough for vector loops, short enough for L1.
+FILL = 2048
+
 _NB_TYPE = {
     "b": "boolean",
     "i1": "int8",
@@ -171,6 +178,8 @@ def kernel_source(group: Group) -> str:
     lines = [
         "import numpy as np",
         "from numba import njit, types as nt",
+        "",
+        f"from autovec.interpreters.fused_simd import add8, lane8, start8  # v{SIMD_VERSION}",
         "",
         '_OPTS = dict(error_model="numpy", nogil=True, cache=True)',
         _HELPERS,
@@ -354,7 +363,8 @@ def _reduce_lines(group: Group, red: int, rank: int, xs: str) -> tuple[list, lis
             f"sv = np.empty(64, {acc_t})",
             f"nn = {sizes}",
         ]
-        call = f"_pairwise({out_idx}lo0, cnt, {red_sizes}{xs}, st, sv)"
+        setup.append(f"buf = np.empty({FILL}, {acc_t})")  # numbers of the row, in parts
+        call = f"_pairwise({out_idx}lo0, cnt, {red_sizes}{xs}, st, sv, buf)"
         return helpers, setup, [f"r = {acc_t}(0.0)", *_runs(f"r = r + {call}")]
     # Exact reductions (integers, booleans): any order gives NumPy's result.
     loops = [f"{'    ' * k}for {i} in range(n{outer + k}):" for k, i in enumerate(red_idx)]
@@ -433,6 +443,8 @@ def _pairwise_functions(group: Group, acc_t: str, rank: int, xs: str, lanes: boo
     tree = f"(({acc(0)} + {acc(1)}) + ({acc(2)} + {acc(3)})) + "
     tree += f"(({acc(4)} + {acc(5)}) + ({acc(6)} + {acc(7)}))"
     done = "return 0" if lanes else "return r"
+    if not lanes:
+        return _row_functions(args, where, head, last, acc_t, xs, carry)
     leaf = [
         "@njit(**_OPTS)",
         f"def _leaf({args}{extra}):",
@@ -452,6 +464,114 @@ def _pairwise_functions(group: Group, acc_t: str, rank: int, xs: str, lanes: boo
         *step("        "),
         f"    {done}",
     ]
+    return ["", *leaf, "", *_pairwise_source(args, extra, acc_t, lanes=True)]
+
+
+def _row_functions(args: str, where: list, head: str, last: int, acc_t: str, xs: str,
+                   carry: Any) -> list[str]:  # fmt: skip
+    """The row form's sum: ``_fill`` computes numbers ``lo:lo + n`` of the row into ``buf``
+    (one run of the last axis at a time: loops the compiler vectorises), ``_bleaf`` adds a
+    block of ``buf`` as NumPy adds a block, its 8 running sums in one vector (``fused_simd``),
+    ``_bleaf2`` two sibling blocks at once (two chains of vector additions in flight) and
+    their sum; ``_pairwise`` fills ``buf`` for each part of at most FILL numbers it meets."""
+    tree = "((lane8({s}, 0) + lane8({s}, 1)) + (lane8({s}, 2) + lane8({s}, 3))) + "
+    tree += "((lane8({s}, 4) + lane8({s}, 5)) + (lane8({s}, 6) + lane8({s}, 7)))"
+    fill = [
+        "@njit(**_OPTS)",
+        f"def _fill({args}, buf):",
+        *("    " + line for line in where),
+        "    p = 0",
+        "    while p < n:",
+        f"        seg = min(n - p, n{last} - i{last})",
+        # A view of the run: indexing buf at p + j instead keeps numba from vectorising.
+        "        b = buf[p : p + seg]",
+        "        for j in range(seg):",
+        f"            b[j] = _elem({head}i{last} + j, {xs})",
+        "        p += seg",
+        f"        i{last} += seg",
+        *carry("        "),
+        "    return 0",
+    ]
+    leaf = f"""
+@njit(**_OPTS)
+def _bleaf(buf, o, n):
+    if n < 8:
+        r = {acc_t}(-0.0)
+        for k in range(o, o + n):
+            r += buf[k]
+        return r
+    s = start8(buf, o)
+    for k in range(o + 8, o + n - n % 8, 8):
+        s = add8(s, buf, k)
+    r = {tree.format(s="s")}
+    for k in range(o + n - n % 8, o + n):
+        r += buf[k]
+    return r
+
+
+@njit(**_OPTS)
+def _bleaf2(buf, o, n, o2, n2):
+    # n and n2 are 8..{MAX_PAIRWISE}, n a multiple of 8 and n2 - n is 0..8: the common steps
+    # of the two blocks run side by side, then the second block's last step.
+    s = start8(buf, o)
+    t = start8(buf, o2)
+    for k in range(8, n, 8):
+        s = add8(s, buf, o + k)
+        t = add8(t, buf, o2 + k)
+    for k in range(n, n2 - n2 % 8, 8):
+        t = add8(t, buf, o2 + k)
+    r = {tree.format(s="s")}
+    r2 = {tree.format(s="t")}
+    for k in range(o2 + n2 - n2 % 8, o2 + n2):
+        r2 += buf[k]
+    return r + r2
+"""
+    call_args = args.replace("lo, n, ", "{lo}, {n}, ")
+    pairwise = f"""
+@njit(**_OPTS)
+def _pairwise({args}, st, sv, buf):
+    if n <= {MAX_PAIRWISE}:
+        _fill({call_args.format(lo="lo", n="n")}, buf)
+        return _bleaf(buf, 0, n)
+    fb = 0
+    fe = 0  # buf holds numbers fb:fe of the row
+    sp = 0
+    st[0, 0], st[0, 1], st[0, 2] = lo, n, 0
+    v = {acc_t}(0.0)
+    while sp >= 0:
+        a, b, state = st[sp, 0], st[sp, 1], st[sp, 2]
+        if state == 0 and b <= {FILL} and not (fb <= a and a + b <= fe):
+            _fill({call_args.format(lo="a", n="b")}, buf)
+            fb = a
+            fe = a + b
+        if b <= {MAX_PAIRWISE}:  # a block: its sum goes to the frame below
+            v = _bleaf(buf, a - fb, b)
+            sp -= 1
+            continue
+        h = b // 2 - (b // 2) % 8
+        if state == 0 and b - h <= {MAX_PAIRWISE} and h >= 8:  # two blocks: their sum
+            v = _bleaf2(buf, a - fb, h, a + h - fb, b - h)
+            sp -= 1
+        elif state == 0:  # the first half
+            st[sp, 2] = 1
+            sp += 1
+            st[sp, 0], st[sp, 1], st[sp, 2] = a, h, 0
+        elif state == 1:  # keep the first half's sum; the second half
+            sv[sp] = v
+            st[sp, 2] = 2
+            sp += 1
+            st[sp, 0], st[sp, 1], st[sp, 2] = a + h, b - h, 0
+        else:
+            v = sv[sp] + v
+            sp -= 1
+    return v
+"""
+    return ["", *fill, "", *leaf.split("\n"), *pairwise.split("\n")]
+
+
+def _pairwise_source(args: str, extra: str, acc_t: str, lanes: bool) -> list[str]:
+    """``_pairwise``: NumPy's split of a long run into blocks, each summed by ``_leaf``
+    (numba's cache cannot load recursive functions: it keeps its own stack)."""
     call = f"_leaf({args.replace('lo, n, ', 'a, b, ')}{extra})"
     if lanes:
         keep = "for l in range(m):\n                sv[sp, _u(l)] = res[_u(l)]"
@@ -488,7 +608,7 @@ def _pairwise({args}, st, sv{extra}):
             sp -= 1
     return {result}
 """
-    return ["", *leaf, "", *pairwise.split("\n")]
+    return pairwise.split("\n")
 
 
 # ------------------------------------------------------------------------- the cache folder

@@ -1,0 +1,102 @@
+"""Eight running sums in one vector register, for the numba kernels' float sums.
+
+NumPy adds a block of up to 128 floats with 8 running sums, one per position modulo 8
+(``fused_kernels._pairwise_functions``).  Written as 8 scalar variables, numba's LLVM keeps
+them in 8 registers and adds one number at a time: numba turns LLVM's SLP vectoriser off,
+which is what would pack them.  Here the 8 sums are one value of LLVM type ``<8 x float>``
+(or ``double``) that numba code carries through its loops: ``start8`` loads 8 consecutive
+numbers of a 1-d array, ``add8`` adds 8 more, ``lane8`` reads one sum back.  Each lane
+makes exactly the additions the scalar code makes, in the same order, so the bits are the
+same; the vector only does 8 of them in one instruction.
+
+Imported by the generated kernel modules (``fused_kernels``), after numba.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, models, register_model
+
+# Bump when the code below changes: it is part of every kernel's source, so kernels cached
+# on disk with an older version are compiled again.
+VERSION = 1  # fused_kernels.SIMD_VERSION names it
+
+
+class Sums8(types.Type):
+    """8 running sums of a float dtype, held in one vector value."""
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+        super().__init__(name=f"Sums8({dtype})")
+
+
+@register_model(Sums8)
+class _Sums8Model(models.PrimitiveModel):
+    def __init__(self, dmm: Any, fe_type: Sums8) -> None:
+        element = ir.DoubleType() if fe_type.dtype == types.float64 else ir.FloatType()
+        super().__init__(dmm, fe_type, ir.VectorType(element, 8))
+
+
+def _float_array(arr: Any) -> bool:
+    return (
+        isinstance(arr, types.Array)
+        and arr.ndim == 1
+        and arr.layout == "C"
+        and arr.dtype in (types.float32, types.float64)
+    )
+
+
+def _load8(context: Any, builder: Any, arr_ty: Any, arr: Any, i: Any) -> Any:
+    """Numbers ``i:i + 8`` of a C-contiguous 1-d array, as one vector (no bounds check: the
+    kernels ask only for numbers inside their blocks)."""
+    array = context.make_array(arr_ty)(context, builder, arr)
+    ptr = cgutils.get_item_pointer(
+        context, builder, arr_ty, array, [i], wraparound=False, boundscheck=False
+    )
+    vec_ty = context.get_value_type(Sums8(arr_ty.dtype))
+    return builder.load(builder.bitcast(ptr, vec_ty.as_pointer()), align=arr_ty.dtype.bitwidth // 8)
+
+
+@intrinsic
+def start8(typingctx: Any, arr: Any, i: Any) -> Any:
+    """``-0.0 + arr[i:i + 8]``: 8 running sums started as NumPy starts them."""
+    if not _float_array(arr) or not isinstance(i, types.Integer):
+        return None
+    sig = Sums8(arr.dtype)(arr, i)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        vec = _load8(context, builder, sig.args[0], args[0], args[1])
+        neg_zero = ir.Constant(vec.type, [ir.Constant(vec.type.element, -0.0)] * 8)
+        return builder.fadd(neg_zero, vec)
+
+    return sig, codegen
+
+
+@intrinsic
+def add8(typingctx: Any, sums: Any, arr: Any, i: Any) -> Any:
+    """``sums + arr[i:i + 8]``, lane by lane."""
+    if not (isinstance(sums, Sums8) and _float_array(arr) and arr.dtype == sums.dtype):
+        return None
+    sig = sums(sums, arr, i)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        return builder.fadd(args[0], _load8(context, builder, sig.args[1], args[1], args[2]))
+
+    return sig, codegen
+
+
+@intrinsic
+def lane8(typingctx: Any, sums: Any, k: Any) -> Any:
+    """Running sum ``k`` (0..7)."""
+    if not isinstance(sums, Sums8) or not isinstance(k, types.Integer):
+        return None
+    sig = sums.dtype(sums, k)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        return builder.extract_element(args[0], args[1])
+
+    return sig, codegen
