@@ -443,8 +443,6 @@ def _pairwise_functions(group: Group, acc_t: str, rank: int, xs: str, lanes: boo
     tree = f"(({acc(0)} + {acc(1)}) + ({acc(2)} + {acc(3)})) + "
     tree += f"(({acc(4)} + {acc(5)}) + ({acc(6)} + {acc(7)}))"
     done = "return 0" if lanes else "return r"
-    if not lanes:
-        return _row_functions(args, where, head, last, acc_t, xs, carry)
     leaf = [
         "@njit(**_OPTS)",
         f"def _leaf({args}{extra}):",
@@ -464,6 +462,8 @@ def _pairwise_functions(group: Group, acc_t: str, rank: int, xs: str, lanes: boo
         *step("        "),
         f"    {done}",
     ]
+    if not lanes:  # a short row: this leaf; a long one: the buffered vector sums
+        return ["", *leaf, *_row_functions(args, where, head, last, acc_t, xs, carry)]
     return ["", *leaf, "", *_pairwise_source(args, extra, acc_t, lanes=True)]
 
 
@@ -473,7 +473,9 @@ def _row_functions(args: str, where: list, head: str, last: int, acc_t: str, xs:
     (one run of the last axis at a time: loops the compiler vectorises), ``_bleaf`` adds a
     block of ``buf`` as NumPy adds a block, its 8 running sums in one vector (``fused_simd``),
     ``_bleaf2`` two sibling blocks at once (two chains of vector additions in flight) and
-    their sum; ``_pairwise`` fills ``buf`` for each part of at most FILL numbers it meets."""
+    their sum; ``_pairwise`` fills ``buf`` for each part of at most FILL numbers it meets (a
+    row of one block goes to the scalar ``_leaf``: for so few numbers the buffer costs more
+    than the vector saves)."""
     tree = "((lane8({s}, 0) + lane8({s}, 1)) + (lane8({s}, 2) + lane8({s}, 3))) + "
     tree += "((lane8({s}, 4) + lane8({s}, 5)) + (lane8({s}, 6) + lane8({s}, 7)))"
     fill = [
@@ -530,9 +532,8 @@ def _bleaf2(buf, o, n, o2, n2):
     pairwise = f"""
 @njit(**_OPTS)
 def _pairwise({args}, st, sv, buf):
-    if n <= {MAX_PAIRWISE}:
-        _fill({call_args.format(lo="lo", n="n")}, buf)
-        return _bleaf(buf, 0, n)
+    if n <= {MAX_PAIRWISE}:  # one block: no buffer (it costs more than it saves here)
+        return _leaf({args})
     fb = 0
     fe = 0  # buf holds numbers fb:fe of the row
     sp = 0
