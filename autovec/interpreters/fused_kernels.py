@@ -462,7 +462,11 @@ def _pairwise_functions(group: Group, acc_t: str, rank: int, xs: str, lanes: boo
         *step("        "),
         f"    {done}",
     ]
-    if not lanes:  # a short row: this leaf; a long one: the buffered vector sums
+    if not lanes and int(np.prod(group.shape[outer:])) <= MAX_PAIRWISE:
+        # Rows of one block: this leaf alone (the functions below cost a second to compile).
+        short = f"@njit(**_OPTS)\ndef _pairwise({args}, st, sv, buf):\n    return _leaf({args})"
+        return ["", *leaf, "", *short.split("\n")]
+    if not lanes:  # a block: this leaf; a longer run: the buffered vector sums
         return ["", *leaf, *_row_functions(args, where, head, last, acc_t, xs, carry)]
     return ["", *leaf, "", *_pairwise_source(args, extra, acc_t, lanes=True)]
 
