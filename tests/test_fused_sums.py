@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autovec
-from autovec.interpreters import fused, fused_groups, fused_kernels
+from autovec.interpreters import fused, fused_groups, fused_sums
 from autovec.interpreters.codegen import compile_program
 
 needs_numba = pytest.mark.skipif(not fused.NUMBA_AVAILABLE, reason="numba is not installed")
@@ -61,7 +61,7 @@ def outer_sum(v):
 
 # Lengths around NumPy's blocks (8 running sums, blocks of 128, halves rounded to 8: 135 and
 # 136 split into two blocks of unequal lengths) and the row form's parts (FILL numbers).
-FILL = fused_kernels.FILL
+FILL = fused_sums.FILL
 LENGTHS = [1, 7, 8, 9, 127, 128, 129, 135, 136, 240, 255, 256, 257, 1000]
 LENGTHS += [FILL - 1, FILL, FILL + 1, 2 * FILL + 24, 8191, 8192, 8193, 65539]
 

@@ -1,7 +1,7 @@
 """Eight running sums in one vector register, for the numba kernels' float sums.
 
 NumPy adds a block of up to 128 floats with 8 running sums, one per position modulo 8
-(``fused_kernels._pairwise_functions``).  Written as 8 scalar variables, numba's LLVM keeps
+(``fused_sums``).  Written as 8 scalar variables, numba's LLVM keeps
 them in 8 registers and adds one number at a time: numba turns LLVM's SLP vectoriser off,
 which is what would pack them.  Here the 8 sums are one value of LLVM type ``<8 x float>``
 (or ``double``) that numba code carries through its loops: ``start8`` loads 8 consecutive
@@ -23,7 +23,7 @@ from numba.extending import intrinsic, models, register_model
 
 # Bump when the code below changes: it is part of every kernel's source, so kernels cached
 # on disk with an older version are compiled again.
-VERSION = 1  # fused_kernels.SIMD_VERSION names it
+VERSION = 1  # fused_sums.SIMD_VERSION names it
 
 
 class Sums8(types.Type):
