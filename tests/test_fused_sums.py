@@ -85,16 +85,19 @@ def test_long_sums_over_one_and_two_axes(n, dtype):
 @pytest.mark.parametrize("n", [5, 129, 1000, 8193])
 def test_lane_form_long_sums(n, dtype):
     """Many lanes (rows of one operand against a broadcast other): the lanes' sums run
-    side by side, each in NumPy's pairwise order, over one axis and over two."""
+    side by side, each in NumPy's pairwise order, over one axis, and over two holding one
+    block; over two axes holding more, the row form's vector sums, whatever the lanes."""
     rng = np.random.default_rng(n + 1)
     a, b = _values(rng, (16, 1, n), dtype), _values(rng, (1, 40, n), dtype)
     source = _check(lambda a, b: np.sum((a - b) * b, axis=-1), (a, b), 1)
     assert "for b0 in range" in source
-    d = max(min(n, 300), 16)  # 16 and more: moving the vectors costs 1/8 of the work or less
-    source = _check(autovec.vmap(outer_sum), (_values(rng, (40, d), dtype),), 2)
+    a, b = _values(rng, (16, 1, 4, 8), dtype), _values(rng, (1, 40, 4, 8), dtype)
+    source = _check(lambda a, b: np.sum((a - b) * b, axis=(-2, -1)), (a, b), 2)
     assert "for b0 in range" in source
-    few = _values(rng, (20, d), dtype)  # too few lanes: the row form
-    assert "for b0 in range" not in _check(autovec.vmap(outer_sum), (few,), 2)
+    d = max(min(n, 300), 16)  # 16 and more: moving the vectors costs 1/8 of the work or less
+    for lanes in (20, 40):
+        source = _check(autovec.vmap(outer_sum), (_values(rng, (lanes, d), dtype),), 2)
+        assert "for b0 in range" not in source and "def _bleaf2" in source
 
 
 @needs_numba
