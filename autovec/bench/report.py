@@ -220,11 +220,12 @@ def environment(threads: int | None, backend: Any) -> str:
         f"NumPy {np.__version__}",
         f"Python {platform.python_version()}",
     ]
-    for name in ("jax", "torch"):
+    for name in ("numba", "jax", "torch"):
         try:
             module = __import__(name)
         except ImportError:
-            parts.append(f"{name} not installed")
+            why = " (autovec.jit runs NumPy code)" if name == "numba" else ""
+            parts.append(f"{name} not installed{why}")
         else:
             parts.append(f"{name} {module.__version__}")
     parts.append(f"{os.cpu_count()} CPUs ({cpu_model()})")
