@@ -290,8 +290,9 @@ def _runs(add: str) -> list[str]:
 
 
 def _lane_lines(group: Group, red: int, rank: int, xs: str) -> tuple[list[str], list[str]]:
-    """The lane form's reduction: lines filling ``acc[:, :m]`` for lanes ``b0 + l`` (the
-    innermost loop runs over lanes), and lines giving one lane's result ``r`` from them."""
+    """The lane form's exact reductions (float sums: ``fused_sums``): lines filling
+    ``acc[:, :m]`` for lanes ``b0 + l`` (the innermost loop runs over lanes), and lines giving
+    one lane's result ``r`` from them."""
     node = group.nodes[red]
     acc_t = _np(node.dtype)
     n = f"n{rank - 1}"
@@ -303,32 +304,6 @@ def _lane_lines(group: Group, red: int, rank: int, xs: str) -> tuple[list[str], 
     def over_lanes(line: str, j: str, k: str = "0") -> list[str]:
         return ["for l in range(m):", "    " + line.format(a=f"acc[{k}, l]", e=elem("b0 + l", j))]
 
-    if node.fn == "sum" and node.dtype.kind == "f":
-        # Each lane as _reduce_lines' pairwise block: 8 running sums, a fixed tree, the rest.
-        fill = [
-            f"stop8 = {n} - {n} % 8",
-            f"if {n} >= 8:",
-            "    for k in range(8):",
-            *("        " + x for x in over_lanes("{a} = {e}", "k", "k")),
-            "    for j in range(8, stop8, 8):",
-            "        for k in range(8):",
-            *("            " + x for x in over_lanes("{a} += {e}", "j + k", "k")),
-        ]
-        tree = "((acc[0, l] + acc[1, l]) + (acc[2, l] + acc[3, l])) + "
-        tree += "((acc[4, l] + acc[5, l]) + (acc[6, l] + acc[7, l]))"
-        lane = f"i{rank - 2}"
-        finish = [
-            f"if {n} < 8:",
-            f"    r = {acc_t}(-0.0)",
-            f"    for j in range({n}):",
-            f"        r += {elem(lane, 'j')}",
-            "else:",
-            f"    r = {tree}",
-            f"    for j in range(stop8, {n}):",
-            f"        r += {elem(lane, 'j')}",
-            f"r = {acc_t}(0.0) + r",
-        ]
-        return fill, finish
     if node.fn == "sum":
         start, update, first = f"{acc_t}(0)", f"{{a}} += {acc_t}({{e}})", 0
     elif node.fn in ("any", "all"):
