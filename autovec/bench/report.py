@@ -22,6 +22,7 @@ import os
 import platform
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -338,10 +339,8 @@ def chart(rows: list[dict], impls: list[str], path: Path, title: str) -> bool:
     ax.set_yticks(range(len(rows)), [r["title"] for r in rows], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("time / hand-vectorised NumPy (log scale; lower is better)")
-    versions, _, rest = title.partition("; ")
-    ax.set_title(
-        versions.replace(", threads", "\nthreads") + (f"; {rest}" if rest else ""), fontsize=8
-    )
+    # The header's parts, as many to a line as fit the figure's width.
+    ax.set_title("\n".join(textwrap.wrap(title, 125)), fontsize=8)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
