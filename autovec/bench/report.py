@@ -72,6 +72,15 @@ def pinned_cpus(threads: int | None) -> set[int] | None:
     return set(allowed[:threads]) if threads < len(allowed) else None
 
 
+def _hold_to(cpus: set[int]) -> None:
+    """In the row's process before it starts: run on ``cpus`` only (where the system refuses,
+    the row runs unheld; its ``cpus`` field then shows it)."""
+    try:
+        os.sched_setaffinity(0, cpus)
+    except OSError:
+        pass
+
+
 def run_in_process(w: Workload, spec: dict, threads: int | None) -> dict:
     """One row in a fresh interpreter; a failed process becomes a row saying so."""
     cmd = [sys.executable, "-m", "autovec.bench.runner", json.dumps({"key": w.key, **spec})]
@@ -83,7 +92,7 @@ def run_in_process(w: Workload, spec: dict, threads: int | None) -> dict:
             text=True,
             env=thread_env(threads),
             timeout=ROW_TIMEOUT_S,
-            preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus),
+            preexec_fn=None if cpus is None else lambda: _hold_to(cpus),
         )
     except subprocess.TimeoutExpired:
         return _broken_row(w, f"timed out after {ROW_TIMEOUT_S} s")

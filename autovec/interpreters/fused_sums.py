@@ -90,7 +90,7 @@ def pairwise_functions(group: Group, acc_t: str, rank: int, xs: str, lanes: bool
     if lanes and group.nred == 1:
         # Four steps of the 8 running sums per pass over the lanes: each running sum is read
         # and written once for 4 numbers, added one after another as before (the memory
-        # traffic of the sums was the kernel's bound: pairwise distances 13.6 -> 9.1-10.3 ms).
+        # traffic of the sums was the kernel's bound: pairwise distances 13.1-13.6 -> 9.1-10.6 ms).
         chain = acc("k")
         for t in range(4):
             chain = f"({chain} + {elem(f'k + {8 * t}' if t else 'k')})"
