@@ -82,6 +82,25 @@ def test_long_sums_over_one_and_two_axes(n, dtype):
 
 @needs_numba
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("n", [8, 9, 15, 16, 64, 127, 128])
+def test_short_rows_sum_eight_numbers_at_once(n, dtype):
+    """Rows of one block whose steps are + - * / and negation in the sum's dtype: _elem8
+    computes 8 numbers at once, bit for bit as the scalar steps (inputs along the row,
+    broadcast across rows, or one number a row)."""
+    rng = np.random.default_rng(n + 7)
+    x, y = _values(rng, (40, n), dtype), _values(rng, (1, n), dtype)
+    c = _values(rng, (40, 1), dtype)
+    for fun, args in (
+        (lambda a, b: np.sum(a * b - 0.5, axis=-1), (x, y)),
+        (lambda a, b: np.sqrt(np.sum((a - b) ** 2, axis=-1)), (x, x[::-1].copy())),
+        (lambda a, b: np.sum(-a / b + a, axis=-1), (x, c)),
+    ):
+        assert "def _elem8" in _check(fun, args, 1)
+    assert "def _elem8" not in _check(lambda a, b: np.sum(np.maximum(a, b), axis=-1), (x, y), 1)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("n", [5, 129, 1000, 8193])
 def test_lane_form_long_sums(n, dtype):
     """Many lanes (rows of one operand against a broadcast other): the lanes' sums run

@@ -129,6 +129,40 @@ def lane_axis(group: Group, k: int) -> int | None:
     return lane
 
 
+# The elementwise functions _elem8 computes on 8 numbers at once (fused_simd), with each
+# operand in the sum's float dtype: the same IEEE operations lane by lane.
+_VECTOR = {
+    "add": "vadd8({0}, {1})",
+    "subtract": "vsub8({0}, {1})",
+    "multiply": "vmul8({0}, {1})",
+    "divide": "vdiv8({0}, {1})",
+    "negative": "vneg8({0})",
+    "positive": "{0}",
+    "square": "vmul8({0}, {0})",
+}
+# Rows of at most this many numbers are summed from _elem8 directly (longer ones through
+# the buffer of fused_sums, which vectorises any _elem).
+VECTOR_ROWS = 128
+
+
+def vector_elem_ok(group: Group) -> bool:
+    """Whether the row form sums ``group`` from ``_elem8``: a float sum over one axis of at
+    most VECTOR_ROWS numbers, every step before it one of ``_VECTOR`` in the sum's dtype, on
+    inputs of that dtype."""
+    red = next((nd for nd in group.nodes if nd.reduce), None)
+    if red is None or red.fn != "sum" or red.dtype.kind != "f" or group.nred != 1:
+        return False
+    if group.shape[-1] > VECTOR_ROWS:
+        return False
+    dt = red.dtype
+    for nd in group.nodes:
+        if nd.level != "pre":
+            continue
+        if nd.fn not in _VECTOR or nd.dtype != dt or any(t != dt for t in nd.loop):
+            return False
+    return all(var.aval.dtype == dt for var, _, lv in group.inputs if lv == "pre")
+
+
 def kernel_source(group: Group) -> str:
     """The module source of ``group``'s kernel: ``kernel(shape, run, start, stop, out, *xs)``
     (``run``: the longest run of numbers NumPy sums pairwise in one go, ``sum_run_length``)."""
@@ -142,6 +176,10 @@ def kernel_source(group: Group) -> str:
         var, view, lv = group.inputs[k]
         if not view:
             return f"x{k}[0]"
+        return f"x{k}[{', '.join(parts(k))}]"
+
+    def parts(k: int) -> list[str]:
+        var, view, lv = group.inputs[k]
         if lv == "pre":
             space, names = group.shape, idx
         else:
@@ -152,7 +190,7 @@ def kernel_source(group: Group) -> str:
         parts = ["0" if n == 1 else f"_u({names[d + off]})" for d, n in enumerate(view)]
         if swapped and k in swapped:
             parts.append(parts.pop(lane_axis(group, k)))
-        return f"x{k}[{', '.join(parts)}]"
+        return parts
 
     def operand(a: tuple, want: np.dtype) -> str:
         if a[0] == "lit":
@@ -178,7 +216,9 @@ def kernel_source(group: Group) -> str:
         "import numpy as np",
         "from numba import njit, types as nt",
         "",
-        f"from autovec.interpreters.fused_simd import add8, lane8, start8  # v{SIMD_VERSION}",
+        "from autovec.interpreters.fused_simd import (  # noqa: F401",
+        "    add8, lane8, load8, splat8, start8, vadd8, vdiv8, vmul8, vneg8, vstart8, vsub8,",
+        f")  # v{SIMD_VERSION}",
         "",
         '_OPTS = dict(error_model="numpy", nogil=True, cache=True)',
         _HELPERS,
@@ -204,9 +244,31 @@ def kernel_source(group: Group) -> str:
         f"    return {result}",
         "",
     ]
+    vector = swapped is None and vector_elem_ok(group)
+    if vector:  # _elem8: numbers i..i + 7 of the reduced axis at once (fused_simd)
+        lines += ["@njit(**_OPTS)", f"def _elem8({', '.join(idx)}, {xs}):"]
+        used = {a[1] for _, nd in pre for a in nd.args if a[0] == "x"}
+        if last_pre[0] == "x":
+            used.add(last_pre[1])
+        for k in sorted(used):
+            view = group.inputs[k][1]
+            if view and view[-1] != 1:
+                tup = ", ".join("_u(0)" if p == "0" else p for p in parts(k))
+                lines.append(f"    a{k} = load8(x{k}, ({tup},))")
+            else:
+                lines.append(f"    a{k} = splat8({index(k)})")
+        for n, nd in pre:
+            ops = [
+                _literal(a[1], nd.dtype).join(("splat8(", ")"))
+                if a[0] == "lit"
+                else f"{'a' if a[0] == 'x' else 'v'}{a[1]}"
+                for a in nd.args
+            ]
+            lines.append(f"    v{n} = {_VECTOR[nd.fn].format(*ops)}")
+        lines += [f"    return {result}", ""]
     setup, row, fill, finish = [], [], [], []
     if group.reduced and swapped is None:
-        helpers, setup, row = _reduce_lines(group, red, rank, xs)
+        helpers, setup, row = _reduce_lines(group, red, rank, xs, vector)
         lines += helpers
     elif swapped is not None:
         helpers, setup, fill, finish = _lane_reduction(group, red, rank, xs)
@@ -319,7 +381,9 @@ def _lane_lines(group: Group, red: int, rank: int, xs: str) -> tuple[list[str], 
     return fill, ["r = acc[0, l]"]
 
 
-def _reduce_lines(group: Group, red: int, rank: int, xs: str) -> tuple[list, list, list]:
+def _reduce_lines(
+    group: Group, red: int, rank: int, xs: str, vector: bool
+) -> tuple[list, list, list]:
     """The row form's reduction over the trailing ``group.nred`` axes: (helper functions,
     kernel lines before the loops, lines giving one row's result ``r``)."""
     node = group.nodes[red]
@@ -328,7 +392,7 @@ def _reduce_lines(group: Group, red: int, rank: int, xs: str) -> tuple[list, lis
     red_idx = [f"i{d}" for d in range(outer, rank)]
     elem = f"_elem({''.join(f'i{d}, ' for d in range(rank))}{xs})"
     if node.fn == "sum" and node.dtype.kind == "f":
-        helpers = pairwise_functions(group, acc_t, rank, xs, lanes=False)
+        helpers = pairwise_functions(group, acc_t, rank, xs, lanes=False, vector=vector)
         sizes = " * ".join(f"n{d}" for d in range(outer, rank))
         out_idx = "".join(f"i{d}, " for d in range(outer))
         red_sizes = "".join(f"n{d}, " for d in range(outer, rank))

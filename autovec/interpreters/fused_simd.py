@@ -23,7 +23,7 @@ from numba.extending import intrinsic, models, register_model
 
 # Bump when the code below changes: it is part of every kernel's source, so kernels cached
 # on disk with an older version are compiled again.
-VERSION = 1  # fused_sums.SIMD_VERSION names it
+VERSION = 2  # fused_sums.SIMD_VERSION names it
 
 
 class Sums8(types.Type):
@@ -39,6 +39,9 @@ class _Sums8Model(models.PrimitiveModel):
     def __init__(self, dmm: Any, fe_type: Sums8) -> None:
         element = ir.DoubleType() if fe_type.dtype == types.float64 else ir.FloatType()
         super().__init__(dmm, fe_type, ir.VectorType(element, 8))
+
+
+_FLOATS = (types.float32, types.float64)
 
 
 def _float_array(arr: Any) -> bool:
@@ -100,3 +103,93 @@ def lane8(typingctx: Any, sums: Any, k: Any) -> Any:
         return builder.extract_element(args[0], args[1])
 
     return sig, codegen
+
+
+# ------------------------------------------------------- 8 numbers of a row, computed at once
+
+
+@intrinsic
+def load8(typingctx: Any, arr: Any, idx: Any) -> Any:
+    """Numbers ``arr[idx]`` to ``arr[idx + (0, ..., 7)]`` of a C-contiguous float array
+    (``idx``: one index per axis; the 8 numbers run along the last axis)."""
+    ok = isinstance(arr, types.Array) and arr.layout == "C" and arr.dtype in _FLOATS
+    if not ok or not isinstance(idx, types.UniTuple) or idx.count != arr.ndim:
+        return None
+    sig = Sums8(arr.dtype)(arr, idx)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        arr_ty = sig.args[0]
+        array = context.make_array(arr_ty)(context, builder, args[0])
+        inds = cgutils.unpack_tuple(builder, args[1], arr_ty.ndim)
+        ptr = cgutils.get_item_pointer(
+            context, builder, arr_ty, array, inds, wraparound=False, boundscheck=False
+        )
+        vec_ty = context.get_value_type(sig.return_type)
+        return builder.load(
+            builder.bitcast(ptr, vec_ty.as_pointer()), align=arr_ty.dtype.bitwidth // 8
+        )
+
+    return sig, codegen
+
+
+@intrinsic
+def splat8(typingctx: Any, x: Any) -> Any:
+    """8 copies of the float ``x``."""
+    if x not in _FLOATS:
+        return None
+    sig = Sums8(x)(x)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        vec_ty = context.get_value_type(sig.return_type)
+        vec = ir.Constant(vec_ty, ir.Undefined)
+        for k in range(8):
+            vec = builder.insert_element(vec, args[0], ir.Constant(ir.IntType(32), k))
+        return vec
+
+    return sig, codegen
+
+
+def _binary(op: str) -> Any:
+    def typer(typingctx: Any, a: Any, b: Any) -> Any:
+        if not (isinstance(a, Sums8) and a == b):
+            return None
+
+        def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            return getattr(builder, op)(args[0], args[1])
+
+        return a(a, b), codegen
+
+    typer.__name__ = f"v_{op}"
+    return intrinsic(typer)
+
+
+vadd8 = _binary("fadd")
+vsub8 = _binary("fsub")
+vmul8 = _binary("fmul")
+vdiv8 = _binary("fdiv")
+
+
+@intrinsic
+def vneg8(typingctx: Any, a: Any) -> Any:
+    """``-a``, lane by lane (the sign bit flipped, as NumPy's ``negative``)."""
+    if not isinstance(a, Sums8):
+        return None
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        return builder.fneg(args[0])
+
+    return a(a), codegen
+
+
+@intrinsic
+def vstart8(typingctx: Any, a: Any) -> Any:
+    """``-0.0 + a``: 8 running sums started from 8 numbers, as NumPy starts them."""
+    if not isinstance(a, Sums8):
+        return None
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        vec = args[0]
+        neg_zero = ir.Constant(vec.type, [ir.Constant(vec.type.element, -0.0)] * 8)
+        return builder.fadd(neg_zero, vec)
+
+    return a(a), codegen

@@ -22,13 +22,15 @@ from autovec.interpreters.fused_groups import MAX_PAIRWISE, Group
 
 # fused_simd's version: part of each kernel's source, so a change there compiles them again
 # (that module imports numba, which this one must not).
-SIMD_VERSION = 1
+SIMD_VERSION = 2
 # The row form of a float sum computes up to this many numbers of a row at once, then adds
 # them (_row_functions below): long enough for vector loops, short enough for L1.
 FILL = 2048
 
 
-def pairwise_functions(group: Group, acc_t: str, rank: int, xs: str, lanes: bool) -> list:
+def pairwise_functions(
+    group: Group, acc_t: str, rank: int, xs: str, lanes: bool, vector: bool = False
+) -> list:
     """``_leaf`` and ``_pairwise``: NumPy's pairwise sum of numbers ``lo:lo + n`` of a row (its
     reduced axes read as one run, C order).  Below 8 numbers, one after another from -0.0; up
     to MAX_PAIRWISE, 8 running sums over every 8th number added in a fixed tree, then the rest
@@ -123,6 +125,19 @@ def pairwise_functions(group: Group, acc_t: str, rank: int, xs: str, lanes: bool
         *step("        "),
         f"    {done}",
     ]
+    if not lanes and vector:  # rows of one block, 8 numbers at a time from _elem8
+        vtree = "((lane8(s, 0) + lane8(s, 1)) + (lane8(s, 2) + lane8(s, 3))) + "
+        vtree += "((lane8(s, 4) + lane8(s, 5)) + (lane8(s, 6) + lane8(s, 7)))"
+        leaf = [
+            *leaf[: leaf.index(f"        {done}") + 1],  # the header and fewer than 8 numbers
+            f"    s = vstart8(_elem8({head}i{last}, {xs}))",
+            "    for t in range(1, n // 8):",
+            f"        s = vadd8(s, _elem8({head}i{last} + 8 * t, {xs}))",
+            f"    r = {vtree}",
+            "    for k in range(n - n % 8, n):",
+            f"        r += _elem({head}i{last} + k, {xs})",
+            "    return r",
+        ]
     if not lanes and int(np.prod(group.shape[outer:])) <= MAX_PAIRWISE:
         # Rows of one block: this leaf alone (the functions below cost a second to compile).
         short = f"@njit(**_OPTS)\ndef _pairwise({args}, st, sv, buf):\n    return _leaf({args})"
