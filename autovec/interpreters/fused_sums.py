@@ -28,6 +28,11 @@ SIMD_VERSION = 2
 FILL = 2048
 
 
+# NumPy's fixed tree over the 8 running sums of a block, held in the vector ``{s}``.
+_TREE8 = "((lane8({s}, 0) + lane8({s}, 1)) + (lane8({s}, 2) + lane8({s}, 3))) + "
+_TREE8 += "((lane8({s}, 4) + lane8({s}, 5)) + (lane8({s}, 6) + lane8({s}, 7)))"
+
+
 def pairwise_functions(
     group: Group, acc_t: str, rank: int, xs: str, lanes: bool, vector: bool = False
 ) -> list:
@@ -126,14 +131,12 @@ def pairwise_functions(
         f"    {done}",
     ]
     if not lanes and vector:  # rows of one block, 8 numbers at a time from _elem8
-        vtree = "((lane8(s, 0) + lane8(s, 1)) + (lane8(s, 2) + lane8(s, 3))) + "
-        vtree += "((lane8(s, 4) + lane8(s, 5)) + (lane8(s, 6) + lane8(s, 7)))"
         leaf = [
             *leaf[: leaf.index(f"        {done}") + 1],  # the header and fewer than 8 numbers
             f"    s = vstart8(_elem8({head}i{last}, {xs}))",
             "    for t in range(1, n // 8):",
             f"        s = vadd8(s, _elem8({head}i{last} + 8 * t, {xs}))",
-            f"    r = {vtree}",
+            f"    r = {_TREE8.format(s='s')}",
             "    for k in range(n - n % 8, n):",
             f"        r += _elem({head}i{last} + k, {xs})",
             "    return r",
@@ -156,8 +159,7 @@ def _row_functions(args: str, where: list, head: str, last: int, acc_t: str, xs:
     their sum; ``_pairwise`` fills ``buf`` for each part of at most FILL numbers it meets (a
     row of one block goes to the scalar ``_leaf``: for so few numbers the buffer costs more
     than the vector saves)."""
-    tree = "((lane8({s}, 0) + lane8({s}, 1)) + (lane8({s}, 2) + lane8({s}, 3))) + "
-    tree += "((lane8({s}, 4) + lane8({s}, 5)) + (lane8({s}, 6) + lane8({s}, 7)))"
+    tree = _TREE8
     fill = [
         "@njit(**_OPTS)",
         f"def _fill({args}, buf):",
