@@ -49,16 +49,17 @@ def _float_array(arr: Any) -> bool:
         isinstance(arr, types.Array)
         and arr.ndim == 1
         and arr.layout == "C"
-        and arr.dtype in (types.float32, types.float64)
+        and arr.dtype in _FLOATS
     )
 
 
-def _load8(context: Any, builder: Any, arr_ty: Any, arr: Any, i: Any) -> Any:
-    """Numbers ``i:i + 8`` of a C-contiguous 1-d array, as one vector (no bounds check: the
-    kernels ask only for numbers inside their blocks)."""
+def _load8(context: Any, builder: Any, arr_ty: Any, arr: Any, inds: list) -> Any:
+    """The 8 numbers of a C-contiguous array from index ``inds`` (one per axis) along its
+    last axis, as one vector (no bounds check: the kernels ask only for numbers inside their
+    rows and blocks)."""
     array = context.make_array(arr_ty)(context, builder, arr)
     ptr = cgutils.get_item_pointer(
-        context, builder, arr_ty, array, [i], wraparound=False, boundscheck=False
+        context, builder, arr_ty, array, inds, wraparound=False, boundscheck=False
     )
     vec_ty = context.get_value_type(Sums8(arr_ty.dtype))
     return builder.load(builder.bitcast(ptr, vec_ty.as_pointer()), align=arr_ty.dtype.bitwidth // 8)
@@ -72,7 +73,7 @@ def start8(typingctx: Any, arr: Any, i: Any) -> Any:
     sig = Sums8(arr.dtype)(arr, i)
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        vec = _load8(context, builder, sig.args[0], args[0], args[1])
+        vec = _load8(context, builder, sig.args[0], args[0], [args[1]])
         neg_zero = ir.Constant(vec.type, [ir.Constant(vec.type.element, -0.0)] * 8)
         return builder.fadd(neg_zero, vec)
 
@@ -87,7 +88,7 @@ def add8(typingctx: Any, sums: Any, arr: Any, i: Any) -> Any:
     sig = sums(sums, arr, i)
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        return builder.fadd(args[0], _load8(context, builder, sig.args[1], args[1], args[2]))
+        return builder.fadd(args[0], _load8(context, builder, sig.args[1], args[1], [args[2]]))
 
     return sig, codegen
 
@@ -118,16 +119,8 @@ def load8(typingctx: Any, arr: Any, idx: Any) -> Any:
     sig = Sums8(arr.dtype)(arr, idx)
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        arr_ty = sig.args[0]
-        array = context.make_array(arr_ty)(context, builder, args[0])
-        inds = cgutils.unpack_tuple(builder, args[1], arr_ty.ndim)
-        ptr = cgutils.get_item_pointer(
-            context, builder, arr_ty, array, inds, wraparound=False, boundscheck=False
-        )
-        vec_ty = context.get_value_type(sig.return_type)
-        return builder.load(
-            builder.bitcast(ptr, vec_ty.as_pointer()), align=arr_ty.dtype.bitwidth // 8
-        )
+        inds = cgutils.unpack_tuple(builder, args[1], sig.args[0].ndim)
+        return _load8(context, builder, sig.args[0], args[0], inds)
 
     return sig, codegen
 
