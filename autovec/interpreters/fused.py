@@ -38,7 +38,7 @@ from autovec import errors, parallel
 from autovec.core import Primitive
 from autovec.interpreters.blocked import blocked
 from autovec.interpreters.codegen import _lower, compile_program, compiled_for
-from autovec.interpreters.fused_groups import Group, find_groups, sum_run_length
+from autovec.interpreters.fused_groups import Group, find_groups, kept_members, sum_run_length
 from autovec.interpreters.fused_kernels import (
     _FE_BITS,
     FPFlags,
@@ -246,7 +246,7 @@ def _with_groups(
     """``program`` with each group's equations replaced by one equation calling its runner,
     and the equations ``bodies`` replaces (a scan with its body fused)."""
     at_root = {g.members[-1]: (g, r) for g, r in zip(groups, runners)}
-    dropped = {k for g in groups for k in g.members}
+    dropped = {k for g in groups for k in g.members} - kept_members(program, groups)
     eqns = []
     for k, e in enumerate(program.eqns):
         if k in at_root:

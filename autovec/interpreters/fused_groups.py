@@ -74,9 +74,10 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
 }
 
 # Reductions over trailing axes a kernel computes as NumPy does: integer sums (exact), float
-# sums in NumPy's pairwise order (see sum_runs), any/all of booleans, integer max/min.  Float
-# max/min are left out: NumPy's SIMD reduction returns either zero when both signs occur.
-REDUCIBLE = ("sum", "any", "all", "max", "min")
+# sums in NumPy's pairwise order (see sum_runs), float means (that sum, then NumPy's division
+# by the count: in float64, rounded to the sum's dtype), any/all of booleans, integer max/min.
+# Float max/min are left out: NumPy's SIMD reduction returns either zero when both signs occur.
+REDUCIBLE = ("sum", "mean", "any", "all", "max", "min")
 MAX_PAIRWISE = 128
 _SUM_RUNS: list = []
 
@@ -217,6 +218,8 @@ def reduction_op(e: Any) -> str | None:
         return None
     if name in ("any", "all"):
         return name if dt == np.dtype(bool) else None
+    if name == "mean" and dt.kind != "f":  # NumPy sums integers in float64: left to NumPy
+        return None
     if name in ("max", "min"):
         return name if dt.kind in "iu" and out == dt else None
     if dt.kind == "f":  # NumPy's pairwise order, where NumPy adds in the input's dtype
@@ -244,7 +247,10 @@ def _kind(e: Any) -> str | None:
 
 def find_groups(program: Program, min_size: int) -> list[Group]:
     """The groups worth a kernel: two or more computations over at least ``min_size``
-    elements, one output each, no group sharing an equation with another."""
+    elements, one output each.  No two groups share a reduction; an elementwise equation
+    (or a view) may be computed in several groups (recomputing is cheaper than writing the
+    value out and reading it back, and gives the same bits), and stays in the program too
+    where something outside them reads it (``kept_members``)."""
     eqns = program.eqns
     kinds = [_kind(e) for e in eqns]
     consumers: dict[int, set[int]] = {}
@@ -252,17 +258,54 @@ def find_groups(program: Program, min_size: int) -> list[Group]:
         for a in e.inputs:
             if isinstance(a, Var):
                 consumers.setdefault(a.id, set()).add(k)
-    returned = {o.id for o in program.outputs if isinstance(o, Var)}
+    returned = returned_ids(program)
     taken: set[int] = set()
-    groups = []
+    groups: list[Group] = []
+    holders: dict[int, list[set]] = {}  # equation -> member sets of the groups computing it
+    outside: set[int] = set()  # equations the program still computes (not a group's root)
+
+    def read_outside(k: int) -> bool:  # whether something but k's groups reads k's value
+        if any(o.id in returned for o in eqns[k].outputs):
+            return True
+        users = set().union(*(consumers.get(o.id, set()) for o in eqns[k].outputs))
+        return any(
+            u in outside or any(k not in members for members in holders.get(u, ())) for u in users
+        )
+
     for r in reversed(range(len(eqns))):
-        if r in taken or kinds[r] not in ("op", "red"):
-            continue
-        group = _grow(program, r, kinds, consumers, returned, taken)
+        if r in taken and not read_outside(r):
+            continue  # computed in the groups that read it, and nowhere else
+        group = None
+        if kinds[r] == "op" or (kinds[r] == "red" and r not in taken):
+            group = _grow(program, r, kinds, consumers, returned, taken)
         if group is not None and group.size >= min_size:
             groups.append(group)
             taken.update(group.members)
+            members = set(group.members)
+            for k in members:
+                holders.setdefault(k, []).append(members)
+        else:
+            outside.add(r)
     return groups[::-1]
+
+
+def kept_members(program: Program, groups: list[Group]) -> set[int]:
+    """The groups' equations (other than their roots) the program must still compute: those
+    whose values a program output, an equation outside every group, or another group's
+    kernel reads."""
+    roots = {g.members[-1] for g in groups}
+    inside = {k for g in groups for k in g.members} - roots
+    needed = {o.id for o in program.outputs if isinstance(o, Var)}
+    needed.update(var.id for g in groups for var, _, _ in g.inputs)
+    kept: set[int] = set()
+    for k in reversed(range(len(program.eqns))):
+        e = program.eqns[k]
+        if k in roots or (k in inside and not any(o.id in needed for o in e.outputs)):
+            continue
+        if k in inside:
+            kept.add(k)
+        needed.update(a.id for a in e.inputs if isinstance(a, Var))
+    return kept
 
 
 def _grow(
@@ -273,7 +316,8 @@ def _grow(
     returned: set[int],
     taken: set[int],
 ) -> Group | None:
-    """Absorb, from ``r`` down, every equation whose outputs only the group reads."""
+    """Absorb, from ``r`` down, every equation some of whose readers are in the group: all of
+    them for a reduction (computed once), any for elementwise equations and views."""
     eqns = program.eqns
     top = eqns[r].outputs[0].aval.shape
     level = {r: "top"}
@@ -282,11 +326,16 @@ def _grow(
     if kinds[r] == "red":
         red, pre_shape, level[r] = r, eqns[r].inputs[0].aval.shape, "red"
     for j in range(r - 1, -1, -1):
-        if j in taken or kinds[j] is None:
+        if kinds[j] is None or (kinds[j] == "red" and j in taken):
             continue
         out = eqns[j].outputs[0]
-        users = consumers.get(out.id, set())
-        if not users or out.id in returned or not users <= level.keys():
+        readers = consumers.get(out.id, set())
+        users = readers & level.keys()
+        if not users:
+            continue
+        # Read outside the group too: recomputed here only where every reader may be fused
+        # (a value NumPy code or the caller reads is written out anyway: the group reads it).
+        if users != readers and (out.id in returned or any(kinds[u] is None for u in readers)):
             continue
         # The level a value read by these users lives at: the reduction reads "pre" values.
         lv = {"pre" if level[u] in ("red", "pre") else "top" for u in users}
@@ -307,6 +356,8 @@ def _grow(
         if kinds[j] == "red":
             if red is not None or lv_ != "top" or shape != top:
                 continue
+            if users != readers:
+                continue
             red, pre_shape, level[j] = j, eqns[j].inputs[0].aval.shape, "red"
             continue
         want = pre_shape if lv_ == "pre" else top
@@ -314,6 +365,10 @@ def _grow(
             continue
         level[j] = lv_
     return _describe(program, level, r, red, pre_shape, top)
+
+
+def returned_ids(program: Program) -> set[int]:
+    return {o.id for o in program.outputs if isinstance(o, Var)}
 
 
 def _describe(

@@ -28,6 +28,9 @@ import numpy as np
 from autovec.interpreters.fused_groups import ELEMENTWISE, MAX_PAIRWISE, Group, Node
 from autovec.interpreters.fused_sums import FILL, SIMD_VERSION, pairwise_functions
 
+# Reductions summed in NumPy's pairwise order ("mean" then divides by the count, _mean).
+FLOAT_SUMS = ("sum", "mean")
+
 _NB_TYPE = {
     "b": "boolean",
     "i1": "int8",
@@ -105,7 +108,7 @@ def lane_inputs(group: Group) -> tuple[int, ...] | None:
         return None
     red = next(nd for nd in group.nodes if nd.reduce)
     lane = len(group.shape) - group.nred - 1
-    if red.fn == "sum" and red.dtype.kind == "f":
+    if red.fn in FLOAT_SUMS and red.dtype.kind == "f":
         run = int(np.prod(group.shape[lane + 1 :], dtype=np.int64))
         if group.nred > 1 and run > MAX_PAIRWISE:
             return None  # the row form's vector sums are faster (docs/how-jit-works.md)
@@ -150,7 +153,7 @@ def vector_elem_ok(group: Group) -> bool:
     most VECTOR_ROWS numbers, every step before it one of ``_VECTOR`` in the sum's dtype, on
     inputs of that dtype."""
     red = next((nd for nd in group.nodes if nd.reduce), None)
-    if red is None or red.fn != "sum" or red.dtype.kind != "f" or group.nred != 1:
+    if red is None or red.fn not in FLOAT_SUMS or red.dtype.kind != "f" or group.nred != 1:
         return False
     if group.shape[-1] > VECTOR_ROWS:
         return False
@@ -320,7 +323,7 @@ def _lane_reduction(group: Group, red: int, rank: int, xs: str) -> tuple[list, .
     node = group.nodes[red]
     acc_t = _np(node.dtype)
     setup = [f"acc = np.empty((8, {LANE_BLOCK}), {acc_t})"]
-    if node.fn != "sum" or node.dtype.kind != "f":
+    if node.fn not in FLOAT_SUMS or node.dtype.kind != "f":
         return [], setup, *_lane_lines(group, red, rank, xs)
     outer = rank - group.nred
     setup += [
@@ -336,7 +339,14 @@ def _lane_reduction(group: Group, red: int, rank: int, xs: str) -> tuple[list, .
     add = "\n".join([call, "for l in range(m):", "    tot[_u(l)] = tot[_u(l)] + res[_u(l)]"])
     fill = ["for l in range(m):", f"    tot[_u(l)] = {acc_t}(0.0)", *_runs(add)]
     helpers = pairwise_functions(group, acc_t, rank, xs, lanes=True)
-    return helpers, setup, fill, ["r = tot[l]"]
+    return helpers, setup, fill, ["r = tot[l]", *_mean(node, acc_t)]
+
+
+def _mean(node: Node, acc_t: str) -> list[str]:
+    """For a mean, the line dividing the sum ``r`` by the count ``nn`` as NumPy's ``_mean``
+    does: an integer count (strong, under NEP 50) makes the division float64's, rounded back
+    to the sum's dtype."""
+    return [f"r = {acc_t}(np.float64(r) / np.float64(nn))"] if node.fn == "mean" else []
 
 
 def _runs(add: str) -> list[str]:
@@ -391,7 +401,7 @@ def _reduce_lines(
     outer = rank - group.nred
     red_idx = [f"i{d}" for d in range(outer, rank)]
     elem = f"_elem({''.join(f'i{d}, ' for d in range(rank))}{xs})"
-    if node.fn == "sum" and node.dtype.kind == "f":
+    if node.fn in FLOAT_SUMS and node.dtype.kind == "f":
         helpers = pairwise_functions(group, acc_t, rank, xs, lanes=False, vector=vector)
         sizes = " * ".join(f"n{d}" for d in range(outer, rank))
         out_idx = "".join(f"i{d}, " for d in range(outer))
@@ -403,7 +413,7 @@ def _reduce_lines(
         ]
         setup.append(f"buf = np.empty({FILL}, {acc_t})")  # numbers of the row, in parts
         call = f"_pairwise({out_idx}lo0, cnt, {red_sizes}{xs}, st, sv, buf)"
-        return helpers, setup, [f"r = {acc_t}(0.0)", *_runs(f"r = r + {call}")]
+        return helpers, setup, [f"r = {acc_t}(0.0)", *_runs(f"r = r + {call}"), *_mean(node, acc_t)]
     # Exact reductions (integers, booleans): any order gives NumPy's result.
     loops = [f"{'    ' * k}for {i} in range(n{outer + k}):" for k, i in enumerate(red_idx)]
     pad = "    " * len(red_idx)

@@ -1,0 +1,137 @@
+"""The numba backend's float means and shared values (autovec/interpreters/fused_groups.py):
+a mean is summed in NumPy's pairwise order and divided as NumPy's ``_mean`` divides; a value
+several groups read is recomputed in each of them (and still computed once where something
+else reads it).  Bit for bit against the per-example Python loop."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from _fused_checks import same_bits as _same
+
+import autovec
+from autovec.interpreters import fused
+from autovec.interpreters.fused_groups import find_groups, kept_members
+
+needs_numba = pytest.mark.skipif(not fused.NUMBA_AVAILABLE, reason="numba is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _numpy_default_errstate():
+    with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"):
+        yield
+
+
+def _values(rng, shape, dtype):
+    """Numbers of many magnitudes and both signs: another order of additions shows."""
+    x = rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 7, shape)
+    return x.astype(dtype)
+
+
+def _loop(fun, *xs):
+    return np.stack([fun(*x) for x in zip(*xs)])
+
+
+def _fused_entry(fun, args):
+    """jit(fun) with numba, run twice (the second call runs the kernels), and its program."""
+    jitted = autovec.jit(fun, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = jitted(*args)
+        again = jitted(*args)
+    for a, b in zip(*((v,) if isinstance(v, np.ndarray) else v for v in (again, got))):
+        _same(a, b)
+    (entry,) = jitted._cache.values()
+    assert isinstance(entry.fn, fused.FusedProgram) and entry.fn.redos == 0
+    return got, entry.fn
+
+
+def layernorm(x, g):
+    m = np.mean(x)
+    d = x - m
+    return d / np.sqrt(np.mean(d * d) + 1e-5) * g
+
+
+def center(x, g):
+    return np.mean(x * g) - np.mean(g)  # the second mean is of an unbatched value
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("n", [1, 7, 8, 64, 127, 128, 129, 300, 1000])
+def test_means_equal_the_loop(dtype, n):
+    rng = np.random.default_rng(n)
+    x, g = _values(rng, (6, n), dtype), _values(rng, (n,), dtype)
+    for fun in (layernorm, center):
+        got, entry = _fused_entry(autovec.vmap(fun, in_axes=(0, None)), (x, g))
+        _same(got, _loop(fun, x, [g] * len(x)))
+    assert any("mean" in r.name for r in entry.runners)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_means_in_the_lane_form(dtype):
+    """A mean over a broadcast operand per lane (the lane form), bit for bit."""
+    rng = np.random.default_rng(3)
+    a, b = _values(rng, (9, 67), dtype), _values(rng, (40, 67), dtype)
+
+    def fun(u, v):
+        return np.mean((u - v) * u)
+
+    batched = autovec.vmap(autovec.vmap(fun, in_axes=(None, 0)), in_axes=(0, None))
+    got, entry = _fused_entry(batched, (a, b))
+    _same(got, np.array([[fun(u, v) for v in b] for u in a]))
+    (runner,) = entry.runners
+    assert "for b0 in range" in runner.source and "np.float64(nn)" in runner.source
+
+
+def shared(x, y):
+    d = x * y - 1.0  # read by two groups and by exp, which no kernel computes
+    return np.exp(d) + d * 2.0 + np.mean(d)
+
+
+@needs_numba
+def test_layernorm_reads_its_input_twice_and_writes_once():
+    """x - mean(x) is read by the variance's group and the output's: both recompute it, so
+    the program has two kernels and no other equation over the whole data."""
+    rng = np.random.default_rng(0)
+    x, g = _values(rng, (50, 40), "float64"), _values(rng, (40,), "float64")
+    got, entry = _fused_entry(autovec.vmap(layernorm, in_axes=(0, None)), (x, g))
+    _same(got, _loop(layernorm, x, [g] * len(x)))
+    big = [e.prim.name for e in entry.program.eqns if e.outputs[0].aval.shape == (50, 40)]
+    assert [n for n in big if n != "example_layout"] == [entry.runners[1].name]
+    assert len(entry.runners) == 2
+
+
+@needs_numba
+def test_a_value_read_outside_is_written_once_and_read():
+    """d is read by exp (no kernel computes it): its group writes it, and the groups reading
+    it read it instead of recomputing it from two inputs."""
+    rng = np.random.default_rng(1)
+    x, y = _values(rng, (30, 20), "float64") * 1e-6, _values(rng, (30, 20), "float64") * 1e-6
+    got, entry = _fused_entry(autovec.vmap(shared), (x, y))
+    _same(got, _loop(shared, x, y))
+    names = [r.name for r in entry.runners]
+    assert names == ["fused_multiply_subtract", "fused_multiply_add"]
+    assert [len(r.args) for r in entry.runners] == [2, 3]  # the second reads d, exp(d), mean
+    program = autovec.jit(autovec.vmap(shared)).lower(x, y).program
+    assert kept_members(program, find_groups(program, 1)) == set()
+
+
+def diamond(x):
+    a = x * 2.0 + 1.0  # read by b and c; b and c by the sum and the product
+    b = a - 3.0
+    c = a * a
+    return np.sum(b * c) + np.sum(b - c), b / c
+
+
+@needs_numba
+def test_shared_values_of_several_outputs():
+    rng = np.random.default_rng(2)
+    x = _values(rng, (12, 33), "float32")
+    got, _ = _fused_entry(autovec.vmap(diamond), (x,))
+    want = [_loop(lambda v, k=k: diamond(v)[k], x) for k in (0, 1)]
+    for g, w in zip(got, want):
+        _same(g, w)
