@@ -135,3 +135,47 @@ def test_shared_values_of_several_outputs():
     want = [_loop(lambda v, k=k: diamond(v)[k], x) for k in (0, 1)]
     for g, w in zip(got, want):
         _same(g, w)
+
+
+def moments(x):
+    return np.std(x) + np.var(x, keepdims=True) * 0.5
+
+
+def moments_2d(x):
+    return np.var(x) - np.std(x, axis=-1)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("n", [1, 9, 128, 129, 700])
+def test_var_and_std_equal_the_loop(dtype, n):
+    """np.var and np.std (ddof=0) as NumPy's own steps: mean, subtract, square, mean."""
+    rng = np.random.default_rng(n)
+    x = _values(rng, (5, n), dtype) + 10.0 ** rng.integers(-3, 4, (5, 1))
+    got, entry = _fused_entry(autovec.vmap(moments), (x,))
+    _same(got, _loop(moments, x))
+    assert any(r.name == "fused_subtract_multiply_mean_sqrt" for r in entry.runners)
+    x2 = x.reshape(5, 1, n)
+    got, _ = _fused_entry(autovec.vmap(moments_2d), (x2,))
+    _same(got, _loop(moments_2d, x2))
+
+
+@needs_numba
+def test_var_with_ddof_and_special_values():
+    """ddof=1 stays NumPy's; inf and NaN give NumPy's values and warnings."""
+    rng = np.random.default_rng(4)
+    x = _values(rng, (4, 30), "float64")
+    f = autovec.vmap(lambda v: np.var(v, ddof=1) + np.std(v))
+    got, _ = _fused_entry(f, (x,))
+    _same(got, _loop(lambda v: np.var(v, ddof=1) + np.std(v), x))
+    x[1, 3], x[2, 5] = np.inf, np.nan
+    jitted = autovec.jit(autovec.vmap(np.std), backend="numba")
+    for _ in range(2):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            got = jitted(x)
+        with warnings.catch_warnings(record=True) as want_seen:
+            warnings.simplefilter("always")
+            want = _loop(np.std, x)
+        _same(got, want)
+        assert [str(w.message) for w in seen] == [str(w.message) for w in want_seen][:1]

@@ -47,6 +47,7 @@ from autovec.interpreters.fused_kernels import (
     lane_inputs,
     load_kernel,
 )
+from autovec.interpreters.fused_rewrites import expand_moments
 from autovec.interpreters.fused_while import in_avals, while_kernel_ok, while_source
 from autovec.ir import Eqn, Program, Var
 from autovec.prims.base import FRESH, Facts
@@ -122,6 +123,7 @@ def _fusible(program: Program) -> bool:
 def _fuse(program: Program, min_size: int) -> tuple[Program, list[GroupRunner]] | None:
     """``program`` with its groups (and those of the bodies it runs) fused, and their
     runners; None when there is nothing to fuse."""
+    program = expand_moments(program)
     groups = find_groups(program, min_size)
     runners = [GroupRunner(g, program) for g in groups]
     bodies: dict[int, Eqn] = {}
