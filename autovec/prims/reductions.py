@@ -43,7 +43,7 @@ def _reduction(name: str, samples: list, doc: str) -> Primitive:
     ) -> tuple:
         x = moveaxis(args[0], dims[0], 0)
         axes = tuple(a + 1 for a in axes)
-        if name in _SUMMING and _sums_inexact(x, params):
+        if name in _SUMMING and _sums_inexact(name, x, params):
             x = example_layout(x, (0,), axes)
         out = prim.bind(x, axes=axes, keepdims=keepdims, **params)
         return out, 0
@@ -58,8 +58,13 @@ def _reduction(name: str, samples: list, doc: str) -> Primitive:
 _SUMMING = frozenset({"sum", "mean", "var", "std"})
 
 
-def _sums_inexact(x: Any, params: dict) -> bool:
+def _sums_inexact(name: str, x: Any, params: dict) -> bool:
+    """Whether the reduction rounds as it adds (then the order of additions shows): float
+    and complex sums, and the means and variances of integers and booleans, which NumPy
+    sums in float64."""
     dtype = params.get("dtype")
+    if dtype is None and name != "sum":
+        return True
     return numpy_dtype(x.dtype if dtype is None else dtype).kind in "fc"
 
 
@@ -157,7 +162,9 @@ def _example_layout_impl(xp: Any, x: Any, *, batch_axes: tuple, axes: tuple) -> 
     reduces ``axes`` of every example as it would reduce that example alone.  A copy is made
     only where it changes the result: inexact values, at least 8 numbers summed per output,
     an innermost example axis that is reduced, and a batch axis lying inside an example."""
-    if type(x) is not np.ndarray or x.dtype.kind not in "fc":
+    # Integers and booleans too: their means and variances are float64 sums (an exact sum
+    # of integers is never given this equation, reductions._sums_inexact).
+    if type(x) is not np.ndarray or x.dtype.kind not in "fciub":
         return x  # other array libraries choose their own summation order
     if x.flags.c_contiguous and batch_axes == tuple(range(len(batch_axes))):
         return x  # the common case: examples one after another in memory
