@@ -281,9 +281,15 @@ class GroupRunner:
         for var, _, _ in group.inputs:
             if all(v is not var for v in self.args):
                 self.args.append(var)
+        # (argument, shape the kernel reads it as): a slice's kernel reads the whole value.
         self.views = [
-            (next(i for i, v in enumerate(self.args) if v is var), view or (1,))
-            for var, view, _ in group.inputs
+            (self.args.index(var), var.aval.shape if at else view or (1,))
+            for (var, view, _), at in zip(group.inputs, group.starts)
+        ]
+        # The slice NumPy code reads, where an input is one (``x[:, 1:-1]``).
+        self.cuts = [
+            tuple(slice(a, a + n) for a, n in zip(at, view)) if at else None
+            for (_, view, _), at in zip(group.inputs, group.starts)
         ]
         self.swapped = lane_inputs(group) or ()  # read transposed by the kernel
         self.name = "fused_" + "_".join(dict.fromkeys(n.fn for n in group.nodes))
@@ -338,7 +344,10 @@ class GroupRunner:
         C-contiguous whole value, so the bits are those of the group's NumPy code (which
         runs instead where a value to reduce would be laid out otherwise)."""
         g = self.group
-        xs = [args[pos].reshape(shape) for pos, shape in self.views]
+        xs = [
+            args[pos].reshape(shape) if cut is None else args[pos][cut]
+            for (pos, shape), cut in zip(self.views, self.cuts)
+        ]
         for x, (_, _, level) in zip(xs, g.inputs):
             # Values to reduce are computed in the inputs' memory order (NumPy's "K"): from
             # C-contiguous inputs they are C-contiguous in the whole shape and in each block.

@@ -26,7 +26,7 @@ import numpy as np
 from autovec.ir import Literal, Program, Var
 from autovec.prims.elementwise import where_p
 from autovec.prims.reductions import REDUCTIONS, example_layout_p
-from autovec.prims.shape import expand_dims_p, ravel_p, reshape_p, squeeze_p
+from autovec.prims.shape import expand_dims_p, getitem_p, ravel_p, reshape_p, squeeze_p
 
 # The dtypes kernels handle (native byte order).  uint64 is left out: NumPy promotes it with
 # signed integers to float64, a corner not worth the risk.
@@ -142,6 +142,9 @@ class Group:
     keepdims: bool = False
     reduced: bool = False
     nred: int = 0  # how many trailing axes of ``shape`` the reduction reduces
+    # Per input: () or, for a slice of the program value (``x[:, 1:-1]``, steps of 1), the
+    # start of the slice on each axis; the kernel reads the whole value at those offsets.
+    starts: list[tuple] = field(default_factory=list)
     in_place: bool = False  # input 0 has the output's shape and dtype: the kernel may write it
     key: str = field(default="", compare=False)
 
@@ -235,9 +238,29 @@ def _is_view(e: Any) -> bool:
     return e.prim in _VIEWS or (e.prim is ravel_p and e.params.get("order") == "C")
 
 
+def slice_starts(e: Any) -> tuple | None:
+    """Where ``e`` takes a slice with steps of 1 on each axis (no ints, no new axes), of
+    a non-empty result: the slice's start on each axis; else None."""
+    if e.prim is not getitem_p or not isinstance(e.inputs[0], Var):
+        return None
+    shape = e.inputs[0].aval.shape
+    index = e.params["index"]
+    if len(index) > len(shape) or not all(type(i) is tuple and i[2] in (None, 1) for i in index):
+        return None
+    if 0 in e.outputs[0].aval.shape:
+        return None
+    starts = [slice(*i).indices(n)[0] for i, n in zip(index, shape)]
+    return tuple(starts) + (0,) * (len(shape) - len(index))
+
+
+KINDS = ("op", "red", "view", "slice")  # what _kind says of an equation a group may hold
+
+
 def _kind(e: Any) -> str | None:
     if e.errstate is not None:
         return None
+    if slice_starts(e) is not None:
+        return "slice"
     if _is_view(e):
         return "view" if len(e.outputs) == 1 and isinstance(e.inputs[0], Var) else None
     if elementwise_op(e) is not None:
@@ -254,10 +277,12 @@ def find_groups(program: Program, min_size: int) -> list[Group]:
     eqns = program.eqns
     kinds = [_kind(e) for e in eqns]
     consumers: dict[int, set[int]] = {}
+    producer: dict[int, int] = {}
     for k, e in enumerate(eqns):
         for a in e.inputs:
             if isinstance(a, Var):
                 consumers.setdefault(a.id, set()).add(k)
+        producer.update((o.id, k) for o in e.outputs)
     returned = returned_ids(program)
     taken: set[int] = set()
     groups: list[Group] = []
@@ -277,7 +302,7 @@ def find_groups(program: Program, min_size: int) -> list[Group]:
             continue  # computed in the groups that read it, and nowhere else
         group = None
         if kinds[r] == "op" or (kinds[r] == "red" and r not in taken):
-            group = _grow(program, r, kinds, consumers, returned, taken)
+            group = _grow(program, r, kinds, consumers, returned, taken, producer)
         if group is not None and group.size >= min_size:
             groups.append(group)
             taken.update(group.members)
@@ -315,6 +340,7 @@ def _grow(
     consumers: dict[int, set[int]],
     returned: set[int],
     taken: set[int],
+    producer: dict[int, int],
 ) -> Group | None:
     """Absorb, from ``r`` down, every equation some of whose readers are in the group: all of
     them for a reduction (computed once), any for elementwise equations and views."""
@@ -343,7 +369,12 @@ def _grow(
             continue
         lv_ = lv.pop()
         shape = out.aval.shape
-        if kinds[j] == "view":
+        if kinds[j] in ("view", "slice"):
+            # A slice is read at offsets of the value it slices, which no group may compute
+            # (and no view may reshape: the slice is not a contiguous block of it).
+            src = producer.get(eqns[j].inputs[0].id)
+            if src is not None and kinds[src] in (("slice",) if kinds[j] == "view" else KINDS):
+                continue
             level[j] = lv_
             continue
         # A computed value is read at its own shape: through views that keep it, and never
@@ -380,29 +411,34 @@ def _describe(
     root = eqns[r].outputs[0]
     if not shape or 0 in shape or (red is not None and not top) or root.aval.dtype not in DTYPES:
         return None
-    produced: dict[int, tuple] = {}  # var id -> ("v", n) or ("ext", var, view shape)
-    inputs: list[tuple[Var, tuple, str]] = []
+    # var id -> ("v", n) or ("ext", var, view shape, slice starts or ())
+    produced: dict[int, tuple] = {}
+    keys: list[tuple] = []  # (var, view shape, level, starts) of each kernel input
     nodes: list[Node] = []
     members = sorted(level)
 
     def ref(a: Any, lv: str) -> tuple:
         if isinstance(a, Literal):
             return ("lit", a.val)
-        got = produced.get(a.id, ("ext", a, a.aval.shape))
+        got = produced.get(a.id, ("ext", a, a.aval.shape, ()))
         if got[0] == "v":
             return got
-        key = (got[1], got[2], lv)
-        if key not in inputs:
-            inputs.append(key)
-        return ("x", inputs.index(key))
+        key = (got[1], got[2], lv, got[3])
+        if key not in keys:
+            keys.append(key)
+        return ("x", keys.index(key))
 
     for k in members:
         e = eqns[k]
         lv = "pre" if level[k] == "pre" else "top"
-        if _is_view(e):
-            got = produced.get(e.inputs[0].id, ("ext", e.inputs[0], None))
+        starts = slice_starts(e)
+        if _is_view(e) or starts is not None:
+            got = produced.get(e.inputs[0].id, ("ext", e.inputs[0], None, ()))
             out = e.outputs[0]
-            produced[out.id] = got if got[0] == "v" else ("ext", got[1], out.aval.shape)
+            if starts is not None:  # of a program value, whole (_grow)
+                produced[out.id] = ("ext", got[1], out.aval.shape, starts)
+            else:
+                produced[out.id] = got if got[0] == "v" else ("ext", got[1], out.aval.shape, ())
             continue
         if k == red:
             nodes.append(
@@ -426,7 +462,7 @@ def _describe(
     group = Group(
         members,
         root,
-        inputs,
+        [key[:3] for key in keys],
         nodes,
         tuple(shape),
         tuple(root.aval.shape),
@@ -434,6 +470,7 @@ def _describe(
         keepdims=bool(red is not None and eqns[red].params["keepdims"]),
         reduced=red is not None,
         nred=len(eqns[red].params["axes"]) if red is not None else 0,
+        starts=[key[3] for key in keys],
     )
     _put_in_place_first(group)
     return group
@@ -446,10 +483,12 @@ def _put_in_place_first(group: Group) -> None:
         return
     for k, (var, view, _) in enumerate(group.inputs):
         once = sum(v is var for v, _, _ in group.inputs) == 1
-        if once and view == var.aval.shape == group.out_shape and var.aval.dtype == group.out_dtype:
+        whole = view == var.aval.shape == group.out_shape and not group.starts[k]
+        if once and whole and var.aval.dtype == group.out_dtype:
             order = [k] + [i for i in range(len(group.inputs)) if i != k]
             remap = {old: new for new, old in enumerate(order)}
             group.inputs = [group.inputs[i] for i in order]
+            group.starts = [group.starts[i] for i in order]
             for node in group.nodes:
                 node.args = [("x", remap[a[1]]) if a[0] == "x" else a for a in node.args]
             group.in_place = True
