@@ -475,8 +475,10 @@ class GroupRunner:
     def _rows(self, out: Any, xs: list, start: int, stop: int) -> bool:
         flags = _FLAGS[0]
         flags.clear(flags.mask)
-        self.kernel(self.group.shape, sum_run_length(), start, stop, out, *xs)
-        return flags.test(flags.mask) != 0
+        # A kernel returns 1 where NumPy's result is its own to give (a float max that is
+        # NaN or zero, fused_kernels): the call runs again as NumPy code.
+        stopped = self.kernel(self.group.shape, sum_run_length(), start, stop, out, *xs)
+        return stopped != 0 or flags.test(flags.mask) != 0
 
 
 class WhileRunner:

@@ -75,8 +75,10 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
 
 # Reductions over trailing axes a kernel computes as NumPy does: integer sums (exact), float
 # sums in NumPy's pairwise order (see sum_runs), float means (that sum, then NumPy's division
-# by the count: in float64, rounded to the sum's dtype), any/all of booleans, integer max/min.
-# Float max/min are left out: NumPy's SIMD reduction returns either zero when both signs occur.
+# by the count: in float64, rounded to the sum's dtype), any/all of booleans, max/min.  A
+# float max/min is NumPy's except where it is NaN (which NaN, NumPy's SIMD order decides) or
+# zero (NumPy returns either zero when both signs occur): there the kernel stops and the call
+# runs as NumPy code.
 REDUCIBLE = ("sum", "mean", "any", "all", "max", "min")
 MAX_PAIRWISE = 128
 _SUM_RUNS: list = []
@@ -224,7 +226,7 @@ def reduction_op(e: Any) -> str | None:
     if name == "mean" and dt.kind != "f":  # NumPy sums integers in float64: left to NumPy
         return None
     if name in ("max", "min"):
-        return name if dt.kind in "iu" and out == dt else None
+        return name if dt.kind in "iuf" and out == dt else None
     if dt.kind == "f":  # NumPy's pairwise order, where NumPy adds in the input's dtype
         return name if out == dt and (n <= MAX_PAIRWISE or sum_runs() is not None) else None
     return name if out.kind in "iu" else None

@@ -114,7 +114,7 @@ def lane_inputs(group: Group) -> tuple[int, ...] | None:
             return None  # the row form's vector sums are faster (docs/how-jit-works.md)
         if (group.nred > 1 or run > MAX_PAIRWISE) and group.shape[lane] < LONG_LANES:
             return None
-    elif group.nred != 1:
+    elif group.nred != 1 or red.dtype.kind == "f":  # (float max/min: the row form)
         return None
     swapped = tuple(k for k in range(len(group.inputs)) if lane_axis(group, k) is not None)
     cost = sum(int(np.prod(group.inputs[k][1])) for k in swapped)
@@ -418,6 +418,8 @@ def _reduce_lines(
         setup.append(f"buf = np.empty({FILL}, {acc_t})")  # numbers of the row, in parts
         call = f"_pairwise({out_idx}lo0, cnt, {red_sizes}{xs}, st, sv, buf)"
         return helpers, setup, [f"r = {acc_t}(0.0)", *_runs(f"r = r + {call}"), *_mean(node, acc_t)]
+    if node.fn in ("max", "min") and node.dtype.kind == "f":
+        return [], [], _float_extreme(group, node, rank, xs)
     # Exact reductions (integers, booleans): any order gives NumPy's result.
     loops = [f"{'    ' * k}for {i} in range(n{outer + k}):" for k, i in enumerate(red_idx)]
     pad = "    " * len(red_idx)
@@ -432,6 +434,38 @@ def _reduce_lines(
         first = "\n".join([*zero, f"r = {elem}"])
         update = [f"v = {elem}", f"r = v if v {cmp} r else r"]
     return [], [], [*first.split("\n"), *loops, *(pad + u for u in update)]
+
+
+def _float_extreme(group: Group, node: Node, rank: int, xs: str) -> list[str]:
+    """A row's float max or min ``r``, ending the kernel (``return 1``: the call runs as
+    NumPy code) where it is NaN or zero, whose bits NumPy's SIMD order decides.  Over one
+    axis, 8 running extremes over every 8th number: chains the CPU overlaps."""
+    cmp = ">" if node.fn == "max" else "<"
+    head = "".join(f"i{d}, " for d in range(rank - 1))
+
+    def pick(m: str, j: str) -> list[str]:  # the extreme of m and number j, NaN winning
+        return [f"v = _elem({head}{j}, {xs})", f"{m} = v if (v {cmp} {m} or v != v) else {m}"]
+
+    stop = ["if r == 0.0 or r != r:", "    return 1"]
+    if group.nred > 1:
+        red_idx = [f"i{d}" for d in range(rank - group.nred, rank)]
+        loops = [f"{'    ' * k}for {i} in range(n{d}):" for k, (d, i) in
+                 enumerate(zip(range(rank - group.nred, rank), red_idx))]  # fmt: skip
+        pad = "    " * group.nred
+        update = [f"v = _elem({''.join(f'i{d}, ' for d in range(rank))}{xs})",
+                  f"r = v if (v {cmp} r or v != v) else r"]  # fmt: skip
+        first = [f"{i} = 0" for i in red_idx] + [update[0], "r = v"]
+        return [*first, *loops, *(pad + u for u in update), *stop]
+    n = f"n{rank - 1}"
+    lines = [f"if {n} >= 8:"]
+    lines += [f"    m{k} = _elem({head}{k}, {xs})" for k in range(8)]
+    lines += [f"    for j in range(8, {n} - {n} % 8, 8):"]
+    lines += ["        " + x for k in range(8) for x in pick(f"m{k}", f"j + {k}")]
+    lines += ["    r = m0"]
+    lines += [f"    r = m{k} if (m{k} {cmp} r or m{k} != m{k}) else r" for k in range(1, 8)]
+    lines += [f"    j0 = {n} - {n} % 8", "else:", f"    r = _elem({head}0, {xs})", "    j0 = 1"]
+    lines += [f"for j in range(j0, {n}):", *("    " + x for x in pick("r", "j"))]
+    return lines + stop
 
 
 # ------------------------------------------------------------------------- the cache folder
