@@ -1,4 +1,4 @@
-"""docs/coverage.md is what tools/coverage.py generates today: a function added to
+"""docs/coverage.md is what tools/api_coverage.py generates today: a function added to
 autovec.numpy (or a NumPy upgrade) without regenerating the table fails here."""
 
 import importlib.util
@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _load_tool():
     spec = importlib.util.spec_from_file_location(
-        "autovec_coverage_tool", os.path.join(ROOT, "tools", "coverage.py")
+        "autovec_coverage_tool", os.path.join(ROOT, "tools", "api_coverage.py")
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -31,7 +31,9 @@ def _doc() -> str:
 def test_coverage_doc_is_up_to_date():
     doc = _doc()
     recorded = re.search(r"against NumPy (\S+);", doc)
-    assert recorded, "docs/coverage.md lacks its NumPy version line: run python tools/coverage.py"
+    assert recorded, (
+        "docs/coverage.md lacks its NumPy version line: run python tools/api_coverage.py"
+    )
     if recorded.group(1) != np.__version__:
         pytest.skip(
             f"docs/coverage.md was generated with NumPy {recorded.group(1)}, this is "
@@ -40,7 +42,7 @@ def test_coverage_doc_is_up_to_date():
     fresh = coverage.render(coverage.classify())
     assert doc == fresh, (
         "docs/coverage.md is stale (autovec.numpy or the not-applicable list changed since "
-        "it was written). Regenerate it: python tools/coverage.py"
+        "it was written). Regenerate it: python tools/api_coverage.py"
     )
 
 
