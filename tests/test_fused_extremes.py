@@ -85,3 +85,62 @@ def test_nan_and_zero_extremes_are_numpys(special):
     _same(got, want)
     assert set(seen) == {str(w.message) for w in want_seen}
     assert entry.redos >= 1  # the kernel stopped and NumPy's code ran
+
+
+# ----------------------------------------------------------------- where with computed values
+
+
+def huber(x, y):
+    d = x - y
+    a = np.abs(d)
+    return np.sum(np.where(a < 1.0, 0.5 * d * d, a - 0.5))
+
+
+def safe_inverse(x, y):
+    return np.where(x != 0.0, 1.0 / x, y * 2.0) + y
+
+
+def nested(x, y):
+    r = np.where(x > 0, np.where(y > 0, x * y, x - y), y * 3.0)
+    return r + np.where(r < 1e300, r * 1e10, 0.0)
+
+
+def after_sum(x, y):
+    s = np.sum(x * y)
+    return np.where(s > 0, s * 1e300, s * 2.0)  # after the reduction: not kept, NumPy's
+
+
+WHERES = [huber, safe_inverse, nested, after_sum]
+
+
+@needs_numba
+@pytest.mark.parametrize("fun", WHERES, ids=[f.__name__ for f in WHERES])
+@pytest.mark.parametrize("data", ["plain", "dropped overflow", "dropped zero"])
+def test_values_where_drops_warn_as_numpy(fun, data):
+    """A value ``where`` drops is still computed for every element in the kernel: NumPy's
+    warnings (overflow, division by zero) where only dropped elements raise them."""
+    rng = np.random.default_rng(11)
+    x, y = rng.standard_normal((8, 30)), rng.standard_normal((8, 30))
+    if data == "dropped overflow":
+        x[3, 4], y[3, 4] = 1e200, -1e200  # |d| is large: where takes a - 0.5; d * d overflows
+        x[5, 7], y[5, 7] = 1e300, 1e300  # x * y and the like overflow
+    elif data == "dropped zero":
+        x[2, 9] = 0.0  # 1 / x divides by zero where where takes y * 2
+    got, seen, entry = _run(fun, x, y)
+    with warnings.catch_warnings(record=True) as want_seen:
+        warnings.simplefilter("always")
+        want = np.stack([fun(a, b) for a, b in zip(x, y)])
+    _same(got, want)
+    assert set(seen) == {str(w.message) for w in want_seen}
+    if data == "plain":
+        assert not seen and entry.redos == 0
+    if fun is not after_sum:
+        assert any(r.group.kept for r in entry.runners)  # where's values joined a group
+    with np.errstate(all="raise"):
+        try:
+            want = np.stack([fun(a, b) for a, b in zip(x, y)])
+        except FloatingPointError:
+            with pytest.raises(FloatingPointError):
+                autovec.jit(autovec.vmap(fun), backend="numba")(x, y)
+        else:
+            _same(autovec.jit(autovec.vmap(fun), backend="numba")(x, y), want)

@@ -477,7 +477,10 @@ class GroupRunner:
         flags.clear(flags.mask)
         # A kernel returns 1 where NumPy's result is its own to give (a float max that is
         # NaN or zero, fused_kernels): the call runs again as NumPy code.
-        stopped = self.kernel(self.group.shape, sum_run_length(), start, stop, out, *xs)
+        g = self.group
+        if g.kept:  # scratch rows for values where may drop (fused_kernels): one per part
+            xs = [*xs, np.empty((len(g.kept), g.shape[-1]), np.float64)]
+        stopped = self.kernel(g.shape, sum_run_length(), start, stop, out, *xs)
         return stopped != 0 or flags.test(flags.mask) != 0
 
 

@@ -3,15 +3,16 @@
 A *group* is a chain (a graph, in fact) of elementwise equations over one iteration shape,
 optionally ending in a reduction over its trailing axes (one or several: NumPy reduces those
 of a C-contiguous array as one run), optionally followed by elementwise
-equations on the reduced values; its intermediate values are read by nothing outside it, so
-one loop over the data computes the group's one output without materialising them.  Reshaping
-views of the group's inputs (``expand_dims``, ``reshape``, ``example_layout``) become index
-patterns of the loop (so does ``ravel`` in C order, a reshape).
+equations on the reduced values; one loop over the data computes the group's one output
+without materialising its intermediate values (an elementwise value other groups read too is
+recomputed in each).  Reshaping views of the group's inputs (``expand_dims``, ``reshape``,
+``example_layout``) become index patterns of the loop (so does ``ravel`` in C order, a
+reshape), and so do slices with steps of 1 (offsets into the value they slice).
 
 Only operations that compiled code computes exactly as NumPy does join a group: IEEE
 arithmetic (``+ - * /``, ``sqrt``), comparisons, ``maximum``/``minimum`` with NumPy's NaN and
 signed-zero rule, rounding, bitwise and logical operations, ``where``; integer arithmetic that
-wraps as NumPy's does; sums that add in NumPy's own pairwise order.  Transcendental functions
+wraps as NumPy's does; sums and means that add in NumPy's own pairwise order, max/min.  Transcendental functions
 (``exp``, ``tanh``, ...) are left to NumPy, whose implementations differ from libm's in the last
 bit.  The groups are found here; kernels are written in ``fused_kernels`` and run by ``fused``.
 """
@@ -128,6 +129,9 @@ class Node:
     level: str  # "pre": over the iteration shape; "top": over the output shape
     reduce: bool = False
     eqn: Any = field(default=None, repr=False, compare=False)  # the equation it computes
+    # A float value ``where`` may drop: NumPy computes it (and may warn) for every element,
+    # so the kernel stores it (``fused_kernels``), which keeps the compiler from skipping it.
+    keep: bool = False
 
 
 @dataclass
@@ -149,6 +153,11 @@ class Group:
     starts: list[tuple] = field(default_factory=list)
     in_place: bool = False  # input 0 has the output's shape and dtype: the kernel may write it
     key: str = field(default="", compare=False)
+
+    @property
+    def kept(self) -> list[int]:
+        """The nodes the kernel stores into its scratch rows (``Node.keep``)."""
+        return [n for n, node in enumerate(self.nodes) if node.keep]
 
     @property
     def size(self) -> int:
@@ -343,9 +352,12 @@ def _grow(
     returned: set[int],
     taken: set[int],
     producer: dict[int, int],
+    strict_top: bool = False,
 ) -> Group | None:
     """Absorb, from ``r`` down, every equation some of whose readers are in the group: all of
-    them for a reduction (computed once), any for elementwise equations and views."""
+    them for a reduction (computed once), any for elementwise equations and views.  A float
+    value ``where`` may drop joins where the kernel computes it element by element (not after
+    a reduction, ``strict_top``: then the group is grown again without those)."""
     eqns = program.eqns
     top = eqns[r].outputs[0].aval.shape
     level = {r: "top"}
@@ -353,6 +365,7 @@ def _grow(
     red = None
     if kinds[r] == "red":
         red, pre_shape, level[r] = r, eqns[r].inputs[0].aval.shape, "red"
+    dropped_top = False  # a value where may drop joined at the output's level
     for j in range(r - 1, -1, -1):
         if kinds[j] is None or (kinds[j] == "red" and j in taken):
             continue
@@ -379,13 +392,16 @@ def _grow(
                 continue
             level[j] = lv_
             continue
-        # A computed value is read at its own shape: through views that keep it, and never
-        # as a value ``where`` may drop (NumPy computes it, and may warn, for every element).
-        if any(_is_view(eqns[u]) and eqns[u].outputs[0].aval.shape != shape for u in users) or any(
+        # A computed value is read at its own shape, through views that keep it.
+        if any(_is_view(eqns[u]) and eqns[u].outputs[0].aval.shape != shape for u in users):
+            continue
+        if any(
             eqns[u].prim is where_p and out.aval.dtype.kind == "f" and eqns[u].inputs[0] is not out
             for u in users
-        ):
-            continue
+        ):  # a value ``where`` may drop: computed for every element (Node.keep)
+            if kinds[j] == "red" or (lv_ == "top" and (strict_top or red is not None)):
+                continue
+            dropped_top = dropped_top or lv_ == "top"
         if kinds[j] == "red":
             if red is not None or lv_ != "top" or shape != top:
                 continue
@@ -397,6 +413,8 @@ def _grow(
         if shape != want:
             continue
         level[j] = lv_
+    if dropped_top and red is not None:  # computed per row, after the reduction: not kept
+        return _grow(program, r, kinds, consumers, returned, taken, producer, strict_top=True)
     return _describe(program, level, r, red, pre_shape, top)
 
 
@@ -461,6 +479,11 @@ def _describe(
         produced[e.outputs[0].id] = ("v", len(nodes) - 1)
     if len(nodes) < 2:
         return None
+    for node in nodes:
+        if node.fn == "where":
+            for kind, n in node.args[1:]:
+                if kind == "v" and nodes[n].dtype.kind == "f":
+                    nodes[n].keep = True
     group = Group(
         members,
         root,

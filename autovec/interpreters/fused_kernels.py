@@ -172,7 +172,9 @@ def kernel_source(group: Group) -> str:
     rank = len(group.shape)
     outer = rank - group.nred
     swapped = lane_inputs(group)
-    xs = ", ".join(f"x{k}" for k in range(len(group.inputs)))
+    # ``sk``: scratch rows where the kernel stores the values ``where`` may drop, so that
+    # every one is computed, and raises its floating-point flags, as in NumPy (Node.keep).
+    xs = ", ".join([f"x{k}" for k in range(len(group.inputs))] + ["sk"] * bool(group.kept))
     idx = [f"i{d}" for d in range(rank)]
 
     def index(k: int) -> str:
@@ -239,7 +241,10 @@ def kernel_source(group: Group) -> str:
     else:
         elem_nodes, top_nodes = list(enumerate(group.nodes)), []
     body = loads("pre" if group.reduced else "top")
-    body += [node_line(n, nd) for n, nd in elem_nodes]
+    for n, nd in elem_nodes:
+        body.append(node_line(n, nd))
+        if nd.keep:
+            body.append(f"sk[{group.kept.index(n)}, _u({idx[-1]})] = np.float64(v{n})")
     result = f"v{last_pre[1]}" if last_pre[0] == "v" else f"a{last_pre[1]}"
     if last_pre[0] == "x":
         body.append(f"a{last_pre[1]} = {index(last_pre[1])}")
@@ -283,6 +288,7 @@ def kernel_source(group: Group) -> str:
     out_ty = f"nt.Array(nt.{_nb(group.out_dtype)}, {max(len(group.out_shape), 1)}, 'C')"
     in_tys = [f"nt.Array(nt.{_nb(v.aval.dtype)}, {max(len(s), 1)}, 'C', readonly=True)"
               for v, s, _ in group.inputs]  # fmt: skip
+    in_tys += ["nt.Array(nt.float64, 2, 'C')"] * bool(group.kept)  # the scratch rows
     lines.append(
         f"_SIG = nt.int64(nt.UniTuple(nt.int64, {rank}), nt.int64, nt.int64, nt.int64, {out_ty}, "
         f"{', '.join(in_tys)})"
