@@ -12,9 +12,10 @@ reshape), and so do slices with steps of 1 (offsets into the value they slice).
 Only operations that compiled code computes exactly as NumPy does join a group: IEEE
 arithmetic (``+ - * /``, ``sqrt``), comparisons, ``maximum``/``minimum`` with NumPy's NaN and
 signed-zero rule, rounding, bitwise and logical operations, ``where``; integer arithmetic that
-wraps as NumPy's does; sums and means that add in NumPy's own pairwise order, max/min.  Transcendental functions
-(``exp``, ``tanh``, ...) are left to NumPy, whose implementations differ from libm's in the last
-bit.  The groups are found here; kernels are written in ``fused_kernels`` and run by ``fused``.
+wraps as NumPy's does; sums and means that add in NumPy's own pairwise order; max and min.
+Transcendental functions (``exp``, ``tanh``, ...) are left to NumPy, whose implementations
+differ from libm's in the last bit.  The groups are found here; kernels are written in
+``fused_kernels`` and run by ``fused``.
 """
 
 from __future__ import annotations
