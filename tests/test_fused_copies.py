@@ -1,7 +1,9 @@
-"""The numba backend's float means and shared values (autovec/interpreters/fused_groups.py):
-a mean is summed in NumPy's pairwise order and divided as NumPy's ``_mean`` divides; a value
-several groups read is recomputed in each of them (and still computed once where something
-else reads it).  Bit for bit against the per-example Python loop."""
+"""The numba backend's float means, variances, casts and shared values
+(autovec/interpreters/fused_groups.py, fused_rewrites.py): a mean is summed in NumPy's
+pairwise order and divided as NumPy's ``_mean`` divides; ``var``/``std`` are NumPy's own
+steps; ``astype`` to a float joins groups; a value several groups read is recomputed in each
+of them (and still computed once where something else reads it).  Bit for bit against the
+per-example Python loop."""
 
 from __future__ import annotations
 
@@ -161,13 +163,37 @@ def test_var_and_std_equal_the_loop(dtype, n):
 
 
 @needs_numba
-def test_var_with_ddof_and_special_values():
-    """ddof=1 stays NumPy's; inf and NaN give NumPy's values and warnings."""
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("ddof", [1, 2.5, 3])
+def test_var_and_std_with_ddof(dtype, ddof):
+    """ddof as NumPy divides by it: float64's division of the sum, rounded to the dtype; a
+    count less ddof of 0 or less (rows of 3, ddof 3) is NumPy's, warnings included."""
+    rng = np.random.default_rng(4)
+    for n in (3, 40, 300):
+        x = _values(rng, (4, n), dtype)
+
+        def fun(v):
+            return np.var(v, ddof=ddof) + np.std(v, ddof=ddof)
+
+        jitted = autovec.jit(autovec.vmap(fun), backend="numba")
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            jitted(x)
+            got = jitted(x)
+        with warnings.catch_warnings(record=True) as want_seen:
+            warnings.simplefilter("always")
+            want = _loop(fun, x)
+        _same(got, want)
+        # (the loop divides NumPy scalars: its message says "scalar divide")
+        loop_said = {str(w.message).replace("scalar ", "") for w in want_seen}
+        assert {str(w.message) for w in seen} == loop_said
+
+
+@needs_numba
+def test_std_of_special_values():
+    """inf and NaN give NumPy's values and warnings."""
     rng = np.random.default_rng(4)
     x = _values(rng, (4, 30), "float64")
-    f = autovec.vmap(lambda v: np.var(v, ddof=1) + np.std(v))
-    got, _ = _fused_entry(f, (x,))
-    _same(got, _loop(lambda v: np.var(v, ddof=1) + np.std(v), x))
     x[1, 3], x[2, 5] = np.inf, np.nan
     jitted = autovec.jit(autovec.vmap(np.std), backend="numba")
     for _ in range(2):
@@ -178,4 +204,35 @@ def test_var_with_ddof_and_special_values():
             warnings.simplefilter("always")
             want = _loop(np.std, x)
         _same(got, want)
-        assert [str(w.message) for w in seen] == [str(w.message) for w in want_seen][:1]
+        assert {str(w.message) for w in seen} == {str(w.message) for w in want_seen}
+
+
+@needs_numba
+@pytest.mark.parametrize("src", ["float64", "float32", "int64", "int32", "uint8", "int16"])
+@pytest.mark.parametrize("dst", ["float32", "float64"])
+def test_casts_to_floats_fuse(src, dst):
+    """astype to a float: IEEE rounding, and NumPy's overflow warning (1e300 to float32)."""
+    rng = np.random.default_rng(6)
+    if np.dtype(src).kind == "f":
+        x = _values(rng, (9, 70), src)
+        x[1, 3], x[2, 5], x[3, 1] = np.finfo(src).max, np.nan, -0.0
+    else:
+        info = np.iinfo(src)
+        x = rng.integers(info.min, info.max, (9, 70), dtype=src, endpoint=True)
+
+    def fun(v):
+        return np.sum((v * 3).astype(dst) * 0.5) + (v - 1).astype(dst)
+
+    jitted = autovec.jit(autovec.vmap(fun), backend="numba")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        jitted(x)
+        got = jitted(x)
+    with warnings.catch_warnings(record=True) as want_seen:
+        warnings.simplefilter("always")
+        want = _loop(fun, x)
+    _same(got, want)
+    assert {str(w.message) for w in seen} == {str(w.message) for w in want_seen}
+    (entry,) = jitted._cache.values()
+    if src != dst:  # (astype to the same dtype is a copy the optimiser drops)
+        assert any("cast" in r.name for r in entry.fn.runners)

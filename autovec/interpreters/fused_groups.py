@@ -28,7 +28,14 @@ import numpy as np
 from autovec.ir import Literal, Program, Var
 from autovec.prims.elementwise import where_p
 from autovec.prims.reductions import REDUCTIONS, example_layout_p
-from autovec.prims.shape import expand_dims_p, getitem_p, ravel_p, reshape_p, squeeze_p
+from autovec.prims.shape import (
+    convert_element_type_p,
+    expand_dims_p,
+    getitem_p,
+    ravel_p,
+    reshape_p,
+    squeeze_p,
+)
 
 # The dtypes kernels handle (native byte order).  uint64 is left out: NumPy promotes it with
 # signed integers to float64, a corner not worth the risk.
@@ -73,6 +80,8 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
     "trunc": ("np.trunc({0})", "f"),
     "rint": ("np.rint({0})", "f"),
     "copysign": ("np.copysign({0}, {1})", "f"),
+    # ``astype`` to a float dtype (convert_element_type): IEEE's rounding, and its overflow flag.
+    "cast": ("({0})", "iuf"),
 }
 
 # Reductions over trailing axes a kernel computes as NumPy does: integer sums (exact), float
@@ -188,6 +197,10 @@ def elementwise_op(e: Any) -> tuple[str, tuple] | None:
     """(ufunc name, loop dtypes) when ``e`` is an elementwise equation a kernel computes
     exactly as NumPy, else None."""
     name = e.prim.xp_function
+    if e.prim is convert_element_type_p:  # integers and floats to floats
+        src, out = e.inputs[0], e.params["dtype"]
+        ok = isinstance(src, Var) and src.aval.dtype in DTYPES and src.aval.dtype.kind in "iuf"
+        return ("cast", (src.aval.dtype,)) if ok and out in DTYPES and out.kind == "f" else None
     if e.params or e.prim.multiple_results or len(e.outputs) != 1:
         return None
     out = e.outputs[0].aval.dtype
