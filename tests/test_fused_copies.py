@@ -236,3 +236,30 @@ def test_casts_to_floats_fuse(src, dst):
     (entry,) = jitted._cache.values()
     if src != dst:  # (astype to the same dtype is a copy the optimiser drops)
         assert any("cast" in r.name for r in entry.fn.runners)
+
+
+def _softmax_rows(s):
+    e = np.exp(s - np.max(s))
+    return e / np.sum(e)
+
+
+@needs_numba
+def test_auto_keeps_blocks_where_fusion_writes_almost_as_much():
+    """A softmax over large rows: fusing max and subtract leaves exp and the division to
+    write nearly every byte NumPy writes, so auto runs the NumPy program in cache-sized
+    blocks of rows; a layernorm writes a fifth and fuses.  Both give the loop's bits."""
+    rng = np.random.default_rng(9)
+    x, g = _values(rng, (4096, 512), "float64") * 1e-6, _values(rng, (512,), "float64")
+    for fun, args, kind in [
+        (autovec.vmap(_softmax_rows), (x,), "BlockedProgram"),
+        (autovec.vmap(layernorm, in_axes=(0, None)), (x, g), "FusedProgram"),
+    ]:
+        jitted = autovec.jit(fun)
+        jitted(*args)
+        got = jitted(*args)
+        (entry,) = jitted._cache.values()
+        assert type(entry.fn).__name__ == kind
+        want = (
+            _loop(_softmax_rows, x) if kind == "BlockedProgram" else _loop(layernorm, x, [g] * 4096)
+        )
+        _same(got, want)
