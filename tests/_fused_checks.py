@@ -34,3 +34,16 @@ def draw_array(data, shape, dtype, special):
     with np.errstate(over="ignore"):
         wide = np.array(values, dtype=np.float64 if dt.kind == "f" else dt)
         return wide.astype(dt).reshape(shape)
+
+
+def warned(fn, *args, calls=1):
+    """``fn(*args)`` called ``calls`` times (the last call's result) and the messages of the
+    warnings the calls gave ("scalar divide" read as "divide": the loop divides NumPy
+    scalars, a batch divides arrays)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for _ in range(calls):
+            out = fn(*args)
+    return out, {str(w.message).replace("scalar ", "") for w in seen}

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 from _fused_checks import same_bits as _same
+from _fused_checks import warned
 
 import autovec
 from autovec.interpreters import fused
@@ -175,18 +176,10 @@ def test_var_and_std_with_ddof(dtype, ddof):
         def fun(v):
             return np.var(v, ddof=ddof) + np.std(v, ddof=ddof)
 
-        jitted = autovec.jit(autovec.vmap(fun), backend="numba")
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            jitted(x)
-            got = jitted(x)
-        with warnings.catch_warnings(record=True) as want_seen:
-            warnings.simplefilter("always")
-            want = _loop(fun, x)
+        got, said = warned(autovec.jit(autovec.vmap(fun), backend="numba"), x, calls=2)
+        want, loop_said = warned(_loop, fun, x)
         _same(got, want)
-        # (the loop divides NumPy scalars: its message says "scalar divide")
-        loop_said = {str(w.message).replace("scalar ", "") for w in want_seen}
-        assert {str(w.message) for w in seen} == loop_said
+        assert said == loop_said
 
 
 @needs_numba
@@ -197,14 +190,10 @@ def test_std_of_special_values():
     x[1, 3], x[2, 5] = np.inf, np.nan
     jitted = autovec.jit(autovec.vmap(np.std), backend="numba")
     for _ in range(2):
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            got = jitted(x)
-        with warnings.catch_warnings(record=True) as want_seen:
-            warnings.simplefilter("always")
-            want = _loop(np.std, x)
+        got, said = warned(jitted, x)
+        want, loop_said = warned(_loop, np.std, x)
         _same(got, want)
-        assert {str(w.message) for w in seen} == {str(w.message) for w in want_seen}
+        assert said == loop_said
 
 
 @needs_numba
@@ -224,15 +213,10 @@ def test_casts_to_floats_fuse(src, dst):
         return np.sum((v * 3).astype(dst) * 0.5) + (v - 1).astype(dst)
 
     jitted = autovec.jit(autovec.vmap(fun), backend="numba")
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        jitted(x)
-        got = jitted(x)
-    with warnings.catch_warnings(record=True) as want_seen:
-        warnings.simplefilter("always")
-        want = _loop(fun, x)
+    got, said = warned(jitted, x, calls=2)
+    want, loop_said = warned(_loop, fun, x)
     _same(got, want)
-    assert {str(w.message) for w in seen} == {str(w.message) for w in want_seen}
+    assert said == loop_said
     (entry,) = jitted._cache.values()
     if src != dst:  # (astype to the same dtype is a copy the optimiser drops)
         assert any("cast" in r.name for r in entry.fn.runners)
