@@ -26,7 +26,6 @@ reading back arrays the size of the batch.  ``numba`` fuses every group and comp
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
 import platform
 import threading
@@ -37,7 +36,7 @@ import numpy as np
 
 from autovec import errors, parallel
 from autovec.core import Primitive
-from autovec.interpreters.blocked import blocked, row_plan
+from autovec.interpreters.blocked import blocked, blocks_beat
 from autovec.interpreters.codegen import _lower, compile_program, compiled_for
 from autovec.interpreters.fused_groups import Group, find_groups, kept_members, sum_run_length
 from autovec.interpreters.fused_kernels import (
@@ -97,33 +96,11 @@ def backend_function(program: Program, xp: Any, backend: str) -> Any:
     hit = program._cache.get(key)
     if hit is None:
         fused = _fuse(program, 1 if backend == "numba" else MIN_ELEMENTS)
-        if fused and backend == "auto" and not _fusion_pays(program, fused[0]):
+        if fused and backend == "auto" and blocks_beat(program, fused[0]):
             fused = None
         hit = FusedProgram(program, *fused, wait=backend == "numba") if fused else None
         program._cache[key] = hit
     return hit if hit is not None else blocked(program, compiled_for(program, xp).fn)
-
-
-def _fusion_pays(program: Program, fused: Program) -> bool:
-    """Whether the fused program beats the NumPy program run in blocks of rows (``blocked``:
-    each block's values stay in the cache) where the NumPy program can run so: only where
-    fusion leaves at most a third of the bytes NumPy writes to be written to memory (a pass
-    over memory costs about three over the cache here: attention's softmax around fused
-    max and subtract kernels took 28 ms against 20 in blocks, writing four fifths of the
-    bytes)."""
-    if row_plan(program) is None:
-        return True
-    return 3 * _bytes_written(fused) <= _bytes_written(program)
-
-
-def _bytes_written(program: Program) -> int:
-    """The bytes a program's steps write into fresh values (views write nothing)."""
-    return sum(
-        math.prod(v.aval.shape) * v.aval.dtype.itemsize
-        for e in program.eqns
-        if e.prim.facts.output == FRESH
-        for v in e.outputs
-    )
 
 
 def _fusible(program: Program) -> bool:
