@@ -1,6 +1,7 @@
 """Random per-example functions built from the steps the numba backend fuses (arithmetic,
-``where``, max/min, slices, casts, sums, means, var/std), jitted with numba and with
-``auto``, against the Python loop: the same bits (NaN where NaN) and the same warnings."""
+``where``, max/min, sign, tests of a float's class, slices, casts, sums, means, var/std),
+jitted with numba and with ``auto``, against the Python loop: the same bits (NaN where NaN)
+and the same warnings."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ UNARY = [
     lambda a: np.minimum(a, -0.5) + a,
     lambda a: a.astype(np.float32).astype(a.dtype),
     np.floor,
+    np.sign,
+    np.reciprocal,
+    lambda a: np.where(np.isnan(a) | np.isinf(a), 0.5, a),
+    lambda a: np.where(np.isfinite(a), a, -a) * np.signbit(a),
 ]
 BINARY = [
     np.add,

@@ -294,6 +294,7 @@ class GroupRunner:
             for (_, view, _), at in zip(group.inputs, group.starts)
         ]
         self.swapped = lane_inputs(group) or ()  # read transposed by the kernel
+        self.scratch = (len(group.kept), group.shape[-1])  # rows for values where may drop
         self.name = "fused_" + "_".join(dict.fromkeys(n.fn for n in group.nodes))
         eqns = [program.eqns[k] for k in group.members]
         self.numpy_program = Program([], [], self.args, eqns, [group.root], self.name)
@@ -479,10 +480,9 @@ class GroupRunner:
         flags.clear(flags.mask)
         # A kernel returns 1 where NumPy's result is its own to give (a float max that is
         # NaN or zero, fused_kernels): the call runs again as NumPy code.
-        g = self.group
-        if g.kept:  # scratch rows for values where may drop (fused_kernels): one per part
-            xs = [*xs, np.empty((len(g.kept), g.shape[-1]), np.float64)]
-        stopped = self.kernel(g.shape, sum_run_length(), start, stop, out, *xs)
+        if self.scratch[0]:  # (fused_kernels stores each value where may drop: one row each)
+            xs = [*xs, np.empty(self.scratch, np.float64)]
+        stopped = self.kernel(self.group.shape, sum_run_length(), start, stop, out, *xs)
         return stopped != 0 or flags.test(flags.mask) != 0
 
 

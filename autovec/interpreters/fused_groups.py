@@ -56,9 +56,11 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
     "negative": ("(-{0})", "if"),
     "positive": ("({0})", "iuf"),
     "square": ("({0} * {0})", "iuf"),
-    "absolute": ("abs({0})", "f"),
+    "absolute": ("abs({0})", "iuf"),  # (abs of the most negative integer wraps, as NumPy's)
     "fabs": ("abs({0})", "f"),
     "sqrt": ("np.sqrt({0})", "f"),
+    "reciprocal": ("(1.0 / {0})", "f"),  # (float32: a float64 quotient, rounded once more)
+    "sign": ("(({0} > 0) * 1 - ({0} < 0) * 1)", "iuf"),  # floats: QUIET_FLOAT
     "maximum": ("_maximum({0}, {1})", "iuf"),
     "minimum": ("_minimum({0}, {1})", "iuf"),
     "equal": ("({0} == {1})", "biuf"),
@@ -80,9 +82,36 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
     "trunc": ("np.trunc({0})", "f"),
     "rint": ("np.rint({0})", "f"),
     "copysign": ("np.copysign({0}, {1})", "f"),
+    # Tests of a float's class, with quiet comparisons only (== and != raise no flag on NaN).
+    "isnan": ("({0} != {0})", "f"),
+    "isinf": ("(abs({0}) == np.inf)", "f"),
+    "isfinite": ("((abs({0}) != np.inf) & ({0} == {0}))", "f"),
+    "signbit": ("np.signbit({0})", "f"),
     # ``astype`` to a float dtype (convert_element_type): IEEE's rounding, and its overflow flag.
     "cast": ("({0})", "iuf"),
 }
+
+# The float loops of the ordered comparisons (and of what is made of them): NumPy compares
+# quietly, raising no flag for a NaN, where the compiler's vector compares are signalling ones
+# (an "invalid" flag, read as a warning NumPy did not give: the call would run again as NumPy
+# code).  These helpers (fused_kernels._HELPERS) keep NaNs away from the ordered compares.
+QUIET_FLOAT = {
+    "less": "_lt({0}, {1})",
+    "less_equal": "_le({0}, {1})",
+    "greater": "_lt({1}, {0})",
+    "greater_equal": "_le({1}, {0})",
+    "maximum": "_fmaximum({0}, {1})",
+    "minimum": "_fminimum({0}, {1})",
+    "sign": "_sign({0})",
+}
+
+
+def template(fn: str, loop: tuple) -> str:
+    """The kernel expression of ELEMENTWISE function ``fn`` over its loop dtypes."""
+    if fn in QUIET_FLOAT and loop[0].kind == "f":
+        return QUIET_FLOAT[fn]
+    return ELEMENTWISE[fn][0]
+
 
 # Reductions over trailing axes a kernel computes as NumPy does: integer sums (exact), float
 # sums in NumPy's pairwise order (see sum_runs), float means (that sum, then NumPy's division

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from autovec.interpreters.fused_groups import ELEMENTWISE, MAX_PAIRWISE, Group, Node
+from autovec.interpreters.fused_groups import MAX_PAIRWISE, Group, Node, template
 from autovec.interpreters.fused_sums import FILL, SIMD_VERSION, pairwise_functions
 
 # Reductions summed in NumPy's pairwise order ("mean" then divides by the count, _mean).
@@ -77,6 +77,37 @@ def _maximum(a, b):
 @njit(**_OPTS)
 def _minimum(a, b):
     return a if (a < b or a != a) else b
+
+
+@njit(**_OPTS)
+def _lt(a, b):  # a < b for floats, NaN never reaching the (signalling) compare
+    ok = (a == a) & (b == b)
+    return ok & ((a if ok else 0.0) < (b if ok else 0.0))
+
+
+@njit(**_OPTS)
+def _le(a, b):
+    ok = (a == a) & (b == b)
+    return ok & ((a if ok else 0.0) <= (b if ok else 0.0))
+
+
+@njit(**_OPTS)
+def _fmaximum(a, b):
+    return a if (_lt(b, a) or a != a) else b
+
+
+@njit(**_OPTS)
+def _fminimum(a, b):
+    return a if (_lt(a, b) or a != a) else b
+
+
+@njit(**_OPTS)
+def _sign(a):  # NumPy's: +0.0 for either zero, a NaN as it came (quiet tests only)
+    if a != a:
+        return a
+    if a == 0:
+        return 0.0
+    return -1.0 if np.signbit(a) else 1.0
 """
 
 
@@ -213,8 +244,9 @@ def kernel_source(group: Group) -> str:
             expr = f"({operand(x, node.dtype)} if {operand(c, node.loop[0])} else "
             expr += f"{operand(y, node.dtype)})"
         else:
-            template = ELEMENTWISE[node.fn][0]
-            expr = template.format(*(operand(a, t) for a, t in zip(node.args, node.loop)))
+            expr = template(node.fn, node.loop).format(
+                *(operand(a, t) for a, t in zip(node.args, node.loop))
+            )
         return f"v{n} = {_np(node.dtype)}({expr})"
 
     def loads(level: str) -> list[str]:
@@ -362,8 +394,10 @@ def _mean(node: Node, acc_t: str) -> list[str]:
 def _runs(add: str) -> list[str]:
     """Lines running ``add`` (which sums ``cnt`` numbers from ``lo0`` into the result) over
     the runs NumPy sums pairwise in one go, one after another, as NumPy adds them."""
+    # (np.int64(0), not 0: numba types a call on a literal 0 apart from one on an int64, and
+    # would compile the whole chain of functions under it twice)
     return [
-        "lo0 = 0",
+        "lo0 = np.int64(0)",
         "while lo0 < nn:",
         "    cnt = min(run, nn - lo0)",
         *("    " + line for line in add.split("\n")),
@@ -436,7 +470,7 @@ def _reduce_lines(
         first, update = f"r = {start}", [f"r = r {op} {elem}"]
     else:
         cmp = ">" if node.fn == "max" else "<"
-        zero = [f"{i} = 0" for i in red_idx]
+        zero = [f"{i} = np.int64(0)" for i in red_idx]
         first = "\n".join([*zero, f"r = {elem}"])
         update = [f"v = {elem}", f"r = v if v {cmp} r else r"]
     return [], [], [*first.split("\n"), *loops, *(pad + u for u in update)]
@@ -460,16 +494,21 @@ def _float_extreme(group: Group, node: Node, rank: int, xs: str) -> list[str]:
         pad = "    " * group.nred
         update = [f"v = _elem({''.join(f'i{d}, ' for d in range(rank))}{xs})",
                   f"r = v if (v {cmp} r or v != v) else r"]  # fmt: skip
-        first = [f"{i} = 0" for i in red_idx] + [update[0], "r = v"]
+        first = [f"{i} = np.int64(0)" for i in red_idx] + [update[0], "r = v"]
         return [*first, *loops, *(pad + u for u in update), *stop]
     n = f"n{rank - 1}"
     lines = [f"if {n} >= 8:"]
-    lines += [f"    m{k} = _elem({head}{k}, {xs})" for k in range(8)]
+    lines += [f"    m{k} = _elem({head}np.int64({k}), {xs})" for k in range(8)]
     lines += [f"    for j in range(8, {n} - {n} % 8, 8):"]
     lines += ["        " + x for k in range(8) for x in pick(f"m{k}", f"j + {k}")]
     lines += ["    r = m0"]
     lines += [f"    r = m{k} if (m{k} {cmp} r or m{k} != m{k}) else r" for k in range(1, 8)]
-    lines += [f"    j0 = {n} - {n} % 8", "else:", f"    r = _elem({head}0, {xs})", "    j0 = 1"]
+    lines += [
+        f"    j0 = {n} - {n} % 8",
+        "else:",
+        f"    r = _elem({head}np.int64(0), {xs})",
+        "    j0 = 1",
+    ]
     lines += [f"for j in range(j0, {n}):", *("    " + x for x in pick("r", "j"))]
     return lines + stop
 

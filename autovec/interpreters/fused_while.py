@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from autovec.interpreters.fused_groups import DTYPES, ELEMENTWISE, elementwise_op
+from autovec.interpreters.fused_groups import DTYPES, ELEMENTWISE, elementwise_op, template
 from autovec.interpreters.fused_kernels import _HELPERS, _literal, _nb, _np
 from autovec.ir import Literal, Program, Var
 
@@ -141,8 +141,8 @@ def while_source(e: Any) -> str:
                 c, x, y = eq.inputs
                 expr = f"({operand(x, dtype)} if {operand(c, loop[0])} else {operand(y, dtype)})"
             else:
-                template = ELEMENTWISE[fn][0] if fn in ELEMENTWISE else LIBM[fn]
-                expr = template.format(*(operand(a, t) for a, t in zip(eq.inputs, loop)))
+                text = template(fn, loop) if fn in ELEMENTWISE else LIBM[fn]
+                expr = text.format(*(operand(a, t) for a, t in zip(eq.inputs, loop)))
             name = f"{prefix}{i}"
             out.append(f"{name} = {_np(dtype)}({expr})")
             names[eq.outputs[0].id] = name
