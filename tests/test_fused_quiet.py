@@ -1,8 +1,8 @@
 """NaNs in the data keep the numba backend's kernels: the ordered comparisons and what is
 made of them (maximum, minimum, sign) raise no floating-point flag on a NaN, as NumPy's
 do not, so a call whose loop gives no warning runs fused, not again as NumPy code; and
-sign, reciprocal, abs and the tests of a float's class (isnan, isinf, isfinite, signbit)
-join kernels with NumPy's bits."""
+sign, reciprocal, abs, the tests of a float's class (isnan, isinf, isfinite, signbit) and
+``~`` of booleans join kernels with NumPy's bits."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ QUIET = {
     "isinf": lambda x: np.where(np.isinf(x), 1.0, x) * 2.0,
     "isfinite": lambda x: np.where(np.isfinite(x), x, -1.0) * 2.0,
     "signbit": lambda x: np.where(np.signbit(x), 3.0, x) * 2.0,
+    "invert": lambda x: np.where(~np.isnan(x) & ~(x > 1.0), x, 3.0) * 2.0,
     "reciprocal": lambda x: np.reciprocal(np.abs(x) + 1.0) * 2.0,
     "abs": lambda x: np.abs(x) * 2.0 - 1.0,
 }

@@ -52,6 +52,16 @@ def clipped_walk(x, limit):
     return autovec.while_loop(lambda c: (c[0] < limit) & (c[1] < 50), body, (x, np.int32(0)))
 
 
+def class_walk(x):
+    """sign, reciprocal and the tests of a float's class in a kernel's loop, NaN and
+    infinite lanes stopping at once (their quiet compare raises no flag)."""
+
+    def body(v):
+        return v * 1.5 + np.sign(v) * np.isfinite(v) + np.reciprocal(np.abs(v) + 1.0)
+
+    return autovec.while_loop(lambda v: (np.abs(v) < 50.0) & ~np.isnan(v), body, x)
+
+
 def loop_of(fun, *columns):
     outs = [fun(*row) for row in zip(*columns)]
     if isinstance(outs[0], tuple):
@@ -81,10 +91,11 @@ CASES = [
         (0, None),
     ),
     (clipped_walk, (np.linspace(-1, 1, 40), np.linspace(2, 9, 40)), (0, 0)),
+    (class_walk, (np.array([-1.5, 0.5, np.nan, -0.0, 0.0, np.inf, -np.inf, 3.0] * 5),), (0,)),
 ]
 
 
-@pytest.mark.parametrize("fun, args, in_axes", CASES, ids=["count", "newton", "walk", "walk2"])
+@pytest.mark.parametrize("fun, args, in_axes", CASES, ids=["count", "newton", "walk", "walk2", "classes"])
 def test_kernel_gives_the_loop_bits(fun, args, in_axes):
     columns = [a if ax == 0 else [a] * len(args[0]) for a, ax in zip(args, in_axes)]
     want = loop_of(fun, *columns)
@@ -216,6 +227,14 @@ EDGES = {
     "NaN in maximum": (
         _bounded(lambda v: np.maximum(v, 1.0) * np.minimum(v + 3.0, 2.5)),
         np.array([-1.0, 0.5, np.nan, 2.0]),
+    ),
+    "sign and a float's class": (
+        _bounded(
+            lambda v: np.sign(v) * 0.5
+            + np.where(np.isnan(v) | np.isinf(v), 0.0, v) * np.signbit(v)
+            + np.reciprocal(np.abs(v) + 1.0) * np.isfinite(v)
+        ),
+        np.array([-1.5, 0.5, np.nan, -0.0, 0.0, np.inf, -np.inf, 3.0]),
     ),
 }
 

@@ -76,7 +76,7 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
     "bitwise_and": ("({0} & {1})", "biu"),
     "bitwise_or": ("({0} | {1})", "biu"),
     "bitwise_xor": ("({0} ^ {1})", "biu"),
-    "invert": ("(~{0})", "iu"),
+    "invert": ("(~{0})", "biu"),  # (numba's ~ of a boolean is not, unlike Python's)
     "floor": ("np.floor({0})", "f"),
     "ceil": ("np.ceil({0})", "f"),
     "trunc": ("np.trunc({0})", "f"),
