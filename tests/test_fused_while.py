@@ -95,7 +95,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("fun, args, in_axes", CASES, ids=["count", "newton", "walk", "walk2", "classes"])
+@pytest.mark.parametrize(
+    "fun, args, in_axes", CASES, ids=["count", "newton", "walk", "walk2", "classes"]
+)
 def test_kernel_gives_the_loop_bits(fun, args, in_axes):
     columns = [a if ax == 0 else [a] * len(args[0]) for a, ax in zip(args, in_axes)]
     want = loop_of(fun, *columns)
@@ -230,9 +232,11 @@ EDGES = {
     ),
     "sign and a float's class": (
         _bounded(
-            lambda v: np.sign(v) * 0.5
-            + np.where(np.isnan(v) | np.isinf(v), 0.0, v) * np.signbit(v)
-            + np.reciprocal(np.abs(v) + 1.0) * np.isfinite(v)
+            lambda v: (
+                np.sign(v) * 0.5
+                + np.where(np.isnan(v) | np.isinf(v), 0.0, v) * np.signbit(v)
+                + np.reciprocal(np.abs(v) + 1.0) * np.isfinite(v)
+            )
         ),
         np.array([-1.5, 0.5, np.nan, -0.0, 0.0, np.inf, -np.inf, 3.0]),
     ),
