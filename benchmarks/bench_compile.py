@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+from bench_first_calls import ONE_THREAD  # (a script beside this one: its folder is on the path)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 KINDS = {
@@ -65,8 +67,7 @@ def main() -> None:
         for kind in KINDS:
             for root in roots:
                 with tempfile.TemporaryDirectory() as cache:
-                    env = dict(os.environ, PYTHONPATH=root, AUTOVEC_CACHE_DIR=cache)
-                    env.update(NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+                    env = dict(os.environ, **ONE_THREAD, PYTHONPATH=root, AUTOVEC_CACHE_DIR=cache)
                     out = subprocess.run(
                         [sys.executable, __file__, "--child", kind],
                         env=env, capture_output=True, text=True, check=True,

@@ -1,7 +1,7 @@
 """Workloads beyond the report's (``python -m autovec.bench``): row statistics, stencils,
-extremes, piecewise losses.  jit(vmap(f)) (numba, steady calls) and eager vmap against
-hand-vectorised NumPy, and jax.jit(jax.vmap(f)) and jax.vmap where JAX is installed; float64,
-8192 rows of 256.
+extremes, piecewise losses, masks and rows holding NaNs.  jit(vmap(f)) (numba, steady calls)
+and eager vmap against hand-vectorised NumPy, and jax.jit(jax.vmap(f)) and jax.vmap where JAX
+is installed; float64, 8192 rows of 256.
 
     NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
         XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \\
@@ -75,6 +75,15 @@ def subjects(xp):
     def cosine(x, g):
         return xp.sum(x * g) / xp.sqrt(xp.sum(x * x) * xp.sum(g * g))
 
+    def nanmean(x, g):  # (run on rows holding NaNs)
+        return xp.sum(xp.where(xp.isnan(x), 0.0, x * g)) / xp.sum(~xp.isnan(x))
+
+    def relu_nan(x, g):  # (run on rows holding NaNs)
+        return xp.sum(xp.maximum(x, 0.0) * g)
+
+    def sign_agree(x, g):
+        return xp.sum(xp.sign(x) == xp.sign(g))
+
     def huber_hand(x, g):
         d = x - g
         a = np.abs(d)
@@ -96,7 +105,18 @@ def subjects(xp):
         "huber": (huber, (0, None), huber_hand),
         "softmax": (softmax, (0, None), softmax_hand),
         "cosine": (cosine, (0, None), cosine_hand),
+        "nanmean": (
+            nanmean,
+            (0, None),
+            lambda x, g: np.where(np.isnan(x), 0.0, x * g).sum(1) / (~np.isnan(x)).sum(1),
+        ),
+        "relu_nan": (relu_nan, (0, None), lambda x, g: (np.maximum(x, 0.0) * g).sum(1)),
+        "sign_agree": (sign_agree, (0, None), lambda x, g: (np.sign(x) == np.sign(g)).sum(1)),
     }
+
+
+# Workloads run on rows where one number in a hundred is NaN.
+WITH_NANS = ("nanmean", "relu_nan")
 
 
 def main(names: list[str]) -> None:
@@ -106,8 +126,10 @@ def main(names: list[str]) -> None:
     theirs = subjects(jnp) if jnp is not None else {}
     print(f"{'workload':11s} {'hand ms':>8s} {'jit':>6s} {'vmap':>6s} {'jax.jit':>8s} "
           f"{'jax.vmap':>9s}  jit == loop")  # fmt: skip
+    clean, with_nans = x, np.where(rng.random(x.shape) < 0.01, np.nan, x)
     for name in names or list(ours):
         f, in_axes, hand = ours[name]
+        x = with_nans if name in WITH_NANS else clean
         jitted = autovec.jit(autovec.vmap(f, in_axes=in_axes))
         jitted(x, g)  # the first call runs NumPy code; the second compiles the kernels
         got = jitted(x, g)

@@ -26,6 +26,9 @@ def _numpy_default_errstate():
 
 QUIET = {
     "maximum": lambda x: np.maximum(x, 0.5) * 2.0,
+    "relu": lambda x: np.maximum(x, 0.0) * 2.0,  # (a constant the compiler folds in)
+    "positive part": lambda x: np.where(x > 0.0, x, 0.0) * 2.0,
+    "relu sum": lambda x: np.sum(np.maximum(x, 0.0) * 3.0),
     "minimum": lambda x: np.minimum(-0.5, x) * 2.0,
     "greater": lambda x: np.where(x > 0.5, x, -x) + 1.0,
     "less": lambda x: np.where(x < 0.5, 2.0 * x, x) + 1.0,
@@ -79,3 +82,27 @@ def test_integer_sign_and_abs(dtype):
     entry = next(iter(jitted._cache.values())).fn
     assert isinstance(entry, fused.FusedProgram) and entry.redos == 0
     assert len(entry.program.eqns) == 1
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_quiet_comparisons_order_every_pair_of_edges(dtype):
+    """The integer keys order floats as IEEE does: both zeros equal, subnormals, the
+    largest numbers and the infinities in place, NaN unordered."""
+    info = np.finfo(dtype)
+    edges = [0.0, -0.0, info.smallest_subnormal, -info.smallest_subnormal, info.tiny, 1.0]
+    edges += [-1.0, 1.5, info.max, -info.max, np.inf, -np.inf, np.nan]
+    edges = np.array(edges, dtype=dtype)
+    a, b = (np.repeat(edges, len(edges)), np.tile(edges, len(edges)))
+    a, b = np.tile(a, (4, 1)), np.tile(b, (4, 1))  # 4 examples of every pair
+
+    def fn(x, y):
+        return (
+            (x < y) * 1 + (x <= y) * 2 + (x > y) * 4 + (x >= y) * 8 + (np.maximum(x, y) == y) * 16
+        )
+
+    want = np.stack([fn(x, y) for x, y in zip(a, b)])
+    jitted = autovec.jit(autovec.vmap(fn), backend="numba")
+    same_bits(jitted(a, b), want)
+    entry = next(iter(jitted._cache.values())).fn
+    assert entry.redos == 0 and len(entry.program.eqns) == 1

@@ -65,7 +65,9 @@ def _literal(v: Any, dt: np.dtype) -> str:
     return f"{_np(dt)}({int(x)})"
 
 
-_HELPERS = """
+_HELPERS = f"""
+from autovec.interpreters.fused_simd import order_key  # noqa: E402  (v{SIMD_VERSION})
+
 _u = np.uint64
 
 
@@ -80,15 +82,13 @@ def _minimum(a, b):
 
 
 @njit(**_OPTS)
-def _lt(a, b):  # a < b for floats, NaN never reaching the (signalling) compare
-    ok = (a == a) & (b == b)
-    return ok & ((a if ok else 0.0) < (b if ok else 0.0))
+def _lt(a, b):  # a < b for floats with no flag on a NaN: integer keys (fused_simd)
+    return (a == a) & (b == b) & (order_key(a) < order_key(b))
 
 
 @njit(**_OPTS)
 def _le(a, b):
-    ok = (a == a) & (b == b)
-    return ok & ((a if ok else 0.0) <= (b if ok else 0.0))
+    return (a == a) & (b == b) & (order_key(a) <= order_key(b))
 
 
 @njit(**_OPTS)

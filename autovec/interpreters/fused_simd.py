@@ -23,7 +23,7 @@ from numba.extending import intrinsic, models, register_model
 
 # Bump when the code below changes: it is part of every kernel's source, so kernels cached
 # on disk with an older version are compiled again.
-VERSION = 2  # fused_sums.SIMD_VERSION names it
+VERSION = 3  # fused_sums.SIMD_VERSION names it
 
 
 class Sums8(types.Type):
@@ -186,3 +186,27 @@ def vstart8(typingctx: Any, a: Any) -> Any:
         return builder.fadd(neg_zero, vec)
 
     return a(a), codegen
+
+
+# ------------------------------------------------- comparisons that raise no flag on a NaN
+
+
+@intrinsic
+def order_key(typingctx: Any, x: Any) -> Any:
+    """An integer ordered as the float ``x`` is, for ``x`` not NaN (``-0.0`` and ``0.0``
+    both 0): comparing keys raises no floating-point flag, where the compiler's vector
+    compare of floats is a signalling one.  Kernels compare ``x == x`` (quiet) first."""
+    if x not in _FLOATS:
+        return None
+    bits = ir.IntType(x.bitwidth)
+    sig = types.int64(x) if x.bitwidth == 64 else types.int32(x)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        # x + 0.0 makes -0.0 into 0.0 (and raises nothing for a quiet NaN); then the sign
+        # bit turns a negative float's magnitude bits around, so the order is the float's.
+        y = builder.fadd(args[0], ir.Constant(args[0].type, 0.0))
+        i = builder.bitcast(y, bits)
+        sign = builder.ashr(i, ir.Constant(bits, x.bitwidth - 1))
+        return builder.xor(i, builder.lshr(sign, ir.Constant(bits, 1)))
+
+    return sig, codegen

@@ -22,7 +22,7 @@ from autovec.interpreters.fused_groups import MAX_PAIRWISE, Group
 
 # fused_simd's version: part of each kernel's source, so a change there compiles them again
 # (that module imports numba, which this one must not).
-SIMD_VERSION = 2
+SIMD_VERSION = 3
 # The row form of a float sum computes up to this many numbers of a row at once, then adds
 # them (_row_functions below): long enough for vector loops, short enough for L1.
 FILL = 2048
