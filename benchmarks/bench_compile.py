@@ -50,7 +50,7 @@ def child(kind: str) -> None:
         fn = autovec.jit(autovec.vmap(inner, in_axes=(0, None)), backend="numba")
     else:
         x, y = rng.normal(size=(1024, 256)), rng.normal(size=(1024, 256))
-        fn = autovec.jit(autovec.vmap(eval(KINDS[kind])), backend="numba")  # noqa: S307
+        fn = autovec.jit(autovec.vmap(eval(KINDS[kind], {"np": np})), backend="numba")  # noqa: S307
     start = time.perf_counter()
     fn(x, y)
     print(json.dumps(time.perf_counter() - start))
