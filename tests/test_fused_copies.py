@@ -90,6 +90,26 @@ def test_means_in_the_lane_form(dtype):
     assert "for b0 in range" in runner.source and "np.float64(nn)" in runner.source
 
 
+@needs_numba
+@pytest.mark.parametrize("n", [1, 7, 129, 1000, 5000])
+def test_means_of_booleans(n):
+    """A fraction (the mean of a mask) is a count, exact in any order of additions, then
+    NumPy's float64 division: in kernels, in the row and the lane forms."""
+    rng = np.random.default_rng(n)
+    x, y = rng.normal(size=(5, n)), rng.normal(size=(5, n))
+    x[x > 1.5] = np.nan
+
+    def fraction(u, v):
+        return np.mean(u > v) + np.mean(~np.isnan(u) & (v < 0.5))
+
+    got, entry = _fused_entry(autovec.vmap(fraction), (x, y))
+    _same(got, _loop(fraction, x, y))
+    assert entry.runners and all("mean" in r.name for r in entry.runners)
+    lanes = autovec.vmap(autovec.vmap(fraction, in_axes=(None, 0)), in_axes=(0, None))
+    got, entry = _fused_entry(lanes, (x, y[::-1]))
+    _same(got, np.array([[fraction(u, v) for v in y[::-1]] for u in x]))
+
+
 def shared(x, y):
     d = x * y - 1.0  # read by two groups and by exp, which no kernel computes
     return np.exp(d) + d * 2.0 + np.mean(d)

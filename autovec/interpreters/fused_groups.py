@@ -275,8 +275,9 @@ def reduction_op(e: Any) -> str | None:
         return None
     if name in ("any", "all"):
         return name if dt == np.dtype(bool) else None
-    if name == "mean" and dt.kind != "f":  # NumPy sums integers in float64: left to NumPy
-        return None
+    if name == "mean" and dt.kind != "f":  # NumPy sums integers in float64: left to NumPy,
+        # but for booleans (a fraction): every partial sum is a whole number, exact in any order
+        return name if dt.kind == "b" and out == np.dtype(np.float64) else None
     if name in ("max", "min"):
         return name if dt.kind in "iuf" and out == dt else None
     if dt.kind == "f":  # NumPy's pairwise order, where NumPy adds in the input's dtype
