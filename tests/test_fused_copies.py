@@ -110,6 +110,20 @@ def test_means_of_booleans(n):
     _same(got, np.array([[fraction(u, v) for v in y[::-1]] for u in x]))
 
 
+@needs_numba
+def test_counts_of_booleans():
+    """count_nonzero of a mask, and a sum of one with a dtype (int8 wraps, as NumPy's)."""
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(6, 400)), rng.normal(size=(6, 400))
+
+    def counts(u, v):
+        return np.count_nonzero(u > v) + np.sum((u < 0) & (v < 0), dtype=np.int8)
+
+    got, entry = _fused_entry(autovec.vmap(counts), (x, y))
+    _same(got, _loop(counts, x, y))
+    assert len(entry.runners) == 2 and all("sum" in r.name for r in entry.runners)
+
+
 def shared(x, y):
     d = x * y - 1.0  # read by two groups and by exp, which no kernel computes
     return np.exp(d) + d * 2.0 + np.mean(d)

@@ -260,9 +260,10 @@ def elementwise_op(e: Any) -> tuple[str, tuple] | None:
 def reduction_op(e: Any) -> str | None:
     """The reduction's name when a kernel computes ``e`` exactly as NumPy, else None."""
     name = next((n for n in REDUCIBLE if REDUCTIONS[n] is e.prim), None)
-    if name is None or set(e.params) != {"axes", "keepdims"}:
-        return None
     x = e.inputs[0]
+    counts = name == "sum" and getattr(x, "aval", None) is not None and x.aval.dtype.kind == "b"
+    if name is None or set(e.params) - ({"dtype"} if counts else set()) != {"axes", "keepdims"}:
+        return None  # (a sum of booleans with a dtype: a count, count_nonzero's)
     axes, ndim = e.params["axes"], getattr(x.aval, "ndim", 0)
     # Trailing axes, at least one kept in front (its rows are the kernel's outer loop).
     if not isinstance(x, Var) or not axes or axes != tuple(range(ndim - len(axes), ndim)):

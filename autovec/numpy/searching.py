@@ -183,7 +183,8 @@ def extract(condition: Any, arr: Any, *, size: Any = None, fill_value: Any = 0) 
 def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
     """NumPy's ``count_nonzero`` (traced: an intp count per example, also for ``axis=None``,
     where NumPy returns a Python int)."""
-    return _sum(astype(arr(a), bool), axis=axis, dtype=np.intp, keepdims=keepdims)
+    # (copy=False: a mask already boolean is counted as it is, with no copy of it first)
+    return _sum(astype(arr(a), bool, copy=False), axis=axis, dtype=np.intp, keepdims=keepdims)
 
 
 __all__ = [
