@@ -303,3 +303,13 @@ def test_each_kernel_function_compiles_once():
             for name, obj in vars(module).items():
                 if isinstance(obj, Dispatcher):
                     assert not any("Literal" in str(sig) for sig in obj.signatures), name
+
+
+def test_simd_version_is_one_fact_in_two_places():
+    """Kernels name fused_simd's version in their source (fused_sums.SIMD_VERSION, which must
+    not import numba): numba's disk cache keys a kernel on its own file only, so a change to
+    fused_simd compiles the kernels again only when both say the new version."""
+    pytest.importorskip("numba")
+    from autovec.interpreters import fused_simd, fused_sums
+
+    assert fused_simd.VERSION == fused_sums.SIMD_VERSION
