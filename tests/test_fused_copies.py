@@ -124,6 +124,23 @@ def test_counts_of_booleans():
     assert len(entry.runners) == 2 and all("sum" in r.name for r in entry.runners)
 
 
+@needs_numba
+def test_a_narrow_count_wraps_before_later_steps():
+    """A count summed in int8 or uint8 wraps past its range as NumPy's does, also where
+    later steps of the kernel read it (the accumulator is wider)."""
+    rng = np.random.default_rng(6)
+    x, y = rng.random((6, 300)), rng.random((6, 300))
+
+    def wrapped(u, v):
+        return np.sum(u < v, dtype=np.int8) + np.sum(u > 0.1, dtype=np.uint8)  # int16
+
+    want = _loop(wrapped, x, y)
+    assert (np.stack([np.count_nonzero(u < v) for u, v in zip(x, y)]) > 127).any()
+    got, entry = _fused_entry(autovec.vmap(wrapped), (x, y))
+    _same(got, want)
+    assert len(entry.runners) == 2
+
+
 def shared(x, y):
     d = x * y - 1.0  # read by two groups and by exp, which no kernel computes
     return np.exp(d) + d * 2.0 + np.mean(d)

@@ -261,12 +261,15 @@ def reduction_op(e: Any) -> str | None:
     """The reduction's name when a kernel computes ``e`` exactly as NumPy, else None."""
     name = next((n for n in REDUCIBLE if REDUCTIONS[n] is e.prim), None)
     x = e.inputs[0]
-    counts = name == "sum" and getattr(x, "aval", None) is not None and x.aval.dtype.kind == "b"
-    if name is None or set(e.params) - ({"dtype"} if counts else set()) != {"axes", "keepdims"}:
-        return None  # (a sum of booleans with a dtype: a count, count_nonzero's)
+    if name is None or not isinstance(x, Var):
+        return None
+    # A sum of booleans may name its dtype: a count (count_nonzero's), exact in any order.
+    counted = {"dtype"} if name == "sum" and getattr(x.aval, "dtype", None) == np.bool_ else set()
+    if set(e.params) - counted != {"axes", "keepdims"}:
+        return None
     axes, ndim = e.params["axes"], getattr(x.aval, "ndim", 0)
     # Trailing axes, at least one kept in front (its rows are the kernel's outer loop).
-    if not isinstance(x, Var) or not axes or axes != tuple(range(ndim - len(axes), ndim)):
+    if not axes or axes != tuple(range(ndim - len(axes), ndim)):
         return None
     if len(axes) >= ndim:
         return None

@@ -346,7 +346,8 @@ def kernel_source(group: Group) -> str:
         lines += [pad + line for line in finish]
     lines += [pad + line for line in row]
     if group.reduced:
-        lines += [pad + f"v{red} = r"]
+        # (in the reduction's dtype: an int8 count wraps, as NumPy's, before later steps)
+        lines += [pad + f"v{red} = {_np(group.nodes[red].dtype)}(r)"]
         lines += [pad + line for line in loads("top")]
         lines += [pad + node_line(n, nd) for n, nd in top_nodes]
         root = f"v{len(group.nodes) - 1}"
