@@ -41,6 +41,20 @@ def _dg(a: Any, b: Any, lc: tuple, rc: tuple, lb: tuple = (), rb: tuple = ()) ->
     return dot_general_p.bind(a, b, dimension_numbers=((lc, rc), (lb, rb)))
 
 
+def _one_number_each(a: Any, b: Any, out_shape: tuple) -> Any:
+    """NumPy's ``dot`` (and ``inner``, ``tensordot``) of two operands holding one number each,
+    vectors or matrices: NumPy treats both as scalars and multiplies them, so a product of -0.0
+    stays -0.0, where a sum of products (``dot_general``, as BLAS and NumPy's own loops sum
+    them, from +0.0) gives +0.0.  The product, in the dot's output shape."""
+    return reshape(UFUNCS["multiply"](reshape(a, ()), reshape(b, ())), out_shape)
+
+
+def _scalar_like(*xs: Any) -> bool:
+    """Whether every operand is a vector or matrix of one number (NumPy's "scalar" case of
+    its BLAS matrix product)."""
+    return all(ndim(x) in (1, 2) and all(d == 1 for d in shape(x)) for x in xs)
+
+
 @implements(np.dot)
 def dot(a: Any, b: Any, out: Any = None) -> Any:
     """NumPy's ``dot``: contract the last axis of ``a`` with the second-to-last of ``b``."""
@@ -49,6 +63,8 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
         return UFUNCS["multiply"](a, b)
+    if _scalar_like(a, b):
+        return _one_number_each(a, b, (1,) * (na + nb - 2))
     return _dg(a, b, (na - 1,), (max(nb - 2, 0),))
 
 
@@ -119,6 +135,8 @@ def inner(a: Any, b: Any, /) -> Any:
     na, nb = ndim(a), ndim(b)
     if na == 0 or nb == 0:
         return UFUNCS["multiply"](a, b)
+    if _scalar_like(a, b):
+        return _one_number_each(a, b, (1,) * (na + nb - 2))
     return _dg(a, b, (na - 1,), (nb - 1,))
 
 
@@ -149,6 +167,9 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     for i, j in zip(lc, rc):
         if shape(a)[i] != shape(b)[j]:
             raise ValueError("shape-mismatch for sum")
+    if all(d == 1 for d in (*shape(a), *shape(b))):  # NumPy's dot of two (1, 1) matrices
+        out_shape = (1,) * (na + nb - 2 * len(lc))
+        return _one_number_each(a, b, out_shape)
     return dot_general_p.bind(a, b, dimension_numbers=((lc, rc), ((), ())))
 
 

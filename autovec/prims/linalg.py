@@ -155,7 +155,9 @@ _UNROLL_MIN = 2048
 
 
 def _unrolled_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
-    """``einsum("...k,...k->...", a, b)`` for a short ``k``: the products summed in order."""
+    """``einsum("...k,...k->...", a, b)`` for a short ``k``: the products summed in order,
+    from +0.0 as einsum, BLAS and NumPy's dot loops sum them (so products that are all -0.0
+    sum to +0.0; adding +0.0 last changes nothing else)."""
     out = np.multiply(a[..., 0], b[..., 0])
     if k > 1:
         tmp = np.multiply(a[..., 1], b[..., 1])
@@ -163,6 +165,7 @@ def _unrolled_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
         for j in range(2, k):
             np.multiply(a[..., j], b[..., j], out=tmp)
             out += tmp
+    out += 0.0
     return out
 
 

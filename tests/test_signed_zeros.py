@@ -1,0 +1,101 @@
+"""Signed zeros of products under vmap: the loop's bits, -0.0 and +0.0 told apart.
+
+A sum of products that are all -0.0 (zeros times negative numbers) is +0.0 where NumPy
+sums from +0.0 (BLAS, einsum, its dot loops), but NumPy's ``dot``/``inner``/``tensordot`` of
+two operands holding one number each multiply them, which keeps -0.0.  The batched paths
+(einsum over the stack, the short unrolled dot of large stacks, BLAS) must give the loop's
+sign either way; ``check_vmap`` compares values, which cannot see it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autovec
+
+FUNCTIONS = {
+    "dot": np.dot,
+    "inner": np.inner,
+    "matmul": np.matmul,
+    "vdot": np.vdot,
+    "vecdot": np.vecdot,
+    "tensordot": lambda a, b: np.tensordot(a, b, 1),
+    "einsum": lambda a, b: np.einsum("i,i->", a, b),
+    "multi_dot": lambda a, b: np.linalg.multi_dot([a, b]),
+}
+# Per-example shapes of both operands (the contraction is the last axis of the first).
+VECTORS = [1, 2, 3, 4, 5, 9]
+SHAPES = [
+    ((1, 1), (1,)),
+    ((1,), (1, 1)),
+    ((1, 1), (1, 1)),
+    ((1, 1, 1), (1,)),
+    ((2, 1), (1,)),
+    ((1,), (1, 3)),
+]
+
+
+def _bits(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    return np.stack([np.signbit(x.real), np.signbit(x.imag)]) if x.dtype.kind == "c" else x
+
+
+def _check(f, a: np.ndarray, b: np.ndarray, in_axes: tuple) -> None:
+    def lane(v, ax, i):
+        return v[i] if ax == 0 else v
+
+    n = a.shape[0] if in_axes[0] == 0 else b.shape[0]
+    want = np.stack([f(lane(a, in_axes[0], i), lane(b, in_axes[1], i)) for i in range(n)])
+    for g in (autovec.vmap(f, in_axes), autovec.jit(autovec.vmap(f, in_axes))):
+        got = np.asarray(g(a, b))
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(_bits(got)), np.signbit(_bits(want)))
+
+
+def _operands(shape_a, shape_b, batch, dtype, pattern):
+    if pattern == "negative_zeros":  # -0.0 times 1.0
+        a = np.full((batch, *shape_a), -0.0, dtype)
+        b = np.ones((batch, *shape_b), dtype)
+    else:  # 0.0 times negative numbers
+        a = np.zeros((batch, *shape_a), dtype)
+        b = -np.arange(1, 1 + np.prod(shape_b, dtype=int)).reshape(shape_b).astype(dtype)
+        b = np.broadcast_to(b, (batch, *shape_b)).copy()
+    return a, b
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+@pytest.mark.parametrize("n", VECTORS)
+@pytest.mark.parametrize("batch", [5, 4096])  # 4096: the unrolled dot of large stacks
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("pattern", ["negative_zeros", "zeros_times_negatives"])
+def test_dot_of_vectors_keeps_the_loops_zero_sign(name, n, batch, dtype, pattern) -> None:
+    f = FUNCTIONS[name]
+    a, b = _operands((n,), (n,), batch, dtype, pattern)
+    for in_axes in ((0, 0), (0, None), (None, 0)):
+        _check(f, a if in_axes[0] == 0 else a[0], b if in_axes[1] == 0 else b[0], in_axes)
+
+
+@pytest.mark.parametrize("shapes", SHAPES, ids=str)
+@pytest.mark.parametrize("name", ["dot", "inner", "matmul", "tensordot"])
+@pytest.mark.parametrize("batch", [5, 4096])
+def test_one_number_operands_keep_the_loops_zero_sign(shapes, name, batch) -> None:
+    f = FUNCTIONS[name]
+    a, b = _operands(*shapes, batch, np.float64, "negative_zeros")
+    try:
+        f(a[0], b[0])
+    except ValueError:
+        pytest.skip("NumPy refuses these shapes")
+    _check(f, a, b, (0, 0))
+    _check(f, a, b[0], (0, None))
+
+
+def test_tensordot_of_one_number_each_is_a_product_in_the_dot_shape() -> None:
+    a, b = np.full((3, 1, 1), -0.0), np.ones((3, 1, 1))
+    for axes in (0, 1, 2, ([0, 1], [1, 0])):
+
+        def f(x, y, axes=axes):
+            return np.tensordot(x, y, axes)
+
+        _check(f, a, b, (0, 0))
