@@ -99,3 +99,19 @@ def test_tensordot_of_one_number_each_is_a_product_in_the_dot_shape() -> None:
             return np.tensordot(x, y, axes)
 
         _check(f, a, b, (0, 0))
+
+
+@pytest.mark.parametrize("name", ["convolve", "correlate"])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("taps", [1, 3, 9])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+def test_convolutions_of_two_batched_operands_keep_the_loops_zero_sign(name, mode, taps, dtype):
+    fn = getattr(np, name)
+
+    def f(x, w):
+        return fn(x, w, mode)
+
+    x, w = _operands((7,), (taps,), 4, dtype, "zeros_times_negatives")
+    _check(f, x, w, (0, 0))
+    _check(f, x, w[0], (0, None))
+    _check(f, x[0], w, (None, 0))

@@ -93,6 +93,10 @@ def _shifted_sum(axis_size: int, a: Any, v: Any, ad: int | None, vd: int | None,
             tap = expand_dims_p.bind(tap, axes=(1,))
         term = BINARY["multiply"].bind(seg, tap)
         total = term if total is None else BINARY["add"].bind(total, term)
+    if numpy_dtype(total.dtype).kind in "fc":
+        # NumPy sums each output's products from +0.0 (its dot loop, BLAS): products that
+        # are all -0.0 give +0.0 there; adding +0.0 changes no other number.
+        total = BINARY["add"].bind(total, 0.0)
     return total
 
 
