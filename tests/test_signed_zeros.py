@@ -115,3 +115,16 @@ def test_convolutions_of_two_batched_operands_keep_the_loops_zero_sign(name, mod
     _check(f, x, w, (0, 0))
     _check(f, x, w[0], (0, None))
     _check(f, x[0], w, (None, 0))
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("initial", [0.0, -0.0])
+@pytest.mark.parametrize("length", range(1, 8))  # rows NumPy folds into ``initial`` as a whole
+def test_max_and_min_with_initial_break_zero_ties_as_numpy(name, initial, length) -> None:
+    reduce = getattr(np, name)
+
+    def f(x):
+        return reduce(x, initial=initial)
+
+    x = np.random.default_rng(length).choice(np.array([0.0, -0.0]), (40, length))
+    _check(lambda x, _: f(x), x, np.zeros(1), (0, None))

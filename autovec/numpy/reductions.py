@@ -64,7 +64,11 @@ def _masked(
     else:
         out = _reduce(name, a, axis, keepdims, **params)
     if has_initial:
-        out = astype(UFUNCS[ufunc](out, initial), out.dtype)
+        # NumPy's reduction starts from ``initial`` and folds the entries into it, so
+        # ``initial`` is the first operand: a max/min tie (-0.0 against 0.0) then goes as
+        # NumPy's does wherever its loop folds the row as one value (its SIMD body can still
+        # tie-break otherwise; semantics.md).
+        out = astype(UFUNCS[ufunc](initial, out), out.dtype)
     return out
 
 
