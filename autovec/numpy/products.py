@@ -49,10 +49,13 @@ def _one_number_each(a: Any, b: Any, out_shape: tuple) -> Any:
     return reshape(UFUNCS["multiply"](reshape(a, ()), reshape(b, ())), out_shape)
 
 
-def _scalar_like(*xs: Any) -> bool:
-    """Whether every operand is a vector or matrix of one number (NumPy's "scalar" case of
+_ONE_NUMBER = ((1,), (1, 1))
+
+
+def _scalar_like(a: Any, b: Any) -> bool:
+    """Whether both operands are vectors or matrices of one number (NumPy's "scalar" case of
     its BLAS matrix product)."""
-    return all(ndim(x) in (1, 2) and all(d == 1 for d in shape(x)) for x in xs)
+    return shape(a) in _ONE_NUMBER and shape(b) in _ONE_NUMBER
 
 
 @implements(np.dot)
