@@ -115,6 +115,7 @@ def dot_general_impl(xp: Any, lhs: Any, rhs: Any, *, dimension_numbers: tuple) -
             k <= 4
             and lhs.size >= _UNROLL_MIN * k
             and lhs.dtype.kind in "fc"
+            and lhs.dtype.itemsize > 2  # NumPy sums float16 products in float32, as einsum
             and rhs.dtype == lhs.dtype
         ):
             return _unrolled_dot(lhs, rhs, k)

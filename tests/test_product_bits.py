@@ -1,4 +1,5 @@
-"""Signed zeros of products under vmap: the loop's bits, -0.0 and +0.0 told apart.
+"""Bits of products and extremes under vmap that ``check_vmap``'s tolerance cannot see:
+signed zeros (-0.0 and +0.0 told apart) and float16 dot products.
 
 A sum of products that are all -0.0 (zeros times negative numbers) is +0.0 where NumPy
 sums from +0.0 (BLAS, einsum, its dot loops), but NumPy's ``dot``/``inner``/``tensordot`` of
@@ -128,3 +129,15 @@ def test_max_and_min_with_initial_break_zero_ties_as_numpy(name, initial, length
 
     x = np.random.default_rng(length).choice(np.array([0.0, -0.0]), (40, length))
     _check(lambda x, _: f(x), x, np.zeros(1), (0, None))
+
+
+@pytest.mark.parametrize("name", ["dot", "matmul", "vdot", "inner"])
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_float16_dots_of_large_stacks_are_the_loops_bits(name, k) -> None:
+    # NumPy sums float16 products in float32 and rounds once; summing in float16 (the
+    # unrolled dot of large stacks) rounds after every step.
+    rng = np.random.default_rng(k)
+    with np.errstate(under="ignore"):  # numbers and sums too small for float16
+        a = rng.standard_normal((3000, k)).astype(np.float16)
+        b = rng.standard_normal((3000, k)).astype(np.float16)
+        _check(FUNCTIONS[name], a, b, (0, 0))
