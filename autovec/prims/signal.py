@@ -18,6 +18,7 @@ from autovec.prims.elementwise import BINARY, UNARY
 from autovec.prims.shape import (
     broadcast_batch,
     concatenate_p,
+    convert_element_type_p,
     expand_dims_p,
     flip_p,
     getitem_p,
@@ -75,6 +76,10 @@ def _shifted_sum(axis_size: int, a: Any, v: Any, ad: int | None, vd: int | None,
     if m > n:  # convolution commutes; loop over the shorter operand's taps
         a, v, ad, vd, n, m = v, a, vd, ad, m, n
     lo, hi = _out_range(n, m, mode)
+    half = np.result_type(numpy_dtype(a.dtype), numpy_dtype(v.dtype)) == np.float16
+    if half:  # NumPy sums float16 products in float32 and rounds once (its dot loop)
+        a = convert_element_type_p.bind(a, dtype=np.dtype(np.float32))
+        v = convert_element_type_p.bind(v, dtype=np.dtype(np.float32))
     # full[i] = sum_k v[k] * a[i - k]; zero-pad a so every slice is in range.
     if lo < m - 1 or hi > n:
         zeros = np.zeros(m - 1, dtype=numpy_dtype(a.dtype))
@@ -97,6 +102,8 @@ def _shifted_sum(axis_size: int, a: Any, v: Any, ad: int | None, vd: int | None,
         # NumPy sums each output's products from +0.0 (its dot loop, BLAS): products that
         # are all -0.0 give +0.0 there; adding +0.0 changes no other number.
         total = BINARY["add"].bind(total, 0.0)
+    if half:
+        total = convert_element_type_p.bind(total, dtype=np.dtype(np.float16))
     return total
 
 
