@@ -331,3 +331,31 @@ def test_blocked_program_warns_as_the_whole_run(blocks: None) -> None:
         _same(out, np.exp(x * 1000.0) / x.sum(axis=1, keepdims=True))
     with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
         jitted(x)
+
+
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_blocked_reshapes_keep_each_blocks_rows(
+    blocks: None, monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
+    # A reshape's traced sizes name all the rows; on a block it must keep the block's (it
+    # raised, and every call ran again eagerly).
+    from autovec.interpreters.blocked import BlockedProgram
+
+    monkeypatch.setenv("AUTOVEC_NUM_THREADS", threads)
+    traced = []
+
+    def f(x):
+        traced.append(1)
+        return np.exp(x.reshape(4, 3)).sum(axis=1).reshape(2, 2) / 3.0
+
+    x = np.random.default_rng(8).standard_normal((40, 12))
+    jitted = autovec.jit(autovec.vmap(f), backend="numpy")
+    runner = _program_runner(jitted, (x,))
+    assert isinstance(runner, BlockedProgram)
+    whole_runs = []
+    whole = runner.fn
+    monkeypatch.setattr(runner, "fn", lambda *a: whole_runs.append(1) or whole(*a))
+    count = len(traced)
+    got = jitted(x)
+    assert len(traced) == count and not whole_runs  # neither eager nor whole
+    _same(got, np.stack([f(row) for row in x]))

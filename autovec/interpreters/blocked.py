@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from autovec import parallel
-from autovec.interpreters.codegen import _is_ufunc_call
-from autovec.ir import Program, Var
+from autovec.interpreters.codegen import _is_ufunc_call, compile_program
+from autovec.ir import Eqn, Program, Var
 from autovec.prims.base import FRESH
 from autovec.prims.linalg import dot_general_p
 from autovec.prims.reductions import REDUCTIONS, example_layout_p
@@ -79,8 +79,9 @@ def _row_rule(e: Any, rows: list[bool], n: int) -> bool | None:
             return True if params["batch_axes"][:1] == (0,) else None
         if prim is getitem_p:  # basic indexing: the whole first axis, then anything
             return True if params["index"][:1] == ((None, None, None),) else None
-        if prim is reshape_p:
-            return True if ins[0].aval.shape[0] == n else None
+        if prim is reshape_p:  # run with the first axis left to NumPy (``_rows_program``)
+            rest = math.prod(params["new_sizes"][1:])
+            return True if ins[0].aval.shape[0] == n and rest > 0 else None
         if prim in (convert_element_type_p, copy_p):
             return True  # the same values, whatever the layout of the copy
         return None
@@ -140,8 +141,9 @@ class BlockedProgram:
     """Callable like generated code: ``fn`` run on blocks of rows (see the module
     docstring), or whole where that is not worth it or NumPy's error state asks for it."""
 
-    def __init__(self, fn: Callable[..., tuple], program: Program, plan: tuple):
-        self.fn = fn
+    def __init__(self, fn: Callable[..., tuple], program: Program, plan: tuple, block_fn: Callable):
+        self.fn = fn  # the whole run's code
+        self.block_fn = block_fn  # a block's: the same, or with reshapes keeping its rows
         self.n, self.split, row_bytes = plan
         self.rows = max(1, BLOCK_BYTES // max(row_bytes, 1))
         self.out_avals = [o.aval for o in program.outputs]
@@ -154,8 +156,10 @@ class BlockedProgram:
             return fn(*args)
         outs = [np.empty(a.shape, a.dtype) for a in self.out_avals]
 
+        block_fn = self.block_fn
+
         def block(i: int, j: int) -> None:
-            got = fn(*(a[i:j] if s else a for a, s in zip(args, split)))
+            got = block_fn(*(a[i:j] if s else a for a, s in zip(args, split)))
             for out, g in zip(outs, got):
                 if type(g) is not np.ndarray or g.dtype != out.dtype or g.shape != out[i:j].shape:
                     raise _NotRows  # never seen: a value the avals did not promise
@@ -167,11 +171,35 @@ class BlockedProgram:
                     seen = parallel.run_parts(n, block, threads, parts)
             else:
                 seen = parallel.run_parts(n, block, threads, parts)
-        except _NotRows:
+        except Exception:  # noqa: BLE001  (_NotRows, or any error: the whole run decides)
+            # A block that fails where the whole run would not must cost a whole run, not
+            # an eager one (jit runs a call eagerly when its program raises); a real error
+            # is raised again by the whole run, as NumPy raises it.
             return fn(*args)
         if seen:
             return fn(*args)  # NumPy's own warnings or errors, from the whole run
         return tuple(outs)
+
+
+def _rows_program(program: Program, n: int) -> Program | None:
+    """``program`` with every reshape of a value of ``n`` rows asking for ``-1`` rows, so
+    that on a block it keeps the block's rows (its traced sizes name all ``n``); None where
+    ``program`` has no such reshape."""
+    eqns, changed = [], False
+    for e in program.eqns:
+        sizes = e.params.get("new_sizes") if e.prim is reshape_p else None
+        if sizes and sizes[0] == n and isinstance(e.inputs[0], Var):
+            if e.inputs[0].aval.shape[:1] == (n,):
+                params = dict(e.params, new_sizes=(-1, *sizes[1:]))
+                e = Eqn(e.prim, e.inputs, params, e.outputs, e.errstate, e.source_info)
+                changed = True
+        eqns.append(e)
+    if not changed:
+        return None
+    return Program(
+        program.const_vars, program.const_vals, program.in_vars, eqns, program.outputs,
+        program.name,
+    )  # fmt: skip
 
 
 def blocked(program: Program, fn: Callable[..., tuple]) -> Callable[..., tuple]:
@@ -180,7 +208,11 @@ def blocked(program: Program, fn: Callable[..., tuple]) -> Callable[..., tuple]:
     hit = program._cache.get("blocked plan", False)
     if hit is False:
         hit = program._cache["blocked plan"] = row_plan(program)
-    return fn if hit is None else BlockedProgram(fn, program, hit)
+    if hit is None:
+        return fn
+    rows = _rows_program(program, hit[0])
+    block_fn = fn if rows is None else compile_program(rows, np).fn
+    return BlockedProgram(fn, program, hit, block_fn)
 
 
 def blocks_beat(program: Program, fused: Program) -> bool:
