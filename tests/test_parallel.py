@@ -359,3 +359,16 @@ def test_blocked_reshapes_keep_each_blocks_rows(
     got = jitted(x)
     assert len(traced) == count and not whole_runs  # neither eager nor whole
     _same(got, np.stack([f(row) for row in x]))
+
+
+def test_programs_with_few_intermediates_run_whole(blocks: None) -> None:
+    # Blocks save the intermediates' trips to memory and cost a copy of the outputs: a
+    # program of one step (or whose steps write little besides its outputs) runs whole.
+    from autovec.interpreters.blocked import BlockedProgram
+
+    x = np.random.default_rng(9).standard_normal((12, 8))
+    whole = [lambda x: x[::2] + x[1::2], lambda x: np.kron(x[:2], x[:2]), lambda x: x * 2.0 + 1.0]
+    for fun in whole:
+        assert not isinstance(_program_runner(autovec.jit(autovec.vmap(fun)), (x,)), BlockedProgram)
+    chain = autovec.jit(autovec.vmap(lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum()))
+    assert isinstance(_program_runner(chain, (x,)), BlockedProgram)
