@@ -1,5 +1,6 @@
-"""Bits of products and extremes under vmap that ``check_vmap``'s tolerance cannot see:
-signed zeros (-0.0 and +0.0 told apart) and float16 dot products.
+"""Bits under vmap that ``check_vmap``'s tolerance cannot see: signed zeros (-0.0 and
++0.0 told apart) of products and extremes, float16 dot products, and the parts of complex
+results rebuilt from their real and imaginary parts (infinite, NaN or -0.0).
 
 A sum of products that are all -0.0 (zeros times negative numbers) is +0.0 where NumPy
 sums from +0.0 (BLAS, einsum, its dot loops), but NumPy's ``dot``/``inner``/``tensordot`` of
@@ -158,3 +159,30 @@ def test_float16_convolutions_sum_in_float32_as_numpy(name, other) -> None:
     # lands on the other side of a float16 rounding (summed in float16, most differed).
     assert np.mean(got != want) < 1e-3
     np.testing.assert_allclose(got.astype(float), want.astype(float), rtol=1e-3, atol=0.05)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["round", "round1", "round_neg", "nan_to_num", "corrcoef", "histogram"],
+)
+def test_complex_results_keep_each_part(name) -> None:
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -2.5, -0.04, 1e-310, 1e308])
+    rng = np.random.default_rng(0)
+    z = rng.choice(special, (40, 6)) + 0j
+    z.imag = rng.choice(special, (40, 6))
+    f = {
+        "round": np.round,
+        "round1": lambda z: np.round(z, 1),
+        "round_neg": lambda z: np.round(z, -1),
+        "nan_to_num": np.nan_to_num,
+        "corrcoef": lambda z: np.corrcoef(np.nan_to_num(z).reshape(2, 3)),
+        "histogram": lambda z: np.histogram(np.arange(6.0), 3, weights=np.nan_to_num(z))[0],
+    }[name]
+    with np.errstate(all="ignore"):
+        want = np.stack([f(row) for row in z])
+        for g in (autovec.vmap(f), autovec.jit(autovec.vmap(f))):
+            got = g(z)
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(np.signbit(got.real), np.signbit(want.real))
+            np.testing.assert_array_equal(np.signbit(got.imag), np.signbit(want.imag))

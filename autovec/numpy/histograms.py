@@ -31,6 +31,7 @@ from autovec.numpy.searching import searchsorted
 from autovec.numpy.ufuncs import UFUNCS, imag, real, where
 from autovec.numpy.ufuncs import where as _select
 from autovec.prims.counting import bincount_p
+from autovec.prims.elementwise import complex_p
 from autovec.prims.sorting import searchsorted_p
 
 u = UFUNCS
@@ -147,7 +148,7 @@ def _counts(x: Any, w: Any, edges: Any, uniform: Any) -> Any:
     if w.dtype.kind == "c":
         re = count((astype(real(w), np.float64),))
         im = count((astype(imag(w), np.float64),))
-        return astype(u["add"](re, u["multiply"](1j, im)), w.dtype)
+        return complex_p.bind(re, im, dtype=np.dtype(w.dtype))
     return astype(count((astype(w, np.float64),)), w.dtype)
 
 

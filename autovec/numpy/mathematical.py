@@ -20,14 +20,15 @@ from autovec.numpy.cumulative import cumsum, diff
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import astype, concatenate
 from autovec.numpy.ufuncs import UFUNCS, imag, real, where
+from autovec.prims.elementwise import complex_p
 from autovec.prims.special import i0_p
 
 u = UFUNCS
 
 
 def _complex(re: Any, im: Any, dtype: np.dtype) -> Any:
-    """``re + 1j * im`` as ``dtype`` (exact for finite parts)."""
-    return astype(u["add"](re, u["multiply"](1j, im)), dtype)
+    """The complex array of ``dtype`` with parts ``re`` and ``im``, each kept exactly."""
+    return complex_p.bind(arr(re), arr(im), dtype=np.dtype(dtype))
 
 
 @implements(np.round)

@@ -43,6 +43,7 @@ from autovec.numpy.reductions import min as _amin
 from autovec.numpy.reductions import sum as _sum
 from autovec.numpy.ufuncs import UFUNCS, clip, imag, real
 from autovec.numpy.ufuncs import where as _select
+from autovec.prims.elementwise import complex_p
 
 u = UFUNCS
 
@@ -229,7 +230,7 @@ def corrcoef(
     if c.dtype.kind != "c":
         return clip(c, -1, 1)
     re, im = clip(real(c), -1, 1), clip(imag(c), -1, 1)
-    return astype(u["add"](re, u["multiply"](1j, im)), c.dtype)
+    return complex_p.bind(re, im, dtype=np.dtype(c.dtype))
 
 
 __all__ = [

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+import numpy as np
+
 from autovec.core import Primitive, ShapedArray
 from autovec.prims.base import (
     FRESH,
@@ -264,4 +266,35 @@ clip_p = _elementwise(
         Sample((Arg((2, 3)), Arg((3,), low=-1, high=0), Arg((2, 1), low=0, high=1))),
     ],
     doc="NumPy's clip(a, a_min, a_max).",
+)
+
+
+def _complex_impl(xp: Any, re: Any, im: Any, *, dtype: Any) -> Any:
+    """A complex array from its parts, each part exactly as given: ``re + 1j * im`` would
+    turn an infinite or NaN ``im`` into a NaN real part (``0 * inf``) and ``-0.0`` into
+    ``+0.0``."""
+    if xp is np:
+        out = np.empty(broadcast_shapes(np.shape(re), np.shape(im)), dtype)
+        out.real = re
+        out.imag = im
+        return out
+    return xp.astype(xp.add(re, xp.multiply(1j, im)), dtype)  # other libraries: finite parts
+
+
+def _complex_batch(axis_size: int, args: tuple, dims: tuple, *, dtype: Any) -> Any:
+    args, out_dim = align_batched(args, dims)
+    return complex_p.bind(*args, dtype=dtype), out_dim
+
+
+complex_p = declare(
+    "complex",
+    impl=_complex_impl,
+    shape=lambda re, im, *, dtype: ShapedArray(broadcast_shapes(re.shape, im.shape), dtype),
+    batch=_complex_batch,
+    output=FRESH,
+    samples=[
+        Sample((Arg((3,)), Arg((3,))), {"dtype": np.dtype(np.complex128)}),
+        Sample((Arg((2, 3), "float32"), Arg((3,), "float32")), {"dtype": np.dtype(np.complex64)}),
+    ],
+    doc="A complex array of ``dtype`` from its real and imaginary parts, each kept exactly.",
 )
