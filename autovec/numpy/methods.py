@@ -30,7 +30,9 @@ from autovec.numpy.cumulative import ufunc_accumulate
 from autovec.numpy.index_tricks import dims_of
 from autovec.numpy.indexing import getitem
 from autovec.numpy.manipulation import astype, concatenate, ravel, reshape
+from autovec.numpy.ufuncs import imag, real
 from autovec.numpy.updates import ufunc_at_inplace
+from autovec.prims.elementwise import complex_p
 from autovec.prims.foreign import foreign_ufunc_p
 from autovec.prims.scatter import copy_p
 
@@ -326,19 +328,15 @@ def _set_real(self: Any, value: Any) -> None:
     if self.dtype.kind != "c":
         self[...] = value  # for a real array, x.real is x itself
         return
-    raise errors.UnsupportedOperationError(
-        "x.real = v on a complex value inside vmap/jit is not supported; build the new value "
-        "instead: x = v + 1j * x.imag (exact for finite values)."
-    )
+    # x takes the complex value with the new real part and its own imaginary part, each
+    # exactly (assigned into the parts, as NumPy assigns them, with NumPy's casting).
+    self[...] = complex_p.bind(arr(value), imag(self), dtype=self.dtype)
 
 
 def _set_imag(self: Any, value: Any) -> None:
     if self.dtype.kind != "c":
         raise TypeError("array does not have imaginary part to set")  # NumPy's error
-    raise errors.UnsupportedOperationError(
-        "x.imag = v on a complex value inside vmap/jit is not supported; build the new value "
-        "instead: x = x.real + 1j * v (exact for finite values)."
-    )
+    self[...] = complex_p.bind(real(self), arr(value), dtype=self.dtype)
 
 
 def _no_view(self: Any, *args: Any, **kwargs: Any) -> Any:
