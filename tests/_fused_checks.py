@@ -10,12 +10,15 @@ SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 1e300, -1e300, np.inf, -np.inf, np.nan]
 
 
 def same_bits(got, want):
-    """Equal values, dtypes and shapes; NaN where NaN; the sign of every zero."""
+    """Equal values, dtypes and shapes; NaN where NaN; the sign of every zero (of both parts
+    of a complex number)."""
     got, want = np.asarray(got), np.asarray(want)
     assert got.dtype == want.dtype and got.shape == want.shape
-    assert np.array_equal(got, want, equal_nan=want.dtype.kind == "f")
-    if want.dtype.kind == "f":
-        assert np.array_equal(np.signbit(got), np.signbit(want))
+    assert np.array_equal(got, want, equal_nan=want.dtype.kind in "fc")
+    if want.dtype.kind in "fc":
+        assert np.array_equal(np.signbit(got.real), np.signbit(want.real))
+    if want.dtype.kind == "c":
+        assert np.array_equal(np.signbit(got.imag), np.signbit(want.imag))
 
 
 def draw_array(data, shape, dtype, special):

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import autovec
+from tests._fused_checks import same_bits
 
 FUNCTIONS = {
     "dot": np.dot,
@@ -38,11 +39,6 @@ SHAPES = [
 ]
 
 
-def _bits(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x)
-    return np.stack([np.signbit(x.real), np.signbit(x.imag)]) if x.dtype.kind == "c" else x
-
-
 def _check(f, a: np.ndarray, b: np.ndarray, in_axes: tuple) -> None:
     def lane(v, ax, i):
         return v[i] if ax == 0 else v
@@ -50,10 +46,7 @@ def _check(f, a: np.ndarray, b: np.ndarray, in_axes: tuple) -> None:
     n = a.shape[0] if in_axes[0] == 0 else b.shape[0]
     want = np.stack([f(lane(a, in_axes[0], i), lane(b, in_axes[1], i)) for i in range(n)])
     for g in (autovec.vmap(f, in_axes), autovec.jit(autovec.vmap(f, in_axes))):
-        got = np.asarray(g(a, b))
-        assert got.shape == want.shape and got.dtype == want.dtype
-        np.testing.assert_array_equal(got, want)
-        np.testing.assert_array_equal(np.signbit(_bits(got)), np.signbit(_bits(want)))
+        same_bits(g(a, b), want)
 
 
 def _operands(shape_a, shape_b, batch, dtype, pattern):
@@ -181,8 +174,4 @@ def test_complex_results_keep_each_part(name) -> None:
     with np.errstate(all="ignore"):
         want = np.stack([f(row) for row in z])
         for g in (autovec.vmap(f), autovec.jit(autovec.vmap(f))):
-            got = g(z)
-            assert got.dtype == want.dtype
-            np.testing.assert_array_equal(got, want)
-            np.testing.assert_array_equal(np.signbit(got.real), np.signbit(want.real))
-            np.testing.assert_array_equal(np.signbit(got.imag), np.signbit(want.imag))
+            same_bits(g(z), want)

@@ -220,9 +220,13 @@ def blocked(program: Program, fn: Callable[..., tuple]) -> Callable[..., tuple]:
         hit = program._cache["blocked plan"] = row_plan(program)
     if hit is None:
         return fn
-    rows = _rows_program(program, hit[0])
-    block_fn = fn if rows is None else compile_program(rows, np).fn
-    return BlockedProgram(fn, program, hit, block_fn)
+    rows_fn = program._cache.get("blocked rows code", False)
+    if rows_fn is False:  # compiled once per program, as its plan (None: no reshape to mend)
+        rows = _rows_program(program, hit[0])
+        rows_fn = program._cache["blocked rows code"] = (
+            None if rows is None else compile_program(rows, np).fn
+        )
+    return BlockedProgram(fn, program, hit, fn if rows_fn is None else rows_fn)
 
 
 def blocks_beat(program: Program, fused: Program) -> bool:

@@ -139,12 +139,13 @@ def _corr_batch(axis_size: int, args: tuple, dims: tuple, *, mode: str) -> tuple
     v = v if vd is None else moveaxis(v, vd, 0)
     conj = UNARY["conjugate"]
     if v.shape[-1] > a.shape[-1]:
-        # NumPy swaps the operands: correlate(a, v) == conj(correlate(v, a))[::-1].
+        # NumPy conjugates v, then swaps the operands and reverses the sums: correlate(a, v)
+        # is the reversed convolve(conj(v), a[::-1]).  (Conjugating after the sums instead
+        # would give each zero imaginary part the other sign.)
         out = _shifted_sum(
-            axis_size, v, flip_p.bind(conj.bind(a), axes=(a.ndim - 1,)), vd, ad, mode
+            axis_size, conj.bind(v), flip_p.bind(a, axes=(a.ndim - 1,)), vd, ad, mode
         )
-        out = flip_p.bind(conj.bind(out), axes=(out.ndim - 1,))
-        return out, 0
+        return flip_p.bind(out, axes=(out.ndim - 1,)), 0
     # correlate(a, v) == convolve(a, conj(v)[::-1]).
     return _shifted_sum(
         axis_size, a, flip_p.bind(conj.bind(v), axes=(v.ndim - 1,)), ad, vd, mode
